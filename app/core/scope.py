@@ -1,0 +1,122 @@
+"""Data scope: which rows of a module a user may see — their own, their department's
+(with sub-departments), or all — as their roles grant.
+
+`scope_clause()` is the one filter used by screens, API, exports, charts and search alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_appbuilder import Model
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, false, or_, select
+
+from app.core.org import subtree_ids_select
+from app.extensions import db
+
+OWN, DEPARTMENT, ALL = "own", "department", "all"
+SCOPES = (OWN, DEPARTMENT, ALL)
+_RANK = {OWN: 0, DEPARTMENT: 1, ALL: 2}
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """How a module's rows belong to people.
+
+    Either the rows carry an owner (and optionally a department) column, or they belong to a
+    parent module's row through `via` (a foreign-key column) and inherit its scope.
+    """
+
+    owner: str | None = "owner_id"
+    department: str | None = "department_id"
+    via: str | None = None          # e.g. "customer_id" on contacts
+    via_module: str | None = None   # e.g. "customers"
+
+
+class RoleScope(Model):
+    __tablename__ = "role_scope"
+    __table_args__ = (UniqueConstraint("role_id", "module", name="uq_role_scope"),)
+
+    id = Column(Integer, primary_key=True)
+    role_id = Column(Integer, ForeignKey("ab_role.id", ondelete="CASCADE"), nullable=False)
+    module = Column(String(64), nullable=False)
+    scope = Column(String(16), nullable=False, default=OWN)
+
+
+def is_admin(user) -> bool:
+    admin = current_app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    return any(role.name == admin for role in getattr(user, "roles", []) or [])
+
+
+def effective_scope(user, module: str) -> str:
+    """The widest scope any of the user's roles grants on `module` (own when none says)."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return OWN
+    if is_admin(user):
+        return ALL
+    role_ids = [r.id for r in user.roles]
+    if not role_ids:
+        return OWN
+    scopes = db.session.scalars(
+        select(RoleScope.scope).where(RoleScope.role_id.in_(role_ids), RoleScope.module == module)
+    ).all()
+    return max(scopes, key=_RANK.__getitem__, default=OWN)
+
+
+def scope_clause(spec, user):
+    """SQL condition limiting `spec.model` to what `user` may see; None means no limit.
+
+    An anonymous or missing user sees nothing.
+    """
+    from app.core.registry import registry  # the registry knows every module's spec
+
+    if spec.scope is None:
+        return None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    scope = spec.scope
+    if scope.via:
+        parent = registry.get(scope.via_module)
+        parent_clause = scope_clause(parent, user)
+        if parent_clause is None:
+            return None
+        return getattr(spec.model, scope.via).in_(select(parent.model.id).where(parent_clause))
+    granted = effective_scope(user, spec.permission_name)
+    if granted == ALL:
+        return None
+    owner_col = getattr(spec.model, scope.owner)
+    if granted == DEPARTMENT and scope.department and user.department_id:
+        dept_col = getattr(spec.model, scope.department)
+        return or_(owner_col == user.id, dept_col.in_(subtree_ids_select(user.department_id)))
+    return owner_col == user.id
+
+
+def can_see(spec_name: str, user, pk) -> bool:
+    """Whether `user` may see row `pk` of module `spec_name` (None user: system, sees all)."""
+    from app.core.registry import registry
+
+    spec = registry.get(spec_name)
+    if user is None:
+        return db.session.get(spec.model, pk) is not None
+    stmt = select(spec.model.id).where(spec.model.id == pk)
+    clause = scope_clause(spec, user)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return db.session.scalar(stmt) is not None
+
+
+def may_assign_to(user, module: str, owner) -> bool:
+    """Whether `user` may make `owner` the owner of a row of `module`: anyone with scope all,
+    someone in their department subtree with scope department, only themselves with own."""
+    if user is None or owner is None or owner.id == user.id:
+        return True
+    granted = effective_scope(user, module)
+    if granted == ALL:
+        return True
+    if granted == DEPARTMENT and user.department_id and owner.department_id:
+        from app.core.org import Department
+
+        return db.session.scalar(
+            subtree_ids_select(user.department_id).where(Department.id == owner.department_id)
+        ) is not None
+    return False

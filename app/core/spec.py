@@ -1,0 +1,155 @@
+"""Module declarations: one ModuleSpec per business object generates its screens, REST API,
+charts, exports, menu entry and permissions (see registry.py).
+
+Specs are checked at start-up with stable error ids, so a typo fails before the first click:
+    spec.E001 customers: list column 'nmae' is not a column or relation of Customer
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from sqlalchemy import inspect
+
+from app.core.scope import ScopeSpec
+
+# The four things a role can be granted on a module.
+READ, WRITE, DELETE, EXPORT = "read", "write", "delete", "export"
+ACTIONS = (READ, WRITE, DELETE, EXPORT)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart drawn from one SQL aggregate: rows grouped by `group_by` (or by month of a
+    date column when `period="month"`), counted or summed."""
+
+    name: str
+    title: Any
+    group_by: str
+    kind: str = "bar"              # bar / pie / line
+    period: Optional[str] = None   # None or "month"
+    measure: str = "count"         # "count" or "sum:<column>"
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A bulk or single-record action on the list: `handler(actor, items)` from the service."""
+
+    name: str
+    label: Any
+    handler: Callable
+    confirmation: Any = None
+    permission: str = WRITE
+    icon: str = "fa-bolt"
+
+
+@dataclass(frozen=True)
+class NumberingSpec:
+    code: str
+    name: Any
+    pattern: str
+    reset: str = "yearly"
+
+
+@dataclass
+class ModuleSpec:
+    name: str                       # resource name: URL /api/v1/<name>/, permission view name
+    model: type
+    label: Any                      # menu label (lazy gettext)
+    label_plural: Any = None
+    category: Any = None            # menu category label (lazy gettext)
+    category_key: str = ""          # stable menu category name (permission "menu_access on <key>")
+    category_icon: str = "fa-folder"
+    icon: str = "fa-table"
+    label_columns: dict = field(default_factory=dict)
+    list_columns: list = field(default_factory=list)
+    show_fieldsets: list = field(default_factory=list)
+    add_columns: list = field(default_factory=list)
+    edit_columns: list = field(default_factory=list)
+    search_columns: list = field(default_factory=list)
+    order_columns: list = field(default_factory=list)
+    base_order: tuple = ("id", "desc")
+    page_size: int = 25
+    count_cap: Optional[int] = 1000        # None: exact counts
+    export_columns: list = field(default_factory=list)
+    api_columns: list = field(default_factory=list)        # list/show/add/edit in the API
+    api_write_columns: list = field(default_factory=list)
+    description_columns: dict = field(default_factory=dict)
+    scope: Optional[ScopeSpec] = None
+    permission_name: str = ""              # defaults to name; child records share the parent's
+    charts: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    numbering: Optional[NumberingSpec] = None
+    service: Any = None                    # module with create/update/delete(actor, item, ...)
+    related: list = field(default_factory=list)            # names of child specs shown as tabs
+    show_in_menu: bool = True
+    workflow: Optional[str] = None
+    formatters: dict = field(default_factory=dict)         # column -> callable(value) for lists
+
+    def __post_init__(self):
+        if not self.permission_name:
+            self.permission_name = self.name
+        if self.label_plural is None:
+            self.label_plural = self.label
+        if not self.export_columns:
+            self.export_columns = list(self.list_columns)
+
+
+class SpecError(Exception):
+    pass
+
+
+def _known(model, name: str) -> bool:
+    mapper = inspect(model)
+    head = name.split(".", 1)[0]
+    return head in mapper.attrs or hasattr(model, head)
+
+
+def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
+    """Return error strings 'spec.Exxx <module>: message' for everything wrong in `spec`."""
+    errors = []
+    model = spec.model
+    mname = model.__name__
+
+    def err(code, msg):
+        errors.append(f"spec.{code} {spec.name}: {msg}")
+
+    for attr, code in (("list_columns", "E001"), ("add_columns", "E002"), ("edit_columns", "E003"),
+                       ("search_columns", "E004"), ("order_columns", "E005"), ("export_columns", "E006"),
+                       ("api_columns", "E007"), ("api_write_columns", "E007")):
+        for col in getattr(spec, attr):
+            if not _known(model, col):
+                err(code, f"{attr[:-8]} column '{col}' is not a column or relation of {mname}")
+    for title, fs in spec.show_fieldsets:
+        for col in fs.get("fields", []):
+            if not _known(model, col):
+                err("E008", f"fieldset '{title}' column '{col}' is not a column or relation of {mname}")
+    if spec.base_order and not _known(model, spec.base_order[0]):
+        err("E009", f"base_order column '{spec.base_order[0]}' is not a column of {mname}")
+    for chart in spec.charts:
+        if not _known(model, chart.group_by):
+            err("E010", f"chart '{chart.name}' groups by unknown column '{chart.group_by}'")
+        if chart.kind not in ("bar", "pie", "line"):
+            err("E011", f"chart '{chart.name}' has unknown kind '{chart.kind}'")
+        if chart.measure != "count" and not (chart.measure.startswith("sum:") and _known(model, chart.measure[4:])):
+            err("E012", f"chart '{chart.name}' has unknown measure '{chart.measure}'")
+    if spec.scope is not None:
+        s = spec.scope
+        if s.via:
+            if not _known(model, s.via):
+                err("E020", f"scope via column '{s.via}' is not a column of {mname}")
+            if s.via_module not in known_specs:
+                err("E021", f"scope via module '{s.via_module}' is not registered")
+        else:
+            for col in (s.owner, s.department):
+                if col and not _known(model, col):
+                    err("E022", f"scope column '{col}' is not a column of {mname}")
+    for rel in spec.related:
+        if rel not in known_specs:
+            err("E030", f"related module '{rel}' is not registered")
+    if spec.service is not None:
+        for hook in ("create", "update", "delete"):
+            if not callable(getattr(spec.service, hook, None)):
+                err("E040", f"service has no {hook}(actor, item) function")
+    return errors

@@ -1,0 +1,181 @@
+"""Frame-level screens: the notification centre, the mail outbox, departments and numbering
+rules. Departments and numbering rules are ordinary module specs, so they get the same
+screens, API and permissions as any business module."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
+
+from app.core import notify
+from app.core.datamodel import current_actor
+from app.core.errors import DomainError
+from app.core.numbering import NumberingRule, check_pattern
+from app.core.org import Department, User, place_department
+from app.core.spec import ModuleSpec
+from app.core.transaction import unit_of_work
+from app.extensions import db
+
+SYSTEM = _l("System")
+
+
+class NotificationsView(BaseView):
+    route_base = "/notifications"
+    default_view = "index"
+    class_permission_name = "notifications"
+    method_permission_name = {"index": "read", "read": "read", "read_all": "read"}
+    base_permissions = ["can_read"]
+
+    @expose("/")
+    @has_access
+    def index(self):
+        page = max(request.args.get("page", 0, type=int), 0)
+        items = notify.notifications_of(current_actor(), limit=50, offset=page * 50)
+        return self.render_template("zwt/notifications.html", items=items, page=page, title=_("Notifications"))
+
+    @expose("/<int:pk>/read", methods=["POST"])
+    @has_access
+    def read(self, pk):
+        note = db.session.get(notify.Notification, pk)
+        if note is None or note.user_id != current_actor().id:
+            abort(404)
+        notify.mark_read(current_actor(), pk)
+        return redirect(note.link or url_for("NotificationsView.index"))
+
+    @expose("/read-all", methods=["POST"])
+    @has_access
+    def read_all(self):
+        notify.mark_read(current_actor())
+        return redirect(url_for("NotificationsView.index"))
+
+
+class MailOutboxView(ModelView):
+    datamodel = SQLAInterface(notify.MailMessage)
+    route_base = "/mail_outbox"
+    class_permission_name = "mail_outbox"
+    method_permission_name = {"list": "read", "show": "read"}
+    base_permissions = ["can_read"]
+    list_title = show_title = _l("Mail outbox")
+    list_columns = ["created_at", "to", "subject", "status"]
+    show_columns = ["created_at", "to", "subject", "body", "status", "error", "sent_at"]
+    search_columns = ["to", "subject", "status", "created_at"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "created_at": _l("Created"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
+        "status": _l("Status"), "error": _l("Error"), "sent_at": _l("Sent at"),
+    }
+
+
+# -- departments -------------------------------------------------------------------------------
+class departments_service:
+    """Create / update / delete departments, keeping the tree's paths right."""
+
+    @staticmethod
+    def create(actor, dept: Department) -> Department:
+        with unit_of_work(actor):
+            _check_department(dept)
+            db.session.add(dept)
+            place_department(dept)
+        return dept
+
+    @staticmethod
+    def update(actor, dept: Department) -> Department:
+        with unit_of_work(actor):
+            _check_department(dept)
+            place_department(dept)
+        return dept
+
+    @staticmethod
+    def delete(actor, dept: Department) -> None:
+        with unit_of_work(actor):
+            if db.session.scalar(select(Department.id).where(Department.parent_id == dept.id).limit(1)):
+                raise DomainError("org.department_has_children", _("This department has sub-departments; move or delete them first."))
+            if db.session.scalar(select(User.id).where(User.department_id == dept.id).limit(1)):
+                raise DomainError("org.department_has_users", _("Users still belong to this department; move them first."))
+            db.session.delete(dept)
+
+
+def _check_department(dept: Department) -> None:
+    if not (dept.name or "").strip():
+        raise DomainError("org.department_name", _("Please enter the department name."), field="name")
+    dept.name = dept.name.strip()
+
+
+class numbering_service:
+    @staticmethod
+    def create(actor, rule):
+        with unit_of_work(actor):
+            check_pattern(rule.pattern or "")
+            db.session.add(rule)
+        return rule
+
+    @staticmethod
+    def update(actor, rule):
+        with unit_of_work(actor):
+            check_pattern(rule.pattern or "")
+        return rule
+
+    @staticmethod
+    def delete(actor, rule):
+        raise DomainError("numbering.delete", _("Numbering rules are used by documents and cannot be deleted; edit the pattern instead."))
+
+
+DEPARTMENT_LABELS = {
+    "name": _l("Department"), "code": _l("Code"), "parent": _l("Parent department"),
+    "head": _l("Department head"), "sort": _l("Sort order"), "path": _l("Path"),
+}
+
+SPECS = [
+    ModuleSpec(
+        name="departments",
+        model=Department,
+        label=_l("Department"),
+        label_plural=_l("Departments"),
+        category=SYSTEM,
+        category_key="system",
+        category_icon="fa-cogs",
+        icon="fa-sitemap",
+        label_columns=DEPARTMENT_LABELS,
+        list_columns=["name", "code", "parent", "head", "sort"],
+        show_fieldsets=[(_l("Department"), {"fields": ["name", "code", "parent", "head", "sort"]})],
+        add_columns=["name", "code", "parent", "head", "sort"],
+        edit_columns=["name", "code", "parent", "head", "sort"],
+        search_columns=["name", "code", "parent"],
+        order_columns=["name", "code", "sort"],
+        base_order=("path", "asc"),
+        api_columns=["id", "name", "code", "parent_id", "head_id", "sort", "path"],
+        api_write_columns=["name", "code", "parent_id", "head_id", "sort"],
+        count_cap=None,
+        service=departments_service,
+    ),
+    ModuleSpec(
+        name="numbering_rules",
+        model=NumberingRule,
+        label=_l("Numbering rule"),
+        label_plural=_l("Numbering rules"),
+        category=SYSTEM,
+        category_key="system",
+        icon="fa-list-ol",
+        label_columns={"code": _l("Code"), "name": _l("Name"), "pattern": _l("Pattern"), "reset": _l("Reset")},
+        description_columns={"pattern": _l("Placeholders: {yyyy} {yy} {mm} {dd} and one {seq:05d}")},
+        list_columns=["code", "name", "pattern", "reset"],
+        show_fieldsets=[(_l("Numbering rule"), {"fields": ["code", "name", "pattern", "reset"]})],
+        add_columns=["code", "name", "pattern", "reset"],
+        edit_columns=["name", "pattern", "reset"],
+        search_columns=["code", "name"],
+        order_columns=["code", "name"],
+        api_columns=["id", "code", "name", "pattern", "reset"],
+        api_write_columns=["name", "pattern", "reset"],
+        count_cap=None,
+        service=numbering_service,
+    ),
+]
+
+
+def register_views(appbuilder) -> None:
+    appbuilder.add_view(NotificationsView, "menu:notifications", label=_l("Notifications"), icon="fa-bell",
+                        category="menu:system", category_label=SYSTEM)
+    appbuilder.add_view(MailOutboxView, "menu:mail_outbox", label=_l("Mail outbox"), icon="fa-envelope",
+                        category="menu:system", category_label=SYSTEM)

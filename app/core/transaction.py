@@ -1,0 +1,48 @@
+"""The unit of work every service function runs in.
+
+One transaction, the actor recorded for the audit trail, and side effects (notifications,
+e-mails, jobs) run only after the commit succeeded.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from app.extensions import db
+
+
+class UnitOfWork:
+    def __init__(self, actor):
+        self.actor = actor
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the transaction has committed; never if it rolls back."""
+        self._after_commit.append(fn)
+
+
+@contextmanager
+def unit_of_work(actor) -> Iterator[UnitOfWork]:
+    """Commit on success, roll back on any exception (and re-raise it).
+
+    Nested use joins the outer unit: only the outermost one commits.
+    """
+    session = db.session
+    outer = session.info.get("uow")
+    if outer is not None:
+        yield outer
+        return
+    uow = UnitOfWork(actor)
+    session.info["uow"] = uow
+    session.info["actor_id"] = getattr(actor, "id", None)
+    try:
+        yield uow
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop("uow", None)
+        session.info.pop("actor_id", None)
+    for fn in uow._after_commit:
+        fn()

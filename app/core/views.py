@@ -1,0 +1,331 @@
+"""Base classes of the screens and REST API that registry.py generates from a ModuleSpec.
+
+Validation from the service comes back as DomainError: a screen shows it next to the field and
+keeps what the user typed; the API answers 400 with field messages. Nothing is half-saved.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, jsonify, request
+from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
+from flask_appbuilder.api import safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_appbuilder.widgets import ListWidget
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from app.core import exports
+from app.core.audit import history_of
+from app.core.charts import echarts_option
+from app.core.datamodel import current_actor
+from app.core.errors import DomainError, ValidationErrors
+from app.extensions import db
+
+VIEW_PERMISSIONS = {
+    "list": "read", "show": "read", "chart": "read", "chart_data": "read",
+    "add": "write", "edit": "write", "action": "write", "action_post": "write",
+    "delete": "delete", "export": "export",
+}
+API_PERMISSIONS = {
+    "get_list": "read", "get": "read", "info": "read",
+    "post": "write", "put": "write", "delete": "delete",
+}
+
+
+class ModuleListWidget(ListWidget):
+    template = "zwt/widgets/list.html"
+    count_cap = None
+
+    def __call__(self, **kwargs):
+        kwargs["count_cap"] = self.count_cap
+        return super().__call__(**kwargs)
+
+
+def _attach_errors(form, error: DomainError) -> None:
+    """Put the service's messages next to their fields; the rest becomes a flash message."""
+    errors = error.errors if isinstance(error, ValidationErrors) else {error.field: [error.message]}
+    for field_name, messages in errors.items():
+        if field_name and field_name in form:
+            form[field_name].errors = list(form[field_name].errors) + list(messages)
+        else:
+            for message in messages:
+                flash(message, "danger")
+
+
+class ModuleModelView(ModelView):
+    """The list / show / add / edit / export / chart screens of one module."""
+
+    spec = None
+    list_template = "zwt/list.html"
+    show_template = "zwt/show.html"
+    chart_template = "zwt/chart.html"
+    list_widget = ModuleListWidget
+    base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
+    method_permission_name = VIEW_PERMISSIONS
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("view_name", self.__class__.__name__)
+        kwargs.setdefault("has_charts", bool(self.spec.charts))
+        return super().render_template(template, **kwargs)
+
+    # -- add / edit / delete with the service's messages ------------------------------------
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                item = self.datamodel.obj()
+                form.populate_obj(item)
+                try:
+                    self.datamodel.add(item)
+                except DomainError as error:
+                    db.session.rollback()
+                    _attach_errors(form, error)
+                else:
+                    flash(self.add_row_message, "success")
+                    return None
+        else:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                form.populate_obj(item)
+                try:
+                    self.datamodel.edit(item)
+                except DomainError as error:
+                    db.session.rollback()
+                    _attach_errors(form, error)
+                else:
+                    flash(self.edit_row_message, "success")
+                    return None
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        try:
+            self.datamodel.delete(item)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
+    # -- show with its History tab -----------------------------------------------------------
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            history=history_of(item),
+            label_columns=self.label_columns,
+        )
+
+    # -- export ------------------------------------------------------------------------------
+    @expose("/export/<fmt>", methods=["GET"])
+    @has_access
+    def export(self, fmt):
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        get_filter_args(self._filters)
+        filters = self._filters.get_joined_filters(self._base_filters)
+        order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        query = self.datamodel.export_query(filters, order_column, order_direction)
+        columns = self.spec.export_columns
+        labels = [str(self.label_columns.get(c, c)) for c in columns]
+        filename = f"{self.spec.label_plural}"
+        maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
+        return maker(query, columns, labels, filename, self.formatters_columns, current_app.config["EXPORT_MAX_ROWS"])
+
+    # -- charts ------------------------------------------------------------------------------
+    @expose("/chart/", methods=["GET"])
+    @has_access
+    def chart(self):
+        return self.render_template(
+            self.chart_template,
+            title=_("%(module)s analysis", module=self.spec.label_plural),
+            charts=self.spec.charts,
+            query_string=request.query_string.decode(),
+        )
+
+    @expose("/chart/<name>.json", methods=["GET"])
+    @has_access
+    def chart_data(self, name):
+        chart = next((c for c in self.spec.charts if c.name == name), None)
+        if chart is None:
+            abort(404)
+        get_filter_args(self._filters)
+        filters = self._filters.get_joined_filters(self._base_filters)
+        rows = self.datamodel.chart_rows(chart, filters)
+        formatter = self.formatters_columns.get(chart.group_by) if chart.period is None else None
+
+        def label_of(key):
+            if key is None:
+                return _("(none)")
+            return str(formatter(key)) if formatter else str(key)
+
+        option = echarts_option(chart, rows, label_of)
+        return jsonify(option=option, table=[[label_of(k), str(v)] for k, v in rows])
+
+
+class ModuleRestApi(ModelRestApi):
+    """/api/v1/<module>/: list, show, create, update, delete through the module's service."""
+
+    spec = None
+    allow_browser_login = True
+    method_permission_name = API_PERMISSIONS
+    base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
+
+    def response_422(self, message=None):
+        # A payload that does not validate is the client's mistake: 400 with field messages.
+        return self.response_400(message=message)
+
+    def _domain_error(self, error: DomainError):
+        db.session.rollback()
+        body = error.as_dict()
+        if error.field and not isinstance(error, ValidationErrors):
+            body["message"] = {error.field: [error.message]}
+        return self.response(error.status, **body)
+
+    def _payload(self):
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return None
+        return data
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Create a record
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.post'
+          responses:
+            201:
+              description: Created
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+        """
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        try:
+            item = self.add_model_schema.load(data)
+        except ValidationError as err:
+            return self.response_400(message=err.messages)
+        try:
+            self.datamodel.add(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        return self.response(201, result=self.add_model_schema.dump(item), id=item.id)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        """Update a record
+        ---
+        put:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+          responses:
+            200:
+              description: Updated
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        try:
+            item = self.edit_model_schema.load(self._merge_update_item(item, data), instance=item)
+        except ValidationError as err:
+            db.session.rollback()
+            return self.response_400(message=err.messages)
+        try:
+            self.datamodel.edit(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        return self.response(200, result=self.edit_model_schema.dump(item))
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk):
+        """Delete a record
+        ---
+        delete:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: Deleted
+            404:
+              $ref: '#/components/responses/404'
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            self.datamodel.delete(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        return self.response(200, message="OK")

