@@ -19,7 +19,7 @@ class DomainError(Exception):
         self.params = params
 
     def as_dict(self) -> dict:
-        data = {"code": self.code, "message": self.message}
+        data = {"error": self.code, "message": self.message}
         if self.field:
             data["field"] = self.field
         return data
@@ -34,7 +34,7 @@ class ValidationErrors(DomainError):
         self.errors = errors
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.errors}
+        return {"error": self.code, "message": self.errors}
 
 
 class NotFound(DomainError):

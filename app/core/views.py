@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, jsonify, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import permission_name, protect
-from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -117,7 +117,10 @@ class ModuleModelView(ModelView):
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
             self.update_redirect()
-        return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(item, filters={}, orders=get_order_args(),
+                                               pages=get_page_args(), page_sizes=get_page_size_args(),
+                                               widgets=widgets)
 
     def _delete(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
@@ -202,7 +205,6 @@ class ModuleRestApi(ModelRestApi):
     """/api/v1/<module>/: list, show, create, update, delete through the module's service."""
 
     spec = None
-    allow_browser_login = True
     method_permission_name = API_PERMISSIONS
     base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
 
