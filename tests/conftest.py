@@ -7,6 +7,8 @@ import os
 import uuid
 
 import pytest
+from concurrent.futures import ThreadPoolExecutor
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("ZWT_ENV", "test")
@@ -32,6 +34,17 @@ def _database_url(tmp_path_factory) -> str:
     return url
 
 
+class IsolatedClient(FlaskClient):
+    """Serves each request in its own thread, so it gets its own app context, `g` and database
+    session, as in production, even while the test holds an app context of its own."""
+
+    _pool = ThreadPoolExecutor(max_workers=1)
+
+    def open(self, *args, **kwargs):
+        kwargs["buffered"] = True
+        return self._pool.submit(super().open, *args, **kwargs).result()
+
+
 @pytest.fixture(scope="session")
 def instance_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("instance")
@@ -51,6 +64,7 @@ def app(tmp_path_factory, instance_dir):
         TESTING=True,
         MAIL_SERVER="",
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         initialise("admin", "admin-pass-123", "admin@example.com")
     return app

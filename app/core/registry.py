@@ -9,7 +9,9 @@ import importlib
 
 from flask import flash, redirect
 from flask_babel import gettext as _, lazy_gettext as _l
-from marshmallow import validate
+from decimal import ROUND_HALF_UP
+
+from marshmallow import fields as ma_fields, validate
 from sqlalchemy import DateTime
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
@@ -97,7 +99,8 @@ class Registry:
                     names.append(chart_entry)
             else:
                 appbuilder.add_view_no_menu(view)
-            appbuilder.add_api(self.apis[spec.name])
+            api = appbuilder.add_api(self.apis[spec.name])
+            _round_money_half_up(api)
 
     def _form_fields(self, spec: ModuleSpec, columns: list[str]) -> dict:
         fields = {}
@@ -116,7 +119,7 @@ class Registry:
         formatters = {c.key: local_time for c in spec.model.__table__.columns if isinstance(c.type, DateTime)}
         formatters.update({col: _choice_formatter(ch) for col, ch in column_choices(spec.model).items()})
         formatters.update(spec.formatters)
-        widget = type(f"{spec.model.__name__}ListWidget", (ModuleListWidget,), {"count_cap": spec.count_cap})
+        widget = type(f"{spec.model.__name__}ListWidget", (ModuleListWidget,), {"spec": spec})
         attrs = {
             "spec": spec,
             "datamodel": ModuleInterface.for_spec(spec),
@@ -173,6 +176,15 @@ class Registry:
             "page_size": spec.page_size,
         }
         return type(f"{spec.model.__name__}Api", (ModuleRestApi,), attrs)
+
+
+def _round_money_half_up(api) -> None:
+    """Money is rounded half up at 0.01; marshmallow would round half even before the service
+    sees the value."""
+    for schema in (api.add_model_schema, api.edit_model_schema):
+        for fld in schema.fields.values():
+            if isinstance(fld, ma_fields.Decimal):
+                fld.rounding = ROUND_HALF_UP
 
 
 def _make_action(action, attr_name: str):

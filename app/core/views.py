@@ -34,10 +34,10 @@ API_PERMISSIONS = {
 
 class ModuleListWidget(ListWidget):
     template = "zwt/widgets/list.html"
-    count_cap = None
+    spec = None
 
     def __call__(self, **kwargs):
-        kwargs["count_cap"] = self.count_cap
+        kwargs["count_cap"] = self.spec.count_cap if self.spec is not None else None
         return super().__call__(**kwargs)
 
 

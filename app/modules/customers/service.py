@@ -82,6 +82,9 @@ def _check_owner(actor, customer: Customer) -> None:
     if not may_assign_to(actor, "customers", owner):
         raise DomainError("customers.owner_out_of_scope",
                           _("You may not assign customers to %(name)s.", name=owner.display_name), field="owner")
+    if customer.department_id is None and customer.department is None:
+        # A customer belongs to its owner's department unless someone chose another.
+        customer.department_id = owner.department_id
 
 
 def _validate_customer(customer: Customer) -> None:
@@ -124,16 +127,14 @@ def create_customer(actor, customer: Customer) -> Customer:
             customer.owner = actor
         _validate_customer(customer)
         _check_owner(actor, customer)
-        if customer.department_id is None and customer.department is None:
-            owner = customer.owner
-            customer.department_id = owner.department_id if owner is not None else None
         customer.code = next_number("customer")
         db.session.add(customer)
     return customer
 
 
 def update_customer(actor, customer: Customer) -> Customer:
-    """Save changes to a customer; the code never changes. Refuses duplicates like create."""
+    """Save changes to a customer; the code never changes. Refuses duplicates like create.
+    An emptied department falls back to the owner's."""
     with unit_of_work(actor):
         _validate_customer(customer)
         _check_owner(actor, customer)

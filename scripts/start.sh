@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install 掌务通 into .venv and start it with demo data on the embedded defaults
+# (SQLite and Redis under instance/). Extra arguments go to `run.py serve`, e.g. --port 8000.
+# Ctrl-C stops the web server, the worker and the cron scheduler.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+cd "$ROOT"
+
+die() { echo "start.sh: $*" >&2; exit 1; }
+
+find_python() {
+    local py
+    for py in python3.11 python3 /usr/bin/python3.11; do
+        if command -v "$py" >/dev/null 2>&1 &&
+            "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
+            command -v "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_venv() {
+    if [ -x "$VENV/bin/python" ] &&
+        "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
+        return 0
+    fi
+    local py
+    py="$(find_python)" || die "Python 3.11 is required (python3.11 or python3 at version 3.11); install it and retry."
+    if ! "$py" -c 'import ensurepip' >/dev/null 2>&1; then
+        [ "$(id -u)" -eq 0 ] || die "Python's venv module is missing; run: sudo apt-get install python3.11-venv"
+        echo "Installing python3.11-venv ..."
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null || die "apt-get update failed."
+        apt-get install -y -qq python3.11-venv >/dev/null ||
+            die "apt-get install python3.11-venv failed."
+    fi
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV with $py."; }
+}
+
+# pip install -r requirements.txt, skipped when it is unchanged since the last install
+# (scripts/test.sh writes the same stamp).
+install_requirements() {
+    local stamp="$VENV/.installed-requirements.txt.sha256" sum
+    sum="$(sha256sum <requirements.txt | cut -d' ' -f1)"
+    [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ] && return 0
+    echo "Installing requirements.txt into .venv ..."
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -qq --no-input -r requirements.txt ||
+        die "pip install -r requirements.txt failed."
+    echo "$sum" >"$stamp"
+}
+
+# Compiled catalogs (*.mo) are not kept in git: build them from translations/*/LC_MESSAGES/*.po.
+compile_translations() {
+    compgen -G "translations/*/LC_MESSAGES/*.po" >/dev/null || return 0
+    "$VENV/bin/pybabel" -q compile -d translations >/dev/null || die "pybabel compile -d translations failed."
+}
+
+ensure_venv
+install_requirements
+compile_translations
+exec "$VENV/bin/python" run.py serve --demo "$@"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Install the test requirements into .venv and run the whole test suite. Arguments go to pytest.
+# Without DATABASE_URL / REDIS_URL the suite runs on SQLite and the embedded Redis; set
+# DATABASE_URL=postgresql://... and REDIS_URL=redis://... to run it against real servers.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+cd "$ROOT"
+
+die() { echo "test.sh: $*" >&2; exit 1; }
+
+find_python() {
+    local py
+    for py in python3.11 python3 /usr/bin/python3.11; do
+        if command -v "$py" >/dev/null 2>&1 &&
+            "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
+            command -v "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || die "apt-get update failed."
+    apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed."
+}
+
+ensure_venv() {
+    if [ -x "$VENV/bin/python" ] &&
+        "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
+        return 0
+    fi
+    local py
+    py="$(find_python)" || die "Python 3.11 is required (python3.11 or python3 at version 3.11); install it and retry."
+    if ! "$py" -c 'import ensurepip' >/dev/null 2>&1; then
+        [ "$(id -u)" -eq 0 ] || die "Python's venv module is missing; run: sudo apt-get install python3.11-venv"
+        echo "Installing python3.11-venv ..."
+        apt_install python3.11-venv
+    fi
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV with $py."; }
+}
+
+# pip install -r requirements-test.txt (which includes requirements.txt), skipped when neither
+# file changed since the last install. The stamps are shared with scripts/start.sh.
+install_requirements() {
+    local app_sum test_sum
+    app_sum="$(sha256sum <requirements.txt | cut -d' ' -f1)"
+    test_sum="$(cat requirements-test.txt requirements.txt | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$VENV/.installed-requirements-test.txt.sha256" 2>/dev/null)" = "$test_sum" ]; then
+        return 0
+    fi
+    echo "Installing requirements-test.txt into .venv ..."
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -qq --no-input -r requirements-test.txt ||
+        die "pip install -r requirements-test.txt failed."
+    echo "$test_sum" >"$VENV/.installed-requirements-test.txt.sha256"
+    echo "$app_sum" >"$VENV/.installed-requirements.txt.sha256"
+}
+
+# The browser tests drive Debian's chromium; without it they skip themselves.
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "Installing chromium for the browser tests ..."
+        apt_install chromium
+    else
+        echo "Note: chromium is not installed, so the browser tests will be skipped (sudo apt-get install chromium)."
+    fi
+}
+
+# Compiled catalogs (*.mo) are not kept in git: build them from translations/*/LC_MESSAGES/*.po.
+compile_translations() {
+    compgen -G "translations/*/LC_MESSAGES/*.po" >/dev/null || return 0
+    "$VENV/bin/pybabel" -q compile -d translations >/dev/null || die "pybabel compile -d translations failed."
+}
+
+ensure_venv
+install_requirements
+compile_translations
+ensure_chromium
+exec "$VENV/bin/python" -m pytest -q "$@"

@@ -1,0 +1,278 @@
+"""The customer screens in a real browser: add, search, show, history, edit, duplicate names,
+charts, CSV export, language switch and data scope."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD
+
+
+def _mobile() -> str:
+    return "139" + f"{random.randrange(10**8):08d}"
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}有限公司"
+
+
+@pytest.fixture(scope="module")
+def people(app):
+    """Two sales reps (own data scope) with customers of their own, and a customer of the admin."""
+    from app.core.org import User
+    from app.extensions import db
+    from tests.factories import make_customer, make_user
+
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        rep, other_rep = make_user("Sales"), make_user("Sales")
+        mine = [make_customer(rep, _name("苏州自有甲"), industry="it"),
+                make_customer(rep, _name("苏州自有乙"), industry="retail")]
+        theirs = make_customer(other_rep, _name("杭州他人"), industry="it")
+        admins = make_customer(admin, _name("上海管理员"), industry="it")
+        data = SimpleNamespace(
+            admin=SimpleNamespace(id=admin.id, display_name=admin.display_name),
+            rep=SimpleNamespace(id=rep.id, username=rep.username, display_name=rep.display_name),
+            other_rep=SimpleNamespace(id=other_rep.id, display_name=other_rep.display_name),
+            mine=[SimpleNamespace(id=c.id, name=c.name, code=c.code) for c in mine],
+            theirs=SimpleNamespace(id=theirs.id, name=theirs.name, code=theirs.code),
+            admins=SimpleNamespace(id=admins.id, name=admins.name, code=admins.code),
+        )
+        db.session.remove()
+    return data
+
+
+def _customers_named(app, name: str) -> int:
+    from app.extensions import db
+    from app.modules.customers.models import Customer
+
+    with app.app_context():
+        try:
+            return db.session.scalar(select(func.count()).select_from(Customer).where(Customer.name == name))
+        finally:
+            db.session.remove()
+
+
+def _list_rows(page):
+    return page.locator("div.table-responsive table > tbody > tr")
+
+
+def _search_by_name(page, name: str) -> None:
+    """Open the search panel, add a "customer name" filter, type `name` and search."""
+    page.locator("a.accordion-toggle").click()
+    form = page.locator("#filter_form")
+    form.locator("button.dropdown-toggle").click()
+    form.locator("a.filter[name=name]").click()
+    value = form.locator("table.filters input.filter_val")
+    expect(value).to_be_visible()
+    value.fill(name)
+    form.locator("button[type=submit]").click()
+
+
+def test_add_search_show_history_and_edit_a_customer(as_admin, people, shot, zh, app):
+    page = as_admin
+    name = _name("南京浏览器")
+    page.goto("/customers/list/")
+    expect(page.locator(".panel-heading .panel-title").first).to_have_text(zh("Customers"))
+    page.locator("a[href^='/customers/add']").first.click()
+    expect(page.locator("#model_form")).to_be_visible()
+    page.fill("#name", name)
+    page.select_option("#kind", "person")
+    page.select_option("#status", "active")
+    page.fill("#credit_limit", "12345.6")
+    page.select_option("#owner", str(people.rep.id))
+    expect(page.locator("#select2-owner-container")).to_have_text(people.rep.display_name)
+    shot("add-form")
+    page.locator("#model_form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    assert _customers_named(app, name) == 1
+
+    page.goto("/customers/list/")
+    _search_by_name(page, name)
+    rows = _list_rows(page)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(name)
+    expect(rows.first).to_contain_text(zh("Individual"))
+    expect(rows.first).to_contain_text(zh("Active"))
+    expect(rows.first).to_contain_text(people.rep.display_name)
+    shot("search-result")
+
+    rows.first.locator("a[href*='/customers/show/']").click()
+    detail = page.locator("#Home")
+    expect(detail).to_contain_text(name)
+    expect(detail).to_contain_text("12345.60")
+    expect(detail).to_contain_text(people.rep.display_name)
+    show_url = page.url
+
+    page.locator("#zwt-history-tab").click()
+    history = page.locator("#History table.zwt-history tbody tr")
+    expect(history).to_have_count(1)
+    expect(history.first).to_contain_text(zh("Created"))
+    expect(history.first).to_contain_text(name)
+    shot("history-created")
+
+    page.goto(show_url.replace("/show/", "/edit/"))
+    expect(page.locator("#credit_limit")).to_have_value("12345.60")
+    page.fill("#credit_limit", "80000")
+    page.locator("#model_form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    page.goto(show_url)
+    expect(page.locator("#Home")).to_contain_text("80000.00")
+    page.locator("#zwt-history-tab").click()
+    expect(history).to_have_count(2)
+    change = page.locator("#History tr", has=page.locator(".zwt-old"))
+    expect(change).to_have_count(1)
+    expect(change).to_contain_text(zh("Updated"))
+    expect(change).to_contain_text(zh("Credit limit"))
+    expect(change.locator(".zwt-old")).to_have_text("12345.60")
+    expect(change.locator(".zwt-new")).to_have_text("80000.00")
+    shot("history-updated")
+
+
+def test_duplicate_name_is_shown_at_the_field_and_keeps_what_was_typed(as_admin, people, shot, zh, app):
+    page = as_admin
+    existing = people.admins
+    phone = _mobile()
+    page.goto("/customers/add")
+    page.fill("#name", existing.name)
+    page.select_option("#kind", "person")
+    page.select_option("#industry", "logistics")
+    page.fill("#region", "江苏省")
+    page.fill("#phone", phone)
+    page.select_option("#status", "dormant")
+    page.fill("#credit_limit", "6600.5")
+    page.select_option("#owner", str(people.rep.id))
+    page.fill("#notes", "展会上认识的，下周回访")
+    page.locator("#model_form button[type=submit]").click()
+
+    name_cell = page.locator("#model_form td", has=page.locator("#name"))
+    expect(name_cell).to_contain_text(
+        zh("A customer named “%(name)s” already exists (%(code)s). Please do not enter it twice.",
+           name=existing.name, code=existing.code))
+    shot("duplicate")
+    expect(page.locator("#name")).to_have_value(existing.name)
+    expect(page.locator("#kind")).to_have_value("person")
+    expect(page.locator("#industry")).to_have_value("logistics")
+    expect(page.locator("#region")).to_have_value("江苏省")
+    expect(page.locator("#phone")).to_have_value(phone)
+    expect(page.locator("#status")).to_have_value("dormant")
+    expect(page.locator("#credit_limit")).to_have_value("6600.50")
+    expect(page.locator("#owner")).to_have_value(str(people.rep.id))
+    expect(page.locator("#notes")).to_have_value("展会上认识的，下周回访")
+    assert _customers_named(app, existing.name) == 1
+
+
+def test_chart_page_draws_every_chart(as_admin, people, shot, zh):
+    from app.core.registry import registry
+
+    page = as_admin
+    page.goto("/customers/list/")
+    page.locator(".zwt-toolbar a[href^='/customers/chart/']").click()
+    charts = page.locator("[data-chart-url]")
+    expect(charts).to_have_count(len(registry.get("customers").charts))
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-chart-url]')).every(
+                 el => el.getAttribute('data-rendered') === '1' || el.hasAttribute('data-error'))""")
+    for chart in charts.all():
+        assert chart.get_attribute("data-error") is None, chart.get_attribute("data-error")
+        expect(chart).to_have_attribute("data-rendered", "1")
+        expect(chart.locator("canvas")).not_to_have_count(0)
+        assert chart.bounding_box()["height"] > 100
+    industry_table = page.locator("#table-by_industry tbody tr")
+    expect(industry_table.filter(has_text=zh("IT & software"))).to_have_count(1)
+    shot("charts")
+
+
+def test_export_csv_has_the_chinese_column_headers(as_admin, people, zh):
+    from app.core.registry import registry
+
+    spec = registry.get("customers")
+    expected = [zh(spec.label_columns[c]) for c in spec.export_columns]
+    page = as_admin
+    page.goto("/customers/list/")
+    with page.expect_download() as info:
+        page.locator("a.zwt-export[href*='/export/csv']").click()
+    download = info.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith(".csv")
+    with open(download.path(), encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(io.StringIO(fh.read())))
+    assert rows[0] == expected
+    names = {row[spec.export_columns.index("name")] for row in rows[1:]}
+    assert {people.admins.name, people.theirs.name, *(c.name for c in people.mine)} <= names
+
+
+def test_language_switch_from_the_navbar(as_admin, zh, en, shot):
+    page = as_admin
+    page.goto("/customers/list/")
+    menu = page.locator("#zwt-locale-menu")
+    navbar = page.locator(".navbar-nav").first
+    expect(menu.locator("a.dropdown-toggle")).to_contain_text("简体中文")
+    expect(navbar).to_contain_text(zh("Customers"))
+    expect(navbar).to_contain_text(zh("Security"))
+
+    menu.locator("a.dropdown-toggle").click()
+    menu.locator("a[data-locale=en]").click()
+    expect(menu.locator("a.dropdown-toggle")).to_contain_text("English")
+    expect(navbar).to_contain_text(en("Customers"))
+    expect(navbar).to_contain_text(en("Security"))
+    expect(navbar).not_to_contain_text(zh("Customers"))
+    expect(page.locator("table thead")).to_contain_text(en("Customer name"))
+    shot("english")
+
+    menu.locator("a.dropdown-toggle").click()
+    menu.locator("a[data-locale=zh_CN]").click()
+    expect(menu.locator("a.dropdown-toggle")).to_contain_text("简体中文")
+    expect(navbar).to_contain_text(zh("Customers"))
+    expect(navbar).to_contain_text(zh("Security"))
+    expect(navbar).not_to_contain_text(en("Security"))
+    expect(page.locator("table thead")).to_contain_text(zh("Customer name"))
+
+
+def test_sales_rep_sees_only_own_customers(page, people, shot):
+    log_in(page, people.rep.username, PASSWORD)
+    page.goto("/customers/list/")
+    rows = _list_rows(page)
+    expect(rows).to_have_count(len(people.mine))
+    for customer in people.mine:
+        expect(rows.filter(has_text=customer.name)).to_have_count(1)
+    expect(page.locator(".zwt-count")).to_have_text(re.compile(rf":\s*{len(people.mine)}\s*$"))
+    content = page.content()
+    assert people.theirs.name not in content and people.admins.name not in content
+    shot("own-list")
+
+    response = page.goto(f"/customers/show/{people.theirs.id}")
+    assert response.status == 404
+    assert people.theirs.name not in page.content()
+    assert people.theirs.code not in page.content()
+    shot("other-show")
+    response = page.goto(f"/customers/edit/{people.theirs.id}")
+    assert response.status == 404
+    assert people.theirs.name not in page.content()
+
+    response = page.goto(f"/customers/show/{people.mine[0].id}")
+    assert response.status == 200
+    expect(page.locator("#Home")).to_contain_text(people.mine[0].name)
+
+
+def test_record_count_of_the_unfiltered_list_counts_every_customer(as_admin, people, app):
+    from app.extensions import db
+    from app.modules.customers.models import Customer
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Customer))
+        db.session.remove()
+    assert 4 <= total <= 1000
+    page = as_admin
+    page.goto("/customers/list/")
+    expect(page.locator(".zwt-count")).to_have_text(re.compile(rf":\s*{total}\s*$"))

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Refresh 掌务通's message catalogues; safe to re-run at any time.
+#
+#   translations/update.sh          (from anywhere)
+#
+# 1. extracts every gettext string of app/ (Python and Jinja templates) and of
+#    translations/fab_messages.py into translations/messages.pot, using babel.cfg;
+# 2. merges it into translations/{zh_CN,en}/LC_MESSAGES/messages.po (`pybabel init` when a
+#    catalogue does not exist yet). New strings arrive with an empty msgstr, never as fuzzy
+#    guesses; strings gone from the code are dropped;
+# 3. compiles every catalogue to messages.mo (these are committed: the app reads them).
+#
+# Afterwards translate the empty msgstr entries of zh_CN (tests/test_translations.py lists them)
+# and run this script again so the .mo files match. The English catalogue keeps msgstr empty:
+# the msgids are the English text.
+#
+# PYTHON may point at another interpreter that has Babel installed (default: the project venv).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+LOCALES=(zh_CN en)
+
+pybabel() { "$PYTHON" -m babel.messages.frontend "$@"; }
+
+cd "$ROOT"
+
+# -- 1. extract ----------------------------------------------------------------------------
+# Write to a temporary file and keep the old template when only its timestamp changed, so a
+# re-run without new strings leaves the working tree clean.
+tmp_pot="$(mktemp)"
+tmp_log="$(mktemp)"
+trap 'rm -f "$tmp_pot" "$tmp_log"' EXIT
+pybabel extract -F babel.cfg -o "$tmp_pot" \
+    --project=ZhangWuTong --copyright-holder="ZhangWuTong" \
+    --add-comments=TRANSLATORS: \
+    . >"$tmp_log" 2>&1 || { cat "$tmp_log" >&2; echo "extraction failed" >&2; exit 1; }
+if [[ -f translations/messages.pot ]] && \
+   diff -q <(grep -v '^"POT-Creation-Date:' "$tmp_pot") \
+           <(grep -v '^"POT-Creation-Date:' translations/messages.pot) >/dev/null; then
+    echo "messages.pot: no change"
+else
+    cp "$tmp_pot" translations/messages.pot
+    echo "messages.pot: updated"
+fi
+
+# -- 2. init / update ----------------------------------------------------------------------
+for locale in "${LOCALES[@]}"; do
+    po="translations/$locale/LC_MESSAGES/messages.po"
+    if [[ ! -f "$po" ]]; then
+        pybabel init -i translations/messages.pot -d translations -l "$locale"
+        # `init` marks the new catalogue's header fuzzy, and `compile` skips fuzzy catalogues.
+        "$PYTHON" - "$po" <<'PY'
+import sys
+from babel.messages.pofile import read_po, write_po
+path = sys.argv[1]
+with open(path, "rb") as fh:
+    catalog = read_po(fh)
+catalog.fuzzy = False
+with open(path, "wb") as fh:
+    write_po(fh, catalog)
+PY
+    else
+        out="$(pybabel update -i translations/messages.pot -d translations -l "$locale" \
+            --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date 2>&1)" \
+            || { echo "$out" >&2; exit 1; }
+    fi
+done
+
+# -- 3. compile ----------------------------------------------------------------------------
+for locale in "${LOCALES[@]}"; do
+    out="$(pybabel compile -d translations -l "$locale" --statistics 2>&1)" \
+        || { echo "$out" >&2; echo "compile failed for $locale" >&2; exit 1; }
+    grep -v '^compiling catalog' <<<"$out" || true
+    [[ -f "translations/$locale/LC_MESSAGES/messages.mo" ]] || { echo "no .mo written for $locale" >&2; exit 1; }
+done
+
+# -- report --------------------------------------------------------------------------------
+"$PYTHON" - <<'PY'
+from babel.messages.pofile import read_po
+with open("translations/zh_CN/LC_MESSAGES/messages.po", "rb") as fh:
+    catalog = read_po(fh)
+todo = [m.id for m in catalog if m.id and (m.fuzzy or not (m.string[0] if isinstance(m.string, tuple) else m.string))]
+total = sum(1 for m in catalog if m.id)
+print(f"zh_CN: {total - len(todo)} of {total} messages translated")
+for msgid in todo:
+    print("  TODO:", msgid if isinstance(msgid, str) else msgid[0])
+PY
