@@ -63,6 +63,8 @@ def app(tmp_path_factory, instance_dir):
         WTF_CSRF_ENABLED=False,
         TESTING=True,
         MAIL_SERVER="",
+        # Fast hashes: tests create many users; production keeps FAB's scrypt.
+        FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
     )
     app.test_client_class = IsolatedClient
     with app.app_context():

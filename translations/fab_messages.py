@@ -160,6 +160,12 @@ FAB_MESSAGES = [
     lazy_gettext("It's not a good policy to remove a user, just make it inactive"),
     lazy_gettext("The user's email, this will also be used for OID auth"),
     lazy_gettext("Please rewrite the user's password to confirm"),
+    # FAB wraps these two in lazy_formatter_gettext(); the msgid is the joined string.
+    lazy_gettext("The user role on the application, this will associate with a list of permissions"),
+    lazy_gettext(
+        "The user group on the application, this will associate with a list of roles associated "
+        "with the group"
+    ),
     lazy_gettext("User info"),
     lazy_gettext("Personal Info"),
     lazy_gettext("Audit Info"),

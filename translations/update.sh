@@ -8,7 +8,9 @@
 # 2. merges it into translations/{zh_CN,en}/LC_MESSAGES/messages.po (`pybabel init` when a
 #    catalogue does not exist yet). New strings arrive with an empty msgstr, never as fuzzy
 #    guesses; strings gone from the code are dropped;
-# 3. compiles every catalogue to messages.mo (these are committed: the app reads them).
+# 3. compiles every catalogue to messages.mo (these are committed: the app reads them), and
+#    copies a catalogue's .mo to the directory name Flask-Babel actually looks up when that
+#    differs (zh_CN -> zh_Hans_CN, see below).
 #
 # Afterwards translate the empty msgstr entries of zh_CN (tests/test_translations.py lists them)
 # and run this script again so the .mo files match. The English catalogue keeps msgstr empty:
@@ -75,6 +77,22 @@ for locale in "${LOCALES[@]}"; do
     grep -v '^compiling catalog' <<<"$out" || true
     [[ -f "translations/$locale/LC_MESSAGES/messages.mo" ]] || { echo "no .mo written for $locale" >&2; exit 1; }
 done
+
+# Flask-Babel looks catalogues up under str(babel.Locale.parse(locale)), which for zh_CN is
+# zh_Hans_CN (then falls back to zh, where only FAB's own catalogue lives). Put a copy of the
+# compiled catalogue there too, or the app would never load ours for Chinese.
+"$PYTHON" - "${LOCALES[@]}" <<'PY'
+import shutil, sys
+from pathlib import Path
+from babel import Locale
+for locale in sys.argv[1:]:
+    alias = str(Locale.parse(locale))
+    if alias != locale:
+        target = Path("translations", alias, "LC_MESSAGES", "messages.mo")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path("translations", locale, "LC_MESSAGES", "messages.mo"), target)
+        print(f"{locale}: also installed as {target} (the name Flask-Babel looks up)")
+PY
 
 # -- report --------------------------------------------------------------------------------
 "$PYTHON" - <<'PY'

@@ -24,6 +24,7 @@ _TOKEN = re.compile(r"\{(yyyy|yy|mm|dd|seq(?::0?\d+d)?)\}")
 
 class NumberingRule(Audited, Model):
     __tablename__ = "numbering_rule"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(Integer, primary_key=True)
     code = Column(String(64), unique=True, nullable=False)  # e.g. "customer"

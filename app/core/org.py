@@ -9,13 +9,15 @@ from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import Column, ForeignKey, Integer, String, select
 from sqlalchemy.orm import relationship
 
+from app.core.audit import Audited
 from app.core.errors import DomainError
 from app.extensions import db
 from flask_babel import lazy_gettext as _l, gettext as _
 
 
-class Department(Model):
+class Department(Audited, Model):
     __tablename__ = "department"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(Integer, primary_key=True)
     name = Column(String(100), nullable=False)

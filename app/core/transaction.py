@@ -34,7 +34,10 @@ def unit_of_work(actor) -> Iterator[UnitOfWork]:
         return
     uow = UnitOfWork(actor)
     session.info["uow"] = uow
-    session.info["actor_id"] = getattr(actor, "id", None)
+    # Reading the actor's id must not flush the caller's pending changes before the actor is
+    # known to the audit trail.
+    with session.no_autoflush:
+        session.info["actor_id"] = getattr(actor, "id", None)
     try:
         yield uow
         session.commit()

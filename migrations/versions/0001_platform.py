@@ -67,7 +67,8 @@ def upgrade():
     sa.Column('sort', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['department.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.UniqueConstraint('code'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_department_parent_id'), ['parent_id'], unique=False)
@@ -109,7 +110,8 @@ def upgrade():
     sa.Column('pattern', sa.String(length=100), nullable=False),
     sa.Column('reset', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.UniqueConstraint('code'),
+    sqlite_autoincrement=True
     )
     op.create_table('ab_group_role',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -270,7 +272,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
     sa.ForeignKeyConstraint(['owner_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.UniqueConstraint('code'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_created_at'), ['created_at'], unique=False)
@@ -306,7 +309,8 @@ def upgrade():
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_customer_id'), ['customer_id'], unique=False)

@@ -90,7 +90,7 @@ def test_add_search_show_history_and_edit_a_customer(as_admin, people, shot, zh,
     page.select_option("#status", "active")
     page.fill("#credit_limit", "12345.6")
     page.select_option("#owner", str(people.rep.id))
-    expect(page.locator("#select2-owner-container")).to_have_text(people.rep.display_name)
+    expect(page.locator("#select2-owner-container")).to_have_attribute("title", people.rep.display_name)
     shot("add-form")
     page.locator("#model_form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_be_visible()
@@ -166,7 +166,7 @@ def test_duplicate_name_is_shown_at_the_field_and_keeps_what_was_typed(as_admin,
     expect(page.locator("#region")).to_have_value("江苏省")
     expect(page.locator("#phone")).to_have_value(phone)
     expect(page.locator("#status")).to_have_value("dormant")
-    expect(page.locator("#credit_limit")).to_have_value("6600.50")
+    expect(page.locator("#credit_limit")).to_have_value("6600.5")
     expect(page.locator("#owner")).to_have_value(str(people.rep.id))
     expect(page.locator("#notes")).to_have_value("展会上认识的，下周回访")
     assert _customers_named(app, existing.name) == 1

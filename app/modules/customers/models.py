@@ -42,6 +42,8 @@ class Customer(Audited, Model):
         Index("ix_customer_department_id_id", "department_id", "id"),
         Index("ix_customer_industry_id", "industry", "id"),
         Index("ix_customer_status_id", "status", "id"),
+        # Never reuse a deleted row's id on SQLite: the audit trail is keyed by id.
+        {"sqlite_autoincrement": True},
     )
 
     id = Column(Integer, primary_key=True)
@@ -76,6 +78,7 @@ Index("ix_customer_name_lower", func.lower(Customer.name))
 
 class Contact(Audited, Model):
     __tablename__ = "contact"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
