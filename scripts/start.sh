@@ -22,6 +22,13 @@ find_python() {
     return 1
 }
 
+apt_install() {
+    local out
+    export DEBIAN_FRONTEND=noninteractive
+    out="$(apt-get update -qq 2>&1)" || { echo "$out" >&2; die "apt-get update failed."; }
+    out="$(apt-get install -y -qq "$@" 2>&1)" || { echo "$out" >&2; die "apt-get install $* failed."; }
+}
+
 ensure_venv() {
     if [ -x "$VENV/bin/python" ] &&
         "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
@@ -32,12 +39,12 @@ ensure_venv() {
     if ! "$py" -c 'import ensurepip' >/dev/null 2>&1; then
         [ "$(id -u)" -eq 0 ] || die "Python's venv module is missing; run: sudo apt-get install python3.11-venv"
         echo "Installing python3.11-venv ..."
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null || die "apt-get update failed."
-        apt-get install -y -qq python3.11-venv >/dev/null ||
-            die "apt-get install python3.11-venv failed."
+        apt_install python3.11-venv
     fi
-    rm -rf "$VENV"
+    if [ -e "$VENV" ]; then
+        echo "Recreating .venv: it is not a working Python 3.11 environment."
+        rm -rf "$VENV"
+    fi
     "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV with $py."; }
 }
 

@@ -23,9 +23,10 @@ find_python() {
 }
 
 apt_install() {
+    local out
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed."
-    apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed."
+    out="$(apt-get update -qq 2>&1)" || { echo "$out" >&2; die "apt-get update failed."; }
+    out="$(apt-get install -y -qq "$@" 2>&1)" || { echo "$out" >&2; die "apt-get install $* failed."; }
 }
 
 ensure_venv() {
@@ -40,7 +41,10 @@ ensure_venv() {
         echo "Installing python3.11-venv ..."
         apt_install python3.11-venv
     fi
-    rm -rf "$VENV"
+    if [ -e "$VENV" ]; then
+        echo "Recreating .venv: it is not a working Python 3.11 environment."
+        rm -rf "$VENV"
+    fi
     "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV with $py."; }
 }
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from sqlalchemy import func, literal, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
+from app.core.errors import DomainError
 from app.core.scope import scope_clause
 
 
@@ -94,15 +97,24 @@ class ModuleInterface(SQLAInterface):
         return [(k, v) for k, v in query.all()]
 
     # -- writes go through the module's service --------------------------------------------
+    def _call(self, hook, item):
+        try:
+            return hook(current_actor(), item)
+        except (IntegrityError, DataError) as exc:
+            # What the service's checks did not catch, the database did: still the user's input.
+            self.session.rollback()
+            raise DomainError("db.rejected", _("The data refers to a record that does not exist, "
+                                               "or conflicts with another record.")) from exc
+
     def add(self, item, commit=True):
-        self.spec.service.create(current_actor(), item)
+        self._call(self.spec.service.create, item)
 
     def edit(self, item, commit=True):
-        self.spec.service.update(current_actor(), item)
+        self._call(self.spec.service.update, item)
 
     def delete(self, item, commit=True):
-        self.spec.service.delete(current_actor(), item)
+        self._call(self.spec.service.delete, item)
 
     def delete_all(self, items):
         for item in items:
-            self.spec.service.delete(current_actor(), item)
+            self.delete(item)

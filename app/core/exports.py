@@ -67,18 +67,26 @@ def csv_response(query, columns: list[str], labels: list[str], filename: str, fo
 
 def xlsx_response(query, columns: list[str], labels: list[str], filename: str, formatters: dict, max_rows: int):
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=filename[:31])
     ws.append(labels)
+
+    def cell(value):
+        if isinstance(value, Decimal):
+            # Money stays a number Excel can sum, shown with its two decimals.
+            money = WriteOnlyCell(ws, value=value)
+            money.number_format = "#,##0.00"
+            return money
+        if isinstance(value, (int, dt.date, dt.datetime)) and not isinstance(value, bool):
+            return value
+        return _text(value)
+
     for n, item in enumerate(query.yield_per(BATCH)):
         if n >= max_rows:
             break
-        row = []
-        for c in columns:
-            value = cell_value(item, c, formatters)
-            row.append(value if isinstance(value, (int, Decimal, dt.date, dt.datetime)) and not isinstance(value, bool) else _text(value))
-        ws.append(row)
+        ws.append([cell(cell_value(item, c, formatters)) for c in columns])
     tmp = tempfile.TemporaryFile()
     wb.save(tmp)
     tmp.seek(0)

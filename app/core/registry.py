@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from decimal import ROUND_HALF_UP
 
 from marshmallow import fields as ma_fields, validate
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Integer
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
@@ -100,7 +100,7 @@ class Registry:
             else:
                 appbuilder.add_view_no_menu(view)
             api = appbuilder.add_api(self.apis[spec.name])
-            _round_money_half_up(api)
+            _tighten_schemas(api, spec.model)
 
     def _form_fields(self, spec: ModuleSpec, columns: list[str]) -> dict:
         fields = {}
@@ -178,13 +178,20 @@ class Registry:
         return type(f"{spec.model.__name__}Api", (ModuleRestApi,), attrs)
 
 
-def _round_money_half_up(api) -> None:
-    """Money is rounded half up at 0.01; marshmallow would round half even before the service
-    sees the value."""
+def _tighten_schemas(api, model) -> None:
+    """Money is rounded half up at 0.01 (marshmallow would round half even before the service
+    sees it), and foreign-key ids must be integers (FAB leaves them untyped)."""
+    columns = model.__table__.columns
     for schema in (api.add_model_schema, api.edit_model_schema):
-        for fld in schema.fields.values():
+        for name, fld in list(schema.fields.items()):
             if isinstance(fld, ma_fields.Decimal):
                 fld.rounding = ROUND_HALF_UP
+            elif isinstance(fld, ma_fields.Inferred) and name in columns and isinstance(columns[name].type, Integer):
+                typed = ma_fields.Integer(allow_none=columns[name].nullable, required=False)
+                schema._bind_field(name, typed)
+                for mapping in (schema.fields, schema.load_fields, schema.dump_fields):
+                    if name in mapping:
+                        mapping[name] = typed
 
 
 def _make_action(action, attr_name: str):

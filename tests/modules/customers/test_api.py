@@ -79,3 +79,14 @@ def test_openapi_spec_describes_the_module(org, app, api_token):
     assert "/api/v1/customers/" in paths and "/api/v1/contacts/" in paths
     assert {"get", "post"} <= set(paths["/api/v1/customers/"])
     assert {"get", "put", "delete"} <= set(paths["/api/v1/customers/{pk}"])
+
+
+def test_references_to_missing_records_are_a_400_not_a_500(org, app, api_token):
+    headers = api_token(org.admin)
+    client = app.test_client()
+    resp = client.post("/api/v1/customers/", json={"name": unique("无负责人"), "kind": "company", "owner_id": 99999999}, headers=headers)
+    assert resp.status_code == 400
+    resp = client.post("/api/v1/customers/", json={"name": unique("无部门"), "kind": "company", "department_id": 99999999}, headers=headers)
+    assert resp.status_code == 400
+    resp = client.post("/api/v1/contacts/", json={"name": "无客户", "customer_id": 99999999}, headers=headers)
+    assert resp.status_code == 400
