@@ -75,14 +75,7 @@ ensure_chromium() {
     fi
 }
 
-# Compiled catalogs (*.mo) are not kept in git: build them from translations/*/LC_MESSAGES/*.po.
-compile_translations() {
-    compgen -G "translations/*/LC_MESSAGES/*.po" >/dev/null || return 0
-    "$VENV/bin/pybabel" -q compile -d translations >/dev/null || die "pybabel compile -d translations failed."
-}
-
 ensure_venv
 install_requirements
-compile_translations
 ensure_chromium
 exec "$VENV/bin/python" -m pytest -q "$@"

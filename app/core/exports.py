@@ -13,6 +13,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Response, send_file, stream_with_context
+from flask_babel import gettext as _
 
 BATCH = 1000
 
@@ -32,7 +33,7 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)

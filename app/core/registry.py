@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from decimal import ROUND_HALF_UP
 
 from marshmallow import fields as ma_fields, validate
-from sqlalchemy import DateTime, Integer
+from sqlalchemy import Boolean, DateTime, Integer
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
@@ -27,6 +27,10 @@ from app.extensions import db
 def column_choices(model) -> dict:
     """{column: [(value, label), ...]} declared as Column(info={"choices": ...}) on the model."""
     return {c.key: c.info["choices"] for c in model.__table__.columns if "choices" in c.info}
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else (_("Yes") if value else _("No"))
 
 
 def _choice_formatter(choices):
@@ -116,7 +120,9 @@ class Registry:
         return fields
 
     def _make_view(self, spec: ModuleSpec) -> type:
-        formatters = {c.key: local_time for c in spec.model.__table__.columns if isinstance(c.type, DateTime)}
+        columns = spec.model.__table__.columns
+        formatters = {c.key: local_time for c in columns if isinstance(c.type, DateTime)}
+        formatters.update({c.key: _yes_no for c in columns if isinstance(c.type, Boolean)})
         formatters.update({col: _choice_formatter(ch) for col, ch in column_choices(spec.model).items()})
         formatters.update(spec.formatters)
         widget = type(f"{spec.model.__name__}ListWidget", (ModuleListWidget,), {"spec": spec})

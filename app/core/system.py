@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import select
 
 from app.core import notify
@@ -18,7 +18,7 @@ from app.core.spec import ModuleSpec
 from app.core.transaction import unit_of_work
 from app.extensions import db
 
-SYSTEM = _l("System")
+SYSTEM = lazy_pgettext("menu", "System")
 
 
 class NotificationsView(BaseView):
@@ -63,7 +63,7 @@ class MailOutboxView(ModelView):
     search_columns = ["to", "subject", "status", "created_at"]
     base_order = ("id", "desc")
     label_columns = {
-        "created_at": _l("Created"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
+        "created_at": _l("Created at"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
         "status": _l("Status"), "error": _l("Error"), "sent_at": _l("Sent at"),
     }
 

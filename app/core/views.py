@@ -5,6 +5,8 @@ keeps what the user typed; the API answers 400 with field messages. Nothing is h
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, current_app, flash, jsonify, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
@@ -13,12 +15,14 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy import DateTime, inspect as sa_inspect
 
 from app.core import exports
 from app.core.audit import history_of
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
+from app.core.webhooks import local_time
 from app.extensions import db
 
 VIEW_PERMISSIONS = {
@@ -148,9 +152,36 @@ class ModuleModelView(ModelView):
             title=self.show_title,
             widgets=widgets,
             related_views=self._related_views,
-            history=history_of(item),
-            label_columns=self.label_columns,
+            history=[self._describe(entry) for entry in history_of(item)],
         )
+
+    def _describe(self, entry) -> dict:
+        """An audit entry as people read it: field labels, choice labels, related records'
+        names and local times instead of column names, codes, ids and UTC."""
+        model = self.datamodel.obj
+        relations = {next(iter(rel.local_columns)).key: rel for rel in sa_inspect(model).relationships
+                     if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1}
+
+        def label(field):
+            if field in relations:
+                field = relations[field].key
+            return str(self.label_columns.get(field, field))
+
+        def shown(field, value):
+            if value is None or value == "":
+                return ""
+            if field in relations:
+                related = db.session.get(relations[field].mapper.class_, value)
+                return str(related) if related is not None else f"#{value}"
+            column = model.__table__.columns.get(field)
+            if column is not None and isinstance(column.type, DateTime):
+                return local_time(dt.datetime.fromisoformat(value))
+            formatter = self.formatters_columns.get(field)
+            return str(formatter(value)) if formatter else str(value)
+
+        changes = [(label(f), shown(f, old), shown(f, new)) for f, (old, new) in entry.changes.items()
+                   if f not in ("id", "updated_at")]
+        return {"at": entry.at, "actor": entry.actor, "action": entry.action, "changes": changes}
 
     # -- export ------------------------------------------------------------------------------
     @expose("/export/<fmt>", methods=["GET"])

@@ -57,6 +57,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
+    # department.head_id and ab_user.department_id point at each other. SQLite accepts a
+    # reference to a table created later; elsewhere the constraint is added at the end.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    head_fk = [sa.ForeignKeyConstraint(['head_id'], ['ab_user.id'], name='fk_department_head')] if sqlite else []
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -66,6 +70,7 @@ def upgrade():
     sa.Column('head_id', sa.Integer(), nullable=True),
     sa.Column('sort', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['department.id'], ),
+    *head_fk,
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code'),
     sqlite_autoincrement=True
@@ -317,8 +322,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=False)
 
     op.create_index('ix_customer_name_lower', 'customer', [sa.text('lower(name)')], unique=False)
-    # department.head_id and ab_user.department_id point at each other: add one afterwards.
-    if op.get_bind().dialect.name != 'sqlite':
+    if not sqlite:
         op.create_foreign_key('fk_department_head', 'department', 'ab_user', ['head_id'], ['id'])
     # ### end Alembic commands ###
 

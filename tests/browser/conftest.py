@@ -22,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("ZWT_SHOTS_DIR", "/tmp/zwt-shots"))
+STEP_SHOTS = os.environ.get("ZWT_SHOTS", "") not in ("", "0")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 STARTUP_SECONDS = 30
@@ -138,15 +139,21 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    """A fresh browser context (no cookies) and page on the live app, with the network guard."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+def new_context(browser, base_url: str):
+    """A fresh browser context (no cookies) on the live app, and the watch on all its pages."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(10_000)
-    watch = PageWatch(live_server)
+    watch = PageWatch(base_url)
     context.on("request", watch.on_request)
     context.on("page", watch.on_page)
+    return context, watch
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A page in a fresh context on the live app; the test fails if any page of the context
+    asked a foreign host for anything or hit an uncaught script error."""
+    context, watch = new_context(browser, live_server)
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
@@ -163,9 +170,13 @@ def page(browser, live_server, request):
 
 @pytest.fixture
 def shot(page, request):
-    """shot(name): a full-page screenshot of the current page to /tmp/zwt-shots/<test>-<name>.png."""
+    """shot(name): with ZWT_SHOTS=1, a full-page screenshot of the current page to
+    /tmp/zwt-shots/<test>-<name>.png (ZWT_SHOTS_DIR changes the folder). Failed tests always
+    leave a screenshot there."""
 
-    def _shot(name: str) -> Path:
+    def _shot(name: str) -> Path | None:
+        if not STEP_SHOTS:
+            return None
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{request.node.name.removeprefix('test_')}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -217,7 +228,19 @@ def log_in(page, username: str, password: str) -> None:
     expect(page.locator("#zwt-notifications")).to_be_visible()
 
 
+@pytest.fixture(scope="session")
+def admin_cookies(browser, live_server):
+    """The session cookie of the admin, signed in once through the login form."""
+    context, watch = new_context(browser, live_server)
+    log_in(context.new_page(), *ADMIN)
+    cookies = context.cookies()
+    context.close()
+    assert not watch.problems(), "\n".join(watch.problems())
+    return cookies
+
+
 @pytest.fixture
-def as_admin(page):
-    log_in(page, *ADMIN)
+def as_admin(page, admin_cookies):
+    """`page`, signed in as the admin."""
+    page.context.add_cookies(admin_cookies)
     return page

@@ -1,25 +1,25 @@
 """The customers module, declared once: screens, API, charts, exports and permissions follow."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
 from app.modules.customers import service
 from app.modules.customers.models import Contact, Customer
 
-CUSTOMERS = _l("Customers")
+CUSTOMERS = lazy_pgettext("menu", "Customers")
 
 CUSTOMER_LABELS = {
     "code": _l("Customer code"), "name": _l("Customer name"), "kind": _l("Type"),
     "industry": _l("Industry"), "region": _l("Region"), "address": _l("Address"),
     "phone": _l("Phone"), "email": _l("E-mail"), "source": _l("Source"), "status": _l("Status"),
     "credit_limit": _l("Credit limit"), "notes": _l("Notes"), "owner": _l("Owner"),
-    "department": _l("Department"), "created_at": _l("Created"), "updated_at": _l("Updated"),
+    "department": _l("Department"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
     "owner.username": _l("Owner"), "department.name": _l("Department"),
 }
 CONTACT_LABELS = {
     "customer": _l("Customer"), "name": _l("Contact name"), "title": _l("Job title"),
     "phone": _l("Phone"), "email": _l("E-mail"), "is_primary": _l("Primary contact"),
-    "notes": _l("Notes"), "created_at": _l("Created"), "customer.name": _l("Customer"),
+    "notes": _l("Notes"), "created_at": _l("Created at"), "customer.name": _l("Customer"),
 }
 CUSTOMER_FORM = ["name", "kind", "industry", "region", "address", "phone", "email", "source",
                  "status", "credit_limit", "owner", "department", "notes"]

@@ -17,7 +17,7 @@
   }
   function draw(el) {
     var chart = echarts.init(el);
-    chart.showLoading();
+    chart.showLoading({text: el.getAttribute("data-loading-text") || ""});
     fetch(el.getAttribute("data-chart-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {

