@@ -36,13 +36,14 @@ def make_department(name: str, parent: Department | None = None) -> Department:
     return dept
 
 
-def make_customer(owner: User, name: str | None = None, **fields):
+def make_customer(owner: User, name: str | None = None, actor: User | None = None, **fields):
+    """A customer owned by `owner`, created by `actor` (the owner unless given)."""
     from app.modules.customers.models import Customer
     from app.modules.customers.service import create_customer
 
     customer = Customer(name=name or unique("客户"), owner_id=owner.id, kind="company",
                         credit_limit=Decimal(fields.pop("credit_limit", "1000.00")), **fields)
-    return create_customer(owner, customer)
+    return create_customer(actor or owner, customer)
 
 
 @dataclass

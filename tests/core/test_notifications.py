@@ -1,0 +1,109 @@
+"""Notification centre (unread count in the navbar) and mail: outbox without SMTP, delivery
+through SMTP when configured."""
+import socketserver
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app.core import notify
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from tests.factories import make_user
+
+
+def _notify(user, title="新客户日报", link=""):
+    with unit_of_work(None) as uow:
+        notify.notify(uow, [user], title, "正文", link=link)
+
+
+def test_unread_count_shows_in_the_navbar_and_clears_when_read(org, login):
+    user = make_user("Sales", org.east)
+    _notify(user, "第一条")
+    _notify(user, "第二条", link="/customers/list/")
+    client = login(user)
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert 'id="zwt-unread-count">2<' in html and "第一条" in html and "第二条" in html
+    second = db.session.scalars(select(notify.Notification).where(notify.Notification.user_id == user.id,
+                                                                   notify.Notification.title == "第二条")).one()
+    resp = client.post(f"/notifications/{second.id}/read")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/customers/list/")
+    assert 'id="zwt-unread-count">1<' in client.get("/").get_data(as_text=True)
+    client.post("/notifications/read-all")
+    assert "zwt-unread-count" not in client.get("/").get_data(as_text=True)
+
+
+def test_nobody_can_read_or_mark_someone_elses_notification(org, login):
+    owner, other = make_user("Sales", org.east), make_user("Sales", org.east)
+    _notify(owner, "私人通知")
+    note = db.session.scalars(select(notify.Notification).where(notify.Notification.user_id == owner.id)).one()
+    client = login(other)
+    assert "私人通知" not in client.get("/notifications/").get_data(as_text=True)
+    assert client.post(f"/notifications/{note.id}/read").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(notify.Notification, note.id).is_read is False
+
+
+def test_without_smtp_mail_waits_in_the_outbox_that_only_admins_can_read(org, login):
+    user = make_user("Sales", org.east)
+    _notify(user, "验证码 123456")
+    message = db.session.scalars(select(notify.MailMessage).where(notify.MailMessage.to == user.email)).one()
+    assert message.status == notify.OUTBOX
+    assert "验证码 123456" in login(org.admin).get("/mail_outbox/list/").get_data(as_text=True)
+    assert login(user).get("/mail_outbox/list/").status_code in (302, 403)
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    received: list = []
+
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        data, in_data = [], False
+        while line := self.rfile.readline():
+            if in_data:
+                if line == b".\r\n":
+                    in_data = False
+                    self.received.append(b"".join(data))
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250 test\r\n")
+            elif verb == b"DATA":
+                in_data = True
+                self.wfile.write(b"354 go ahead\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _SMTPHandler.received = []
+    yield server.server_address[1], _SMTPHandler.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_with_smtp_configured_mail_is_delivered_once_and_marked_sent(org, app, smtp_server):
+    port, received = smtp_server
+    user = make_user("Sales", org.east)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        with unit_of_work(None) as uow:
+            message = notify.send_mail(uow, user.email, "Subject 主题", "Body 正文")
+        assert message.status == notify.QUEUED
+        assert notify.deliver_mail(message.id) == "sent"
+        assert notify.deliver_mail(message.id) == "skipped"  # a repeated job sends nothing twice
+    finally:
+        app.config.update(MAIL_SERVER="", MAIL_PORT=25)
+    db.session.expire_all()
+    assert db.session.get(notify.MailMessage, message.id).status == notify.SENT
+    assert len(received) == 1 and user.email.encode() in received[0]
