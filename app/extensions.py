@@ -8,3 +8,16 @@ from flask_wtf.csrf import CSRFProtect
 db = SQLA(metadata=Model.metadata)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
+
+
+@migrate.configure
+def _module_migrations(config):
+    """Each module keeps its migrations in its own folder (app/modules/<name>/migrations), as a
+    branch that depends on the platform's; Alembic reads them all."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    locations = [str(root.parent / "migrations" / "versions")]
+    locations += sorted(str(p) for p in (root / "modules").glob("*/migrations") if p.is_dir())
+    config.set_main_option("version_locations", " ".join(locations))
+    return config

@@ -14,6 +14,7 @@ import os
 import random
 import statistics
 import time
+import unicodedata
 from collections import defaultdict
 from urllib.parse import quote
 
@@ -114,6 +115,12 @@ def _sign_in(app, username: str, password: str):
     return client, api, {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal where CJK characters take two columns."""
+    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    return text + " " * max(0, width - len(text) - wide)
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -145,6 +152,12 @@ def main(count: int = 200) -> None:
     print("CSRF is disabled in this in-process app (create_app(WTF_CSRF_ENABLED=False)) so the login form "
           "can be posted directly; everything else is the production configuration.")
     sessions = {kind: _sign_in(app, username, password) for kind, username, password in people}
+    for kind, (_web, api, header) in sessions.items():
+        # The capped count must say "more than the cap" on a big table, never a small number.
+        body = api.get(_rest(0), headers=header).get_json()
+        print(f"REST count for {kind} (no filter): {body.get('count')}")
+    print("Load average before: {:.2f} {:.2f} {:.2f} (other work on the machine inflates every figure)".format(
+        *os.getloadavg()))
 
     rng = random.Random(42)
     timings: dict[tuple, list[float]] = defaultdict(list)
@@ -198,12 +211,13 @@ def main(count: int = 200) -> None:
             verdict = "-" if target is None else ("yes" if p95 < target else "NO")
             if verdict == "NO":
                 missed.append(f"{name} ({kind})")
-            print(f"{name:32} {kind:8} {len(values):>4} {statistics.median(values):>7.1f} {p95:>7.1f} "
+            print(f"{_pad(name, 32)} {kind:8} {len(values):>4} {statistics.median(values):>7.1f} {p95:>7.1f} "
                   f"{max(values):>7.1f} {statistics.median(sql_ms[key]):>8.1f} {statistics.median(queries[key]):>5.0f} "
                   f"{target or '-':>7}  {verdict}" + (f"  ({failures[key]} non-200)" if failures[key] else ""))
     print(f"\nProcess RSS after the run: {rss:.0f} MB (target < {RSS_TARGET_MB} MB: {'yes' if rss < RSS_TARGET_MB else 'NO'})")
     total = sum(len(v) for v in timings.values())
-    print(f"{total} measured requests in {elapsed:.1f}s")
+    print(f"{total} measured requests in {elapsed:.1f}s; load average after: "
+          "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("Targets missed (p95): " + (", ".join(missed) if missed else "none"))
     if os.environ.get("BENCH_SHOW_SQL"):
         for name, (took, statement, parameters) in clock.slowest.items():

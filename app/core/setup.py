@@ -25,7 +25,7 @@ def initialise(admin_username: str = "admin", admin_password: str = "", admin_em
     was created now."""
     from app.security.manager import sync_roles
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     appbuilder = current_app.appbuilder
     sm = appbuilder.sm
     for role_name in (current_app.config["AUTH_ROLE_ADMIN"], current_app.config["AUTH_ROLE_PUBLIC"]):
