@@ -14,10 +14,7 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Session, relationship
 
 from app.extensions import db
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+from app.core.clock import utcnow
 
 
 class AuditLog(Model):

@@ -5,7 +5,6 @@ once and hands its unix-socket URL to the worker and cron children).
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 from pathlib import Path
@@ -17,6 +16,7 @@ from rq import Queue
 from sqlalchemy import Column, DateTime, Integer, String, insert
 from sqlalchemy.exc import IntegrityError
 
+from app.core.clock import utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def claim_once(key: str) -> bool:
     """True the first time `key` is claimed (inside the caller's transaction), False after."""
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(JobRun).values(key=key, done_at=dt.datetime.utcnow()))
+            db.session.execute(insert(JobRun).values(key=key, done_at=utcnow()))
         return True
     except IntegrityError:
         return False

@@ -6,7 +6,6 @@ outbox, which admins read in the app (so codes and reminders are visible in the 
 """
 from __future__ import annotations
 
-import datetime as dt
 import smtplib
 from email.message import EmailMessage
 
@@ -17,12 +16,9 @@ from sqlalchemy.orm import relationship
 
 from app.core.jobs import enqueue_after_commit, in_app_context
 from app.extensions import db
+from app.core.clock import utcnow
 
 OUTBOX, QUEUED, SENT, FAILED = "outbox", "queued", "sent", "failed"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Notification(Model):
@@ -35,7 +31,7 @@ class Notification(Model):
     body = Column(Text, default="")
     link = Column(String(500), default="")
     is_read = Column(Boolean, nullable=False, default=False)
-    created_at = Column(DateTime, nullable=False, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     user = relationship("AppUser")
 
@@ -49,7 +45,7 @@ class MailMessage(Model):
     body = Column(Text, nullable=False)
     status = Column(String(16), nullable=False, default=OUTBOX, index=True)
     error = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)
 
     def __str__(self) -> str:
@@ -108,7 +104,7 @@ def deliver_mail(message_id: int) -> str:
         message.status, message.error = FAILED, str(exc)
         db.session.commit()
         raise
-    message.status, message.sent_at = SENT, _now()
+    message.status, message.sent_at = SENT, utcnow()
     db.session.commit()
     return "sent"
 

@@ -1,7 +1,6 @@
 """Customers and their contacts."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -9,10 +8,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, Nu
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+from app.core.clock import utcnow
 
 
 KIND_CHOICES = [("company", _l("Company")), ("person", _l("Individual"))]
@@ -61,8 +57,8 @@ class Customer(Audited, Model):
     notes = Column(Text)
     owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     department_id = Column(Integer, ForeignKey("department.id"))
-    created_at = Column(DateTime, nullable=False, default=_now, index=True)
-    updated_at = Column(DateTime, nullable=False, default=_now, onupdate=_now)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     owner = relationship("AppUser", foreign_keys=[owner_id], lazy="joined", innerjoin=True)
     department = relationship("Department", foreign_keys=[department_id], lazy="joined")
@@ -88,7 +84,7 @@ class Contact(Audited, Model):
     email = Column(String(120))
     is_primary = Column(Boolean, nullable=False, default=False)
     notes = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
     customer = relationship("Customer", back_populates="contacts")
 
