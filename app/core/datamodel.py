@@ -94,7 +94,8 @@ class ModuleInterface(SQLAInterface):
             query = query.order_by(key)
         else:
             query = query.order_by(measure.desc()).limit(chart.limit)
-        return [(k, v) for k, v in query.all()]
+        rows = [(k, v) for k, v in query.all()]
+        return _fill_months(rows) if chart.period == "month" else rows
 
     # -- writes go through the module's service --------------------------------------------
     def _call(self, hook, item):
@@ -118,3 +119,18 @@ class ModuleInterface(SQLAInterface):
     def delete_all(self, items):
         for item in items:
             self.delete(item)
+
+
+def _fill_months(rows: list[tuple]) -> list[tuple]:
+    """Months without rows count as 0, so a line chart does not skip them."""
+    present = {k: v for k, v in rows if k}
+    if not present:
+        return rows
+    first, last = min(present), max(present)
+    year, month = int(first[:4]), int(first[5:7])
+    filled = []
+    while f"{year:04d}-{month:02d}" <= last:
+        key = f"{year:04d}-{month:02d}"
+        filled.append((key, present.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return filled

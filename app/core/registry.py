@@ -9,10 +9,10 @@ import importlib
 
 from flask import flash, redirect
 from flask_babel import gettext as _, lazy_gettext as _l
-from decimal import ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 
 from marshmallow import fields as ma_fields, validate
-from sqlalchemy import Boolean, DateTime, Integer
+from sqlalchemy import Boolean, DateTime, Integer, Numeric
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
@@ -27,6 +27,11 @@ from app.extensions import db
 def column_choices(model) -> dict:
     """{column: [(value, label), ...]} declared as Column(info={"choices": ...}) on the model."""
     return {c.key: c.info["choices"] for c in model.__table__.columns if "choices" in c.info}
+
+
+def _money(value) -> str:
+    """Amounts as clerks read them: 1,234,567.80."""
+    return "" if value in (None, "") else f"{Decimal(str(value)):,.2f}"
 
 
 def _yes_no(value) -> str:
@@ -123,6 +128,7 @@ class Registry:
         columns = spec.model.__table__.columns
         formatters = {c.key: local_time for c in columns if isinstance(c.type, DateTime)}
         formatters.update({c.key: _yes_no for c in columns if isinstance(c.type, Boolean)})
+        formatters.update({c.key: _money for c in columns if isinstance(c.type, Numeric)})
         formatters.update({col: _choice_formatter(ch) for col, ch in column_choices(spec.model).items()})
         formatters.update(spec.formatters)
         widget = type(f"{spec.model.__name__}ListWidget", (ModuleListWidget,), {"spec": spec})

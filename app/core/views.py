@@ -15,7 +15,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import DateTime, inspect as sa_inspect
+from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
 
 from app.core import exports
 from app.core.audit import history_of
@@ -199,7 +199,10 @@ class ModuleModelView(ModelView):
         labels = [str(self.label_columns.get(c, c)) for c in columns]
         filename = f"{self.spec.label_plural}"
         maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
-        return maker(query, columns, labels, filename, self.formatters_columns, current_app.config["EXPORT_MAX_ROWS"])
+        # Amounts leave as numbers (Excel sums them); codes and times as people read them.
+        numeric = {c.key for c in self.datamodel.obj.__table__.columns if isinstance(c.type, Numeric)}
+        formatters = {k: f for k, f in self.formatters_columns.items() if k not in numeric}
+        return maker(query, columns, labels, filename, formatters, current_app.config["EXPORT_MAX_ROWS"])
 
     # -- charts ------------------------------------------------------------------------------
     @expose("/chart/", methods=["GET"])

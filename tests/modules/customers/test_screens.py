@@ -95,7 +95,7 @@ def test_add_edit_and_delete_through_the_screens(org, login):
     assert db.session.get(Customer, customer.id).status == "dormant"
 
     show = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
-    assert "zwt-history" in show and "88000.50" in show and "90000.00" in show
+    assert "zwt-history" in show and "88,000.50" in show and "90,000.00" in show
 
     manager = login(org.manager)
     assert manager.post(f"/customers/delete/{customer.id}").status_code == 302
