@@ -124,6 +124,7 @@ def build_config(**overrides) -> dict:
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
+        "LOG_LEVEL": (_env("LOG_LEVEL", "WARNING") or "WARNING").upper(),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -74,13 +75,17 @@ def cron_command():
 
 @cli.command("serve", with_appcontext=False)
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int, show_default=5000)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int, show_default="5000")
 @click.option("--web-workers", default=2, show_default=True)
 @click.option("--demo/--no-demo", default=False, help="Load demo data when the database has none.")
 def serve_command(host, port, web_workers, demo):
     """Start web, worker and cron together on the embedded defaults; Ctrl-C stops all three."""
     from config import INSTANCE_DIR
 
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another with --port N.")
     env = dict(os.environ)
     embedded = None
     if not env.get("REDIS_URL"):
@@ -99,6 +104,14 @@ def serve_command(host, port, web_workers, demo):
         subprocess.Popen(me + ["worker"], env=env),
         subprocess.Popen(me + ["cron"], env=env),
     ]
+    probe = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    deadline = time.time() + 60
+    while children[0].poll() is None and time.time() < deadline:
+        try:
+            socket.create_connection((probe, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
     click.echo(f"\n掌务通 is running at http://{host}:{port}/")
     if demo:
         click.echo(f"Demo login: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  (staff: zhangwei, lina, ... / demo1234)")
@@ -116,6 +129,9 @@ def serve_command(host, port, web_workers, demo):
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
     finally:
+        for child in children:
+            if not stopping and child.poll() is not None:
+                click.echo(f"{' '.join(child.args[1:3])} exited with {child.returncode}; stopping the others.", err=True)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -22,7 +22,7 @@ def create_app(**overrides) -> Flask:
 
     app = Flask(__name__, instance_path=None)
     app.config.update(build_config(**overrides))
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", logging.INFO))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     registry.load(MODULES, frame_specs=system.SPECS)
     db.init_app(app)

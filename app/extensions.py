@@ -14,10 +14,11 @@ csrf = CSRFProtect()
 def _module_migrations(config):
     """Each module keeps its migrations in its own folder (app/modules/<name>/migrations), as a
     branch that depends on the platform's; Alembic reads them all."""
+    import os
     from pathlib import Path
 
     root = Path(__file__).resolve().parent
     locations = [str(root.parent / "migrations" / "versions")]
     locations += sorted(str(p) for p in (root / "modules").glob("*/migrations") if p.is_dir())
-    config.set_main_option("version_locations", " ".join(locations))
+    config.set_main_option("version_locations", os.pathsep.join(locations))  # path_separator = os
     return config

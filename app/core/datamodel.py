@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, inspect as sa_inspect, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -60,7 +60,9 @@ class ModuleInterface(SQLAInterface):
         cap = self.spec.count_cap if self.spec is not None else None
         if cap is None:
             return inner.count()
-        limited = inner.order_by(None).with_entities(literal(1)).limit(cap + 1).subquery()
+        # Select the key columns, not a literal: with no filter a literal would lose the table.
+        keys = sa_inspect(self.obj).primary_key
+        limited = inner.order_by(None).with_entities(*keys).limit(cap + 1).subquery()
         return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
 
     # -- export --------------------------------------------------------------------------

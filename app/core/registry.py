@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from marshmallow import fields as ma_fields, validate
 from sqlalchemy import Boolean, DateTime, Integer, Numeric
+from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
@@ -118,6 +119,7 @@ class Registry:
                 nullable = spec.model.__table__.columns[col].nullable
                 fields[col] = SelectField(
                     spec.label_columns.get(col, col),
+                    widget=Select2Widget(),
                     choices=([("", "—")] if nullable else []) + [(v, l) for v, l in choices],
                     validators=[OptionalValidator() if nullable else DataRequired()],
                     description=spec.description_columns.get(col, ""),

@@ -73,6 +73,23 @@ class ModuleModelView(ModelView):
         return super().render_template(template, **kwargs)
 
     # -- add / edit / delete with the service's messages ------------------------------------
+    def process_form(self, form, is_created):
+        """An emptied optional field is stored as NULL, not as an empty string."""
+        columns = self.datamodel.obj.__table__.columns
+        for field in form:
+            if field.name in columns and columns[field.name].nullable and field.data == "":
+                field.data = None
+
+    def _default_owner(self, form) -> None:
+        """A new record belongs to whoever creates it unless they choose someone else."""
+        scope = self.spec.scope
+        if scope is None or scope.via or not scope.owner:
+            return
+        relation = next((rel.key for rel in sa_inspect(self.datamodel.obj).relationships
+                         if [c.key for c in rel.local_columns] == [scope.owner]), None)
+        if relation and relation in form and form[relation].data is None:
+            form[relation].data = current_actor()
+
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
@@ -92,6 +109,7 @@ class ModuleModelView(ModelView):
                     flash(self.add_row_message, "success")
                     return None
         else:
+            self._default_owner(form)
             self.update_redirect()
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
@@ -227,7 +245,7 @@ class ModuleModelView(ModelView):
         formatter = self.formatters_columns.get(chart.group_by) if chart.period is None else None
 
         def label_of(key):
-            if key is None:
+            if key is None or key == "":
                 return _("(none)")
             return str(formatter(key)) if formatter else str(key)
 

@@ -26,15 +26,16 @@ def _name(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def people(app):
-    """Two sales reps (own data scope) with customers of their own, a customer of the admin, and
-    a sales rep without customers to hand new ones to."""
+    """Two sales reps (own data scope) with customers of their own, a customer of the admin, a
+    sales rep without customers to hand new ones to, and a sales rep who adds their first."""
     from app.core.org import User
     from app.extensions import db
     from tests.factories import make_customer, make_user
 
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.username == "admin"))
-        rep, other_rep, assignee = make_user("Sales"), make_user("Sales"), make_user("Sales")
+        rep, other_rep, assignee, newcomer = (make_user("Sales"), make_user("Sales"), make_user("Sales"),
+                                              make_user("Sales"))
         mine = [make_customer(rep, _name("苏州自有甲"), industry="it"),
                 make_customer(rep, _name("苏州自有乙"), industry="retail")]
         theirs = make_customer(other_rep, _name("杭州他人"), industry="it")
@@ -42,6 +43,8 @@ def people(app):
         data = SimpleNamespace(
             rep=SimpleNamespace(id=rep.id, username=rep.username, display_name=rep.display_name),
             assignee=SimpleNamespace(id=assignee.id, display_name=assignee.display_name),
+            newcomer=SimpleNamespace(id=newcomer.id, username=newcomer.username, display_name=newcomer.display_name),
+            admin=SimpleNamespace(id=admin.id),
             mine=[SimpleNamespace(id=c.id, name=c.name, code=c.code) for c in mine],
             theirs=SimpleNamespace(id=theirs.id, name=theirs.name, code=theirs.code),
             admins=SimpleNamespace(id=admins.id, name=admins.name, code=admins.code),
@@ -122,7 +125,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     rows.first.locator("a[href*='/customers/show/']").click()
     detail = page.locator("#Home")
     expect(detail).to_contain_text(name)
-    expect(detail).to_contain_text("12345.60")
+    expect(detail).to_contain_text("12,345.60")
     expect(detail).to_contain_text(people.assignee.display_name)
     show_url = page.url
 
@@ -140,15 +143,15 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     expect(page.locator(".alert-success")).to_be_visible()
 
     page.goto(show_url)
-    expect(page.locator("#Home")).to_contain_text("80000.00")
+    expect(page.locator("#Home")).to_contain_text("80,000.00")
     page.locator("#zwt-history-tab").click()
     expect(history).to_have_count(2)
     change = page.locator("#History tr", has=page.locator(".zwt-old"))
     expect(change).to_have_count(1)
     expect(change).to_contain_text(zh("Updated"))
     expect(change).to_contain_text(zh("Credit limit"))
-    expect(change.locator(".zwt-old")).to_have_text("12345.60")
-    expect(change.locator(".zwt-new")).to_have_text("80000.00")
+    expect(change.locator(".zwt-old")).to_have_text("12,345.60")
+    expect(change.locator(".zwt-new")).to_have_text("80,000.00")
     shot("history-updated")
 
 
@@ -212,11 +215,12 @@ def test_chart_page_draws_every_chart(as_admin, people, shot, zh):
     shot("charts")
 
 
-def test_customers_added_without_industry_are_labelled_in_the_chart(as_admin, zh):
+def test_customers_added_without_industry_are_labelled_in_the_chart(as_admin, people, zh):
     page = as_admin
     page.goto("/customers/add")
     page.fill("#name", _name("未填行业"))
     expect(page.locator("#industry")).to_have_value("")
+    page.select_option("#owner", str(people.admin.id))
     _save(page)
     expect(page.locator(".alert-success")).to_be_visible()
 
@@ -308,6 +312,21 @@ def test_sales_rep_sees_only_own_customers(page, people, shot):
     expect(page.locator("#Home")).to_contain_text(people.mine[0].name)
 
 
+def test_sales_rep_adds_a_customer_with_only_a_name_and_owns_it(page, people, zh):
+    log_in(page, people.newcomer.username, PASSWORD)
+    name = _name("新人首单")
+    page.goto("/customers/add")
+    expect(page.locator("#owner")).to_have_value(str(people.newcomer.id))
+    page.fill("#name", name)
+    _save(page)
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.goto("/customers/list/")
+    rows = _list_rows(page)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(name)
+    expect(rows.first).to_contain_text(people.newcomer.display_name)
+
+
 def test_record_count_of_the_unfiltered_list_counts_every_customer(as_admin, people, app):
     from app.core.registry import registry
 
@@ -322,7 +341,7 @@ def test_record_count_of_the_unfiltered_list_counts_every_customer(as_admin, peo
         expect(shown).to_contain_text(f"{cap:,}")
 
 
-def test_network_guard_notices_a_request_to_another_host(browser, live_server):
+def test_page_watch_notices_foreign_requests_and_script_errors(browser, live_server):
     context, watch = new_context(browser, live_server)
     context.route("http://cdn.example.invalid/**", lambda route: route.abort())
     page = context.new_page()
@@ -331,5 +350,8 @@ def test_network_guard_notices_a_request_to_another_host(browser, live_server):
     with page.expect_event("requestfailed"):
         page.evaluate("() => { const s = document.createElement('script');"
                       " s.src = 'http://cdn.example.invalid/echarts.min.js'; document.head.appendChild(s); }")
+    with page.expect_event("pageerror"):
+        page.evaluate("() => { setTimeout(() => { throw new Error('boom'); }, 0); }")
     context.close()
     assert watch.foreign == ["GET http://cdn.example.invalid/echarts.min.js"]
+    assert len(watch.script_errors) == 1 and "boom" in watch.script_errors[0]
