@@ -90,3 +90,12 @@ def test_references_to_missing_records_are_a_400_not_a_500(org, app, api_token):
     assert resp.status_code == 400
     resp = client.post("/api/v1/contacts/", json={"name": "无客户", "customer_id": 99999999}, headers=headers)
     assert resp.status_code == 400
+
+
+def test_unfiltered_list_counts_every_visible_customer(org, app, api_token):
+    from sqlalchemy import func, select
+
+    make_customer(org.east_rep)
+    total = db.session.scalar(select(func.count()).select_from(Customer))
+    body = app.test_client().get("/api/v1/customers/", headers=api_token(org.admin)).get_json()
+    assert body["count"] == min(total, 1001)
