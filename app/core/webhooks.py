@@ -48,16 +48,16 @@ def install_web_hooks(app, appbuilder) -> None:
     def _wants_json() -> bool:
         return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
-    @app.errorhandler(404)
-    def _not_found(_error):
+    def _error_page(code: int, short: str, long: str):
         if _wants_json():
-            return jsonify(message=_("Not found")), 404
-        return render_template("zwt/error.html", code=404, message=_("The page or record does not exist, or you may not see it."),
-                               base_template=appbuilder.base_template, appbuilder=appbuilder), 404
+            return jsonify(message=short), code
+        return render_template("zwt/error.html", code=code, message=long,
+                               base_template=appbuilder.base_template, appbuilder=appbuilder), code
 
-    @app.errorhandler(500)
-    def _server_error(_error):
-        if _wants_json():
-            return jsonify(message=_("Internal error")), 500
-        return render_template("zwt/error.html", code=500, message=_("Something went wrong on our side. Please try again."),
-                               base_template=appbuilder.base_template, appbuilder=appbuilder), 500
+    pages = {
+        403: (lambda: _("Forbidden"), lambda: _("You do not have permission to do this.")),
+        404: (lambda: _("Not found"), lambda: _("The page or record does not exist, or you may not see it.")),
+        500: (lambda: _("Internal error"), lambda: _("Something went wrong on our side. Please try again.")),
+    }
+    for code, (short, long) in pages.items():
+        app.register_error_handler(code, lambda _error, c=code, s=short, l=long: _error_page(c, s(), l()))
