@@ -124,6 +124,14 @@ def build_config(**overrides) -> dict:
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
+        "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
+        "LOCKOUT_MINUTES": _env_int("LOCKOUT_MINUTES", 15),
+        "PASSWORD_MIN_LENGTH": _env_int("PASSWORD_MIN_LENGTH", 8),
+        "MFA_REMEMBER_DAYS": _env_int("MFA_REMEMBER_DAYS", 30),
+        "SMS_PROVIDER": _env("SMS_PROVIDER", "outbox"),
+        "RATE_LIMITS_ENABLED": _env_bool("RATE_LIMITS_ENABLED", True),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "LOG_LEVEL": (_env("LOG_LEVEL", "WARNING") or "WARNING").upper(),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -22,6 +22,11 @@ def create_app(**overrides) -> Flask:
 
     app = Flask(__name__, instance_path=None)
     app.config.update(build_config(**overrides))
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Client addresses (rate limits, login history) come from the proxies we trust.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     registry.load(MODULES, frame_specs=system.SPECS)

@@ -179,3 +179,5 @@ def register_views(appbuilder) -> None:
                         category="menu:system", category_label=SYSTEM)
     appbuilder.add_view(MailOutboxView, "menu:mail_outbox", label=_l("Mail outbox"), icon="fa-envelope",
                         category="menu:system", category_label=SYSTEM)
+    appbuilder.add_link("menu:sms_outbox", href="/sms_outbox/list/", label=_l("SMS outbox"), icon="fa-commenting",
+                        category="menu:system", category_label=SYSTEM)

@@ -1,4 +1,6 @@
-"""掌务通's security manager: FAB's, with users placed in departments under managers.
+"""掌务通's security manager: FAB's, with users placed in departments under managers, and
+signing in hardened: lockout, rate limits in Redis, two-factor authentication, login history,
+a password policy, and sessions and tokens that end when the password changes.
 
 The roles × modules matrix lives in access.csv (one row per role and module: read, write,
 delete, export and data scope) and is applied by sync_roles().
@@ -8,16 +10,29 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, flash, g, jsonify, redirect, request, session
+from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 from flask_appbuilder.security.views import UserDBModelView
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, logout_user
 from sqlalchemy import delete, select
 
+from app.core.datamodel import current_actor
+from app.core.jobs import embedded_redis_url, open_embedded_redis
 from app.core.org import User
 from app.core.scope import SCOPES, RoleScope
 from app.core.spec import ACTIONS
+from app.core.transaction import unit_of_work
 from app.extensions import db
+from app.security import auth, lockout
+from app.security.api import ZwtSecurityApi
+from app.security.history import LoginHistoryView, MyLoginHistoryView
+from app.security.login_views import ZwtAuthDBView, ZwtResetMyPasswordView
+from app.security.mfa_views import MfaView, RoleMfaPolicyView
+from app.security.models import UserSecurity, current_stamp_digest, stamp_digest
+from app.security.passwords import fab_password_validator
+from app.security.sms import SmsOutboxView
 
 ACCESS_FILE = Path(__file__).with_name("access.csv")
 
@@ -46,10 +61,124 @@ class ZwtUserView(UserDBModelView):
         (_l("Organisation"), {"fields": ["department", "manager"], "expanded": True}),
     ]
 
+    @fab_action("unlock", _l("Unlock"), _l("Let the selected users sign in again now, before their lock ends?"),
+                "fa-unlock", multiple=True)
+    def unlock(self, items):
+        with unit_of_work(current_actor()):
+            for item in items if isinstance(items, list) else [items]:
+                lockout.unlock(db.session.get(User, item.id))
+        flash(_("The selected accounts can sign in again."), "info")
+        return redirect(self.get_redirect())
+
+
+# Settings of signing in; config.py (from the environment) or create_app overrides win.
+DEFAULTS = {
+    "LOCKOUT_THRESHOLD": 5,            # wrong passwords in a row that lock an account
+    "LOCKOUT_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 8,
+    "CODE_MINUTES": 10,                # e-mail / SMS codes: validity and tries
+    "CODE_MAX_TRIES": 5,
+    "MFA_PENDING_MINUTES": 10,         # between the password and the second step
+    "MFA_REMEMBER_DAYS": 30,           # "don't ask again on this device"; 0 switches it off
+    "SMS_PROVIDER": "outbox",
+    "RATE_LIMITS_ENABLED": True,
+    # Failed attempts allowed per window (limits' notation).
+    "RATE_LIMIT_LOGIN_IP": "10 per minute",
+    "RATE_LIMIT_LOGIN_ACCOUNT": "10 per minute",
+    "RATE_LIMIT_CODE_IP": "10 per minute",
+    "RATE_LIMIT_CODE_ACCOUNT": "5 per minute",
+    "RATE_LIMIT_CODE_SEND": "3 per 10 minutes",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+    "FAB_PASSWORD_COMPLEXITY_VALIDATOR": fab_password_validator,
+}
+
+
+def limiter_storage_uri(config) -> str:
+    """The Redis the job queue uses, in the notation of the `limits` package."""
+    url = config.get("REDIS_URL") or embedded_redis_url(open_embedded_redis(config["INSTANCE_DIR"]))
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://"):]
+    return url
+
 
 class SecurityManager(FabSecurityManager):
     user_model = User
     userdbmodelview = ZwtUserView
+    authdbview = ZwtAuthDBView
+    resetmypasswordview = ZwtResetMyPasswordView
+    security_api = ZwtSecurityApi
+
+    def __init__(self, appbuilder):
+        for key, value in DEFAULTS.items():
+            current_app.config.setdefault(key, value)
+        super().__init__(appbuilder)
+        current_app.register_error_handler(429, lambda _error: auth.rate_limited_response())
+
+    def create_limiter(self, app):
+        # FAB switches Flask-Limiter off (RATELIMIT_ENABLED=False) unless told otherwise; here
+        # the limits are on unless RATE_LIMITS_ENABLED says no.
+        app.config["RATELIMIT_ENABLED"] = bool(app.config["RATE_LIMITS_ENABLED"])
+        app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config))
+        return super().create_limiter(app)
+
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(lambda identity: {"stamp": current_stamp_digest(identity)})
+        jwt_manager.token_in_blocklist_loader(_token_revoked)
+        jwt_manager.revoked_token_loader(lambda _header, _payload: (jsonify(message=_(
+            "This token is no longer valid (the password was changed or the account deactivated). "
+            "Please log in again.")), 401))
+        return jwt_manager
+
+    def before_request(self):
+        """A browser session signed in before the password changed (or the user was
+        deactivated) is signed out."""
+        g.user = current_user
+        if (request.endpoint or "").endswith("static"):
+            return
+        if current_user.is_authenticated and not auth.session_is_current(current_user.id):
+            logout_user()
+            session.pop(auth.SESSION_STAMP, None)
+            g.user = current_user
+            flash(_("You were signed out because the password of this account was changed. Please sign in again."),
+                  "warning")
+
+    def auth_user_db(self, username, password):
+        """FAB's password check, for any caller left: with lockout, rate limits and history,
+        and never a user who still has a second step to pass."""
+        try:
+            result = auth.password_step(username, password)
+        except lockout.RateLimited:
+            return None
+        return result.user if result.complete else None
+
+    def register_views(self):
+        super().register_views()
+        if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
+            return
+        ab = self.appbuilder
+        ab.add_view_no_menu(MfaView)
+        ab.add_view_no_menu(MyLoginHistoryView)
+        ab.add_view_no_menu(SmsOutboxView)
+        ab.add_view(LoginHistoryView, "menu:login_history", label=_l("Login history"), icon="fa-history",
+                    category="Security")
+        ab.add_view(RoleMfaPolicyView, "menu:role_mfa_policy", label=_l("Two-factor requirement"),
+                    icon="fa-shield", category="Security")
+
+
+def _token_revoked(_header, payload) -> bool:
+    """A JWT is refused when its user is gone or deactivated, or its stamp is not current."""
+    try:
+        user_id = int(payload.get("sub"))
+    except (TypeError, ValueError):
+        return True
+    row = db.session.execute(
+        select(User.active, UserSecurity.security_stamp)
+        .outerjoin(UserSecurity, UserSecurity.user_id == User.id).where(User.id == user_id)).first()
+    if row is None or not row.active or not row.security_stamp:
+        return True
+    return payload.get("stamp") != stamp_digest(row.security_stamp)
 
 
 def read_matrix(path: Path = ACCESS_FILE) -> list[dict]:
@@ -64,6 +193,15 @@ def read_matrix(path: Path = ACCESS_FILE) -> list[dict]:
                     raise ValueError(f"{path.name}:{n}: {action} must be 0 or 1")
             rows.append(row)
     return rows
+
+
+def module_permissions(registry, module: str, actions) -> set[tuple[str, str]]:
+    """The (permission, view menu) pairs that grant `actions` on `module`; reading includes
+    its menu entries."""
+    pairs = {(f"can_{action}", module) for action in actions}
+    if "read" in actions:
+        pairs.update(("menu_access", name) for name in registry.menu_names.get(module, []))
+    return pairs
 
 
 def sync_roles(appbuilder, registry, path: Path = ACCESS_FILE) -> list[str]:
@@ -83,11 +221,7 @@ def sync_roles(appbuilder, registry, path: Path = ACCESS_FILE) -> list[str]:
         db.session.execute(delete(RoleScope).where(RoleScope.role_id == role.id))
         for row in (r for r in rows if r["role"] == role_name):
             module = row["module"]
-            for action in ACTIONS:
-                if row[action] == "1":
-                    wanted.add((f"can_{action}", module))
-            if row["read"] == "1":
-                wanted.update(("menu_access", name) for name in registry.menu_names.get(module, []))
+            wanted |= module_permissions(registry, module, [a for a in ACTIONS if row[a] == "1"])
             db.session.add(RoleScope(role_id=role.id, module=module, scope=row["scope"]))
         permissions = []
         for perm_name, view_name in sorted(wanted):
