@@ -5,6 +5,7 @@ ZWT_ENV=production, SECRET_KEY, DATABASE_URL and REDIS_URL.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -114,6 +115,12 @@ def build_config(**overrides) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": environment == "production",
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=_env_int("SESSION_MAX_HOURS", 12)),
+        "FAB_API_KEY_ENABLED": True,
         "MAIL_SERVER": _env("MAIL_SERVER", ""),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),

@@ -42,7 +42,14 @@ def create_app(**overrides) -> Flask:
         appbuilder.init_app(app, db.session)
         registry.build(appbuilder)
         system.register_views(appbuilder)
+        from app.security import apikeys, matrix, registration_views
+        from app.security.sessions import install_session_security
+
+        registration_views.register_views(appbuilder)
+        matrix.register_views(appbuilder)
+        apikeys.register_views(appbuilder)
         install_web_hooks(app, appbuilder)
+        install_session_security(app)
     return app
 
 

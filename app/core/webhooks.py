@@ -38,13 +38,6 @@ def install_web_hooks(app, appbuilder) -> None:
             return {"unread_notifications": notify.unread_count(user)}
         return {"unread_notifications": 0}
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     def _wants_json() -> bool:
         return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 

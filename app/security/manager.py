@@ -26,6 +26,7 @@ from app.core.spec import ACTIONS
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.security import auth, lockout
+from app.security.apikeys import ApiKeyManagerMixin
 from app.security.api import ZwtSecurityApi
 from app.security.history import LoginHistoryView, MyLoginHistoryView
 from app.security.login_views import ZwtAuthDBView, ZwtResetMyPasswordView
@@ -43,6 +44,7 @@ BASELINE = [
     ("can_this_form_post", "ResetMyPasswordView"), ("can_this_form_get", "UserInfoEditView"),
     ("can_this_form_post", "UserInfoEditView"), ("resetmypassword", "UserDBModelView"),
     ("userinfoedit", "UserDBModelView"),
+    ("can_read", "api_keys"), ("can_write", "api_keys"), ("menu_access", "menu:api_keys"),
 ]
 
 _ORG_FIELDS = ["department", "manager", "mobile"]
@@ -102,7 +104,7 @@ def limiter_storage_uri(config) -> str:
     return url
 
 
-class SecurityManager(FabSecurityManager):
+class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     user_model = User
     userdbmodelview = ZwtUserView
     authdbview = ZwtAuthDBView
