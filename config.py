@@ -137,6 +137,7 @@ def build_config(**overrides) -> dict:
         "MFA_REMEMBER_DAYS": _env_int("MFA_REMEMBER_DAYS", 30),
         "SMS_PROVIDER": _env("SMS_PROVIDER", "outbox"),
         "RATE_LIMITS_ENABLED": _env_bool("RATE_LIMITS_ENABLED", True),
+        "REGISTRATION_DEFAULT_ROLE": _env("REGISTRATION_DEFAULT_ROLE", "ReadOnly"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "LOG_LEVEL": (_env("LOG_LEVEL", "WARNING") or "WARNING").upper(),
