@@ -109,7 +109,10 @@ def test_catalogues_are_up_to_date_with_the_code(tmp_path):
 # -- (c) the committed .mo files are compiled from the current .po files ------------------------
 def _mo_messages(data: bytes) -> dict:
     catalog = read_mo(io.BytesIO(data))
-    return {(m.context, m.id): m.string for m in catalog if m.id}
+    def key(value):  # plural messages come back as lists
+        return value if isinstance(value, str) else tuple(value)
+
+    return {(m.context, key(m.id)): key(m.string) for m in catalog if m.id}
 
 
 def _compiled_copies():

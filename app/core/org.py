@@ -4,6 +4,7 @@ Data scope (scope.py) and approvals (department head, submitter's manager) read 
 """
 from __future__ import annotations
 
+from flask import g, has_app_context
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import Column, ForeignKey, Integer, String, select
@@ -66,6 +67,17 @@ def subtree_ids_select(department_id: int):
     """SELECT of the ids of a department and all departments below it."""
     path_of = select(Department.path).where(Department.id == department_id).scalar_subquery()
     return select(Department.id).where(Department.path.like(path_of + "%"))
+
+
+def subtree_ids(department_id: int) -> list[int]:
+    """Ids of a department and everything below it; looked up once per request or job.
+
+    A literal id list lets the database use the department index; a subquery inside an OR
+    cannot (it scans the table instead)."""
+    cache = g.setdefault("_zwt_subtrees", {}) if has_app_context() else {}
+    if department_id not in cache:
+        cache[department_id] = list(db.session.scalars(subtree_ids_select(department_id)))
+    return cache[department_id]
 
 
 def place_department(dept: Department) -> None:

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_appbuilder import Model
 from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, false, or_, select
 
-from app.core.org import subtree_ids_select
+from app.core.org import subtree_ids
 from app.extensions import db
 
 OWN, DEPARTMENT, ALL = "own", "department", "all"
@@ -87,7 +87,7 @@ def scope_clause(spec, user):
     owner_col = getattr(spec.model, scope.owner)
     if granted == DEPARTMENT and scope.department and user.department_id:
         dept_col = getattr(spec.model, scope.department)
-        return or_(owner_col == user.id, dept_col.in_(subtree_ids_select(user.department_id)))
+        return or_(owner_col == user.id, dept_col.in_(subtree_ids(user.department_id)))
     return owner_col == user.id
 
 
@@ -114,9 +114,5 @@ def may_assign_to(user, module: str, owner) -> bool:
     if granted == ALL:
         return True
     if granted == DEPARTMENT and user.department_id and owner.department_id:
-        from app.core.org import Department
-
-        return db.session.scalar(
-            subtree_ids_select(user.department_id).where(Department.id == owner.department_id)
-        ) is not None
+        return owner.department_id in subtree_ids(user.department_id)
     return False

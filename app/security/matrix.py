@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import select
 
 from app.core.audit import AuditLog
@@ -37,7 +37,7 @@ CSV_FIELDS = ["role", "module", *ACTIONS, "scope"]
 _SCOPE_RANK = {OWN: 0, DEPARTMENT: 1, ALL: 2}
 
 ACTION_LABELS = {READ: _l("Read"), WRITE: _l("Write"), DELETE: _l("Delete"), EXPORT: _l("Export")}
-SCOPE_LABELS = {OWN: _l("Own"), DEPARTMENT: _l("Department"), ALL: _l("All")}
+SCOPE_LABELS = {OWN: lazy_pgettext("scope", "Own"), DEPARTMENT: lazy_pgettext("scope", "Department"), ALL: lazy_pgettext("scope", "All")}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ activated or was rejected can never log in, and never clutters the user list.
 from __future__ import annotations
 
 from flask_appbuilder import Model
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
@@ -22,7 +22,7 @@ REJECTED = "rejected"
 STATUS_CHOICES = [
     (PENDING, _l("Waiting for the e-mail code")),
     (AWAITING_APPROVAL, _l("Awaiting approval")),
-    (ACTIVE, _l("Active")),
+    (ACTIVE, lazy_pgettext("registration", "Activated")),
     (REJECTED, _l("Rejected")),
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.core.audit import AuditLog
@@ -171,7 +172,10 @@ def test_write_without_read_is_refused_and_nothing_is_saved(org, login):
     form = page_form(admin)
     resp = admin.post("/roles_matrix/", data={**form, f"p-{role_id('ReadOnly')}-numbering_rules-write": "1"})
     assert resp.status_code == 400
-    assert "need read" in resp.get_data(as_text=True) or "读" in resp.get_data(as_text=True)
+    with force_locale("zh_CN"):
+        hint = gettext("%(role)s — %(module)s: write, delete and export need read as well; tick read or "
+                       "untick the others.", role="X", module="Y").split("：", 1)[-1]
+    assert hint in resp.get_data(as_text=True)
     assert ("can_write", "numbering_rules") not in permission_pairs("ReadOnly")
 
 

@@ -8,6 +8,7 @@ import re
 import uuid
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from markupsafe import escape
 from sqlalchemy import delete, func, select
@@ -82,6 +83,12 @@ def set_settings(actor, **values):
 def text(msgid, **params) -> str:
     """A message as the app says it to the visitors here (who read English, the msgids)."""
     with force_locale("en"):
+        return gettext(msgid, **params)
+
+
+def text_for_staff(msgid, **params) -> str:
+    """A message in the app's default language, as staff (and mail sent from their requests) see it."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         return gettext(msgid, **params)
 
 
@@ -360,7 +367,8 @@ def test_with_approval_required_admins_decide_and_the_applicant_is_told(app, org
     assert admin.post(f"/registrations/{reg.id}/approve").status_code == 302
     reg = fresh().get(Registration, reg.id)
     assert reg.status == ACTIVE and reg.decided_by_id == org.admin.id
-    assert mails_to(data["email"])[-1].subject == text("%(app)s: your registration was approved", app=app.config["APP_NAME"])
+    assert mails_to(data["email"])[-1].subject == text_for_staff("%(app)s: your registration was approved",
+                                                                  app=app.config["APP_NAME"])
     assert can_log_in(app, data["username"])
 
     other = applicant(org.east)
@@ -368,8 +376,9 @@ def test_with_approval_required_admins_decide_and_the_applicant_is_told(app, org
     activate(client, token, code_in_mail(other["email"]))
     reg = fresh().scalar(select(Registration).where(Registration.token == token))
     confirm = admin.get(f"/registrations/{reg.id}/reject").get_data(as_text=True)
-    assert said("Reject the registration of %(name)s (user name %(username)s, %(email)s)? The applicant is informed by "
-                "e-mail and cannot log in.", name="张晓明", username=other["username"], email=other["email"]) in confirm
+    assert str(escape(text_for_staff(
+        "Reject the registration of %(name)s (user name %(username)s, %(email)s)? The applicant is informed by "
+        "e-mail and cannot log in.", name="张晓明", username=other["username"], email=other["email"]))) in confirm
     assert fresh().get(Registration, reg.id).status == AWAITING_APPROVAL  # asking changes nothing
     assert admin.post(f"/registrations/{reg.id}/reject", data={"reason": "不是本公司员工"}).status_code == 302
     reg = fresh().get(Registration, reg.id)
@@ -420,7 +429,7 @@ def test_admins_change_the_settings_on_their_screen_and_others_cannot(app, org, 
     # The administrator role is never handed out by self-registration.
     admin_role = app.appbuilder.sm.find_role("Admin")
     page = admin.post("/registration_settings/", data={"enabled": "y", "default_role_id": str(admin_role.id)}).get_data(as_text=True)
-    assert said("Choose one of the listed roles.") in page
+    assert str(escape(text_for_staff("Choose one of the listed roles."))) in page
     assert fresh().get(RegistrationSettings, 1).default_role_id == marketing.id
 
 
