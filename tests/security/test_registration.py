@@ -384,7 +384,7 @@ def test_with_approval_required_admins_decide_and_the_applicant_is_told(app, org
     reg = fresh().get(Registration, reg.id)
     assert (reg.status, reg.password_hash, reg.user_id) == (REJECTED, None, None)
     mail = mails_to(other["email"])[-1]
-    assert mail.subject == text("%(app)s: your registration was not approved", app=app.config["APP_NAME"])
+    assert mail.subject == text_for_staff("%(app)s: your registration was not approved", app=app.config["APP_NAME"])
     assert "不是本公司员工" in mail.body
     assert not can_log_in(app, other["username"])
     assert fresh().scalar(select(User).where(User.username == other["username"])) is None
