@@ -92,9 +92,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from app.core.datamodel import include_in_migrations
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_in_migrations,
             **conf_args
         )
 

@@ -7,9 +7,10 @@ aggregates for charts, and service calls for create / update / delete.
 from __future__ import annotations
 
 from flask import current_app, has_request_context
+from flask_appbuilder.models.sqla.filters import FilterContains
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect as sa_inspect, select
+from sqlalchemy import func, inspect as sa_inspect, literal_column, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +29,9 @@ def current_actor():
 def month_of(column, dialect_name: str):
     """SQL expression 'YYYY-MM' for a date/datetime column on SQLite and PostgreSQL."""
     if dialect_name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
+        # A literal format, not a bound parameter, so the expression matches the extended
+        # statistics a module's migration may create on to_char(column, 'YYYY-MM').
+        return func.to_char(column, literal_column("'YYYY-MM'"))
     return func.strftime("%Y-%m", column)
 
 
@@ -50,8 +53,23 @@ class ModuleInterface(SQLAInterface):
 
     def apply_filters(self, query, filters):
         query = super().apply_filters(query, filters)
+        for condition in self._bigram_conditions(filters):
+            query = query.filter(condition)
         condition = self.scope_condition()
         return query if condition is None else query.filter(condition)
+
+    def _bigram_conditions(self, filters):
+        """On PostgreSQL, a "contains" search on a text-search column also asks the bigram index
+        for candidate rows; the ILIKE still decides. Terms under two characters gain nothing."""
+        if self.spec is None or not self.spec.text_search_columns or filters is None:
+            return
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for flt, value in zip(filters.filters, filters.values):
+            if (isinstance(flt, FilterContains) and flt.column_name in self.spec.text_search_columns
+                    and isinstance(value, str) and len(value) >= 2):
+                column = getattr(self.obj, flt.column_name)
+                yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(value))
 
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None) -> int:
@@ -88,6 +106,8 @@ class ModuleInterface(SQLAInterface):
         query = self.session.query(key.label("k"), measure.label("v")).select_from(model)
         if filters is not None:
             query = filters.apply_all(query)
+            for condition in self._bigram_conditions(filters):
+                query = query.filter(condition)
         condition = self.scope_condition()
         if condition is not None:
             query = query.filter(condition)
@@ -136,3 +156,9 @@ def _fill_months(rows: list[tuple]) -> list[tuple]:
         filled.append((key, present.get(key, 0)))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return filled
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic autogenerate hook: bigram indexes exist only in PostgreSQL migrations (their
+    expression uses a function SQLite does not have), so models do not declare them."""
+    return not (type_ == "index" and name and name.endswith("_bigram"))

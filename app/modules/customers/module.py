@@ -71,6 +71,7 @@ SPECS = [
         search_columns=["code", "name", "kind", "industry", "region", "phone", "status", "source",
                         "owner", "department", "created_at", "credit_limit"],
         order_columns=["code", "name", "industry", "region", "status", "created_at", "credit_limit"],
+        text_search_columns=["name"],
         export_columns=["code", "name", "kind", "industry", "region", "address", "phone", "email",
                         "source", "status", "credit_limit", "owner", "department", "created_at"],
         api_columns=["id", "code", "name", "kind", "industry", "region", "address", "phone", "email",

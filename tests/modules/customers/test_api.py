@@ -99,3 +99,13 @@ def test_unfiltered_list_counts_every_visible_customer(org, app, api_token):
     total = db.session.scalar(select(func.count()).select_from(Customer))
     body = app.test_client().get("/api/v1/customers/", headers=api_token(org.admin)).get_json()
     assert body["count"] == min(total, 1001)
+
+
+def test_contains_search_finds_two_character_chinese_terms_anywhere_in_the_name(org, app, api_token):
+    marker = unique("m")
+    make_customer(org.east_rep, f"上海华信精密{marker}")
+    make_customer(org.east_rep, f"华X信{marker}")
+    make_customer(org.east_rep, f"{marker}深圳华信")
+    query = f"(filters:!((col:name,opr:ct,value:'华信'),(col:name,opr:ct,value:'{marker}')))"
+    body = app.test_client().get(f"/api/v1/customers/?q={query}", headers=api_token(org.east_rep)).get_json()
+    assert sorted(r["name"] for r in body["result"]) == sorted([f"上海华信精密{marker}", f"{marker}深圳华信"])
