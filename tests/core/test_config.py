@@ -48,3 +48,10 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     config = _config(monkeypatch, tmp_path, ZWT_ENV="production", SECRET_KEY="x9" * 20)
     cfg = config.build_config()
     assert cfg["SESSION_COOKIE_SECURE"] is True and cfg["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_postgresql_connections_run_without_jit_unless_the_url_sets_options(monkeypatch, tmp_path):
+    config = _config(monkeypatch, tmp_path, DATABASE_URL="postgresql://u@db:5432/zwt")
+    assert config.build_config()["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c jit=off"}
+    config = _config(monkeypatch, tmp_path, DATABASE_URL="postgresql://u@db:5432/zwt?options=-csearch_path%3Dx")
+    assert "connect_args" not in config.build_config()["SQLALCHEMY_ENGINE_OPTIONS"]
