@@ -159,3 +159,10 @@ def test_show_page_lists_contacts_and_history(org, login):
     create_contact(org.east_rep, Contact(customer_id=customer.id, name="联系人王五", phone="13700000001"))
     html = login(org.east_rep).get(f"/customers/show/{customer.id}").get_data(as_text=True)
     assert "联系人王五" in html and "zwt-history-tab" in html
+
+
+def test_search_panel_stays_open_while_a_filter_is_active(org, login):
+    client = login(org.east_rep)
+    assert 'id="accordion1_href" class="panel-collapse collapse in"' not in client.get("/customers/list/").get_data(as_text=True)
+    filtered = client.get("/customers/list/?_flt_2_name=abc").get_data(as_text=True)
+    assert 'id="accordion1_href" class="panel-collapse collapse in"' in filtered
