@@ -65,11 +65,14 @@ class ModuleInterface(SQLAInterface):
             return
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        for flt, value in zip(filters.filters, filters.values):
-            if (isinstance(flt, FilterContains) and flt.column_name in self.spec.text_search_columns
-                    and isinstance(value, str) and len(value) >= 2):
-                column = getattr(self.obj, flt.column_name)
-                yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(value))
+        for flt, values in zip(filters.filters, filters.values):
+            if not (isinstance(flt, FilterContains) and flt.column_name in self.spec.text_search_columns):
+                continue
+            column = getattr(self.obj, flt.column_name)
+            # Screens pass each filter's values as a list (all must match), the API a string.
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and len(value) >= 2:
+                    yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(value))
 
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None) -> int:

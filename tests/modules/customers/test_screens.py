@@ -166,3 +166,11 @@ def test_search_panel_stays_open_while_a_filter_is_active(org, login):
     assert 'id="accordion1_href" class="panel-collapse collapse in"' not in client.get("/customers/list/").get_data(as_text=True)
     filtered = client.get("/customers/list/?_flt_2_name=abc").get_data(as_text=True)
     assert 'id="accordion1_href" class="panel-collapse collapse in"' in filtered
+
+
+def test_name_search_on_the_list_finds_two_character_terms_anywhere(org, login):
+    marker = unique("m")
+    make_customer(org.east_rep, f"上海华信精密{marker}")
+    make_customer(org.east_rep, f"华X信{marker}")
+    html = login(org.east_rep).get(f"/customers/list/?_flt_2_name=华信&_flt_2_name={marker}").get_data(as_text=True)
+    assert f"上海华信精密{marker}" in html and f"华X信{marker}" not in html
