@@ -74,7 +74,7 @@ class Registry:
         return self.specs[name]
 
     def module_part(self, mod, part: str):
-        """The `jobs` or `seed` submodule next to a module's module.py, if it has one."""
+        """The `jobs`, `seed` or `views` submodule next to a module's module.py, if it has one."""
         package = mod.__name__.rsplit(".", 1)[0]
         try:
             return importlib.import_module(f"{package}.{part}")
@@ -111,6 +111,11 @@ class Registry:
                 appbuilder.add_view_no_menu(view)
             api = appbuilder.add_api(self.apis[spec.name])
             _tighten_schemas(api, spec.model)
+        # A module's own screens beyond the generated ones (imports, boards, show-page tabs).
+        for mod in self.modules:
+            views = self.module_part(mod, "views")
+            if views is not None:
+                views.register_views(appbuilder)
 
     def _form_fields(self, spec: ModuleSpec, columns: list[str]) -> dict:
         fields = {}
