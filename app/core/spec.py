@@ -52,6 +52,22 @@ class NumberingSpec:
     reset: str = "yearly"
 
 
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """How the approval engine acts on a module's documents: the chain it goes through, the
+    status column it moves, and optional service hooks called in the engine's unit of work
+    when an approval ends (`on_approved(actor, item)`, `on_rejected(actor, item)`)."""
+
+    name: str                          # approval chain, e.g. "contract_approval"
+    status_field: str = "status"
+    draft: str = "draft"
+    in_approval: str = "in_approval"
+    approved: str = "approved"
+    rejected: str = "rejected"
+    on_approved: Optional[Callable] = None
+    on_rejected: Optional[Callable] = None
+
+
 @dataclass
 class ModuleSpec:
     name: str                       # resource name: URL /api/v1/<name>/, permission view name
@@ -86,7 +102,7 @@ class ModuleSpec:
     service: Any = None                    # module with create/update/delete(actor, item, ...)
     related: list = field(default_factory=list)            # names of child specs shown as tabs
     show_in_menu: bool = True
-    workflow: Optional[str] = None
+    workflow: Optional[WorkflowSpec] = None
     formatters: dict = field(default_factory=dict)         # column -> callable(value) for lists
 
     def __post_init__(self):
@@ -150,6 +166,16 @@ def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
     for rel in spec.related:
         if rel not in known_specs:
             err("E030", f"related module '{rel}' is not registered")
+    if spec.workflow is not None:
+        wf = spec.workflow
+        column = model.__table__.columns.get(wf.status_field)
+        if column is None:
+            err("E050", f"workflow status field '{wf.status_field}' is not a column of {mname}")
+        elif "choices" in column.info:
+            values = {v for v, _label in column.info["choices"]}
+            for state in (wf.draft, wf.in_approval, wf.approved, wf.rejected):
+                if state not in values:
+                    err("E051", f"workflow state '{state}' is not a choice of {mname}.{wf.status_field}")
     if spec.service is not None:
         for hook in ("create", "update", "delete"):
             if not callable(getattr(spec.service, hook, None)):
