@@ -51,6 +51,7 @@ class Customer(Audited, Model):
     address = Column(String(255))
     phone = Column(String(32), index=True)
     email = Column(String(120))
+    tax_id = Column(String(32), index=True)
     source = Column(String(32), info={"choices": SOURCE_CHOICES})
     status = Column(String(16), nullable=False, default="potential", info={"choices": STATUS_CHOICES})
     credit_limit = Column(Numeric(18, 2), nullable=False, default=0)

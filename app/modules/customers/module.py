@@ -12,7 +12,7 @@ CUSTOMER_LABELS = {
     "code": _l("Customer code"), "name": _l("Customer name"), "kind": _l("Type"),
     "industry": _l("Industry"), "region": _l("Region"), "address": _l("Address"),
     "phone": _l("Phone"), "email": _l("E-mail"), "source": _l("Source"), "status": _l("Status"),
-    "credit_limit": _l("Credit limit"), "notes": _l("Notes"), "owner": _l("Owner"),
+    "tax_id": _l("Tax ID"), "credit_limit": _l("Credit limit"), "notes": _l("Notes"), "owner": _l("Owner"),
     "department": _l("Department"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
     "owner.username": _l("Owner"), "department.name": _l("Department"),
 }
@@ -21,7 +21,7 @@ CONTACT_LABELS = {
     "phone": _l("Phone"), "email": _l("E-mail"), "is_primary": _l("Primary contact"),
     "notes": _l("Notes"), "created_at": _l("Created at"), "customer.name": _l("Customer"),
 }
-CUSTOMER_FORM = ["name", "kind", "industry", "region", "address", "phone", "email", "source",
+CUSTOMER_FORM = ["name", "kind", "industry", "tax_id", "region", "address", "phone", "email", "source",
                  "status", "credit_limit", "owner", "department", "notes"]
 CONTACT_FORM = ["customer", "name", "title", "phone", "email", "is_primary", "notes"]
 
@@ -61,22 +61,22 @@ SPECS = [
         label_columns=CUSTOMER_LABELS,
         list_columns=["code", "name", "kind", "industry", "region", "status", "owner", "department", "created_at"],
         show_fieldsets=[
-            (_l("Basic information"), {"fields": ["code", "name", "kind", "industry", "status", "source"]}),
+            (_l("Basic information"), {"fields": ["code", "name", "kind", "industry", "tax_id", "status", "source"]}),
             (_l("Contact details"), {"fields": ["phone", "email", "region", "address"]}),
             (_l("Credit and ownership"), {"fields": ["credit_limit", "owner", "department", "created_at", "updated_at"]}),
             (_l("Notes"), {"fields": ["notes"], "expanded": False}),
         ],
         add_columns=CUSTOMER_FORM,
         edit_columns=CUSTOMER_FORM,
-        search_columns=["code", "name", "kind", "industry", "region", "phone", "status", "source",
+        search_columns=["code", "name", "kind", "industry", "region", "phone", "tax_id", "status", "source",
                         "owner", "department", "created_at", "credit_limit"],
         order_columns=["code", "name", "industry", "region", "status", "created_at", "credit_limit"],
         text_search_columns=["name"],
-        export_columns=["code", "name", "kind", "industry", "region", "address", "phone", "email",
+        export_columns=["code", "name", "kind", "industry", "tax_id", "region", "address", "phone", "email",
                         "source", "status", "credit_limit", "owner", "department", "created_at"],
-        api_columns=["id", "code", "name", "kind", "industry", "region", "address", "phone", "email",
+        api_columns=["id", "code", "name", "kind", "industry", "tax_id", "region", "address", "phone", "email",
                      "source", "status", "credit_limit", "owner_id", "department_id", "created_at", "updated_at"],
-        api_write_columns=["name", "kind", "industry", "region", "address", "phone", "email", "source",
+        api_write_columns=["name", "kind", "industry", "tax_id", "region", "address", "phone", "email", "source",
                            "status", "credit_limit", "owner_id", "department_id", "notes"],
         description_columns={"credit_limit": _l("In yuan, two decimals.")},
         scope=ScopeSpec(owner="owner_id", department="department_id"),

@@ -22,6 +22,15 @@ CENT = Decimal("0.01")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# 统一社会信用代码 has 18 characters; older tax registration numbers 15 to 20.
+TAX_ID = re.compile(r"^[0-9A-Z]{15,20}$")
+
+
+def normalise_tax_id(tax_id: str | None) -> str | None:
+    """Upper case without spaces or dashes; None for empty input."""
+    if tax_id is None:
+        return None
+    return re.sub(r"[\s-]", "", str(tax_id)).upper() or None
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -95,6 +104,10 @@ def _validate_customer(customer: Customer) -> None:
     elif len(customer.name) > 200:
         errors.setdefault("name", []).append(_("The customer name is at most 200 characters."))
     _check_contact_fields(customer, errors)
+    customer.tax_id = normalise_tax_id(customer.tax_id)
+    if customer.tax_id and not TAX_ID.match(customer.tax_id):
+        errors.setdefault("tax_id", []).append(
+            _("Please enter a valid tax ID: the 18-character unified social credit code, e.g. 91310115MA1H7XXX1X."))
     customer.credit_limit = _money(customer.credit_limit, "credit_limit", errors)
     if customer.owner_id is None and customer.owner is None:
         errors.setdefault("owner", []).append(_("Please choose the owner."))
@@ -113,6 +126,15 @@ def _validate_customer(customer: Customer) -> None:
             errors.setdefault("phone", []).append(
                 _("The phone number %(phone)s is already used by customer “%(name)s” (%(code)s).",
                   phone=customer.phone, name=other.name, code=other.code))
+    if customer.tax_id and "tax_id" not in errors:
+        stmt = select(Customer.name, Customer.code).where(Customer.tax_id == customer.tax_id)
+        if customer.id:
+            stmt = stmt.where(Customer.id != customer.id)
+        other = db.session.execute(stmt.limit(1)).first()
+        if other is not None:
+            errors.setdefault("tax_id", []).append(
+                _("The tax ID %(tax_id)s is already used by customer “%(name)s” (%(code)s).",
+                  tax_id=customer.tax_id, name=other.name, code=other.code))
     if errors:
         raise ValidationErrors(errors, code="customers.invalid")
 

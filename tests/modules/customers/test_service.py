@@ -109,3 +109,18 @@ def test_mark_lost_sets_the_status_of_every_selected_customer(org):
     db.session.expire_all()
     assert {db.session.get(Customer, a.id).status, db.session.get(Customer, b.id).status} == {"lost"}
     assert "2" in message
+
+
+def test_tax_id_is_normalised_and_a_second_customer_with_it_is_refused(org):
+    tax_id = "91310115" + unique("").upper()[:10].ljust(10, "0")
+    first = make_customer(org.east_rep, tax_id=" " + tax_id.lower()[:9] + "-" + tax_id.lower()[9:])
+    assert first.tax_id == tax_id
+    with pytest.raises(ValidationErrors) as err:
+        make_customer(org.south_rep, tax_id=tax_id)
+    assert first.code in err.value.errors["tax_id"][0]
+
+
+def test_malformed_tax_id_is_refused(org):
+    with pytest.raises(ValidationErrors) as err:
+        make_customer(org.east_rep, tax_id="12345")
+    assert set(err.value.errors) == {"tax_id"}
