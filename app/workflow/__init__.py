@@ -1,0 +1,1 @@
+"""Approval workflows: chain definitions, conditions, engine, screens and jobs."""
