@@ -128,6 +128,8 @@ def build_config(**overrides) -> dict:
         "MAIL_USERNAME": _env("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": _env("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@zhangwutong.local"),
+        # Where people reach the app: links in e-mails (approve / reject) start with it.
+        "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),

@@ -8,6 +8,12 @@ from flask import Flask
 # The business modules, one line each. Adding a module means adding its folder and a line here.
 MODULES = [
     "app.modules.customers",
+    "app.modules.contracts",
+]
+
+# Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.
+FRAME_PACKAGES = [
+    "app.workflow",
 ]
 
 
@@ -15,7 +21,7 @@ def create_app(**overrides) -> Flask:
     """Build the app. `overrides` replace settings from the environment (tests use them)."""
     from config import build_config
 
-    from app.core import system
+    from app.core import collab, system
     from app.core.registry import registry
     from app.core.webhooks import install_web_hooks
     from app.extensions import db, migrate
@@ -29,7 +35,7 @@ def create_app(**overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    registry.load(MODULES, frame_specs=system.SPECS)
+    registry.load(MODULES, frame_specs=system.SPECS, frame_packages=FRAME_PACKAGES)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"))
 
@@ -42,6 +48,7 @@ def create_app(**overrides) -> Flask:
         appbuilder.init_app(app, db.session)
         registry.build(appbuilder)
         system.register_views(appbuilder)
+        collab.register(appbuilder)
         from app.security import apikeys, matrix, registration_views
         from app.security.sessions import install_session_security
 

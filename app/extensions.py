@@ -18,7 +18,7 @@ def _module_migrations(config):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent
-    locations = [str(root.parent / "migrations" / "versions")]
+    locations = [str(root.parent / "migrations" / "versions"), str(root / "workflow" / "migrations")]
     locations += sorted(str(p) for p in (root / "modules").glob("*/migrations") if p.is_dir())
     config.set_main_option("version_locations", os.pathsep.join(locations))  # path_separator = os
     return config

@@ -102,9 +102,8 @@ def claim_once(key: str) -> bool:
 def cron_entries(registry) -> list[dict]:
     """Every module's CRON list (from its jobs.py), for the RQ cron scheduler."""
     entries = []
-    for mod in registry.modules:
-        jobs = registry.module_part(mod, "jobs")
-        for entry in getattr(jobs, "CRON", []) if jobs else []:
+    for jobs in registry.parts("jobs"):
+        for entry in getattr(jobs, "CRON", []):
             entries.append(entry(current_app.config) if callable(entry) else entry)
     return entries
 
@@ -116,7 +115,8 @@ def run_worker(app, burst: bool = False) -> bool:
     global _worker_app
     _worker_app = app
     worker = SimpleWorker([queue(app.config)], connection=redis_connection(app.config))
-    return worker.work(burst=burst, with_scheduler=False)
+    # The scheduler moves jobs enqueued for later (approval reminders, time limits) when due.
+    return worker.work(burst=burst, with_scheduler=True)
 
 
 def build_cron(app):

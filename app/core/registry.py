@@ -47,19 +47,24 @@ def _choice_formatter(choices):
 class Registry:
     def __init__(self):
         self.specs: dict[str, ModuleSpec] = {}
-        self.modules: list = []          # imported app.modules.<name> packages
+        self.modules: list = []          # imported app.modules.<name>.module modules
+        self.frame_packages: list[str] = []
         self.views: dict[str, type] = {}
         self.apis: dict[str, type] = {}
         self.menu_names: dict[str, list[str]] = {}  # permission name -> menu entries it opens
 
     # -- declaration -------------------------------------------------------------------------
-    def load(self, module_paths: list[str], frame_specs: list[ModuleSpec] = ()) -> None:
+    def load(self, module_paths: list[str], frame_specs: list[ModuleSpec] = (), frame_packages: list[str] = ()) -> None:
         """Import each module package's module.py and register its SPECS (idempotent).
+
+        `frame_packages` (e.g. "app.workflow") have no specs but may have jobs, views, seed and
+        setup parts like a module.
 
         Raises SpecError listing every problem (spec.Exxx ids) before anything is served.
         """
         for spec in frame_specs:
             self.specs[spec.name] = spec
+        self.frame_packages = list(frame_packages)
         for path in module_paths:
             mod = importlib.import_module(f"{path}.module")
             if mod not in self.modules:
@@ -73,15 +78,17 @@ class Registry:
     def get(self, name: str) -> ModuleSpec:
         return self.specs[name]
 
-    def module_part(self, mod, part: str):
-        """The `jobs`, `seed` or `views` submodule next to a module's module.py, if it has one."""
-        package = mod.__name__.rsplit(".", 1)[0]
-        try:
-            return importlib.import_module(f"{package}.{part}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{package}.{part}":
-                return None
-            raise
+    def parts(self, part: str) -> list:
+        """The `part` submodule (jobs, views, seed, setup) of every module and frame package that has one."""
+        packages = [mod.__name__.rsplit(".", 1)[0] for mod in self.modules] + self.frame_packages
+        found = []
+        for package in packages:
+            try:
+                found.append(importlib.import_module(f"{package}.{part}"))
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{part}":
+                    raise
+        return found
 
     # -- generation --------------------------------------------------------------------------
     def build(self, appbuilder) -> None:
@@ -112,10 +119,8 @@ class Registry:
             api = appbuilder.add_api(self.apis[spec.name])
             _tighten_schemas(api, spec.model)
         # A module's own screens beyond the generated ones (imports, boards, show-page tabs).
-        for mod in self.modules:
-            views = self.module_part(mod, "views")
-            if views is not None:
-                views.register_views(appbuilder)
+        for views in self.parts("views"):
+            views.register_views(appbuilder)
 
     def _form_fields(self, spec: ModuleSpec, columns: list[str]) -> dict:
         fields = {}

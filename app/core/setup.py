@@ -38,6 +38,8 @@ def initialise(admin_username: str = "admin", admin_password: str = "", admin_em
             if spec.numbering:
                 n = spec.numbering
                 ensure_rule(n.code, str(n.name), n.pattern, n.reset)
+    for setup_part in registry.parts("setup"):   # e.g. shipped approval chains
+        setup_part.initialise()
     if sm.find_user(username=admin_username) is not None:
         return False
     if not admin_password:
@@ -106,8 +108,6 @@ def load_demo(seed: int = 2026) -> str:
         if admin is not None:
             admin.department_id = departments["GM"].id
     lines = [f"{len(departments)} departments, {len(staff)} staff (password {DEMO_PASSWORD})"]
-    for mod in registry.modules:
-        seed_module = registry.module_part(mod, "seed")
-        if seed_module is not None:
-            lines.append(seed_module.load_demo(admin, staff, seed=seed))
+    for seed_module in registry.parts("seed"):
+        lines.append(seed_module.load_demo(admin, staff, seed=seed))
     return "\n".join(lines)

@@ -1,0 +1,798 @@
+"""The approval state machine. Screens, API, e-mail links, SLA jobs and the CLI all call these.
+
+Every action runs in one unit of work and is a compare-and-set on the instance: it reads
+`lock_version`, and its first write is `UPDATE wf_instance SET lock_version = v + 1 WHERE
+lock_version = v`. When another action on the same instance committed in between, that update
+matches no row, the whole action rolls back and runs again on fresh state. So two approvers of
+an all-must-approve step acting at once are both recorded and the step advances once; on an
+any-one step the second finds its task void and is told who handled it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from app.core.clock import utcnow
+from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.notify import notify
+from app.core.org import User
+from app.core.registry import registry
+from app.core.scope import can_see
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.workflow import resolver
+from app.workflow.definitions import parse_definition
+from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
+                                 REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
+                                 ApprovalAction, ApprovalCc, ApprovalInstance, ApprovalTask, WorkflowDefinition,
+                                 WorkflowVersion)
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+URGE_INTERVAL = dt.timedelta(hours=1)
+
+
+class Conflict(Exception):
+    """Another action changed the instance first; the caller's action runs again."""
+
+
+# -- definitions of running instances ----------------------------------------------------------
+@lru_cache(maxsize=256)
+def _parsed(digest: str, source: str):
+    return parse_definition(source, filename=f"<version {digest[:8]}>")
+
+
+def definition_of(instance: ApprovalInstance):
+    """The definition an instance runs on: always the version it started with."""
+    version = instance.version
+    return _parsed(version.digest, version.source)
+
+
+def active_definition(name: str):
+    row = db.session.scalar(select(WorkflowDefinition).where(WorkflowDefinition.name == name))
+    if row is None or row.active_version is None:
+        return None, None
+    return row.active_version, _parsed(row.active_version.digest, row.active_version.source)
+
+
+# -- documents ---------------------------------------------------------------------------------
+def _spec(document: str):
+    spec = registry.specs.get(document)
+    if spec is None or spec.workflow is None:
+        raise NotFound("workflow.no_workflow", _("This kind of document has no approval."))
+    return spec
+
+
+def _document(instance: ApprovalInstance):
+    spec = _spec(instance.document)
+    return spec, db.session.get(spec.model, instance.record_id)
+
+
+def document_context(spec, item, submitter: User | None) -> dict:
+    """What conditions see: {"doc": the document's columns, "submitter": who submitted it}."""
+    doc = {}
+    for column in spec.model.__table__.columns:
+        doc[column.key] = getattr(item, column.key, None)
+    sub = {}
+    if submitter is not None:
+        sub = {"id": submitter.id, "username": submitter.username,
+               "department": submitter.department.name if submitter.department else None,
+               "department_code": submitter.department.code if submitter.department else None,
+               "roles": [r.name for r in submitter.roles]}
+    return {"doc": doc, "submitter": sub}
+
+
+def _json_safe(doc: dict) -> dict:
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (bool, int, float, str)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def _set_status(spec, item, state: str) -> None:
+    db.session.info["wf_engine"] = True
+    setattr(item, spec.workflow.status_field, state)
+
+
+def document_title(spec, item) -> str:
+    return f"{spec.label} {item}"
+
+
+# -- the compare-and-set frame -------------------------------------------------------------------
+def _run(actor, instance_id: int, fn, *args, **kwargs):
+    """Run fn(uow, instance, *args) as one compare-and-set action on the instance, retrying on
+    conflict. Raises DomainError from fn unchanged (nothing written)."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with unit_of_work(actor) as uow:
+                instance = db.session.get(ApprovalInstance, instance_id, populate_existing=True)
+                if instance is None:
+                    raise NotFound("workflow.no_instance", _("This approval does not exist."))
+                _claim(instance)
+                result = fn(uow, instance, *args, **kwargs)
+                db.session.flush()
+            return result
+        except Conflict:
+            continue
+        except OperationalError as exc:
+            # SQLite refuses a write whose read snapshot is stale: the same conflict, said differently.
+            if "locked" not in str(exc) and "busy" not in str(exc).lower():
+                raise
+            continue
+        finally:
+            db.session.info.pop("wf_engine", None)
+    raise DomainError("workflow.busy", _("Too many people are acting on this approval at once; please try again."))
+
+
+def _claim(instance: ApprovalInstance) -> None:
+    expected = instance.lock_version
+    done = db.session.execute(
+        update(ApprovalInstance)
+        .where(ApprovalInstance.id == instance.id, ApprovalInstance.lock_version == expected)
+        .values(lock_version=expected + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        raise Conflict()
+    # The row is ours until commit: from here on read what others committed before we got it.
+    db.session.expire_all()
+
+
+def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
+            target=None, on_behalf_of=None) -> ApprovalAction:
+    row = ApprovalAction(instance_id=instance.id, task_id=task.id if task is not None else None,
+                         step_id=step_id or (task.step_id if task is not None else instance.current_step),
+                         action=action, actor_id=actor.id if actor is not None else None,
+                         on_behalf_of_id=on_behalf_of.id if on_behalf_of is not None else (
+                             task.on_behalf_of_id if task is not None and actor is not None
+                             and task.assignee_id == actor.id else None),
+                         target_id=target.id if target is not None else None,
+                         comment=comment or None, reason=reason, at=utcnow())
+    db.session.add(row)
+    return row
+
+
+# -- submit ------------------------------------------------------------------------------------
+def submit(actor, document: str, record_id: int, comment: str | None = None) -> ApprovalInstance:
+    """Start the approval of a draft document on its chain's active version.
+
+    Refuses documents the actor cannot see, documents not in draft, and chains not published.
+    """
+    spec = _spec(document)
+    try:
+        return _submit(actor, spec, document, record_id, comment)
+    finally:
+        db.session.info.pop("wf_engine", None)
+
+
+def _submit(actor, spec, document, record_id, comment):
+    with unit_of_work(actor) as uow:
+        item = db.session.get(spec.model, record_id, with_for_update=True)
+        if item is None or not can_see(document, actor, record_id):
+            raise NotFound("workflow.no_document", _("The document does not exist or you may not see it."))
+        state = getattr(item, spec.workflow.status_field)
+        if state != spec.workflow.draft:
+            raise DomainError("workflow.not_draft", _("Only a draft can be submitted for approval."))
+        version, definition = active_definition(spec.workflow.name)
+        if definition is None:
+            raise DomainError("workflow.not_published",
+                              _("The approval chain %(name)s has not been published.", name=spec.workflow.name))
+        context = document_context(spec, item, actor)
+        instance = ApprovalInstance(version_id=version.id, document=document, record_id=record_id,
+                                    title=document_title(spec, item)[:255], submitter_id=actor.id,
+                                    status=RUNNING, round=0, lock_version=0,
+                                    context=_json_safe(context["doc"]), started_at=utcnow())
+        db.session.add(instance)
+        db.session.flush()
+        _set_status(spec, item, spec.workflow.in_approval)
+        _record(instance, "submit", actor=actor, comment=comment, step_id="")
+        _cc(uow, instance, definition, "submitted", None)
+        first = _first_step(definition, context)
+        if first is None:
+            _record(instance, "auto_approve", reason="no_steps", step_id="")
+            _finish(uow, instance, definition, APPROVED, spec, item)
+        else:
+            _enter_step(uow, instance, definition, first, spec=spec, item=item, context=context)
+    return instance
+
+
+def _first_step(definition, context):
+    route = definition.route(context)
+    return route[0] if route else None
+
+
+# -- entering and completing steps ---------------------------------------------------------------
+def _enter_step(uow, instance, definition, step, *, spec, item, context, returned=False, note=None):
+    """Open `step` for the instance: resolve approvers, apply self-approval, duplicate and empty
+    rules (never on a returned step), create tasks and notify."""
+    previous_round = instance.round
+    instance.current_step = step.id
+    instance.round = previous_round + 1
+    instance.returned = returned
+    submitter = db.session.get(User, instance.submitter_id)
+    users, reasons = resolver.resolve_rules(step.approvers, submitter, item, definition)
+    for reason in sorted(set(reasons)):
+        _record(instance, "reassign", reason=reason, step_id=step.id)
+    settings = definition.settings
+    auto_approved: list[User] = []
+    if not returned:
+        if any(u.id == submitter.id for u in users):
+            if settings.self_approval == "skip":
+                users = [u for u in users if u.id != submitter.id]
+                _record(instance, "auto_pass", reason="self_approval_skip", step_id=step.id, target=submitter)
+                if not users:
+                    return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+            elif settings.self_approval == "escalate_to_manager":
+                boss = resolver.manager_of(submitter) or resolver.admin_user(definition)
+                users = [boss if u.id == submitter.id else u for u in users]
+                users = list({u.id: u for u in users}.values())
+                _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
+        if settings.auto_pass_duplicates and previous_round:
+            before = set(db.session.scalars(
+                select(ApprovalTask.decided_by_id).where(ApprovalTask.instance_id == instance.id,
+                                                         ApprovalTask.round == previous_round,
+                                                         ApprovalTask.status == DONE_APPROVED)))
+            repeated = [u for u in users if u.id in before]
+            if repeated:
+                if step.mode in ("any", "quorum") and (step.mode == "any" or len(repeated) >= (step.quorum or 1)):
+                    for u in repeated:
+                        _record(instance, "auto_pass", reason="duplicate_approver", step_id=step.id, target=u)
+                    return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+                auto_approved = repeated
+    if not users:
+        mode = settings.empty_approvers
+        if mode == "auto_approve":
+            _record(instance, "auto_pass", reason="no_approver", step_id=step.id)
+            return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+        if mode == "reject":
+            _record(instance, "auto_reject", reason="no_approver", step_id=step.id)
+            return _finish(uow, instance, definition, REJECTED, spec, item)
+        admin = resolver.admin_user(definition)
+        if admin is None:
+            raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
+        _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
+        users = [admin]
+    new_tasks = []
+    for seq, user in enumerate(users):
+        status = WAITING if step.mode == "sequential" else PENDING
+        task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note)
+        new_tasks.append(task)
+    db.session.flush()
+    for task in new_tasks:
+        if any(u.id in (task.assignee_id, task.on_behalf_of_id) for u in auto_approved):
+            task.status, task.decided_by_id, task.decided_at = DONE_APPROVED, task.assignee_id, utcnow()
+            _record(instance, "auto_pass", reason="duplicate_approver", task=task,
+                    target=db.session.get(User, task.assignee_id))
+    if step.mode == "sequential":
+        _open_next_in_sequence(instance)
+    outcome = _step_outcome(instance, step)
+    if outcome is not None:
+        return _step_decided(uow, instance, definition, step, outcome, spec=spec, item=item, context=context)
+    _announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
+
+
+def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="normal", parent=None, note=None):
+    delegate = resolver.delegate_for(user, definition.name)
+    task = ApprovalTask(instance_id=instance.id, step_id=step.id, round=instance.round, seq=seq,
+                        assignee_id=(delegate or user).id, on_behalf_of_id=user.id if delegate else None,
+                        status=status, kind=kind, parent_id=parent.id if parent is not None else None,
+                        note=note, version=0, created_at=utcnow())
+    db.session.add(task)
+    return task
+
+
+def _round_tasks(instance) -> list[ApprovalTask]:
+    return list(db.session.scalars(
+        select(ApprovalTask).where(ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round)
+        .order_by(ApprovalTask.seq, ApprovalTask.id)))
+
+
+def _open_next_in_sequence(instance) -> ApprovalTask | None:
+    """In a sequential step, open the next waiting task once nobody before it is still deciding."""
+    tasks = [t for t in _round_tasks(instance) if t.status not in (TRANSFERRED, VOID)]
+    if any(t.status in (PENDING, ON_HOLD) for t in tasks):
+        return None
+    for task in tasks:
+        if task.kind == "normal" and task.status == WAITING:
+            task.status, task.created_at = PENDING, utcnow()
+            return task
+    return None
+
+
+def _step_outcome(instance, step) -> str | None:
+    """APPROVED / REJECTED once the step's mode is satisfied, else None."""
+    tasks = [t for t in _round_tasks(instance) if t.status not in (TRANSFERRED, VOID)]
+    main = [t for t in tasks if t.kind == "normal"]
+    added = [t for t in tasks if t.kind != "normal"]
+    if any(t.status == DONE_REJECTED for t in added):
+        return REJECTED
+    approved = sum(t.status == DONE_APPROVED for t in main)
+    rejected = sum(t.status == DONE_REJECTED for t in main)
+    still_open = sum(t.status in OPEN_TASK_STATES for t in main)
+    if step.mode == "any":
+        outcome = REJECTED if rejected else (APPROVED if approved else None)
+    elif step.mode == "quorum":
+        needed = step.quorum or 1
+        if approved >= needed:
+            outcome = APPROVED
+        elif approved + still_open < needed:
+            outcome = REJECTED
+        else:
+            outcome = None
+    else:  # all, sequential
+        outcome = REJECTED if rejected else (APPROVED if main and not still_open else None)
+    if outcome == APPROVED and any(t.status in OPEN_TASK_STATES for t in added):
+        return None
+    return outcome
+
+
+def _step_decided(uow, instance, definition, step, outcome, *, spec, item, context):
+    for task in _round_tasks(instance):
+        if task.status in OPEN_TASK_STATES:
+            task.status = VOID
+    if outcome == APPROVED:
+        return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+    return _reject(uow, instance, definition, spec, item)
+
+
+def _complete_step(uow, instance, definition, step, *, spec, item, context):
+    _cc(uow, instance, definition, "step_done", step)
+    following = definition.next_step(step.id, context)
+    if following is None:
+        return _finish(uow, instance, definition, APPROVED, spec, item)
+    return _enter_step(uow, instance, definition, following, spec=spec, item=item, context=context)
+
+
+def _reject(uow, instance, definition, spec, item):
+    return _finish(uow, instance, definition, REJECTED, spec, item)
+
+
+def _finish(uow, instance, definition, outcome, spec, item):
+    """End the instance: the document becomes approved, or goes back to draft / rejected."""
+    instance.status = outcome
+    instance.finished_at = utcnow()
+    for task in _round_tasks(instance):
+        if task.status in OPEN_TASK_STATES:
+            task.status = VOID
+    submitter = db.session.get(User, instance.submitter_id)
+    if outcome == APPROVED:
+        _set_status(spec, item, spec.workflow.approved)
+        if spec.workflow.on_approved:
+            spec.workflow.on_approved(uow.actor, item)
+        _record(instance, "approved", step_id="")
+        title = _("Approved: %(doc)s", doc=instance.title)
+        body = _("%(chain)s has approved %(doc)s.", chain=definition.title, doc=instance.title)
+        _cc(uow, instance, definition, "approved", None)
+    else:
+        back = spec.workflow.draft if definition.settings.on_reject == "return_to_submitter" else spec.workflow.rejected
+        _set_status(spec, item, back)
+        if spec.workflow.on_rejected:
+            spec.workflow.on_rejected(uow.actor, item)
+        _record(instance, "rejected", step_id="")
+        last = db.session.scalar(select(ApprovalAction).where(
+            ApprovalAction.instance_id == instance.id, ApprovalAction.action == "reject").order_by(ApprovalAction.id.desc()))
+        title = _("Rejected: %(doc)s", doc=instance.title)
+        body = _("%(chain)s has rejected %(doc)s.", chain=definition.title, doc=instance.title)
+        if last is not None and last.comment:
+            body += "\n" + _("Comment: %(comment)s", comment=last.comment)
+        _cc(uow, instance, definition, "rejected", None)
+    notify(uow, [submitter], title, body, link=_document_link(instance))
+
+
+# -- notifications, CC and SLA -------------------------------------------------------------------
+def _document_link(instance) -> str:
+    return f"/{instance.document}/show/{instance.record_id}"
+
+
+def task_link(task_id: int, decision: str | None = None) -> str:
+    base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    return f"{base}/approvals/task/{task_id}" + (f"/{decision}" if decision else "")
+
+
+def _announce(uow, instance, definition, tasks) -> None:
+    """Tell each new assignee (with approve / reject links in the e-mail) and schedule the SLA jobs."""
+    from app.workflow import jobs
+
+    step = definition.step(instance.current_step)
+    for task in tasks:
+        assignee = db.session.get(User, task.assignee_id)
+        title = _("Please approve: %(doc)s", doc=instance.title)
+        lines = [_("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)]
+        if task.on_behalf_of_id:
+            lines.append(_("On behalf of %(name)s.", name=db.session.get(User, task.on_behalf_of_id).display_name))
+        if task.note:
+            lines.append(_("Comment: %(comment)s", comment=task.note))
+        lines.append(_("Approve: %(link)s", link=task_link(task.id, "approve")))
+        lines.append(_("Reject: %(link)s", link=task_link(task.id, "reject")))
+        notify(uow, [assignee], title, "\n".join(lines), link=task_link(task.id))
+        jobs.schedule_sla(uow, task, step.sla)
+
+
+def _cc(uow, instance, definition, event: str, step) -> None:
+    rules = [r for rule in definition.cc if event in rule.on for r in rule.to]
+    if step is not None:
+        rules += [r for rule in step.cc if event in rule.on for r in rule.to]
+    if not rules:
+        return
+    spec = registry.specs.get(instance.document)
+    item = db.session.get(spec.model, instance.record_id) if spec else None
+    submitter = db.session.get(User, instance.submitter_id)
+    users, _reasons = resolver.resolve_rules(rules, submitter, item, definition)
+    fresh = []
+    for user in users:
+        exists = db.session.scalar(select(ApprovalCc.id).where(
+            ApprovalCc.instance_id == instance.id, ApprovalCc.user_id == user.id, ApprovalCc.event == event))
+        if exists is None:
+            db.session.add(ApprovalCc(instance_id=instance.id, user_id=user.id, event=event, at=utcnow()))
+            _record(instance, "cc", target=user, reason=event, step_id=step.id if step is not None else "")
+            fresh.append(user)
+    if fresh:
+        notify(uow, fresh, _("CC: %(doc)s", doc=instance.title),
+               _("%(chain)s: %(event)s.", chain=definition.title, event=event_label(event)),
+               link=_document_link(instance))
+
+
+def event_label(event: str) -> str:
+    return {"submitted": _("submitted"), "approved": _("approved"), "rejected": _("rejected"),
+            "returned": _("returned"), "withdrawn": _("withdrawn"), "step_done": _("step completed")}.get(event, event)
+
+
+# -- decisions -----------------------------------------------------------------------------------
+def _task(task_id: int) -> ApprovalTask:
+    task = db.session.get(ApprovalTask, task_id, populate_existing=True)
+    if task is None:
+        raise NotFound("workflow.no_task", _("This approval task does not exist."))
+    return task
+
+
+def handled_by(task: ApprovalTask) -> str:
+    """Who handled a task that is no longer open, as people read it."""
+    if task.decided_by_id:
+        return db.session.get(User, task.decided_by_id).display_name
+    decisive = db.session.scalar(
+        select(ApprovalAction).where(ApprovalAction.instance_id == task.instance_id,
+                                     ApprovalAction.action.in_(("approve", "reject", "return", "withdraw",
+                                                                "transfer", "escalate")),
+                                     ApprovalAction.id > 0, ApprovalAction.actor_id.isnot(None))
+        .order_by(ApprovalAction.id.desc()).limit(1))
+    if decisive is not None and decisive.actor is not None:
+        return decisive.actor.display_name
+    return _("the system")
+
+
+def _open_task_of(actor, task_id: int, instance) -> ApprovalTask:
+    task = _task(task_id)
+    if task.instance_id != instance.id:
+        raise NotFound("workflow.no_task", _("This approval task does not exist."))
+    if actor is not None and task.assignee_id != actor.id:
+        raise Forbidden("workflow.not_assignee", _("This task is not yours to handle."))
+    if task.status not in (PENDING,) or instance.status != RUNNING:
+        if task.status == ON_HOLD:
+            raise DomainError("workflow.on_hold", _("This task waits for the signer you added."))
+        raise DomainError("workflow.already_handled",
+                          _("This task was already handled by %(name)s.", name=handled_by(task)))
+    return task
+
+
+def _require_comment(definition, action: str, comment: str | None) -> None:
+    if action in definition.settings.comment_required and not (comment or "").strip():
+        raise DomainError("workflow.comment_required", _("Please give a reason in the comment."), field="comment")
+
+
+def _instance_of_task(task_id: int) -> int:
+    instance_id = db.session.scalar(select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id))
+    if instance_id is None:
+        raise NotFound("workflow.no_task", _("This approval task does not exist."))
+    return instance_id
+
+
+def approve(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
+    """Approve the actor's open task. The step advances when its mode is satisfied, exactly once."""
+    return _run(actor, _instance_of_task(task_id), _decide, actor, task_id, DONE_APPROVED, comment, reason)
+
+
+def reject(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
+    """Reject the actor's open task; the instance ends (per the chain's rejection rule) when the
+    step can no longer be approved."""
+    return _run(actor, _instance_of_task(task_id), _decide, actor, task_id, DONE_REJECTED, comment, reason)
+
+
+def _decide(uow, instance, actor, task_id, decision, comment, reason):
+    definition = definition_of(instance)
+    task = _open_task_of(actor, task_id, instance)
+    _require_comment(definition, "approve" if decision == DONE_APPROVED else "reject", comment)
+    task.status, task.decided_at, task.comment = decision, utcnow(), comment or None
+    task.decided_by_id = actor.id if actor is not None else None
+    _record(instance, "approve" if decision == DONE_APPROVED else "reject", actor=actor, task=task,
+            comment=comment, reason=reason)
+    spec, item = _document(instance)
+    context = document_context(spec, item, db.session.get(User, instance.submitter_id))
+    step = definition.step(task.step_id)
+    if task.kind == "before" and decision == DONE_APPROVED and task.parent_id:
+        parent = db.session.get(ApprovalTask, task.parent_id)
+        if parent.status == ON_HOLD:
+            parent.status, parent.version, parent.created_at = PENDING, parent.version + 1, utcnow()
+            _announce(uow, instance, definition, [parent])
+    if step.mode == "sequential" and decision == DONE_APPROVED:
+        opened = _open_next_in_sequence(instance)
+        if opened is not None:
+            _announce(uow, instance, definition, [opened])
+    outcome = _step_outcome(instance, step)
+    if outcome is not None:
+        _step_decided(uow, instance, definition, step, outcome, spec=spec, item=item, context=context)
+    return instance
+
+
+def return_to(actor, task_id: int, step_id: str, comment: str | None = None) -> ApprovalInstance:
+    """Send the document back to an earlier step of this instance; that step's approvers act
+    again (no automatic pass), and the steps after it are asked again afterwards."""
+    return _run(actor, _instance_of_task(task_id), _return, actor, task_id, step_id, comment)
+
+
+def earlier_steps(instance) -> list[str]:
+    """Steps this instance has had tasks on before the current one, in the order first met."""
+    seen = []
+    for step_id in db.session.scalars(select(ApprovalTask.step_id).where(ApprovalTask.instance_id == instance.id)
+                                      .order_by(ApprovalTask.round, ApprovalTask.id)):
+        if step_id != instance.current_step and step_id not in seen:
+            seen.append(step_id)
+    return seen
+
+
+def _return(uow, instance, actor, task_id, step_id, comment):
+    definition = definition_of(instance)
+    task = _open_task_of(actor, task_id, instance)
+    _require_comment(definition, "return", comment)
+    if step_id not in earlier_steps(instance):
+        raise DomainError("workflow.bad_return", _("The document can only be returned to a step it has passed."),
+                          field="step")
+    task.status, task.decided_at, task.decided_by_id, task.comment = RETURNED, utcnow(), actor.id, comment
+    for other in _round_tasks(instance):
+        if other.status in OPEN_TASK_STATES:
+            other.status = VOID
+    target = definition.step(step_id)
+    _record(instance, "return", actor=actor, task=task, comment=comment, target=None, reason=step_id)
+    spec, item = _document(instance)
+    context = document_context(spec, item, db.session.get(User, instance.submitter_id))
+    _cc(uow, instance, definition, "returned", None)
+    _enter_step(uow, instance, definition, target, spec=spec, item=item, context=context, returned=True, note=comment)
+    return instance
+
+
+def transfer(actor, task_id: int, to_user_id: int, comment: str | None = None) -> ApprovalInstance:
+    """Hand the actor's open task to another active user."""
+    return _run(actor, _instance_of_task(task_id), _transfer, actor, task_id, to_user_id, comment)
+
+
+def _active_user(user_id) -> User:
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        raise DomainError("workflow.bad_user", _("Please choose an active user."), field="user")
+    return user
+
+
+def _transfer(uow, instance, actor, task_id, to_user_id, comment, *, action="transfer", reason=None):
+    definition = definition_of(instance)
+    task = _open_task_of(actor, task_id, instance)
+    if actor is not None:
+        _require_comment(definition, "transfer", comment)
+    target = _active_user(to_user_id)
+    if target.id == task.assignee_id:
+        raise DomainError("workflow.same_user", _("The task is already assigned to this user."), field="user")
+    return _move_task(uow, instance, definition, task, target, actor=actor, comment=comment, action=action, reason=reason)
+
+
+def _move_task(uow, instance, definition, task, target, *, actor, comment, action, reason=None):
+    task.status, task.decided_at = TRANSFERRED, utcnow()
+    task.decided_by_id = actor.id if actor is not None else None
+    moved = ApprovalTask(instance_id=instance.id, step_id=task.step_id, round=task.round, seq=task.seq,
+                         assignee_id=target.id, status=PENDING, kind=task.kind, parent_id=task.parent_id,
+                         note=comment or task.note, version=0, created_at=utcnow())
+    db.session.add(moved)
+    db.session.flush()
+    for child in db.session.scalars(select(ApprovalTask).where(ApprovalTask.parent_id == task.id)):
+        child.parent_id = moved.id
+    _record(instance, action, actor=actor, task=task, comment=comment, target=target, reason=reason)
+    _announce(uow, instance, definition, [moved])
+    return instance
+
+
+def add_signer(actor, task_id: int, user_id: int, position: str, comment: str | None = None) -> ApprovalInstance:
+    """加签: `before` asks the signer first and then reopens the actor's task; `after` approves
+    the actor's task and asks the signer before the step completes."""
+    if position not in ("before", "after"):
+        raise DomainError("workflow.bad_position", _("Choose before or after."), field="position")
+    return _run(actor, _instance_of_task(task_id), _add_signer, actor, task_id, user_id, position, comment)
+
+
+def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
+    definition = definition_of(instance)
+    task = _open_task_of(actor, task_id, instance)
+    signer = _active_user(user_id)
+    if signer.id == actor.id:
+        raise DomainError("workflow.same_user", _("You cannot add yourself as a signer."), field="user")
+    step = definition.step(task.step_id)
+    if position == "before":
+        task.status = ON_HOLD
+    else:
+        task.status, task.decided_at, task.decided_by_id, task.comment = DONE_APPROVED, utcnow(), actor.id, comment
+        _record(instance, "approve", actor=actor, task=task, comment=comment)
+    child = _new_task(instance, definition, step, signer, seq=task.seq, kind=position, parent=task, note=comment)
+    db.session.flush()
+    _record(instance, "add_signer", actor=actor, task=task, comment=comment, target=signer, reason=position)
+    _announce(uow, instance, definition, [child])
+    return instance
+
+
+def withdraw(actor, instance_id: int, comment: str | None = None) -> ApprovalInstance:
+    """撤回: the submitter takes the document back to draft; open tasks become void.
+    Refused when the chain's withdrawal rule does not allow it at this point."""
+    return _run(actor, instance_id, _withdraw, actor, comment)
+
+
+def _withdraw(uow, instance, actor, comment):
+    definition = definition_of(instance)
+    if instance.status != RUNNING:
+        raise DomainError("workflow.not_running", _("This approval has already ended."))
+    if actor.id != instance.submitter_id:
+        raise Forbidden("workflow.not_submitter", _("Only the submitter can withdraw the document."))
+    rule = definition.settings.withdraw
+    if rule == "never":
+        raise DomainError("workflow.withdraw_never", _("This approval chain does not allow withdrawal."))
+    if rule == "before_first_approval" and db.session.scalar(select(ApprovalAction.id).where(
+            ApprovalAction.instance_id == instance.id, ApprovalAction.action == "approve").limit(1)):
+        raise DomainError("workflow.withdraw_after_approval",
+                          _("The document cannot be withdrawn: it has already been approved by someone."))
+    open_tasks = [t for t in instance.tasks if t.status in OPEN_TASK_STATES]
+    for task in open_tasks:
+        task.status = VOID
+    instance.status, instance.finished_at = WITHDRAWN, utcnow()
+    spec, item = _document(instance)
+    _set_status(spec, item, spec.workflow.draft)
+    _record(instance, "withdraw", actor=actor, comment=comment, step_id=instance.current_step)
+    _cc(uow, instance, definition, "withdrawn", None)
+    waiting = [db.session.get(User, t.assignee_id) for t in open_tasks if t.status == VOID]
+    notify(uow, waiting, _("Withdrawn: %(doc)s", doc=instance.title),
+           _("%(name)s withdrew the document; your task is closed.", name=actor.display_name), mail=False)
+    return instance
+
+
+def urge(actor, instance_id: int, comment: str | None = None) -> ApprovalInstance:
+    """催办: remind the open tasks' assignees now (at most once an hour per task)."""
+    return _run(actor, instance_id, _urge, actor, comment)
+
+
+def _urge(uow, instance, actor, comment):
+    if instance.status != RUNNING:
+        raise DomainError("workflow.not_running", _("This approval has already ended."))
+    if actor.id != instance.submitter_id:
+        raise Forbidden("workflow.not_submitter", _("Only the submitter can urge the approvers."))
+    now = utcnow()
+    tasks = [t for t in instance.tasks if t.status == PENDING and (t.urged_at is None or now - t.urged_at >= URGE_INTERVAL)]
+    if not tasks:
+        raise DomainError("workflow.urged_recently", _("The approvers were urged less than an hour ago."))
+    for task in tasks:
+        task.urged_at = now
+    _record(instance, "urge", actor=actor, comment=comment)
+    notify(uow, [db.session.get(User, t.assignee_id) for t in tasks],
+           _("Reminder from %(name)s: %(doc)s", name=actor.display_name, doc=instance.title),
+           comment or _("Please handle this approval."), link=task_link(tasks[0].id))
+    return instance
+
+
+def comment(actor, instance_id: int, text: str) -> ApprovalInstance:
+    """Add a comment to the approval timeline (anyone who may see the approval)."""
+    if not (text or "").strip():
+        raise DomainError("workflow.empty_comment", _("Please write a comment."), field="comment")
+    return _run(actor, instance_id, _comment, actor, text.strip())
+
+
+def _comment(uow, instance, actor, text):
+    if not may_view(actor, instance):
+        raise Forbidden("workflow.forbidden", _("You may not see this approval."))
+    _record(instance, "comment", actor=actor, comment=text)
+    return instance
+
+
+# -- timeouts (called by jobs.py with the version they were scheduled for) -------------------------
+def escalate(task_id: int, expected_version: int) -> str:
+    """The task timed out: escalate it, or approve / reject it, per the step's SLA. Does nothing
+    when the task was handled, reassigned or reopened since the job was scheduled."""
+    instance_id = db.session.scalar(select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id))
+    if instance_id is None:
+        return "gone"
+    return _run(None, instance_id, _escalate, task_id, expected_version)
+
+
+def _escalate(uow, instance, task_id, expected_version):
+    task = _task(task_id)
+    if task.status != PENDING or task.version != expected_version or instance.status != RUNNING:
+        return "stale"
+    definition = definition_of(instance)
+    sla = definition.step(task.step_id).sla
+    if sla.on_timeout == "auto_approve":
+        _decide(uow, instance, None, task_id, DONE_APPROVED, None, "timeout")
+        return "approved"
+    if sla.on_timeout == "auto_reject":
+        _decide(uow, instance, None, task_id, DONE_REJECTED, None, "timeout")
+        return "rejected"
+    assignee = db.session.get(User, task.assignee_id)
+    target = resolver.manager_of(assignee) if sla.escalate_to == "manager" else None
+    if target is None or not target.active:
+        target = resolver.admin_user(definition)
+    if target is None or target.id == task.assignee_id:
+        return "nobody"
+    _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="escalate", reason="timeout")
+    return "escalated"
+
+
+def reassign_inactive(user_id: int) -> int:
+    """Move every open task of a deactivated user by the chain's inactive-approver rule."""
+    moved = 0
+    task_ids = list(db.session.scalars(select(ApprovalTask.id).where(
+        ApprovalTask.assignee_id == user_id, ApprovalTask.status.in_(OPEN_TASK_STATES))))
+    for task_id in task_ids:
+        instance_id = _instance_of_task(task_id)
+        if _run(None, instance_id, _reassign_inactive, task_id, user_id) == "moved":
+            moved += 1
+    return moved
+
+
+def _reassign_inactive(uow, instance, task_id, user_id):
+    task = _task(task_id)
+    user = db.session.get(User, user_id)
+    if task.assignee_id != user_id or task.status not in OPEN_TASK_STATES or user is None or user.active:
+        return "stale"
+    definition = definition_of(instance)
+    target = resolver.replacement_for(user, definition)
+    if target is None:
+        return "nobody"
+    if task.status == PENDING:
+        _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="reassign",
+                   reason="inactive_approver")
+    else:  # waiting / on hold: keep its place, change the person
+        task.assignee_id, task.version = target.id, task.version + 1
+        _record(instance, "reassign", task=task, target=target, reason="inactive_approver")
+    return "moved"
+
+
+# -- reading -----------------------------------------------------------------------------------
+def may_view(user, instance: ApprovalInstance) -> bool:
+    """Participants (submitter, any assignee, CC recipients) and whoever may see the document."""
+    if user is None:
+        return True
+    if instance.submitter_id == user.id:
+        return True
+    if db.session.scalar(select(ApprovalTask.id).where(ApprovalTask.instance_id == instance.id,
+                                                       (ApprovalTask.assignee_id == user.id)
+                                                       | (ApprovalTask.on_behalf_of_id == user.id)).limit(1)):
+        return True
+    if db.session.scalar(select(ApprovalCc.id).where(ApprovalCc.instance_id == instance.id,
+                                                     ApprovalCc.user_id == user.id).limit(1)):
+        return True
+    return can_see(instance.document, user, instance.record_id)
+
+
+def instances_of(document: str, record_id: int) -> list[ApprovalInstance]:
+    return list(db.session.scalars(select(ApprovalInstance).where(
+        ApprovalInstance.document == document, ApprovalInstance.record_id == record_id)
+        .order_by(ApprovalInstance.id.desc())))
+
+
+def timeline(instance: ApprovalInstance) -> list[ApprovalAction]:
+    return list(db.session.scalars(select(ApprovalAction).where(ApprovalAction.instance_id == instance.id)
+                                   .order_by(ApprovalAction.id)))
+
+
+def version_row(instance) -> WorkflowVersion:
+    return instance.version

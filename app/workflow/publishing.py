@@ -1,0 +1,113 @@
+"""Approval chains in the database: publish (a new immutable version), roll back, export, and
+the first-run seeding from workflows/*.yaml. After the first run the database is the source
+of truth; the YAML folder only seeds chains the database does not have yet."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.core.clock import utcnow
+from app.core.errors import DomainError, NotFound, ValidationErrors
+from app.core.registry import registry
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.workflow.definitions import DefinitionError, definition_files, parse_definition
+from app.workflow.models import WorkflowDefinition, WorkflowVersion
+
+WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
+
+
+def installed_documents() -> dict[str, set[str]]:
+    """{module name: its column names} for every installed module (what definitions may name)."""
+    return {name: {c.key for c in spec.model.__table__.columns} for name, spec in registry.specs.items()}
+
+
+class InvalidDefinition(ValidationErrors):
+    """A definition that does not validate; `problems` are the file:line:column messages."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__({"source": [str(p) for p in problems]}, code="workflow.invalid_definition")
+
+
+def validate(source: str, filename: str = "<editor>"):
+    """The compiled Definition, or InvalidDefinition listing every problem (line, column, path)."""
+    try:
+        return parse_definition(source, filename=filename, documents=installed_documents(),
+                                allow_missing_document=True)
+    except DefinitionError as exc:
+        raise InvalidDefinition(exc.problems) from exc
+
+
+def publish(actor, source: str, note: str | None = None, filename: str = "<editor>",
+            expected_name: str | None = None) -> WorkflowVersion:
+    """Validate and publish `source` as the next version of its chain; new submissions use it,
+    running instances stay on theirs. Invalid text changes nothing."""
+    definition = validate(source, filename)
+    if expected_name and definition.name != expected_name:
+        raise DomainError("workflow.renamed", _("The chain's name cannot be changed here (it is %(name)s).",
+                                                name=expected_name), field="source")
+    with unit_of_work(actor):
+        row = db.session.scalar(select(WorkflowDefinition).where(WorkflowDefinition.name == definition.name)
+                                .with_for_update())
+        if row is None:
+            row = WorkflowDefinition(name=definition.name, title=definition.title, document=definition.document,
+                                     created_at=utcnow())
+            db.session.add(row)
+            db.session.flush()
+        elif row.document != definition.document:
+            raise DomainError("workflow.document_changed",
+                              _("A chain cannot move to another document type; create a new chain instead."),
+                              field="source")
+        number = (db.session.scalar(select(func.max(WorkflowVersion.number))
+                                    .where(WorkflowVersion.definition_id == row.id)) or 0) + 1
+        version = WorkflowVersion(definition_id=row.id, number=number, source=source,
+                                  digest=hashlib.sha256(source.encode("utf-8")).hexdigest(), note=note,
+                                  published_by_id=getattr(actor, "id", None), published_at=utcnow())
+        db.session.add(version)
+        db.session.flush()
+        row.title = definition.title
+        row.active_version_id = version.id
+    return version
+
+
+def roll_back(actor, name: str, number: int) -> WorkflowVersion:
+    """Make an earlier version's text current again, as a new version (history stays whole)."""
+    row = get_definition(name)
+    old = db.session.scalar(select(WorkflowVersion).where(WorkflowVersion.definition_id == row.id,
+                                                          WorkflowVersion.number == number))
+    if old is None:
+        raise NotFound("workflow.no_version", _("Version %(number)s does not exist.", number=number))
+    return publish(actor, old.source, note=_("Rolled back to version %(number)s", number=number),
+                   expected_name=name)
+
+
+def get_definition(name: str) -> WorkflowDefinition:
+    row = db.session.scalar(select(WorkflowDefinition).where(WorkflowDefinition.name == name))
+    if row is None:
+        raise NotFound("workflow.no_definition", _("The approval chain %(name)s does not exist.", name=name))
+    return row
+
+
+def versions_of(name: str) -> list[WorkflowVersion]:
+    row = get_definition(name)
+    return list(db.session.scalars(select(WorkflowVersion).where(WorkflowVersion.definition_id == row.id)
+                                   .order_by(WorkflowVersion.number.desc())))
+
+
+def seed_from_directory(path: Path = WORKFLOWS_DIR) -> list[str]:
+    """Publish each YAML chain the database does not know yet (first run, or a newly shipped
+    chain). Returns the names published. Raises InvalidDefinition for a broken shipped file."""
+    published = []
+    known = set(db.session.scalars(select(WorkflowDefinition.name)))
+    for file in definition_files(path):
+        source = file.read_text(encoding="utf-8")
+        definition = validate(source, str(file))
+        if definition.name in known:
+            continue
+        publish(None, source, note=_("Shipped version"), filename=str(file))
+        published.append(definition.name)
+    return published

@@ -1,0 +1,124 @@
+"""Who a step asks: approver rules → active users, with delegation applied.
+
+Rules (definitions.py ApproverRule): user, role, department_head, manager_of (N levels up),
+field (a document column holding a user id) and admin (the chain's workflow admin). Inactive
+users are never chosen: the inactive-approver rule puts their manager (or the admin) instead.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import or_, select
+
+from app.core.clock import utcnow
+from app.core.org import Department, User
+from app.extensions import db
+from app.workflow.models import Delegation
+
+
+def company_today() -> dt.date:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return utcnow().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+
+
+def admin_user(definition) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == (definition.admin or "admin")))
+    if user is not None and user.active:
+        return user
+    # The named admin left: any active administrator keeps the chain moving.
+    return db.session.scalar(select(User).join(User.roles).where(Role.name == "Admin", User.active.is_(True))
+                             .order_by(User.id).limit(1))
+
+
+def manager_of(user: User | None, levels: int = 1) -> User | None:
+    for _ in range(max(levels, 1)):
+        if user is None or user.manager_id is None:
+            return None
+        user = db.session.get(User, user.manager_id)
+    return user
+
+
+def _rule_users(rule, submitter: User, item, definition) -> list[User]:
+    kind, value = rule.kind, rule.value
+    if kind == "user":
+        user = db.session.scalar(select(User).where(User.username == value))
+        return [user] if user is not None else []
+    if kind == "role":
+        return list(db.session.scalars(select(User).join(User.roles).where(Role.name == value).order_by(User.id)))
+    if kind == "department_head":
+        if value == "submitter":
+            dept = db.session.get(Department, submitter.department_id) if submitter.department_id else None
+        else:
+            dept = db.session.scalar(select(Department).where(Department.code == value))
+        return [dept.head] if dept is not None and dept.head is not None else []
+    if kind == "manager_of":
+        user = manager_of(submitter, rule.levels or 1)
+        return [user] if user is not None else []
+    if kind == "field":
+        user_id = getattr(item, value, None) if item is not None else None
+        user = db.session.get(User, user_id) if user_id else None
+        return [user] if user is not None else []
+    if kind == "admin":
+        user = admin_user(definition)
+        return [user] if user is not None else []
+    return []
+
+
+def replacement_for(user: User, definition) -> User | None:
+    """Who takes an inactive approver's place: their active manager (walking up), or the admin."""
+    if definition.settings.inactive_approver == "manager":
+        seen = {user.id}
+        boss = manager_of(user)
+        while boss is not None and not boss.active and boss.id not in seen:
+            seen.add(boss.id)
+            boss = manager_of(boss)
+        if boss is not None and boss.active:
+            return boss
+    return admin_user(definition)
+
+
+def resolve_rules(rules, submitter: User, item, definition) -> tuple[list[User], list[str]]:
+    """Active users the rules name, in order, without duplicates; plus reason codes for any
+    substitution made (e.g. "inactive_replaced")."""
+    users, reasons, seen = [], [], set()
+    for rule in rules:
+        for user in _rule_users(rule, submitter, item, definition):
+            if user is None:
+                continue
+            if not user.active:
+                user = replacement_for(user, definition)
+                reasons.append("inactive_replaced")
+                if user is None:
+                    continue
+            if user.id not in seen:
+                seen.add(user.id)
+                users.append(user)
+    return users, reasons
+
+
+def delegate_for(user: User, definition_name: str, on: dt.date | None = None) -> User | None:
+    """The active delegate standing in for `user` on `on` (company date), if any."""
+    on = on or company_today()
+    row = db.session.scalar(
+        select(Delegation).where(
+            Delegation.user_id == user.id, Delegation.starts_on <= on, Delegation.ends_on >= on,
+            or_(Delegation.definition_name.is_(None), Delegation.definition_name == definition_name),
+        ).order_by(Delegation.id.desc()).limit(1))
+    if row is None or row.delegate is None or not row.delegate.active or row.delegate_id == user.id:
+        return None
+    return row.delegate
+
+
+def describe_approvers(definition, step, context: dict, submitter: User | None, item=None) -> list[str]:
+    """Names of the users `step` would ask for a document (the dry run and `workflows route`)."""
+    if submitter is None:
+        return [f"{r.kind}: {r.value}" for r in step.approvers]
+    users, _reasons = resolve_rules(step.approvers, submitter, item, definition)
+    if not users:
+        return [f"({definition.settings.empty_approvers})"]
+    return [f"{u.display_name} ({u.username})" for u in users]
+
+
