@@ -1,0 +1,787 @@
+"""Collaboration on any record of any module: comments with @mentions, and followers who are
+told when the record changes.
+
+A record is named by its module spec and id ("customers", 42), so every module gets both
+without declaring anything. Whoever may see a record (read permission on its module and the
+record inside their data scope) may read and write its comments; nobody else learns that
+they exist. Mentions and change notices reach only people who may see the record too.
+
+Change notices hang off the audit trail: every flush of an audited record inside a unit of
+work is collected, and after the commit each follower (and the record's owner) gets one
+notification per changed record, never one per field, and never for their own changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import re
+from decimal import Decimal
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, Model, expose
+from flask_appbuilder.api import BaseApi
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete,
+                        event, func, inspect as sa_inspect, select, update)
+from sqlalchemy.orm import Session, relationship
+
+from app.core.audit import Audited
+from app.core.clock import utcnow
+from app.core.datamodel import current_actor
+from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.notify import notify
+from app.core.panels import ShowTab, register_tab
+from app.core.scope import can_see
+from app.core.transaction import unit_of_work
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+BODY_MAX = 5000
+# "@lina" or "@张伟": a mention runs up to whitespace, another @ or punctuation.
+MENTION = re.compile(r"@([^\s@,，。.、:：;；!！?？()（）\[\]【】<>《》\"'“”‘’]+)")
+
+
+# -- tables ------------------------------------------------------------------------------------
+class Comment(Audited, Model):
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_record", "spec", "record_id", "id"), {"sqlite_autoincrement": True})
+
+    id = Column(Integer, primary_key=True)
+    spec = Column(String(64), nullable=False)          # module spec name, e.g. "customers"
+    record_id = Column(Integer, nullable=False)
+    author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    edited_at = Column(DateTime)
+
+    author = relationship("AppUser", lazy="joined")
+
+    def __str__(self) -> str:
+        return (self.body or "")[:50]
+
+
+class Follower(Model):
+    __tablename__ = "follower"
+    __table_args__ = (UniqueConstraint("spec", "record_id", "user_id", name="uq_follower"),)
+
+    id = Column(Integer, primary_key=True)
+    spec = Column(String(64), nullable=False)
+    record_id = Column(Integer, nullable=False)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    user = relationship("AppUser", lazy="joined")
+
+
+# -- who may see what --------------------------------------------------------------------------
+def _registry():
+    from app.core.registry import registry  # the frame knows modules only through the registry
+
+    return registry
+
+
+def spec_named(name: str):
+    """The module spec called `name`, or NotFound."""
+    spec = _registry().specs.get(name or "")
+    if spec is None:
+        raise NotFound("collab.no_record", _("The record does not exist, or you may not see it."))
+    return spec
+
+
+def may_read_module(user, spec) -> bool:
+    """Whether `user`'s roles grant reading `spec`'s module (the same permission its list needs)."""
+    if user is None or not getattr(user, "is_active", True):
+        return False
+    return bool(current_app.appbuilder.sm._has_view_access(user, "can_read", spec.permission_name))
+
+
+def may_see_record(user, spec, record_id: int) -> bool:
+    """Read permission on the module and the record inside the user's data scope."""
+    return may_read_module(user, spec) and can_see(spec.name, user, record_id)
+
+
+def find_record(actor, spec_name: str, record_id):
+    """(spec, record) when `actor` may see it. Forbidden without read permission on the module;
+    NotFound when the record does not exist or lies outside the actor's data scope (the same
+    answer for both, so its existence is not revealed)."""
+    spec = spec_named(spec_name)
+    if not may_read_module(actor, spec):
+        raise Forbidden("collab.forbidden", _("You do not have permission to do this."))
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise NotFound("collab.no_record", _("The record does not exist, or you may not see it.")) from None
+    record = db.session.get(spec.model, record_id)
+    if record is None or not can_see(spec.name, actor, record_id):
+        raise NotFound("collab.no_record", _("The record does not exist, or you may not see it."))
+    return spec, record
+
+
+def record_link(spec_name: str, record_id: int, tab: str = "") -> str:
+    return f"/{spec_name}/show/{record_id}" + (f"#zwt-tab-{tab}" if tab else "")
+
+
+def _default_locale():
+    # Notices are read by other people, later: in the company's language, as the digest is.
+    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+# -- mentions ----------------------------------------------------------------------------------
+def _active_users():
+    from app.core.org import User
+
+    return select(User).where(User.active.is_(True))
+
+
+def resolve_mentions(body: str) -> tuple[list, list[str]]:
+    """The users @mentioned in `body` and the mentions that name nobody for sure.
+
+    "@username" matches a user name (any case); otherwise "@显示名" matches a display name
+    (family + given name) when exactly one active user has it. Chinese is often typed without
+    a space after the name ("@张伟你好"), so the longest display name the text starts with wins.
+    """
+    from app.core.org import User
+
+    users, unresolved, seen = [], [], set()
+    for token in dict.fromkeys(MENTION.findall(body or "")):
+        user = db.session.scalar(_active_users().where(func.lower(User.username) == token.lower()))
+        if user is None:
+            prefixes = [token[:n] for n in range(len(token), 1, -1)]
+            display = func.coalesce(User.last_name, "") + func.coalesce(User.first_name, "")
+            rows = db.session.execute(
+                _active_users().add_columns(display.label("display")).where(display.in_(prefixes))
+            ).all()
+            for prefix in prefixes:
+                matches = [u for u, name in rows if name == prefix]
+                if matches:
+                    user = matches[0] if len(matches) == 1 else None
+                    break
+        if user is None:
+            unresolved.append(token)
+        elif user.id not in seen:
+            seen.add(user.id)
+            users.append(user)
+    return users, unresolved
+
+
+# -- comments ----------------------------------------------------------------------------------
+def _clean_body(body) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("collab.empty", _("Please write something first."), field="body")
+    if len(body) > BODY_MAX:
+        raise DomainError("collab.too_long", _("A comment can have at most %(n)d characters.", n=BODY_MAX),
+                          field="body")
+    return body
+
+
+def comments_on(actor, spec_name: str, record_id) -> list[Comment]:
+    """The comments on a record the actor may see, oldest first."""
+    spec, record = find_record(actor, spec_name, record_id)
+    return list(db.session.scalars(
+        select(Comment).where(Comment.spec == spec.name, Comment.record_id == record.id).order_by(Comment.id)))
+
+
+def comment_count(spec_name: str, record_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Comment)
+                             .where(Comment.spec == spec_name, Comment.record_id == record_id)) or 0
+
+
+def _notify_mentions(uow, actor, spec, record, comment, users) -> list:
+    """Tell each mentioned user who may see the record; returns those told."""
+    told = [u for u in users if u.id != actor.id and may_see_record(u, spec, record.id)]
+    if told:
+        with _default_locale():
+            title = _("%(author)s mentioned you on %(module)s “%(record)s”", author=actor.display_name,
+                      module=spec.label, record=str(record))
+        notify(uow, told, title, comment.body, link=record_link(spec.name, record.id, "comments"))
+    return told
+
+
+def _notify_followers_of_comment(uow, actor, spec, record, comment, skip_ids: set) -> None:
+    recipients = [u for u in watchers_of(spec, record) if u.id != actor.id and u.id not in skip_ids
+                  and may_see_record(u, spec, record.id)]
+    if recipients:
+        with _default_locale():
+            title = _("%(author)s commented on %(module)s “%(record)s”", author=actor.display_name,
+                      module=spec.label, record=str(record))
+        notify(uow, recipients, title, comment.body, link=record_link(spec.name, record.id, "comments"), mail=False)
+
+
+def add_comment(actor, spec_name: str, record_id, body: str) -> tuple[Comment, list[str]]:
+    """Comment on a record the actor may see. The author starts following the record; each
+    @mentioned user who may see it is notified (in-app and by mail), other followers in-app.
+
+    Returns the comment and the mentions that named nobody for sure (to tell the author).
+    Raises NotFound / Forbidden for records the actor may not see, DomainError for an empty
+    or over-long text; nothing is written then.
+    """
+    with unit_of_work(actor) as uow:
+        spec, record = find_record(actor, spec_name, record_id)
+        body = _clean_body(body)
+        comment = Comment(spec=spec.name, record_id=record.id, author_id=actor.id, body=body)
+        db.session.add(comment)
+        db.session.flush()
+        _follow(actor, spec, record.id)
+        mentioned, unresolved = resolve_mentions(body)
+        told = _notify_mentions(uow, actor, spec, record, comment, mentioned)
+        _notify_followers_of_comment(uow, actor, spec, record, comment, {u.id for u in told})
+    return comment, unresolved
+
+
+def _own_comment(actor, comment_id) -> Comment:
+    comment = db.session.get(Comment, comment_id) if str(comment_id).isdigit() else None
+    if comment is None:
+        raise NotFound("collab.no_comment", _("The comment does not exist, or you may not see it."))
+    try:
+        find_record(actor, comment.spec, comment.record_id)
+    except (NotFound, Forbidden):
+        raise NotFound("collab.no_comment", _("The comment does not exist, or you may not see it.")) from None
+    if comment.author_id != actor.id:
+        raise Forbidden("collab.not_author", _("Only its author may change or delete a comment."))
+    return comment
+
+
+def visible_comment(actor, comment_id) -> Comment:
+    """A comment on a record the actor may see (anyone's), or NotFound."""
+    comment = db.session.get(Comment, comment_id) if str(comment_id).isdigit() else None
+    if comment is None:
+        raise NotFound("collab.no_comment", _("The comment does not exist, or you may not see it."))
+    try:
+        find_record(actor, comment.spec, comment.record_id)
+    except (NotFound, Forbidden):
+        raise NotFound("collab.no_comment", _("The comment does not exist, or you may not see it.")) from None
+    return comment
+
+
+def edit_comment(actor, comment_id, body: str) -> tuple[Comment, list[str]]:
+    """Change the text of the actor's own comment. Only users newly @mentioned by the edit are
+    notified. Forbidden for other people's comments."""
+    with unit_of_work(actor) as uow:
+        comment = _own_comment(actor, comment_id)
+        body = _clean_body(body)
+        before = {u.id for u in resolve_mentions(comment.body)[0]}
+        if body != comment.body:
+            comment.body = body
+            comment.edited_at = utcnow()
+        mentioned, unresolved = resolve_mentions(body)
+        spec, record = find_record(actor, comment.spec, comment.record_id)
+        _notify_mentions(uow, actor, spec, record, comment, [u for u in mentioned if u.id not in before])
+    return comment, unresolved
+
+
+def delete_comment(actor, comment_id) -> None:
+    """Delete the actor's own comment. Forbidden for other people's comments."""
+    with unit_of_work(actor):
+        db.session.delete(_own_comment(actor, comment_id))
+
+
+# -- followers ---------------------------------------------------------------------------------
+def _follow(user, spec, record_id: int) -> bool:
+    exists = db.session.scalar(select(Follower.id).where(
+        Follower.spec == spec.name, Follower.record_id == record_id, Follower.user_id == user.id))
+    if exists:
+        return False
+    db.session.add(Follower(spec=spec.name, record_id=record_id, user_id=user.id))
+    db.session.flush()
+    return True
+
+
+def follow(actor, spec_name: str, record_id) -> bool:
+    """The actor follows a record they may see (idempotent); True if they did not before."""
+    with unit_of_work(actor):
+        spec, record = find_record(actor, spec_name, record_id)
+        return _follow(actor, spec, record.id)
+
+
+def unfollow(actor, spec_name: str, record_id) -> bool:
+    """The actor stops following a record; True if they followed it."""
+    with unit_of_work(actor):
+        spec, record = find_record(actor, spec_name, record_id)
+        return bool(db.session.execute(delete(Follower).where(
+            Follower.spec == spec.name, Follower.record_id == record.id, Follower.user_id == actor.id)).rowcount)
+
+
+def followers_of(spec_name: str, record_id: int) -> list:
+    from app.core.org import User
+
+    return list(db.session.scalars(
+        select(User).join(Follower, Follower.user_id == User.id)
+        .where(Follower.spec == spec_name, Follower.record_id == record_id).order_by(Follower.id)))
+
+
+def is_following(user, spec_name: str, record_id: int) -> bool:
+    return db.session.scalar(select(Follower.id).where(
+        Follower.spec == spec_name, Follower.record_id == record_id, Follower.user_id == user.id)) is not None
+
+
+def _owner_id(spec, record):
+    scope = spec.scope
+    if scope is None or scope.via or not scope.owner:
+        return None
+    return getattr(record, scope.owner, None)
+
+
+def watchers_of(spec, record) -> list:
+    """Followers of the record and its owner, active ones, each once."""
+    from app.core.org import User
+
+    users = {u.id: u for u in followers_of(spec.name, record.id)}
+    owner_id = _owner_id(spec, record)
+    if owner_id and owner_id not in users:
+        owner = db.session.get(User, owner_id)
+        if owner is not None:
+            users[owner.id] = owner
+    return [u for u in users.values() if u.active]
+
+
+def move_references(spec_names, from_id: int, to_id: int) -> dict:
+    """Comments and followers of record `from_id` now belong to `to_id` (when two records are
+    merged). A user following both follows the survivor once. Runs in the caller's transaction;
+    returns {"comments": n, "followers": n} moved."""
+    spec_names = list(spec_names)
+    moved_comments = db.session.execute(
+        update(Comment).where(Comment.spec.in_(spec_names), Comment.record_id == from_id)
+        .values(record_id=to_id).execution_options(synchronize_session=False)).rowcount
+    both = select(Follower.user_id).where(Follower.spec.in_(spec_names), Follower.record_id == to_id)
+    db.session.execute(delete(Follower).where(Follower.spec.in_(spec_names), Follower.record_id == from_id,
+                                              Follower.user_id.in_(both)).execution_options(synchronize_session=False))
+    moved_followers = db.session.execute(
+        update(Follower).where(Follower.spec.in_(spec_names), Follower.record_id == from_id)
+        .values(record_id=to_id).execution_options(synchronize_session=False)).rowcount
+    return {"comments": moved_comments or 0, "followers": moved_followers or 0}
+
+
+# -- change notices from the audit trail -------------------------------------------------------
+def _specs_by_table() -> dict:
+    out = {}
+    for spec in _registry().specs.values():
+        out.setdefault(spec.model.__tablename__, []).append(spec)
+    return out
+
+
+def _changed_fields(obj) -> dict:
+    state = sa_inspect(obj)
+    excluded = set(getattr(obj, "__audit_exclude__", ()))
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in excluded or attr.key in ("updated_at",):
+            continue
+        hist = state.attrs[attr.key].history
+        if hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old != new:
+                changes[attr.key] = [old, new]
+    return changes
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changes(session: Session, _flush_context) -> None:
+    """Remember which records of registered modules this unit of work changed or deleted.
+    Creations are not news to anyone but their author (and an import would flood owners)."""
+    uow = session.info.get("uow")
+    if uow is None or not (session.dirty or session.deleted):
+        return
+    by_table = None
+    for obj, deleted in [(o, False) for o in session.dirty] + [(o, True) for o in session.deleted]:
+        if not isinstance(obj, Audited):
+            continue
+        if by_table is None:
+            by_table = _specs_by_table()
+        specs = by_table.get(obj.__tablename__)
+        if not specs:
+            continue
+        if not deleted and not session.is_modified(obj, include_collections=False):
+            continue
+        changes = {} if deleted else _changed_fields(obj)
+        if not deleted and not changes:
+            continue
+        pending = getattr(uow, "_collab_changes", None)
+        if pending is None:
+            pending = uow._collab_changes = {}
+            actor_id = session.info.get("actor_id")
+            uow.after_commit(lambda: _send_change_notices(actor_id, pending))
+        for spec in specs:
+            entry = pending.setdefault((spec.name, obj.id), {"changes": {}, "deleted": False, "label": "",
+                                                              "owner_id": None})
+            for key, (old, new) in changes.items():
+                first_old = entry["changes"].get(key, [old, new])[0]
+                entry["changes"][key] = [first_old, new]
+            entry["deleted"] = entry["deleted"] or deleted
+            entry["label"] = str(obj)
+            entry["owner_id"] = _owner_id(spec, obj)
+
+
+def _shown(spec, field: str, value) -> str:
+    from app.core.registry import column_choices
+    from app.core.webhooks import local_time
+
+    if value is None or value == "":
+        return "—"
+    choices = column_choices(spec.model).get(field)
+    if choices:
+        return str(dict(choices).get(value, value))
+    for rel in sa_inspect(spec.model).relationships:
+        if rel.direction.name == "MANYTOONE" and [c.key for c in rel.local_columns] == [field]:
+            related = db.session.get(rel.mapper.class_, value)
+            return str(related) if related is not None else f"#{value}"
+    if isinstance(value, dt.datetime):
+        return local_time(value)
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
+def _field_label(spec, field: str) -> str:
+    labels = spec.label_columns
+    if field in labels:
+        return str(labels[field])
+    for rel in sa_inspect(spec.model).relationships:
+        if [c.key for c in rel.local_columns] == [field] and rel.key in labels:
+            return str(labels[rel.key])
+    return field
+
+
+def _send_change_notices(actor_id, pending: dict) -> None:
+    """One notification per changed record to each follower and the owner who may see it,
+    except the person who made the change. Runs after the commit, in a transaction of its own;
+    a failure here never undoes the change itself."""
+    from app.core.org import User
+
+    try:
+        actor = db.session.get(User, actor_id) if actor_id else None
+        who = actor.display_name if actor is not None else None
+        with unit_of_work(None) as uow, _default_locale():
+            for (spec_name, record_id), entry in pending.items():
+                spec = _registry().specs[spec_name]
+                users = {u.id: u for u in followers_of(spec_name, record_id)}
+                if entry["owner_id"] and entry["owner_id"] not in users:
+                    owner = db.session.get(User, entry["owner_id"])
+                    if owner is not None:
+                        users[owner.id] = owner
+                if entry["deleted"]:
+                    recipients = [u for u in users.values() if u.id != actor_id and u.active
+                                  and may_read_module(u, spec)]
+                    title = (_("%(who)s deleted %(module)s “%(record)s”", who=who, module=spec.label,
+                               record=entry["label"]) if who else
+                             _("%(module)s “%(record)s” was deleted", module=spec.label, record=entry["label"]))
+                    body, link = "", ""
+                else:
+                    recipients = [u for u in users.values() if u.id != actor_id and u.active
+                                  and may_see_record(u, spec, record_id)]
+                    title = (_("%(who)s changed %(module)s “%(record)s”", who=who, module=spec.label,
+                               record=entry["label"]) if who else
+                             _("%(module)s “%(record)s” was changed", module=spec.label, record=entry["label"]))
+                    body = "\n".join(f"{_field_label(spec, f)}: {_shown(spec, f, old)} → {_shown(spec, f, new)}"
+                                     for f, (old, new) in entry["changes"].items())
+                    link = record_link(spec_name, record_id)
+                if recipients:
+                    notify(uow, recipients, title, body, link=link, mail=False)
+    except Exception:  # the change is committed; a lost notice must not turn it into an error
+        db.session.rollback()
+        log.exception("could not send change notices")
+
+
+# -- the Comments tab on every show page -------------------------------------------------------
+def _render_tab(spec, item):
+    actor = current_actor()
+    if actor is None or item is None:
+        return None
+    comments = list(db.session.scalars(
+        select(Comment).where(Comment.spec == spec.name, Comment.record_id == item.id).order_by(Comment.id)))
+    html = render_template("collab/tab.html", spec=spec, record=item, comments=comments, actor=actor,
+                           followers=followers_of(spec.name, item.id),
+                           following=is_following(actor, spec.name, item.id), body="", error=None,
+                           highlight=highlight_mentions)
+    return Markup(html)
+
+
+def highlight_mentions(body: str) -> Markup:
+    """The comment text, escaped, with @mentions emphasised."""
+    escaped = str(Markup.escape(body or ""))
+    return Markup(MENTION.sub(lambda m: f'<span class="zwt-mention">{m.group(0)}</span>', escaped))
+
+
+# -- screens -----------------------------------------------------------------------------------
+def _signed_in(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        if current_actor() is None:
+            return redirect(url_for(current_app.appbuilder.sm.auth_view.__class__.__name__ + ".login", next=request.url))
+        return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+class CommentsView(BaseView):
+    """Posting, editing and deleting comments and following records from the show pages.
+    Each action is checked against the record itself, not a module permission."""
+
+    route_base = "/comments"
+    default_view = "add"
+
+    def _back(self, spec_name, record_id, tab="comments"):
+        return redirect(record_link(spec_name, record_id, tab))
+
+    def _form_page(self, title, action, body, error, spec, record, status=200, comment=None):
+        return self.render_template("collab/comment_form.html", title=title, action=action, body=body,
+                                    error=error, spec=spec, record=record, comment=comment,
+                                    body_max=BODY_MAX), status
+
+    @expose("/<spec_name>/<int:record_id>/add", methods=["POST"])
+    @_signed_in
+    def add(self, spec_name, record_id):
+        actor = current_actor()
+        body = request.form.get("body", "")
+        try:
+            _comment, unresolved = add_comment(actor, spec_name, record_id, body)
+        except (NotFound, Forbidden) as error:
+            db.session.rollback()
+            abort(error.status)
+        except DomainError as error:
+            db.session.rollback()
+            spec, record = find_record(actor, spec_name, record_id)
+            return self._form_page(_("Add a comment"), url_for("CommentsView.add", spec_name=spec_name,
+                                                                record_id=record_id),
+                                   body, error.message, spec, record, status=400)
+        self._tell_unresolved(unresolved)
+        return self._back(spec_name, record_id)
+
+    @staticmethod
+    def _tell_unresolved(unresolved):
+        for token in unresolved:
+            flash(_("Nobody was notified for “@%(name)s”: no user, or several users, have that name. "
+                    "Mention them by user name instead.", name=token), "warning")
+
+    @expose("/<int:comment_id>/edit", methods=["GET", "POST"])
+    @_signed_in
+    def edit(self, comment_id):
+        actor = current_actor()
+        try:
+            comment = _own_comment(actor, comment_id)
+        except (NotFound, Forbidden) as error:
+            db.session.rollback()
+            abort(error.status)
+        spec, record = find_record(actor, comment.spec, comment.record_id)
+        action = url_for("CommentsView.edit", comment_id=comment_id)
+        if request.method == "GET":
+            return self._form_page(_("Edit comment"), action, comment.body, None, spec, record, comment=comment)
+        body = request.form.get("body", "")
+        try:
+            _comment, unresolved = edit_comment(actor, comment_id, body)
+        except DomainError as error:
+            db.session.rollback()
+            return self._form_page(_("Edit comment"), action, body, error.message, spec, record, status=400,
+                                   comment=comment)
+        self._tell_unresolved(unresolved)
+        flash(_("Comment saved."), "success")
+        return self._back(spec.name, record.id)
+
+    @expose("/<int:comment_id>/delete", methods=["GET", "POST"])
+    @_signed_in
+    def delete(self, comment_id):
+        actor = current_actor()
+        try:
+            comment = _own_comment(actor, comment_id)
+        except (NotFound, Forbidden) as error:
+            db.session.rollback()
+            abort(error.status)
+        spec_name, record_id = comment.spec, comment.record_id
+        if request.method == "GET":
+            spec, record = find_record(actor, spec_name, record_id)
+            return self.render_template("collab/delete.html", title=_("Delete comment"), comment=comment,
+                                        spec=spec, record=record, highlight=highlight_mentions)
+        delete_comment(actor, comment_id)
+        flash(_("Comment deleted."), "success")
+        return self._back(spec_name, record_id)
+
+    @expose("/<spec_name>/<int:record_id>/follow", methods=["POST"])
+    @_signed_in
+    def follow(self, spec_name, record_id):
+        return self._following(follow, spec_name, record_id,
+                               _("You follow this record now: you will be told when it changes."))
+
+    @expose("/<spec_name>/<int:record_id>/unfollow", methods=["POST"])
+    @_signed_in
+    def unfollow(self, spec_name, record_id):
+        return self._following(unfollow, spec_name, record_id, _("You no longer follow this record."))
+
+    def _following(self, service, spec_name, record_id, message):
+        try:
+            service(current_actor(), spec_name, record_id)
+        except (NotFound, Forbidden) as error:
+            db.session.rollback()
+            abort(error.status)
+        flash(message, "success")
+        return self._back(spec_name, record_id)
+
+
+# -- REST API ----------------------------------------------------------------------------------
+def _api_user():
+    """The user behind the request's API key or JWT; None (→ 401) without a valid one.
+    Session cookies are not accepted: the API is exempt from CSRF."""
+    from flask_jwt_extended import verify_jwt_in_request
+
+    sm = current_app.appbuilder.sm
+    if current_app.config.get("FAB_API_KEY_ENABLED"):
+        raw_key = sm.extract_api_key_from_request()
+        if raw_key is not None:
+            return sm.validate_api_key(raw_key)
+    verify_jwt_in_request()
+    return current_actor()
+
+
+def _token_required(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        if _api_user() is None:
+            return self.response_401()
+        return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+def comment_json(comment: Comment, actor) -> dict:
+    author = comment.author
+    return {
+        "id": comment.id, "spec": comment.spec, "record": comment.record_id, "body": comment.body,
+        "author": {"id": author.id, "username": author.username, "name": author.display_name},
+        "created_at": comment.created_at.isoformat() + "Z",
+        "edited_at": comment.edited_at.isoformat() + "Z" if comment.edited_at else None,
+        "mine": comment.author_id == actor.id,
+    }
+
+
+class CommentApi(BaseApi):
+    """/api/v1/comments/: comments on any record the caller may see."""
+
+    resource_name = "comments"
+    openapi_spec_tag = "comments"
+
+    def _error(self, error: DomainError):
+        db.session.rollback()
+        body = error.as_dict()
+        if error.field:
+            body["message"] = {error.field: [error.message]}
+        return self.response(error.status, **body)
+
+    def _payload(self):
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else None
+
+    @expose("/", methods=["GET"])
+    @_token_required
+    def list_comments(self):
+        """Comments on one record, oldest first
+        ---
+        get:
+          parameters:
+          - {in: query, name: spec, schema: {type: string}, required: true, description: module, e.g. customers}
+          - {in: query, name: record, schema: {type: integer}, required: true}
+          responses:
+            200: {description: The comments}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        actor = current_actor()
+        try:
+            comments = comments_on(actor, request.args.get("spec", ""), request.args.get("record"))
+        except DomainError as error:
+            return self._error(error)
+        return self.response(200, result=[comment_json(c, actor) for c in comments], count=len(comments))
+
+    @expose("/", methods=["POST"])
+    @_token_required
+    def post_comment(self):
+        """Comment on a record; @mentions notify those named
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    spec: {type: string}
+                    record: {type: integer}
+                    body: {type: string}
+          responses:
+            201: {description: Created}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        actor = current_actor()
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        try:
+            comment, unresolved = add_comment(actor, str(data.get("spec") or ""), data.get("record"),
+                                              data.get("body") if isinstance(data.get("body"), str) else "")
+        except DomainError as error:
+            return self._error(error)
+        return self.response(201, result=comment_json(comment, actor), id=comment.id, unresolved_mentions=unresolved)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @_token_required
+    def put_comment(self, pk):
+        """Change the text of your own comment
+        ---
+        put:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {type: object, properties: {body: {type: string}}}
+          responses:
+            200: {description: Saved}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        actor = current_actor()
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        try:
+            comment, unresolved = edit_comment(actor, pk, data.get("body") if isinstance(data.get("body"), str) else "")
+        except DomainError as error:
+            return self._error(error)
+        return self.response(200, result=comment_json(comment, actor), unresolved_mentions=unresolved)
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @_token_required
+    def delete_comment(self, pk):
+        """Delete your own comment
+        ---
+        delete:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: Deleted}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        try:
+            delete_comment(current_actor(), pk)
+        except DomainError as error:
+            return self._error(error)
+        return self.response(200, message="OK")
+
+
+def register(appbuilder) -> None:
+    """Comments tab on every show page, its screens and its API."""
+    register_tab(ShowTab(key="comments", label=_l("Comments"), render=_render_tab, order=60,
+                         badge=lambda spec, item: comment_count(spec.name, item.id) or None))
+    appbuilder.add_view_no_menu(CommentsView)
+    appbuilder.add_api(CommentApi)
