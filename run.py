@@ -20,6 +20,7 @@ import click
 from flask.cli import FlaskGroup
 
 from app import create_app
+from app.workflow.cli import workflows_group
 
 DEMO_ADMIN = ("admin", "admin123")
 
@@ -171,6 +172,8 @@ def bench_run(count):
 
     run_bench(count)
 
+
+cli.add_command(workflows_group)
 
 if __name__ == "__main__":
     cli()

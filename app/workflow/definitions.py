@@ -285,7 +285,7 @@ class _Reader:
             if key is None:
                 self.add(key_node, path, _("Keys must be plain names."))
             elif key in result:
-                self.add(key_node, key_path, _("The key %(key)s appears twice (first on line %(line)d).",
+                self.add(key_node, key_path, _("The key '%(key)s' appears twice (first on line %(line)d).",
                                                key=key, line=result[key][0].start_mark.line + 1))
             elif key not in allowed:
                 self.add(key_node, key_path, _("Unknown key '%(key)s'.", key=key) + _suggest(key, allowed))
@@ -293,7 +293,7 @@ class _Reader:
                 result[key] = (key_node, value_node)
         for key in required:
             if key not in result:
-                self.add(node, f"{path}.{key}" if path else key, _("The required key %(key)s is missing.", key=key))
+                self.add(node, f"{path}.{key}" if path else key, _("The required key '%(key)s' is missing.", key=key))
         return result
 
     def sequence(self, node, path: str, allow_scalar: bool = False) -> list | None:
@@ -601,7 +601,7 @@ class _Parser:
                         step_id = value_node.value.strip()
                         if step_id in ids:
                             r.add(value_node, f"steps[{pos}].id",
-                                  _("The step id %(id)s is used twice (first by steps[%(first)d]).", id=step_id,
+                                  _("The step id '%(id)s' is used twice (first by steps[%(first)d]).", id=step_id,
                                     first=ids[step_id]))
                         else:
                             ids[step_id] = pos
@@ -733,7 +733,8 @@ def parse_definition(text: str, filename: str = "<text>", documents: dict | None
 def _parse(text, filename, documents, allow_missing_document):
     parser = _Parser(text, filename, documents, allow_missing_document)
     definition = parser.parse()
-    return definition, parser.r.problems, parser.name_node
+    problems = sorted(parser.r.problems, key=lambda p: (p.line, p.column))
+    return definition, problems, parser.name_node
 
 
 def definition_files(path="workflows") -> list:
@@ -741,12 +742,19 @@ def definition_files(path="workflows") -> list:
     return sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml")))
 
 
-def load_directory(path="workflows", documents: dict | None = None) -> list:
-    """Every definition in the folder, sorted by file name; raises DefinitionError with all files'
-    problems. Document types not in `documents` (modules not installed) are accepted unchecked."""
+def check_files(files, documents: dict | None = None) -> tuple:
+    """(valid definitions, problems) of the files, in the given order. Chain names must be unique
+    across them; document types not in `documents` (modules not installed) are accepted
+    without field checks. A file is named in problems as `str(file)`."""
     definitions, problems, seen = [], [], {}
-    for file in definition_files(path):
-        definition, file_problems, name_node = _parse(file.read_text(encoding="utf-8"), str(file), documents, True)
+    for file in files:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(file), 1, 1, "(root)", _("Cannot read the file: %(reason)s",
+                                                                 reason=getattr(exc, "strerror", None) or str(exc))))
+            continue
+        definition, file_problems, name_node = _parse(text, str(file), documents, True)
         problems.extend(file_problems)
         if definition is None:
             continue
@@ -758,6 +766,39 @@ def load_directory(path="workflows", documents: dict | None = None) -> list:
             continue
         seen[definition.name] = str(file)
         definitions.append(definition)
+    return definitions, problems
+
+
+def load_directory(path="workflows", documents: dict | None = None) -> list:
+    """Every definition in the folder, sorted by file name; raises DefinitionError with all files'
+    problems. Document types not in `documents` (modules not installed) are accepted unchecked."""
+    definitions, problems = check_files(definition_files(path), documents)
     if problems:
         raise DefinitionError(problems)
     return definitions
+
+
+def installed_documents() -> dict:
+    """{document type: its column names} of the installed modules (an app must be running)."""
+    from app.core.registry import registry
+
+    return {name: {column.key for column in spec.model.__table__.columns} for name, spec in registry.specs.items()}
+
+
+def describe_rule(rule: ApproverRule) -> str:
+    """An approver rule in words, for screens and the command line."""
+    if rule.kind == "user":
+        return _("user %(name)s", name=rule.value)
+    if rule.kind == "role":
+        return _("role %(name)s", name=rule.value)
+    if rule.kind == "department_head":
+        if rule.value == "submitter":
+            return _("head of the submitter's department")
+        return _("head of department %(code)s", code=rule.value)
+    if rule.kind == "manager_of":
+        if rule.levels == 1:
+            return _("the submitter's manager")
+        return _("the submitter's manager, %(levels)d levels up", levels=rule.levels)
+    if rule.kind == "field":
+        return _("the user in the document's field %(field)s", field=rule.value)
+    return _("the workflow admin")

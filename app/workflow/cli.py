@@ -1,0 +1,159 @@
+"""`run.py workflows ...`: check approval chain files and preview a document's route.
+
+    workflows check [FILE ...]      validate (default: every workflows/*.yaml); exit 1 when invalid
+    workflows route NAME --doc JSON [--submitter USERNAME]
+                                    the steps a document with those fields would pass through
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import Date, DateTime, Numeric
+
+from app.workflow.conditions import ConditionError, _
+from app.workflow.definitions import Definition, check_files, definition_files, describe_rule, installed_documents
+
+WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
+
+workflows_group = AppGroup("workflows", help="Approval chains: check definitions, preview routes.")
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return path.relative_to(Path.cwd()) if path.is_absolute() else path
+    except ValueError:
+        return path
+
+
+@workflows_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def check_command(files):
+    """Validate approval chain files (default: every workflows/*.yaml)."""
+    paths = list(files) or definition_files(WORKFLOWS_DIR)
+    if not paths:
+        click.echo(_("No definition files found in %(folder)s.", folder=_shown(WORKFLOWS_DIR)), err=True)
+        raise SystemExit(1)
+    documents = installed_documents()
+    definitions, problems = check_files([_shown(path) for path in paths], documents)
+    for definition in definitions:
+        if definition.document not in documents:
+            click.echo(_("%(definition)s: note: the document type %(document)s is not installed; its field names "
+                         "were not checked.", definition=definition.name, document=definition.document))
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise SystemExit(1)
+    click.echo(_("%(count)d definitions OK", count=len(definitions)))
+
+
+def find_definition(name: str) -> Definition | None:
+    """The chain called `name`, read from the workflows folder (valid files only)."""
+    definitions, _problems = check_files(definition_files(WORKFLOWS_DIR), installed_documents())
+    return next((d for d in definitions if d.name == name), None)
+
+
+def _typed_document(values: dict, document: str) -> dict:
+    """JSON values of a document given on the command line, typed as the model's columns are:
+    dates and times from ISO text, money as Decimal."""
+    from app.core.registry import registry
+
+    spec = registry.specs.get(document)
+    if spec is None:
+        return values
+    columns = {column.key: column for column in spec.model.__table__.columns}
+    typed = dict(values)
+    for key, value in values.items():
+        column = columns.get(key)
+        if column is None or value is None:
+            continue
+        try:
+            if isinstance(column.type, DateTime) and isinstance(value, str):
+                typed[key] = dt.datetime.fromisoformat(value)
+            elif isinstance(column.type, Date) and isinstance(value, str):
+                typed[key] = dt.date.fromisoformat(value)
+            elif isinstance(column.type, Numeric) and isinstance(value, (int, float, str, Decimal)):
+                typed[key] = Decimal(str(value))
+        except (ValueError, ArithmeticError):
+            raise ValueError(_("The value of %(field)s is not valid: %(value)s", field=key, value=value)) from None
+    return typed
+
+
+def submitter_context(user) -> dict:
+    """What conditions see as `submitter`."""
+    if user is None:
+        return {"id": None, "username": "", "department": "", "department_code": "", "roles": []}
+    department = user.department
+    return {
+        "id": user.id,
+        "username": user.username,
+        "department": department.name if department else "",
+        "department_code": (department.code or "") if department else "",
+        "roles": [role.name for role in user.roles],
+    }
+
+
+def _fail(message: str) -> None:
+    click.echo(_("Error: %(message)s", message=message), err=True)
+    raise SystemExit(2)
+
+
+@workflows_group.command("route")
+@click.argument("name")
+@click.option("--doc", "doc_json", default="{}", show_default=True,
+              help='The document\'s fields as a JSON object, e.g. \'{"amount": 150000}\'.')
+@click.option("--submitter", "username", default=None, help="User name of the person submitting.")
+def route_command(name, doc_json, username):
+    """Show the steps a document with these fields would pass through."""
+    from sqlalchemy import select
+
+    from app.core.org import User
+    from app.extensions import db
+
+    definition = find_definition(name)
+    if definition is None:
+        _fail(_("There is no valid approval chain named %(name)s.", name=name))
+    try:
+        values = json.loads(doc_json, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        _fail(_("--doc is not valid JSON: %(reason)s", reason=str(exc)))
+    if not isinstance(values, dict):
+        _fail(_("--doc must be a JSON object, as in {\"amount\": 150000}."))
+    try:
+        values = _typed_document(values, definition.document)
+    except ValueError as exc:
+        _fail(str(exc))
+    user = None
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            _fail(_("There is no user named %(name)s.", name=username))
+    context = {"doc": values, "submitter": submitter_context(user)}
+    try:
+        steps = definition.route(context)
+    except ConditionError as exc:
+        _fail(_("A condition cannot be evaluated for this document: %(reason)s", reason=exc.message))
+
+    try:
+        from app.workflow.resolver import describe_approvers
+    except ImportError:
+        describe_approvers = None
+
+    click.echo(f"{definition.name} ({definition.title})")
+    if not steps:
+        click.echo(_("No step applies: the document would be approved at once."))
+        return
+    for number, step in enumerate(steps, 1):
+        mode = step.mode if step.mode != "quorum" else f"quorum {step.quorum}"
+        click.echo(f"{number}. {step.id}  {step.name}  [{mode}]")
+        rules = [describe_rule(rule) for rule in step.approvers] or [_("nobody named: empty approvers rule applies")]
+        click.echo("   " + _("approvers: %(rules)s", rules="; ".join(rules)))
+        if describe_approvers is not None:
+            people = describe_approvers(definition, step, context, user)
+            click.echo("   " + _("would ask: %(people)s", people=", ".join(people) if people else "—"))
