@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, Text,
+                        func)
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
@@ -30,6 +31,43 @@ SOURCE_CHOICES = [
     ("partner", _l("Partner")), ("other", _l("Other")),
 ]
 
+# Tag colours: Bootstrap 3 label classes, so a tag looks the same on every screen.
+COLOUR_CHOICES = [
+    ("primary", _l("Blue")), ("success", _l("Green")), ("info", _l("Cyan")),
+    ("warning", _l("Orange")), ("danger", _l("Red")), ("default", _l("Grey")),
+]
+INTERACTION_KINDS = [
+    ("call", _l("Call")), ("visit", _l("Visit")), ("meeting", _l("Meeting")),
+    ("note", _l("Note")), ("email", _l("E-mail")),
+]
+OUTCOME_CHOICES = [
+    ("reached", _l("Reached")), ("interested", _l("Interested")), ("quoted", _l("Quoted")),
+    ("no_answer", _l("No answer")), ("not_interested", _l("Not interested")), ("won", _l("Deal closed")),
+]
+
+
+class Tag(Audited, Model):
+    __tablename__ = "tag"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(32), nullable=False, unique=True)
+    colour = Column(String(16), nullable=False, default="primary", info={"choices": COLOUR_CHOICES})
+    description = Column(String(200))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name or ""
+
+
+customer_tags = Table(
+    "customer_tags", Model.metadata,
+    Column("customer_id", Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    # "Customers with tag X": the primary key serves "tags of customer Y".
+    Index("ix_customer_tags_tag_id", "tag_id", "customer_id"),
+)
+
 
 class Customer(Audited, Model):
     __tablename__ = "customer"
@@ -38,6 +76,8 @@ class Customer(Audited, Model):
         Index("ix_customer_department_id_id", "department_id", "id"),
         Index("ix_customer_industry_id", "industry", "id"),
         Index("ix_customer_status_id", "status", "id"),
+        Index("ix_customer_grade_id", "grade", "id"),
+        Index("ix_customer_owner_follow_up", "owner_id", "next_follow_up_on"),
         # Never reuse a deleted row's id on SQLite: the audit trail is keyed by id.
         {"sqlite_autoincrement": True},
     )
@@ -50,21 +90,41 @@ class Customer(Audited, Model):
     region = Column(String(64), index=True)
     address = Column(String(255))
     phone = Column(String(32), index=True)
-    email = Column(String(120))
+    email = Column(String(120), index=True)
     tax_id = Column(String(32), index=True)
     source = Column(String(32), info={"choices": SOURCE_CHOICES})
     status = Column(String(16), nullable=False, default="potential", info={"choices": STATUS_CHOICES})
     credit_limit = Column(Numeric(18, 2), nullable=False, default=0)
     notes = Column(Text)
-    owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    # None only while the customer is in the shared pool (公海).
+    owner_id = Column(Integer, ForeignKey("ab_user.id"))
     department_id = Column(Integer, ForeignKey("department.id"))
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Grading: the grade the rules gave, from what the customer paid in the last 12 months
+    # (fed by the receivables module) and how long it has worked with us.
+    grade = Column(String(8))
+    paid_12m = Column(Numeric(18, 2), nullable=False, default=0, server_default="0")
+    cooperating_since = Column(Date)
+    # Totals the order and receivables modules keep up to date; shown on the profile.
+    total_ordered = Column(Numeric(18, 2), nullable=False, default=0, server_default="0")
+    total_paid = Column(Numeric(18, 2), nullable=False, default=0, server_default="0")
+    total_outstanding = Column(Numeric(18, 2), nullable=False, default=0, server_default="0")
+    # Follow-up: kept by the interaction service.
+    last_interaction_at = Column(DateTime)
+    next_follow_up_on = Column(Date)
+    pooled_at = Column(DateTime, index=True)   # in the shared pool since; None when owned
+    lost_at = Column(DateTime)                 # when the status became "lost"
 
-    owner = relationship("AppUser", foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+    owner = relationship("AppUser", foreign_keys=[owner_id], lazy="joined")
     department = relationship("Department", foreign_keys=[department_id], lazy="joined")
     contacts = relationship("Contact", back_populates="customer", cascade="all, delete-orphan",
                             order_by="(Contact.is_primary.desc(), Contact.id)")
+    tags = relationship("Tag", secondary=customer_tags, lazy="selectin", order_by="Tag.name")
+
+    @property
+    def in_pool(self) -> bool:
+        return self.pooled_at is not None
 
     def __str__(self) -> str:
         return self.name or ""
@@ -82,7 +142,7 @@ class Contact(Audited, Model):
     name = Column(String(100), nullable=False)
     title = Column(String(100))
     phone = Column(String(32), index=True)
-    email = Column(String(120))
+    email = Column(String(120), index=True)
     is_primary = Column(Boolean, nullable=False, default=False)
     notes = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -91,3 +151,86 @@ class Contact(Audited, Model):
 
     def __str__(self) -> str:
         return self.name or ""
+
+
+class Interaction(Audited, Model):
+    """A call, visit, meeting, note or e-mail with a customer: its timeline and follow-ups."""
+
+    __tablename__ = "interaction"
+    __table_args__ = (
+        # The timeline: a customer's newest interactions first, read backwards along this index.
+        Index("ix_interaction_customer_occurred", "customer_id", "occurred_at", "id"),
+        Index("ix_interaction_user_occurred", "user_id", "occurred_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    contact_id = Column(Integer, ForeignKey("contact.id", ondelete="SET NULL"), index=True)
+    kind = Column(String(16), nullable=False, default="call", info={"choices": INTERACTION_KINDS})
+    subject = Column(String(200))
+    content = Column(Text)
+    occurred_at = Column(DateTime, nullable=False, default=utcnow)
+    duration_minutes = Column(Integer)
+    outcome = Column(String(32), info={"choices": OUTCOME_CHOICES})
+    next_follow_up_on = Column(Date)
+    user_id = Column(Integer, ForeignKey("ab_user.id"))   # None: recorded by the system
+    # The outbox message an e-mail interaction was recorded from.
+    mail_id = Column(Integer, ForeignKey("mail_outbox.id", ondelete="SET NULL"), unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer")
+    contact = relationship("Contact")
+    user = relationship("AppUser", foreign_keys=[user_id])
+
+    def __str__(self) -> str:
+        return self.subject or (self.content or "")[:40]
+
+
+class GradeRule(Audited, Model):
+    """One grade and what it takes: rules are tried in `sort_order`, the first that a customer
+    meets gives its grade."""
+
+    __tablename__ = "grade_rule"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(8), nullable=False, unique=True)
+    name = Column(String(50), nullable=False)
+    min_paid_12m = Column(Numeric(18, 2), nullable=False, default=0)
+    min_months = Column(Integer, nullable=False, default=0)
+    sort_order = Column(Integer, nullable=False, default=0)
+    description = Column(String(255))
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class GradeChange(Model):
+    """A customer's grade changed, with the figures that decided it."""
+
+    __tablename__ = "grade_change"
+    __table_args__ = (Index("ix_grade_change_customer_at", "customer_id", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    old_grade = Column(String(8))
+    new_grade = Column(String(8))
+    paid_12m = Column(Numeric(18, 2), nullable=False)
+    months = Column(Integer, nullable=False)
+    at = Column(DateTime, nullable=False)
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+
+    actor = relationship("AppUser", foreign_keys=[actor_id])
+
+
+class CustomerSettings(Audited, Model):
+    """One row (id 1) of the customers module's settings; read when needed, so a change applies
+    at once."""
+
+    __tablename__ = "customer_settings"
+
+    id = Column(Integer, primary_key=True)
+    inactive_days = Column(Integer, nullable=False, default=30)
+    auto_release = Column(Boolean, nullable=False, default=False)
+    changed_at = Column(DateTime)
