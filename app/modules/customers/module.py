@@ -90,7 +90,7 @@ SPECS = [
             ActionSpec(name="mark_lost", label=_l("Mark as lost"), handler=service.mark_lost,
                        confirmation=_l("Mark the selected customers as lost?"), icon="fa-user-times"),
         ],
-        related=["contacts"],
+        related=["contacts", "contracts"],
         service=service.customers,
     ),
 ]

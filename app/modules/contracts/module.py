@@ -1,0 +1,76 @@
+"""The contracts module, declared once: screens, API, charts, exports, permissions and the
+approval chain its documents go through."""
+from flask_babel import lazy_gettext as _l, lazy_pgettext
+
+from app.core.scope import ScopeSpec
+from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.modules.contracts import service
+from app.modules.contracts.models import Contract
+
+CONTRACTS = lazy_pgettext("menu", "Contracts")
+
+CONTRACT_LABELS = {
+    "code": _l("Contract code"), "title": _l("Contract title"), "customer": _l("Customer"),
+    "customer_id": _l("Customer"), "customer.name": _l("Customer"), "amount": _l("Contract amount"),
+    "standard_terms": _l("Standard terms"), "signed_on": _l("Signed on"), "starts_on": _l("Start date"),
+    "ends_on": _l("End date"), "status": _l("Status"), "notes": _l("Notes"), "owner": _l("Owner"),
+    "department": _l("Department"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
+    "owner.username": _l("Owner"), "department.name": _l("Department"),
+}
+CONTRACT_FORM = ["title", "customer", "amount", "standard_terms", "signed_on", "starts_on", "ends_on",
+                 "owner", "department", "notes"]
+
+SPECS = [
+    ModuleSpec(
+        name="contracts",
+        model=Contract,
+        label=_l("Contract"),
+        label_plural=_l("Contracts"),
+        category=CONTRACTS,
+        category_key="contracts",
+        category_icon="fa-file-text",
+        icon="fa-file-text",
+        label_columns=CONTRACT_LABELS,
+        list_columns=["code", "title", "customer", "amount", "status", "signed_on", "ends_on", "owner", "department"],
+        show_fieldsets=[
+            (_l("Basic information"), {"fields": ["code", "title", "customer", "amount", "standard_terms", "status"]}),
+            (_l("Term"), {"fields": ["signed_on", "starts_on", "ends_on"]}),
+            (_l("Ownership"), {"fields": ["owner", "department", "created_at", "updated_at"]}),
+            (_l("Notes"), {"fields": ["notes"], "expanded": False}),
+        ],
+        add_columns=CONTRACT_FORM,
+        edit_columns=CONTRACT_FORM,
+        search_columns=["code", "title", "customer", "amount", "status", "standard_terms", "signed_on",
+                        "starts_on", "ends_on", "owner", "department", "created_at"],
+        order_columns=["code", "title", "amount", "status", "signed_on", "ends_on", "created_at"],
+        text_search_columns=["title"],
+        export_columns=["code", "title", "customer.name", "amount", "standard_terms", "status", "signed_on",
+                        "starts_on", "ends_on", "owner", "department", "created_at"],
+        api_columns=["id", "code", "title", "customer_id", "customer.name", "amount", "standard_terms", "status",
+                     "signed_on", "starts_on", "ends_on", "owner_id", "department_id", "notes",
+                     "created_at", "updated_at"],
+        api_write_columns=["title", "customer_id", "amount", "standard_terms", "signed_on", "starts_on", "ends_on",
+                           "owner_id", "department_id", "notes"],
+        description_columns={
+            "amount": _l("In yuan, two decimals."),
+            "standard_terms": _l("Untick when the contract departs from the standard terms: "
+                                 "the legal department then reviews it."),
+        },
+        scope=ScopeSpec(owner="owner_id", department="department_id"),
+        numbering=NumberingSpec(code="contract", name=_l("Contract code"), pattern="HT-{yyyy}-{seq:05d}"),
+        charts=[
+            ChartSpec(name="by_status", title=_l("Contracts by status"), group_by="status", kind="pie"),
+            ChartSpec(name="amount_by_month", title=_l("Contract amount by month"), group_by="created_at",
+                      period="month", measure="sum:amount", kind="line"),
+        ],
+        actions=[
+            ActionSpec(name="mark_signed", label=_l("Mark as signed"), handler=service.mark_signed,
+                       confirmation=_l("Mark the selected contracts as signed?"), icon="fa-pencil-square-o"),
+            ActionSpec(name="archive", label=_l("Archive"), handler=service.archive,
+                       confirmation=_l("Archive the selected contracts?"), icon="fa-archive"),
+        ],
+        workflow=WorkflowSpec(name="contract_approval", status_field="status"),
+        related=[],
+        service=service.contracts,
+    ),
+]
