@@ -177,7 +177,7 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
 
 def _submit(actor, spec, document, record_id, comment):
     with unit_of_work(actor) as uow:
-        item = db.session.get(spec.model, record_id, with_for_update=True)
+        item = db.session.get(spec.model, record_id, with_for_update={"of": spec.model})
         if item is None or not can_see(document, actor, record_id):
             raise NotFound("workflow.no_document", _("The document does not exist or you may not see it."))
         state = getattr(item, spec.workflow.status_field)
@@ -479,6 +479,10 @@ def _open_task_of(actor, task_id: int, instance) -> ApprovalTask:
     if task.status not in (PENDING,) or instance.status != RUNNING:
         if task.status == ON_HOLD:
             raise DomainError("workflow.on_hold", _("This task waits for the signer you added."))
+        if instance.status == WITHDRAWN:
+            raise DomainError("workflow.already_handled",
+                              _("%(name)s withdrew this document; the task is no longer open.",
+                                name=db.session.get(User, instance.submitter_id).display_name))
         raise DomainError("workflow.already_handled",
                           _("This task was already handled by %(name)s.", name=handled_by(task)))
     return task
@@ -540,13 +544,14 @@ def return_to(actor, task_id: int, step_id: str, comment: str | None = None) -> 
 
 
 def earlier_steps(instance) -> list[str]:
-    """Steps this instance has had tasks on before the current one, in the order first met."""
-    seen = []
-    for step_id in db.session.scalars(select(ApprovalTask.step_id).where(ApprovalTask.instance_id == instance.id)
-                                      .order_by(ApprovalTask.round, ApprovalTask.id)):
-        if step_id != instance.current_step and step_id not in seen:
-            seen.append(step_id)
-    return seen
+    """Steps this instance has passed (approved or passed automatically) before the current
+    one, in the chain's order: where a return may send it."""
+    passed = set(db.session.scalars(select(ApprovalTask.step_id).where(
+        ApprovalTask.instance_id == instance.id, ApprovalTask.status == DONE_APPROVED)))
+    passed |= set(db.session.scalars(select(ApprovalAction.step_id).where(
+        ApprovalAction.instance_id == instance.id, ApprovalAction.action == "auto_pass")))
+    passed.discard(instance.current_step)
+    return [s.id for s in definition_of(instance).steps if s.id in passed]
 
 
 def _return(uow, instance, actor, task_id, step_id, comment):
