@@ -279,8 +279,11 @@ def compile_condition(source: str) -> Condition:
         tree = environment.compile(source)
     except celpy.CELParseError as exc:
         column = _offset(source, exc.line, exc.column)
-        if column is None or column > len(source.rstrip()):
+        cause = exc.__context__
+        at_end = getattr(getattr(cause, "token", None), "type", None) == "$END"
+        if at_end or column is None or column > len(source.rstrip()):
             message = _("Syntax error: the condition ends too early.")
+            column = len(source.rstrip()) + 1
         else:
             message = _("Syntax error at column %(column)d, near '%(text)s'.",
                         column=column, text=source[column - 1:column + 9].split("\n")[0])
