@@ -123,11 +123,13 @@ def _run(actor, instance_id: int, fn, *args, **kwargs):
                 db.session.flush()
             return result
         except Conflict:
+            log.info("approval %s changed meanwhile; running the action again (attempt %s)", instance_id, attempt + 2)
             continue
         except OperationalError as exc:
             # SQLite refuses a write whose read snapshot is stale: the same conflict, said differently.
             if "locked" not in str(exc) and "busy" not in str(exc).lower():
                 raise
+            log.info("approval %s: database busy; running the action again (attempt %s)", instance_id, attempt + 2)
             continue
         finally:
             db.session.info.pop("wf_engine", None)
