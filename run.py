@@ -173,6 +173,16 @@ def bench_run(count):
     run_bench(count)
 
 
+@bench_group.command("workflow", with_appcontext=False)
+@click.option("--instances", default=10_000, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+def bench_workflow(instances, threads):
+    """Submit and approve INSTANCES contracts through a 4-step chain; print actions/s and p95."""
+    from bench.bench_workflow import main as run_bench
+
+    run_bench(instances, threads)
+
+
 cli.add_command(workflows_group)
 
 if __name__ == "__main__":

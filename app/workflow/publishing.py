@@ -11,18 +11,12 @@ from sqlalchemy import func, select
 
 from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound, ValidationErrors
-from app.core.registry import registry
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow.definitions import DefinitionError, definition_files, parse_definition
+from app.workflow.definitions import DefinitionError, definition_files, installed_documents, parse_definition
 from app.workflow.models import WorkflowDefinition, WorkflowVersion
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
-
-
-def installed_documents() -> dict[str, set[str]]:
-    """{module name: its column names} for every installed module (what definitions may name)."""
-    return {name: {c.key for c in spec.model.__table__.columns} for name, spec in registry.specs.items()}
 
 
 class InvalidDefinition(ValidationErrors):

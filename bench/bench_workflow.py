@@ -1,0 +1,156 @@
+"""Throughput of the approval engine on the database named by DATABASE_URL (and REDIS_URL).
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_wfbench REDIS_URL=redis://127.0.0.1:6379/9 \
+        python run.py bench workflow --instances 10000 --threads 4
+
+Seeds N draft contracts, publishes a 4-step chain (manager, legal, finance, general manager;
+each step a 2-person any-one step, with SLA reminders and time limits scheduled in Redis), then
+THREADS workers concurrently submit each contract and approve it through all four steps via the
+engine's service functions (the same calls the screens, e-mail links and API make: compare-and-
+set on the instance, task rows, timeline, notifications and e-mail outbox rows, SLA jobs).
+Prints actions per second and the p50 / p95 / max latency of an approve action.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+import uuid
+from decimal import Decimal
+
+import yaml
+
+P95_TARGET_MS, RATE_TARGET = 50, 300
+
+
+def _chain(approvers: list[list[str]]) -> str:
+    names = ["manager", "legal", "finance", "gm"]
+    steps = [{"id": names[i], "name": f"第{i + 1}级审批", "approvers": [{"user": u} for u in users], "mode": "any"}
+             for i, users in enumerate(approvers)]
+    return yaml.safe_dump({
+        "name": "contract_approval", "title": "合同审批（压测）", "document": "contracts", "admin": "admin",
+        "settings": {"comment_required": ["reject", "return"],
+                     "sla": {"remind_after": "24h", "escalate_after": "72h", "on_timeout": "escalate",
+                             "escalate_to": "manager"}},
+        "steps": steps}, allow_unicode=True, sort_keys=False)
+
+
+def _seed(db, n: int, tag: str):
+    from sqlalchemy import insert
+
+    from app.core.org import User
+    from app.modules.contracts.models import Contract
+    from app.modules.customers.models import Customer
+    from flask import current_app
+
+    sm = current_app.appbuilder.sm
+    role = sm.find_role("Manager")
+    people = []
+    for i in range(9):
+        name = f"wfb{tag}{i}"
+        user = sm.add_user(name, name, "压测", f"{name}@bench.invalid", role, password="Bench12345")
+        people.append(db.session.get(User, user.id))
+    submitter = people[8]
+    customer = Customer(code=f"KH-WFB-{tag}", name=f"压测客户{tag}", kind="company", status="active",
+                        credit_limit=Decimal("0.00"), owner_id=submitter.id)
+    db.session.add(customer)
+    db.session.flush()
+    rows = [{"code": f"HT-{tag}-{i:06d}", "title": f"压测合同{i}", "customer_id": customer.id,
+             "amount": Decimal(random.randint(10_000, 900_000)), "standard_terms": True, "status": "draft",
+             "owner_id": submitter.id, "department_id": None} for i in range(n)]
+    for start in range(0, n, 5000):
+        db.session.execute(insert(Contract), rows[start:start + 5000])
+    db.session.commit()
+    ids = [cid for (cid,) in db.session.execute(
+        Contract.__table__.select().with_only_columns(Contract.id).where(Contract.code.like(f"HT-{tag}-%")))]
+    return people, submitter, ids
+
+
+def main(instances: int = 10_000, threads: int = 4) -> None:
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.core.org import User
+    from app.core.setup import initialise
+    from app.extensions import db
+    from app.workflow import engine, publishing
+    from app.workflow.models import PENDING, ApprovalTask
+
+    app = create_app()
+    tag = uuid.uuid4().hex[:6]
+    with app.app_context():
+        initialise("admin", "admin123")
+        url = db.engine.url.render_as_string(hide_password=True)
+        t0 = time.perf_counter()
+        people, submitter, ids = _seed(db, instances, tag)
+        pairs = [[people[2 * i].username, people[2 * i + 1].username] for i in range(4)]
+        publishing.publish(None, _chain(pairs), note="bench")
+        seeded = time.perf_counter() - t0
+        people_ids = [p.id for p in people]
+        submitter_id = submitter.id
+        db.session.remove()
+    print(f"Database: {url}  instances: {instances:,}  threads: {threads}  (seeded in {seeded:.1f} s)")
+
+    latencies: list[float] = []
+    submits: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def work(chunk):
+        mine, mine_submit = [], []
+        rng = random.Random()
+        with app.app_context():
+            users = {uid: db.session.get(User, uid) for uid in people_ids}
+            sub = db.session.get(User, submitter_id)
+            try:
+                for contract_id in chunk:
+                    t = time.perf_counter()
+                    run = engine.submit(sub, "contracts", contract_id)
+                    mine_submit.append(time.perf_counter() - t)
+                    run_id = run.id
+                    for _step in range(4):
+                        task_id, assignee_id = db.session.execute(
+                            select(ApprovalTask.id, ApprovalTask.assignee_id)
+                            .where(ApprovalTask.instance_id == run_id, ApprovalTask.status == PENDING)
+                            .order_by(ApprovalTask.id).limit(2)).all()[rng.randint(0, 1)]
+                        db.session.rollback()
+                        t = time.perf_counter()
+                        engine.approve(users[assignee_id], task_id)
+                        mine.append(time.perf_counter() - t)
+            except Exception as exc:  # a benchmark reports, it does not hide failures
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+        with lock:
+            latencies.extend(mine)
+            submits.extend(mine_submit)
+
+    chunks = [ids[i::threads] for i in range(threads)]
+    workers = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wall = time.perf_counter() - start
+
+    with app.app_context():
+        from app.workflow.models import ApprovalInstance
+
+        done = db.session.scalar(select(db.func.count()).select_from(ApprovalInstance).where(
+            ApprovalInstance.status == "approved", ApprovalInstance.record_id.in_(ids[:1] + ids[-1:])))
+    actions = len(latencies) + len(submits)
+    ms = sorted(x * 1000 for x in latencies)
+    sub_ms = sorted(x * 1000 for x in submits)
+
+    def pct(values, p):
+        return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+
+    print(f"errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
+    print(f"actions: {actions:,} ({len(submits):,} submits + {len(latencies):,} approvals) in {wall:.1f} s "
+          f"= {actions / wall:.0f} actions/s (target >= {RATE_TARGET})")
+    print(f"approve latency ms: p50 {statistics.median(ms):.1f}  p95 {pct(ms, 0.95):.1f}  max {ms[-1]:.1f} "
+          f"(target p95 < {P95_TARGET_MS})")
+    print(f"submit latency ms:  p50 {statistics.median(sub_ms):.1f}  p95 {pct(sub_ms, 0.95):.1f}")
+    print(f"first and last instances approved: {done} of 2")
