@@ -53,10 +53,31 @@ def check_command(files):
     click.echo(_("%(count)d definitions OK", count=len(definitions)))
 
 
-def find_definition(name: str) -> Definition | None:
-    """The chain called `name`, read from the workflows folder (valid files only)."""
-    definitions, _problems = check_files(definition_files(WORKFLOWS_DIR), installed_documents())
-    return next((d for d in definitions if d.name == name), None)
+def find_definition(name: str) -> tuple[Definition | None, str]:
+    """(the chain called `name`, where it came from): the version published in the database when
+    there is one, else the valid file of that name in the workflows folder."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+
+    try:
+        from app.workflow.engine import active_definition
+    except ImportError:
+        active_definition = None
+    if active_definition is not None:
+        try:
+            version, definition = active_definition(name)
+        except SQLAlchemyError:  # a database without the workflow tables yet: read the files
+            db.session.rollback()
+            version, definition = None, None
+        if definition is not None:
+            return definition, _("published version %(number)s", number=version.number)
+    documents = installed_documents()
+    for file in definition_files(WORKFLOWS_DIR):
+        definitions, _problems = check_files([_shown(file)], documents)
+        if definitions and definitions[0].name == name:
+            return definitions[0], str(_shown(file))
+    return None, ""
 
 
 def _typed_document(values: dict, document: str) -> dict:
@@ -112,11 +133,12 @@ def _fail(message: str) -> None:
 def route_command(name, doc_json, username):
     """Show the steps a document with these fields would pass through."""
     from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from app.core.org import User
     from app.extensions import db
 
-    definition = find_definition(name)
+    definition, origin = find_definition(name)
     if definition is None:
         _fail(_("There is no valid approval chain named %(name)s.", name=name))
     try:
@@ -131,7 +153,11 @@ def route_command(name, doc_json, username):
         _fail(str(exc))
     user = None
     if username:
-        user = db.session.scalar(select(User).where(User.username == username))
+        try:
+            user = db.session.scalar(select(User).where(User.username == username))
+        except SQLAlchemyError:
+            db.session.rollback()
+            _fail(_("The database is not set up yet; run `python run.py init` first."))
         if user is None:
             _fail(_("There is no user named %(name)s.", name=username))
     context = {"doc": values, "submitter": submitter_context(user)}
@@ -145,7 +171,7 @@ def route_command(name, doc_json, username):
     except ImportError:
         describe_approvers = None
 
-    click.echo(f"{definition.name} ({definition.title})")
+    click.echo(f"{definition.name} ({definition.title}) — {origin}")
     if not steps:
         click.echo(_("No step applies: the document would be approved at once."))
         return
@@ -154,6 +180,6 @@ def route_command(name, doc_json, username):
         click.echo(f"{number}. {step.id}  {step.name}  [{mode}]")
         rules = [describe_rule(rule) for rule in step.approvers] or [_("nobody named: empty approvers rule applies")]
         click.echo("   " + _("approvers: %(rules)s", rules="; ".join(rules)))
-        if describe_approvers is not None:
+        if describe_approvers is not None and user is not None:
             people = describe_approvers(definition, step, context, user)
             click.echo("   " + _("would ask: %(people)s", people=", ".join(people) if people else "—"))

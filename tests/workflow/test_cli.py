@@ -124,3 +124,27 @@ def test_route_refuses_bad_input_with_a_message_and_exit_status_2(run, args):
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr.strip() and "Traceback" not in result.output
+
+
+def test_route_names_the_people_who_would_be_asked(run, org):
+    result = run("route", "contract_approval", "--doc", '{"amount": 150000, "standard_terms": true}',
+                 "--submitter", org.east_rep.username)
+    assert result.exit_code == 0, result.output
+    manager_step = result.stdout.split("2. finance")[0]
+    assert org.manager.username in manager_step
+    assert org.finance_user.username in result.stdout.split("2. finance")[1]
+
+
+def test_route_prefers_the_version_published_in_the_database(run, app):
+    from app.workflow.publishing import publish
+    from tests.conftest import unique
+
+    name = unique("cli_probe_")
+    source = (WORKFLOWS / "contract_approval.yaml").read_text(encoding="utf-8") \
+        .replace("name: contract_approval", f"name: {name}").replace("doc.amount > 100000", "doc.amount > 10")
+    with app.app_context():
+        publish(None, source)
+    result = run("route", name, "--doc", '{"amount": 50, "standard_terms": true}')
+    assert result.exit_code == 0, result.output
+    steps = [line.split()[1] for line in result.stdout.splitlines() if re.match(r"^\d+\. ", line)]
+    assert steps == ["manager", "finance"]
