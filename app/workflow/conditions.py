@@ -25,6 +25,9 @@ MAX_LENGTH = 500
 MAX_DEPTH = 250
 
 ROOTS = frozenset({"doc", "submitter", "step"})
+# What the engine puts under `submitter` and `step` (doc holds the document's columns).
+SUBMITTER_FIELDS = frozenset({"id", "username", "department", "department_code", "roles"})
+STEP_FIELDS = frozenset({"id", "name"})
 FUNCTIONS = frozenset({"size", "has", "int", "double", "string", "timestamp", "duration"})
 METHODS = frozenset({"size", "startsWith", "endsWith", "contains", "matches"})
 
@@ -120,9 +123,9 @@ def _is_field_selection(call: Tree) -> bool:
         and node.children[0].data == "member_dot"
 
 
-def _check(source: str, tree: Tree) -> frozenset[str]:
-    """Refuse everything outside the allow-list; return the `doc.<field>` names read."""
-    fields: set[str] = set()
+def _check(source: str, tree: Tree) -> dict[str, frozenset[str]]:
+    """Refuse everything outside the allow-list; return {root: names read from it}."""
+    reads: dict[str, set[str]] = {root: set() for root in ROOTS}
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -152,18 +155,20 @@ def _check(source: str, tree: Tree) -> frozenset[str]:
                     _("The method '%(name)s' is not allowed; allowed methods: %(allowed)s.",
                       name=name, allowed=", ".join(sorted(METHODS))),
                     _position(source, name_token))
-            if kind == "member_dot" and _root_name(node.children[0]) == "doc":
-                fields.add(name)
+            root = _root_name(node.children[0]) if kind == "member_dot" else None
+            if root in reads:
+                reads[root].add(name)
         elif kind == "member_index":
-            if _root_name(node.children[0]) == "doc":
+            root = _root_name(node.children[0])
+            if root in reads:
                 key = _string_literal(node.children[1])
                 if key is None:
-                    raise ConditionError(_("A document field must be named by a plain string, as in doc[\"amount\"]."),
+                    raise ConditionError(_("A field must be named by a plain string, as in doc[\"amount\"]."),
                                          _position(source, node.children[1]))
                 if key.startswith("_"):
                     raise ConditionError(_("Names starting with an underscore are not allowed: '%(name)s'.", name=key),
                                          _position(source, node.children[1]))
-                fields.add(key)
+                reads[root].add(key)
         elif kind == "ident_arg":
             name_token = node.children[0]
             name = str(name_token)
@@ -176,17 +181,21 @@ def _check(source: str, tree: Tree) -> frozenset[str]:
                 raise ConditionError(_("has() takes a field, as in has(doc.notes)."), _position(source, name_token))
         for child in node.children:
             stack.append((child, depth + 1))
-    return frozenset(fields)
+    return {root: frozenset(names) for root, names in reads.items()}
 
 
 class Condition:
-    """A compiled, checked condition. Compare and hash by source text."""
+    """A compiled, checked condition. Compare and hash by source text.
 
-    __slots__ = ("source", "fields", "_program")
+    `fields` are the `doc.<x>` names it reads; `reads` maps each root (doc, submitter, step) to
+    the names read from it."""
 
-    def __init__(self, source: str, fields: frozenset[str], program):
+    __slots__ = ("source", "fields", "reads", "_program")
+
+    def __init__(self, source: str, reads: dict, program):
         self.source = source
-        self.fields = fields
+        self.reads = reads
+        self.fields = reads["doc"]
         self._program = program
 
     def __repr__(self) -> str:
@@ -290,5 +299,5 @@ def compile_condition(source: str) -> Condition:
         raise ConditionError(message, column) from None
     except RecursionError:
         raise ConditionError(_("The condition is nested too deeply.")) from None
-    fields = _check(source, tree)
-    return Condition(source, fields, environment.program(tree))
+    reads = _check(source, tree)
+    return Condition(source, reads, environment.program(tree))

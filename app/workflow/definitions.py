@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from app.workflow.conditions import Condition, ConditionError, _, compile_condition
+from app.workflow.conditions import STEP_FIELDS, SUBMITTER_FIELDS, Condition, ConditionError, _, compile_condition
 
 END = "end"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -366,6 +366,11 @@ class _Reader:
         except ConditionError as exc:
             self.add(node, path, _("Invalid condition: %(reason)s", reason=exc.message), self._column_in(node, exc.column))
             return None
+        for root, known in (("submitter", SUBMITTER_FIELDS), ("step", STEP_FIELDS)):
+            for name in sorted(condition.reads[root] - known):
+                self.add(node, path, _("The condition reads %(root)s.%(field)s, but %(root)s has no field %(field)s; "
+                                       "it has %(known)s.", root=root, field=name, known=_quote_list(sorted(known)))
+                         + _suggest(name, known))
         if fields is not None:
             for name in sorted(condition.fields - fields):
                 self.add(node, path, _("The condition reads doc.%(field)s, but %(document)s has no field %(field)s.",

@@ -190,3 +190,10 @@ def test_nothing_outside_the_document_is_reachable(tmp_path, monkeypatch):
         with pytest.raises(ConditionError):
             compile_condition(source).evaluate({"doc": {}})
     assert not marker.exists()
+
+
+def test_reads_lists_the_names_taken_from_each_root():
+    condition = compile_condition("submitter.department_code == 'SALES' && step['id'] == 'a' && doc.amount > 1")
+    assert condition.reads == {"doc": {"amount"}, "submitter": {"department_code"}, "step": {"id"}}
+    with pytest.raises(ConditionError):
+        compile_condition("submitter[step.id] == 1")

@@ -703,3 +703,20 @@ def test_problems_are_translated_inside_the_app(app):
         problems = problems_of(CHAIN.replace("manager_of: submitter", "manager_of: boss"))
     assert problems[0].path == "steps[0].approvers[0].manager_of"
     assert "boss" in problems[0].message and "Unknown value" not in problems[0].message
+
+
+def test_conditions_may_only_read_what_the_engine_gives_about_the_submitter_and_step():
+    problems = problems_of("""
+        name: c
+        title: T
+        document: contracts
+        steps:
+          - id: a
+            name: A
+            approvers: []
+            when: "'Finance' in submitter.role && step.title == 'x'"
+        """)
+    messages = [p.message for p in problems if p.path == "steps[0].when"]
+    assert len(messages) == 2
+    assert "submitter.role" in messages[0] and "'roles'" in messages[0]
+    assert "step.title" in messages[1]
