@@ -37,7 +37,7 @@ from app.security.sms import SmsOutboxView
 
 ACCESS_FILE = Path(__file__).with_name("access.csv")
 
-# What every signed-in role may do whatever the matrix says: its own profile and notifications.
+# What every signed-in role may do whatever the matrix says: its own profile, notifications and approvals.
 BASELINE = [
     ("can_read", "notifications"), ("menu_access", "menu:notifications"), ("menu_access", "menu:system"),
     ("can_userinfo", "UserDBModelView"), ("can_this_form_get", "ResetMyPasswordView"),
@@ -45,6 +45,9 @@ BASELINE = [
     ("can_this_form_post", "UserInfoEditView"), ("resetmypassword", "UserDBModelView"),
     ("userinfoedit", "UserDBModelView"),
     ("can_read", "api_keys"), ("can_write", "api_keys"), ("menu_access", "menu:api_keys"),
+    # Approvals: one's own inbox, tasks and delegations (the engine checks each action).
+    ("can_read", "approvals"), ("can_write", "approvals"), ("menu_access", "menu:approvals"),
+    ("menu_access", "menu:approvals_inbox"), ("menu_access", "menu:delegations"),
 ]
 
 _ORG_FIELDS = ["department", "manager", "mobile"]
