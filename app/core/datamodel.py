@@ -45,6 +45,16 @@ class ModuleInterface(SQLAInterface):
     def for_spec(cls, spec) -> "ModuleInterface":
         return cls(spec.model, spec=spec)
 
+    def get_filters(self, search_columns=None, search_filters=None):
+        """FAB's filters plus the spec's own filter classes, which screens (by index in the
+        URL) and the API (by arg_name) both find."""
+        filters = super().get_filters(search_columns, search_filters)
+        for column, classes in (self.spec.search_filters if self.spec is not None else {}).items():
+            extra = [cls(column, self) for cls in classes]
+            for table in (filters._all_filters, filters._search_filters):
+                table[column] = list(table.get(column, [])) + extra
+        return filters
+
     # -- scope ---------------------------------------------------------------------------
     def scope_condition(self):
         if self.spec is None:

@@ -69,14 +69,23 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
     return created
 
 
-def send_mail(uow, to: str, subject: str, body: str) -> MailMessage:
-    """Write the message to the outbox; with SMTP configured, send it after commit."""
+# Called as fn(uow, message, refs) for every message written to the outbox, in the sender's
+# transaction: modules record mails about their records (a customer's timeline).
+mail_listeners: list = []
+
+
+def send_mail(uow, to: str, subject: str, body: str, **refs) -> MailMessage:
+    """Write the message to the outbox; with SMTP configured, send it after commit.
+
+    `refs` name the records the mail is about (e.g. customer_id=7) for the mail listeners."""
     message = MailMessage(to=to, subject=subject, body=body)
     db.session.add(message)
     if current_app.config.get("MAIL_SERVER"):
         message.status = QUEUED
         db.session.flush()
         enqueue_after_commit(uow, deliver_mail, message.id)
+    for listener in mail_listeners:
+        listener(uow, message, refs)
     return message
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import flash, redirect
+from flask import Response, flash, redirect
 from flask_babel import gettext as _, lazy_gettext as _l
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -227,6 +227,8 @@ def _make_action(action, attr_name: str):
             db.session.rollback()
             flash(error.message, "danger")
         else:
+            if isinstance(message, Response):  # the action asks for more (a small form page)
+                return message
             flash(message or _("Done."), "success")
         self.update_redirect()
         return redirect(self.get_redirect())

@@ -31,6 +31,9 @@ class ScopeSpec:
     department: str | None = "department_id"
     via: str | None = None          # e.g. "customer_id" on contacts
     via_module: str | None = None   # e.g. "customers"
+    # A column that, when set, makes the row visible to everyone who may read the module,
+    # whatever their scope: customers in the shared pool (公海) wait there to be claimed.
+    shared: str | None = None
 
 
 class RoleScope(Model):
@@ -87,8 +90,12 @@ def scope_clause(spec, user):
     owner_col = getattr(spec.model, scope.owner)
     if granted == DEPARTMENT and scope.department and user.department_id:
         dept_col = getattr(spec.model, scope.department)
-        return or_(owner_col == user.id, dept_col.in_(subtree_ids(user.department_id)))
-    return owner_col == user.id
+        clause = or_(owner_col == user.id, dept_col.in_(subtree_ids(user.department_id)))
+    else:
+        clause = owner_col == user.id
+    if scope.shared:
+        clause = or_(clause, getattr(spec.model, scope.shared).isnot(None))
+    return clause
 
 
 def can_see(spec_name: str, user, pk) -> bool:

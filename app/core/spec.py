@@ -104,6 +104,8 @@ class ModuleSpec:
     show_in_menu: bool = True
     workflow: Optional[WorkflowSpec] = None
     formatters: dict = field(default_factory=dict)         # column -> callable(value) for lists
+    # column -> extra FAB filter classes offered for it in the list search and the API
+    search_filters: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.permission_name:

@@ -1,12 +1,18 @@
 """The customers module, declared once: screens, API, charts, exports and permissions follow."""
-from flask_babel import lazy_gettext as _l, lazy_pgettext
+from flask import g, has_request_context
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 
+from app.core import notify
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
-from app.modules.customers import service
-from app.modules.customers.models import Contact, Customer
+from app.modules.customers import grading, pool, service, tags, views
+from app.modules.customers.filters import FilterFollowUpOverdue, FilterInPool, FilterNoInteractionFor
+from app.modules.customers.interactions import interactions, record_mail
+from app.modules.customers.models import Contact, Customer, GradeRule, Interaction, Tag
 
 CUSTOMERS = lazy_pgettext("menu", "Customers")
+# Tags and grade rules are set up by administrators only (no row in access.csv but Admin's).
+SETTINGS_PERMISSION = "customer_settings"
 
 CUSTOMER_LABELS = {
     "code": _l("Customer code"), "name": _l("Customer name"), "kind": _l("Type"),
@@ -15,15 +21,47 @@ CUSTOMER_LABELS = {
     "tax_id": _l("Tax ID"), "credit_limit": _l("Credit limit"), "notes": _l("Notes"), "owner": _l("Owner"),
     "department": _l("Department"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
     "owner.username": _l("Owner"), "department.name": _l("Department"),
+    "grade": _l("Grade"), "paid_12m": _l("Paid in the last 12 months"), "cooperating_since": _l("Cooperating since"),
+    "total_ordered": _l("Total ordered"), "total_paid": _l("Total paid"), "total_outstanding": _l("Outstanding"),
+    "last_interaction_at": _l("Last interaction"), "next_follow_up_on": _l("Next follow-up"),
+    "pooled_at": _l("In the shared pool since"), "lost_at": _l("Lost on"), "tags": _l("Tags"),
 }
 CONTACT_LABELS = {
     "customer": _l("Customer"), "name": _l("Contact name"), "title": _l("Job title"),
     "phone": _l("Phone"), "email": _l("E-mail"), "is_primary": _l("Primary contact"),
     "notes": _l("Notes"), "created_at": _l("Created at"), "customer.name": _l("Customer"),
 }
+INTERACTION_LABELS = {
+    "customer": _l("Customer"), "contact": _l("Contact"), "kind": _l("Kind"), "subject": _l("Subject"),
+    "content": _l("Content"), "occurred_at": _l("Time"), "duration_minutes": _l("Duration (minutes)"),
+    "outcome": _l("Outcome"), "next_follow_up_on": _l("Next follow-up"), "user": _l("Logged by"),
+    "created_at": _l("Created at"), "customer.name": _l("Customer"), "contact.name": _l("Contact"),
+    "user.username": _l("Logged by"),
+}
 CUSTOMER_FORM = ["name", "kind", "industry", "tax_id", "region", "address", "phone", "email", "source",
-                 "status", "credit_limit", "owner", "department", "notes"]
+                 "status", "credit_limit", "tags", "owner", "department", "cooperating_since", "notes"]
 CONTACT_FORM = ["customer", "name", "title", "phone", "email", "is_primary", "notes"]
+INTERACTION_FORM = ["customer", "contact", "kind", "occurred_at", "duration_minutes", "outcome", "subject",
+                    "content", "next_follow_up_on"]
+
+
+def _owner_or_pool(owner) -> str:
+    return str(owner) if owner is not None else _("Shared pool")
+
+
+def _grade(code) -> str:
+    if not code:
+        return ""
+    names = g.setdefault("_zwt_grade_names", None) if has_request_context() else None
+    if names is None:
+        names = grading.grade_names()
+        if has_request_context():
+            g._zwt_grade_names = names
+    return f"{code} {names[code]}" if code in names else code
+
+
+if record_mail not in notify.mail_listeners:
+    notify.mail_listeners.append(record_mail)
 
 SPECS = [
     ModuleSpec(
@@ -50,6 +88,93 @@ SPECS = [
         service=service.contacts,
     ),
     ModuleSpec(
+        name="interactions",
+        model=Interaction,
+        label=_l("Interaction"),
+        label_plural=_l("Interactions"),
+        category=CUSTOMERS,
+        category_key="customers",
+        category_icon="fa-users",
+        icon="fa-comments",
+        permission_name="customers",
+        label_columns=INTERACTION_LABELS,
+        list_columns=["occurred_at", "customer", "kind", "subject", "contact", "outcome", "next_follow_up_on", "user"],
+        show_fieldsets=[
+            (_l("Interaction"), {"fields": ["customer", "contact", "kind", "occurred_at", "duration_minutes",
+                                           "outcome", "subject", "content"]}),
+            (_l("Follow-up"), {"fields": ["next_follow_up_on", "user", "created_at"]}),
+        ],
+        add_columns=INTERACTION_FORM,
+        edit_columns=INTERACTION_FORM,
+        search_columns=["customer", "kind", "subject", "content", "occurred_at", "outcome", "next_follow_up_on", "user"],
+        order_columns=["occurred_at", "kind", "outcome", "next_follow_up_on"],
+        base_order=("occurred_at", "desc"),
+        export_columns=["occurred_at", "customer.name", "kind", "subject", "content", "contact.name",
+                        "duration_minutes", "outcome", "next_follow_up_on", "user"],
+        api_columns=["id", "customer_id", "contact_id", "kind", "subject", "content", "occurred_at",
+                     "duration_minutes", "outcome", "next_follow_up_on", "user_id", "created_at"],
+        api_write_columns=["customer_id", "contact_id", "kind", "subject", "content", "occurred_at",
+                           "duration_minutes", "outcome", "next_follow_up_on"],
+        description_columns={"occurred_at": _l("When it happened; empty means now."),
+                             "next_follow_up_on": _l("The owner is reminded on this day.")},
+        scope=ScopeSpec(via="customer_id", via_module="customers"),
+        service=interactions,
+    ),
+    ModuleSpec(
+        name="tags",
+        model=Tag,
+        label=_l("Tag"),
+        label_plural=_l("Tags"),
+        category=CUSTOMERS,
+        category_key="customers",
+        category_icon="fa-users",
+        icon="fa-tags",
+        permission_name=SETTINGS_PERMISSION,
+        label_columns={"name": _l("Tag"), "colour": _l("Colour"), "description": _l("Description"),
+                       "created_at": _l("Created at")},
+        list_columns=["name", "colour", "description"],
+        show_fieldsets=[(_l("Tag"), {"fields": ["name", "colour", "description", "created_at"]})],
+        add_columns=["name", "colour", "description"],
+        edit_columns=["name", "colour", "description"],
+        search_columns=["name", "colour"],
+        order_columns=["name", "colour"],
+        base_order=("name", "asc"),
+        api_columns=["id", "name", "colour", "description"],
+        api_write_columns=["name", "colour", "description"],
+        count_cap=None,
+        formatters={"colour": lambda value: tags.tag_labels([Tag(name=dict(tags.COLOUR_CHOICES).get(value, value),
+                                                                 colour=value)])},
+        service=tags.tags,
+    ),
+    ModuleSpec(
+        name="grade_rules",
+        model=GradeRule,
+        label=_l("Grade rule"),
+        label_plural=_l("Grade rules"),
+        category=CUSTOMERS,
+        category_key="customers",
+        category_icon="fa-users",
+        icon="fa-star",
+        permission_name=SETTINGS_PERMISSION,
+        label_columns={"code": _l("Grade"), "name": _l("Name"), "min_paid_12m": _l("Paid in the last 12 months at least"),
+                       "min_months": _l("Months of cooperation at least"), "sort_order": _l("Order"),
+                       "description": _l("Description")},
+        description_columns={"sort_order": _l("Rules are tried in this order; the first one a customer meets gives its grade."),
+                             "min_paid_12m": _l("In yuan.")},
+        list_columns=["code", "name", "min_paid_12m", "min_months", "sort_order"],
+        show_fieldsets=[(_l("Grade rule"), {"fields": ["code", "name", "min_paid_12m", "min_months", "sort_order",
+                                                       "description"]})],
+        add_columns=["code", "name", "min_paid_12m", "min_months", "sort_order", "description"],
+        edit_columns=["code", "name", "min_paid_12m", "min_months", "sort_order", "description"],
+        search_columns=["code", "name"],
+        order_columns=["code", "sort_order", "min_paid_12m", "min_months"],
+        base_order=("sort_order", "asc"),
+        api_columns=["id", "code", "name", "min_paid_12m", "min_months", "sort_order", "description"],
+        api_write_columns=["code", "name", "min_paid_12m", "min_months", "sort_order", "description"],
+        count_cap=None,
+        service=grading.grade_rules,
+    ),
+    ModuleSpec(
         name="customers",
         model=Customer,
         label=_l("Customer"),
@@ -59,38 +184,61 @@ SPECS = [
         category_icon="fa-users",
         icon="fa-building",
         label_columns=CUSTOMER_LABELS,
-        list_columns=["code", "name", "kind", "industry", "region", "status", "owner", "department", "created_at"],
+        list_columns=["code", "name", "grade", "tags", "industry", "region", "status", "owner", "department",
+                      "last_interaction_at", "created_at"],
         show_fieldsets=[
-            (_l("Basic information"), {"fields": ["code", "name", "kind", "industry", "tax_id", "status", "source"]}),
+            (_l("Basic information"), {"fields": ["code", "name", "kind", "industry", "tax_id", "status", "source", "tags"]}),
             (_l("Contact details"), {"fields": ["phone", "email", "region", "address"]}),
+            (_l("Grade and follow-up"), {"fields": ["grade", "paid_12m", "cooperating_since", "last_interaction_at",
+                                                    "next_follow_up_on", "pooled_at"]}),
             (_l("Credit and ownership"), {"fields": ["credit_limit", "owner", "department", "created_at", "updated_at"]}),
             (_l("Notes"), {"fields": ["notes"], "expanded": False}),
         ],
         add_columns=CUSTOMER_FORM,
         edit_columns=CUSTOMER_FORM,
         search_columns=["code", "name", "kind", "industry", "region", "phone", "tax_id", "status", "source",
-                        "owner", "department", "created_at", "credit_limit"],
-        order_columns=["code", "name", "industry", "region", "status", "created_at", "credit_limit"],
+                        "owner", "department", "created_at", "credit_limit", "grade", "tags", "pooled_at",
+                        "last_interaction_at", "next_follow_up_on"],
+        search_filters={"tags": [tags.FilterHasAnyTag, tags.FilterHasAllTags], "pooled_at": [FilterInPool],
+                        "last_interaction_at": [FilterNoInteractionFor], "next_follow_up_on": [FilterFollowUpOverdue]},
+        order_columns=["code", "name", "grade", "industry", "region", "status", "created_at", "credit_limit",
+                       "last_interaction_at", "next_follow_up_on"],
         text_search_columns=["name"],
         export_columns=["code", "name", "kind", "industry", "tax_id", "region", "address", "phone", "email",
-                        "source", "status", "credit_limit", "owner", "department", "created_at"],
+                        "source", "status", "grade", "credit_limit", "paid_12m", "owner", "department",
+                        "last_interaction_at", "next_follow_up_on", "created_at"],
         api_columns=["id", "code", "name", "kind", "industry", "tax_id", "region", "address", "phone", "email",
-                     "source", "status", "credit_limit", "owner_id", "department_id", "created_at", "updated_at"],
+                     "source", "status", "credit_limit", "owner_id", "department_id", "grade", "paid_12m",
+                     "cooperating_since", "total_ordered", "total_paid", "total_outstanding", "last_interaction_at",
+                     "next_follow_up_on", "pooled_at", "created_at", "updated_at"],
         api_write_columns=["name", "kind", "industry", "tax_id", "region", "address", "phone", "email", "source",
-                           "status", "credit_limit", "owner_id", "department_id", "notes"],
-        description_columns={"credit_limit": _l("In yuan, two decimals.")},
-        scope=ScopeSpec(owner="owner_id", department="department_id"),
+                           "status", "credit_limit", "owner_id", "department_id", "cooperating_since", "notes"],
+        description_columns={"credit_limit": _l("In yuan, two decimals."),
+                             "paid_12m": _l("Kept up to date by collections; decides the grade with the months of cooperation."),
+                             "cooperating_since": _l("Empty means the day the customer was added.")},
+        scope=ScopeSpec(owner="owner_id", department="department_id", shared="pooled_at"),
         numbering=NumberingSpec(code="customer", name=_l("Customer code"), pattern="KH-{yyyy}-{seq:05d}"),
         charts=[
             ChartSpec(name="by_industry", title=_l("Customers by industry"), group_by="industry", kind="pie"),
             ChartSpec(name="by_month", title=_l("New customers by month"), group_by="created_at",
                       period="month", kind="line"),
+            ChartSpec(name="by_grade", title=_l("Customers by grade"), group_by="grade", kind="bar"),
         ],
         actions=[
+            ActionSpec(name="tag", label=_l("Add tags"), handler=views.ask_tags, icon="fa-tag"),
+            ActionSpec(name="untag", label=_l("Remove tags"), handler=views.ask_untags, icon="fa-eraser"),
+            ActionSpec(name="transfer", label=_l("Transfer"), handler=views.ask_transfer, icon="fa-exchange"),
+            ActionSpec(name="release_to_pool", label=_l("Release to the shared pool"), handler=pool.release_to_pool,
+                       confirmation=_l("Release the selected customers to the shared pool? They lose their owner "
+                                       "and every sales user can claim them."), icon="fa-inbox"),
+            ActionSpec(name="claim", label=_l("Claim"), handler=pool.claim,
+                       confirmation=_l("Claim the selected customers from the shared pool?"), icon="fa-hand-paper-o"),
+            ActionSpec(name="regrade", label=_l("Grade now"), handler=grading.regrade_selected, icon="fa-star"),
             ActionSpec(name="mark_lost", label=_l("Mark as lost"), handler=service.mark_lost,
                        confirmation=_l("Mark the selected customers as lost?"), icon="fa-user-times"),
         ],
         related=["contacts", "contracts"],
+        formatters={"owner": _owner_or_pool, "tags": tags.tag_labels, "grade": _grade},
         service=service.customers,
     ),
 ]

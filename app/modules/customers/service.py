@@ -5,15 +5,20 @@ DomainError (nothing written) when a rule refuses.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from app.core.clock import utcnow
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
-from app.core.scope import can_see, may_assign_to
+from app.core.org import subtree_ids
+from app.core.scope import ALL, DEPARTMENT, can_see, effective_scope, may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.models import Contact, Customer
@@ -80,14 +85,52 @@ def find_duplicate_phone(phone: str, customer_id: int | None = None, contact_id:
     return db.session.scalars(stmt.limit(1)).first()
 
 
+def local_today() -> dt.date:
+    """Today in the company's time zone."""
+    return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def local_date(utc: dt.datetime) -> dt.date:
+    """The company-time-zone date of a stored (naive UTC) time."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return utc.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+
+
+def may_manage(actor, customer: Customer) -> bool:
+    """Whether `actor` may change `customer` (edit it, log interactions, add contacts).
+
+    Customers in the shared pool are shown to every user who may read customers, so that they
+    can be claimed; changing one beyond claiming it needs a scope that reaches it on its own:
+    all, or department for a customer of the actor's department subtree."""
+    if actor is None or customer.pooled_at is None:
+        return True
+    granted = effective_scope(actor, "customers")
+    if granted == ALL:
+        return True
+    if granted == DEPARTMENT and actor.department_id and customer.department_id:
+        return customer.department_id in subtree_ids(actor.department_id)
+    return False
+
+
+def check_may_manage(actor, customer: Customer) -> None:
+    if not may_manage(actor, customer):
+        raise DomainError("customers.in_pool", _("“%(name)s” is in the shared pool. Claim it first.",
+                                                 name=customer.name))
+
+
 def _check_owner(actor, customer: Customer) -> None:
-    """The owner must exist and be someone the actor may hand customers to."""
+    """The owner must exist and be someone the actor may hand customers to. A customer in the
+    shared pool has none; giving it one takes it out of the pool."""
     from app.core.org import User
 
-    owner = customer.owner if customer.owner is not None else db.session.get(User, customer.owner_id)
+    owner = customer.owner if customer.owner is not None else (
+        db.session.get(User, customer.owner_id) if customer.owner_id else None)
     if owner is None:
+        if customer.pooled_at is not None:
+            return
         raise DomainError("customers.no_owner", _("Please choose the owner."), field="owner")
     customer.owner = owner
+    customer.pooled_at = None
     if not may_assign_to(actor, "customers", owner):
         raise DomainError("customers.owner_out_of_scope",
                           _("You may not assign customers to %(name)s.", name=owner.display_name), field="owner")
@@ -109,7 +152,7 @@ def _validate_customer(customer: Customer) -> None:
         errors.setdefault("tax_id", []).append(
             _("Please enter a valid tax ID: the 18-character unified social credit code, e.g. 91310115MA1H7XXX1X."))
     customer.credit_limit = _money(customer.credit_limit, "credit_limit", errors)
-    if customer.owner_id is None and customer.owner is None:
+    if customer.owner_id is None and customer.owner is None and customer.pooled_at is None:
         errors.setdefault("owner", []).append(_("Please choose the owner."))
     if customer.name and "name" not in errors:
         stmt = select(Customer.code).where(func.lower(Customer.name) == customer.name.lower())
@@ -139,10 +182,19 @@ def _validate_customer(customer: Customer) -> None:
         raise ValidationErrors(errors, code="customers.invalid")
 
 
+def _track_status(customer: Customer) -> None:
+    """`lost_at` says since when a customer is lost (the lost-customers chart counts it)."""
+    if customer.status == "lost":
+        customer.lost_at = customer.lost_at or utcnow()
+    else:
+        customer.lost_at = None
+
+
 def create_customer(actor, customer: Customer) -> Customer:
     """Add a customer with the next number of the "customer" rule (KH-yyyy-nnnnn).
 
-    Owner defaults to the actor, department to the owner's. Refuses a duplicate name or phone.
+    Owner defaults to the actor, department to the owner's, the start of cooperation to today.
+    Refuses a duplicate name, phone or tax id.
     """
     with unit_of_work(actor):
         if customer.owner_id is None and customer.owner is None and actor is not None:
@@ -150,22 +202,29 @@ def create_customer(actor, customer: Customer) -> Customer:
         _validate_customer(customer)
         _check_owner(actor, customer)
         customer.code = next_number("customer")
+        if customer.cooperating_since is None:
+            customer.cooperating_since = (local_date(customer.created_at) if customer.created_at else local_today())
+        _track_status(customer)
         db.session.add(customer)
     return customer
 
 
 def update_customer(actor, customer: Customer) -> Customer:
-    """Save changes to a customer; the code never changes. Refuses duplicates like create.
-    An emptied department falls back to the owner's."""
+    """Save changes to a customer; the code never changes. Refuses duplicates like create, and
+    changes to a pooled customer by someone who may only claim it. An emptied department falls
+    back to the owner's; choosing an owner for a pooled customer takes it out of the pool."""
     with unit_of_work(actor):
+        check_may_manage(actor, customer)
         _validate_customer(customer)
         _check_owner(actor, customer)
+        _track_status(customer)
     return customer
 
 
 def delete_customer(actor, customer: Customer) -> None:
-    """Delete a customer and its contacts."""
+    """Delete a customer with its contacts, interactions and tags."""
     with unit_of_work(actor):
+        check_may_manage(actor, customer)
         db.session.delete(customer)
 
 
@@ -173,7 +232,9 @@ def mark_lost(actor, customers: list[Customer]) -> str:
     """Set the status of the given customers to lost; returns a message for the user."""
     with unit_of_work(actor):
         for customer in customers:
+            check_may_manage(actor, customer)
             customer.status = "lost"
+            _track_status(customer)
     return _("%(count)d customer(s) marked as lost.", count=len(customers))
 
 
@@ -209,6 +270,7 @@ def _check_customer_visible(actor, contact: Contact) -> None:
     customer_id = contact.customer_id or (contact.customer.id if contact.customer else None)
     if customer_id is None or not can_see("customers", actor, customer_id):
         raise DomainError("contacts.no_customer", _("Customer not found."), field="customer")
+    check_may_manage(actor, db.session.get(Customer, customer_id))
 
 
 def create_contact(actor, contact: Contact) -> Contact:
@@ -233,7 +295,9 @@ def update_contact(actor, contact: Contact) -> Contact:
 
 
 def delete_contact(actor, contact: Contact) -> None:
+    """Delete a contact; its interactions stay on the customer's timeline."""
     with unit_of_work(actor):
+        check_may_manage(actor, contact.customer)
         db.session.delete(contact)
 
 
