@@ -32,7 +32,7 @@ CONTACT_LABELS = {
     "notes": _l("Notes"), "created_at": _l("Created at"), "customer.name": _l("Customer"),
 }
 INTERACTION_LABELS = {
-    "customer": _l("Customer"), "contact": _l("Contact"), "kind": _l("Kind"), "subject": _l("Subject"),
+    "customer": _l("Customer"), "contact": _l("Contact"), "kind": _l("Interaction kind"), "subject": _l("Subject"),
     "content": _l("Content"), "occurred_at": _l("Time"), "duration_minutes": _l("Duration (minutes)"),
     "outcome": _l("Outcome"), "next_follow_up_on": _l("Next follow-up"), "user": _l("Logged by"),
     "created_at": _l("Created at"), "customer.name": _l("Customer"), "contact.name": _l("Contact"),
@@ -157,7 +157,7 @@ SPECS = [
         icon="fa-star",
         permission_name=SETTINGS_PERMISSION,
         label_columns={"code": _l("Grade"), "name": _l("Name"), "min_paid_12m": _l("Paid in the last 12 months at least"),
-                       "min_months": _l("Months of cooperation at least"), "sort_order": _l("Order"),
+                       "min_months": _l("Months of cooperation at least"), "sort_order": _l("Sort order"),
                        "description": _l("Description")},
         description_columns={"sort_order": _l("Rules are tried in this order; the first one a customer meets gives its grade."),
                              "min_paid_12m": _l("In yuan.")},
@@ -227,7 +227,7 @@ SPECS = [
         actions=[
             ActionSpec(name="tag", label=_l("Add tags"), handler=views.ask_tags, icon="fa-tag"),
             ActionSpec(name="untag", label=_l("Remove tags"), handler=views.ask_untags, icon="fa-eraser"),
-            ActionSpec(name="transfer", label=_l("Transfer"), handler=views.ask_transfer, icon="fa-exchange"),
+            ActionSpec(name="transfer", label=lazy_pgettext("customers", "Transfer"), handler=views.ask_transfer, icon="fa-exchange"),
             ActionSpec(name="release_to_pool", label=_l("Release to the shared pool"), handler=pool.release_to_pool,
                        confirmation=_l("Release the selected customers to the shared pool? They lose their owner "
                                        "and every sales user can claim them."), icon="fa-inbox"),

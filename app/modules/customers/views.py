@@ -194,7 +194,7 @@ class CustomerBulkView(BaseView):
 
 # -- the timeline ------------------------------------------------------------------------------
 class InteractionForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=INTERACTION_KINDS, default="call")
+    kind = SelectField(_l("Interaction kind"), choices=INTERACTION_KINDS, default="call")
     contact = SelectField(_l("Contact"), choices=[], validate_choice=False)
     occurred_at = StringField(_l("Time"), description=_l("Empty means now."))
     duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[OptionalValidator()])
