@@ -1,0 +1,265 @@
+"""Screens for importing customers from Excel/CSV and for finding and merging duplicates."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _, lazy_gettext as _l
+from urllib.parse import quote
+
+from app.core.datamodel import current_actor
+from app.core.errors import DomainError, NotFound
+from app.extensions import db
+from app.modules.customers import importing, merging
+
+MENU = "menu:customers"
+
+
+def _may(permission: str) -> bool:
+    return bool(current_app.appbuilder.sm.has_access(f"can_{permission}", "customers"))
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+class CustomerImportView(BaseView):
+    """导入客户: template, upload, preview with each row's problems, all-or-nothing import; large
+    files by a background job with a progress bar."""
+
+    route_base = "/customers/import"
+    default_view = "index"
+    class_permission_name = "customers"
+    # Everyone who reads customers sees the page and the templates; importing needs write.
+    method_permission_name = {"index": "read", "template": "read", "upload": "write", "commit": "write",
+                              "progress": "write", "status": "write"}
+    base_permissions = ["can_read", "can_write"]
+
+    def _index(self, error=None, status=200):
+        return self.render_template("customers/import.html", title=_("Import customers"), error=error,
+                                    headers=importing.headers(), sync_rows=self._sync_rows(),
+                                    may_import=_may("write"), max_mb=importing.MAX_UPLOAD_BYTES // (1024 * 1024)), status
+
+    @staticmethod
+    def _sync_rows() -> int:
+        return int(current_app.config.get("IMPORT_SYNC_ROWS", importing.SYNC_ROWS))
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._index()
+
+    @expose("/template.<fmt>")
+    @has_access
+    def template(self, fmt):
+        name = _("Customer import template")
+        if fmt == "xlsx":
+            return _download(importing.template_xlsx(), f"{name}.xlsx",
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        if fmt == "csv":
+            return _download(importing.template_csv(), f"{name}.csv", "text/csv; charset=utf-8")
+        abort(404)
+
+    @expose("/upload", methods=["POST"])
+    @has_access
+    def upload(self):
+        actor = current_actor()
+        storage = request.files.get("file")
+        if storage is None or not storage.filename:
+            return self._index(_("Please choose a file."), 400)
+        try:
+            state = importing.save_upload(actor, storage)
+            path = importing.upload_path(state)
+            if importing.more_rows_than(path, state["fmt"], self._sync_rows()):
+                importing.start_background_import(actor, state)
+                return redirect(url_for("CustomerImportView.progress", token=state["token"]))
+            result = importing.run_import(actor, path, state["fmt"], commit=False)
+        except importing.ImportFileError as error:
+            db.session.rollback()
+            return self._index(error.message, 400)
+        db.session.rollback()
+        state.update(status="checked", rows=result.rows, error_rows=result.error_rows)
+        importing.save_state(state)
+        return self._preview(state, result)
+
+    def _preview(self, state, result, status=200):
+        return self.render_template("customers/import_preview.html", title=_("Import customers"), state=state,
+                                    result=result, fields=importing.FIELDS,
+                                    headers=dict(zip(importing.FIELDS, importing.headers())),
+                                    listed_max=importing.MAX_LISTED_ERRORS), status
+
+    @expose("/<token>/commit", methods=["POST"])
+    @has_access
+    def commit(self, token):
+        actor = current_actor()
+        state = importing.load_state(token, actor)
+        if state is None:
+            abort(404)
+        path = importing.upload_path(state)
+        if state["status"] == "done" or not path.exists():
+            flash(_("This file has already been imported or has expired; please upload it again."), "warning")
+            return redirect(url_for("CustomerImportView.index"))
+        try:
+            result = importing.run_import(actor, path, state["fmt"], commit=True)
+        except importing.ImportFileError as error:
+            db.session.rollback()
+            return self._index(error.message, 400)
+        if not result.committed:
+            # Something changed since the preview (someone added one of these customers):
+            # nothing was written; show the problems as they are now.
+            state.update(status="checked", rows=result.rows, error_rows=result.error_rows)
+            importing.save_state(state)
+            return self._preview(state, result, 409)
+        state.update(status="done", created=result.created)
+        importing.save_state(state)
+        path.unlink(missing_ok=True)
+        flash(_("%(count)d customers imported.", count=result.created), "success")
+        return redirect("/customers/list/")
+
+    @expose("/<token>/")
+    @has_access
+    def progress(self, token):
+        state = importing.load_state(token, current_actor())
+        if state is None:
+            abort(404)
+        return self.render_template("customers/import_progress.html", title=_("Import customers"), state=state,
+                                    listed_max=importing.MAX_LISTED_ERRORS)
+
+    @expose("/<token>/status.json")
+    @has_access
+    def status(self, token):
+        state = importing.load_state(token, current_actor())
+        if state is None:
+            abort(404)
+        keys = ("status", "rows", "processed", "created", "error_rows", "message", "filename")
+        return jsonify({k: state.get(k) for k in keys})
+
+
+class CustomerMergeView(BaseView):
+    """疑似重复客户 (possible duplicates) and merging two customers into one."""
+
+    route_base = "/customers/duplicates"
+    default_view = "index"
+    class_permission_name = "customers"
+    method_permission_name = {"index": "read", "merge": "delete", "merge_post": "delete"}
+    base_permissions = ["can_read", "can_delete"]
+    PAGE = 20
+
+    @expose("/")
+    @has_access
+    def index(self):
+        kind = request.args.get("kind", "name")
+        if kind not in merging.KINDS:
+            abort(404)
+        page = max(request.args.get("page", 0, type=int), 0)
+        groups = merging.duplicate_groups(current_actor(), kind, limit=self.PAGE + 1, offset=page * self.PAGE)
+        return self.render_template("customers/merge_duplicates.html", title=_("Possible duplicate customers"),
+                                    kind=kind, groups=groups[:self.PAGE], more=len(groups) > self.PAGE, page=page,
+                                    may_merge=_may("delete"))
+
+    def _merge_page(self, first, second, survivor_id=None, taken=(), error=None, status=200):
+        from app.modules.customers.module import CUSTOMER_LABELS
+
+        formatters = _formatters()
+        rows = []
+        for field in merging.merge_fields():
+            rows.append({"field": field, "label": str(CUSTOMER_LABELS.get(field, field)),
+                         "first": formatters(field, getattr(first, field)),
+                         "second": formatters(field, getattr(second, field))})
+        return self.render_template(
+            "customers/merge.html", title=_("Merge customers"), first=first, second=second, rows=rows,
+            survivor_id=survivor_id or first.id, taken=set(taken), error=error,
+            counts={c.id: _labelled(merging.reference_counts(c.id)) for c in (first, second)},
+        ), status
+
+    @expose("/merge", methods=["GET"])
+    @has_access
+    def merge(self):
+        ids = [v for v in request.args.getlist("id") if v.strip()]
+        if len(ids) != 2:
+            flash(_("Choose exactly two customers to merge."), "warning")
+            return redirect(url_for("CustomerMergeView.index"))
+        try:
+            first, second = merging.find_pair(current_actor(), ids[0], ids[1])
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            flash(error.message, "warning")
+            return redirect(url_for("CustomerMergeView.index"))
+        return self._merge_page(first, second)
+
+    @expose("/merge", methods=["POST"])
+    @has_access
+    def merge_post(self):
+        actor = current_actor()
+        first_id, second_id = request.form.get("first"), request.form.get("second")
+        survivor_id = request.form.get("survivor")
+        if survivor_id not in (first_id, second_id):
+            abort(400)
+        other_id = second_id if survivor_id == first_id else first_id
+        taken = [f for f in merging.merge_fields() if request.form.get(f"take_{f}") == other_id]
+        try:
+            survivor, moved = merging.merge_customers(actor, survivor_id, other_id, taken)
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            try:
+                first, second = merging.find_pair(actor, first_id, second_id)
+            except DomainError:
+                abort(404)
+            messages = error.errors if hasattr(error, "errors") else {"": [error.message]}
+            text = " ".join(m for ms in messages.values() for m in ms)
+            return self._merge_page(first, second, int(survivor_id), taken, text, 400)
+        flash(_("The customers were merged into %(name)s (%(code)s).", name=survivor.name, code=survivor.code),
+              "success")
+        return redirect(f"/customers/show/{survivor.id}")
+
+
+def _formatters():
+    """Values as the customer screens show them (choice labels, names of related records)."""
+    from app.core.registry import registry
+
+    view_class = registry.views["customers"]
+    view = next((v for v in current_app.appbuilder.baseviews if isinstance(v, view_class)), None)
+    formatters = view.formatters_columns if view is not None else {}
+
+    def shown(field, value):
+        if value is None or value == "":
+            return ""
+        formatter = formatters.get(field)
+        return str(formatter(value)) if formatter else str(value)
+
+    return shown
+
+
+def _labelled(counts: dict) -> list[tuple[str, int]]:
+    """Table names as people call the records: a module's name where one owns the table."""
+    from app.core.registry import registry
+
+    names = {s.model.__tablename__: str(s.label_plural) for s in registry.specs.values()}
+    names.update(comment=_("Comments"), follower=_("Followers"))
+    return [(names.get(table, table), n) for table, n in counts.items()]
+
+
+def merge_selected(actor, customers) -> Response:
+    """A list action: open the merge page for the two selected customers."""
+    if len(customers) != 2:
+        raise DomainError("customers.merge_two", _("Choose exactly two customers to merge."))
+    return redirect(url_for("CustomerMergeView.merge", id=[c.id for c in customers]))
+
+
+def register_views(appbuilder) -> None:
+    """导入客户 and 疑似重复客户 under the Customers menu."""
+    from app.core.registry import registry
+
+    appbuilder.add_view(CustomerImportView, "menu:customer_import", label=_l("Import customers"),
+                        icon="fa-upload", category=MENU)
+    appbuilder.add_view(CustomerMergeView, "menu:customer_duplicates", label=_l("Possible duplicate customers"),
+                        icon="fa-clone", category=MENU)
+    names = registry.menu_names.setdefault("customers", [MENU])
+    for name in ("menu:customer_import", "menu:customer_duplicates"):
+        if name not in names:
+            names.append(name)

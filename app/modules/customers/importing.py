@@ -1,0 +1,675 @@
+"""Importing customers from Excel (.xlsx) or CSV files.
+
+The template's headers are the customer labels in the user's language (客户名称, 客户类型, 行业 …);
+files with Chinese or English headers are both read. A CSV may be UTF-8 (with or without BOM)
+or GBK, as Excel in China saves it.
+
+Every row is checked with the customers service's own field rules, against existing customers
+(same name ignoring case, phone number on a customer or one of its contacts, tax id) and against
+the other rows of the file. An import writes all rows in one transaction or nothing.
+
+Rows are streamed and checked in batches, so memory stays flat however long the file is: the
+duplicate checks ask the database once per batch, not once per row, and created customers are
+flushed and let go batch by batch. Small files are previewed before they are imported; large
+ones are checked and imported by a background job that reports its progress in Redis.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import String, func, select
+
+from app.core.errors import DomainError
+from app.core.jobs import enqueue_after_commit, in_app_context, redis_connection
+from app.core.numbering import next_number
+from app.core.scope import may_assign_to
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.modules.customers import merging, service
+from app.modules.customers.models import Customer
+
+# The columns of the template, in order. "owner" is given as a user name.
+FIELDS = ["name", "kind", "industry", "region", "address", "phone", "email", "source", "status",
+          "credit_limit", "tax_id", "owner", "notes"]
+DEFAULTS = {"kind": "company", "status": "potential"}
+TEXT_COLUMNS = ("xlsx", "csv")
+BATCH = 500
+MAX_LISTED_ERRORS = 500      # rows with errors listed in full; the rest are only counted
+PREVIEW_ROWS = 20
+SYNC_ROWS = 2000             # larger files are imported by a background job
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+STATE_TTL = 7 * 24 * 3600
+MONEY_NOISE = str.maketrans("", "", ",，¥￥元 \u00a0")
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be imported (format, encoding, headers)."""
+
+
+# -- columns and headers -----------------------------------------------------------------------
+def _labels() -> dict:
+    from app.modules.customers.module import CUSTOMER_LABELS
+
+    return CUSTOMER_LABELS
+
+
+def header_of(field_name: str) -> str:
+    """The column header of a field in the current language (负责人(用户名) for the owner)."""
+    label = str(_labels()[field_name])
+    if field_name == "owner":
+        return _("%(label)s (user name)", label=label)
+    return label
+
+
+def headers() -> list[str]:
+    return [header_of(f) for f in FIELDS]
+
+
+def _normalise_header(text) -> str:
+    text = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+    return "".join(ch for ch in text if ch not in " *\t")
+
+
+def _header_names() -> dict:
+    """{normalised header: field} for the headers of both languages and the field names."""
+    names = {}
+    for locale in ("zh_CN", "en"):
+        with force_locale(locale):
+            for f in FIELDS:
+                names[_normalise_header(header_of(f))] = f
+                names[_normalise_header(_labels()[f])] = f
+    for f in FIELDS:
+        names[_normalise_header(f)] = f
+    return names
+
+
+def _choice_maps() -> dict:
+    """{field: {normalised label or value: value}} for the fields with choices, both languages."""
+    maps = {}
+    for column in Customer.__table__.columns:
+        if column.key in FIELDS and "choices" in column.info:
+            mapping = {}
+            for value, label in column.info["choices"]:
+                mapping[_normalise_header(value)] = value
+                for locale in ("zh_CN", "en"):
+                    with force_locale(locale):
+                        mapping[_normalise_header(str(label))] = value
+            maps[column.key] = mapping
+    return maps
+
+
+def _choice_labels(field_name: str) -> list[str]:
+    column = Customer.__table__.columns[field_name]
+    return [str(label) for _value, label in column.info["choices"]]
+
+
+# -- templates ---------------------------------------------------------------------------------
+def template_csv() -> bytes:
+    """The header row as CSV, UTF-8 with BOM so that Excel shows the Chinese headers."""
+    out = io.StringIO()
+    csv.writer(out).writerow(headers())
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """A workbook with the header row, drop-down lists for the fields with choices, phone and
+    tax id columns formatted as text (so Excel keeps leading zeros and long numbers), and a
+    second sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Customers")
+    ws.append(headers())
+    ws.freeze_panes = "A2"
+    required = Font(bold=True, color="C00000")
+    for index, field_name in enumerate(FIELDS, start=1):
+        letter = get_column_letter(index)
+        cell = ws.cell(row=1, column=index)
+        cell.font = required if field_name == "name" else Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        ws.column_dimensions[letter].width = 28 if field_name in ("name", "address", "notes") else 16
+        if field_name in ("phone", "tax_id", "owner"):
+            for row in range(2, 1002):
+                ws.cell(row=row, column=index).number_format = "@"
+        if field_name in ("kind", "industry", "source", "status"):
+            options = ",".join(_choice_labels(field_name))
+            check = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True)
+            check.error = _("Please choose a value from the list.")
+            ws.add_data_validation(check)
+            check.add(f"{letter}2:{letter}100000")
+    notes = wb.create_sheet(_("Instructions"))
+    notes.append([_("Column"), _("Required"), _("What to enter")])
+    explanations = {
+        "name": _("The customer's name; must not exist yet."),
+        "kind": _("One of: %(choices)s. Empty: %(default)s.", choices="、".join(_choice_labels("kind")),
+                  default=_choice_label("kind", "company")),
+        "industry": _("One of: %(choices)s.", choices="、".join(_choice_labels("industry"))),
+        "source": _("One of: %(choices)s.", choices="、".join(_choice_labels("source"))),
+        "status": _("One of: %(choices)s. Empty: %(default)s.", choices="、".join(_choice_labels("status")),
+                    default=_choice_label("status", "potential")),
+        "phone": _("A mobile number (13912345678) or a landline (010-12345678); must not be used by another customer."),
+        "credit_limit": _("An amount in yuan, e.g. 50000 or 50,000.00. Empty: 0."),
+        "tax_id": _("The 18-character unified social credit code; must not be used by another customer."),
+        "owner": _("The owner's user name (or name). Empty: you."),
+    }
+    for field_name in FIELDS:
+        notes.append([header_of(field_name), _("Yes") if field_name == "name" else "",
+                      str(explanations.get(field_name, ""))])
+    notes.column_dimensions["A"].width = 20
+    notes.column_dimensions["C"].width = 100
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _choice_label(field_name: str, value: str) -> str:
+    return str(dict(Customer.__table__.columns[field_name].info["choices"])[value])
+
+
+# -- reading files -----------------------------------------------------------------------------
+def file_format(filename: str) -> str:
+    """"xlsx" or "csv" from the file name, or ImportFileError."""
+    suffix = Path(filename or "").suffix.lower().lstrip(".")
+    if suffix not in TEXT_COLUMNS:
+        raise ImportFileError("customers.import_format",
+                              _("Please upload an Excel workbook (.xlsx) or a CSV file (.csv)."), field="file")
+    return suffix
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the file decodes as such, else GB18030 (a superset of
+    GBK, which Excel in China uses for CSV)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return "gb18030"
+    return "utf-8-sig"
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(Decimal(str(value)))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def _raw_rows(path: Path, fmt: str):
+    """Every row of the file's first sheet as a list of cell values, streamed."""
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # zip, XML or openpyxl errors: the upload is not a workbook
+            raise ImportFileError("customers.import_unreadable",
+                                  _("The file could not be read as an Excel workbook (.xlsx)."), field="file") from exc
+        try:
+            yield from wb.worksheets[0].iter_rows(values_only=True)
+        finally:
+            wb.close()
+        return
+    encoding = _csv_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        try:
+            yield from csv.reader(fh)
+        except csv.Error as exc:
+            raise ImportFileError("customers.import_unreadable",
+                                  _("The file could not be read as CSV: %(reason)s", reason=str(exc)),
+                                  field="file") from exc
+
+
+def read_rows(path: Path, fmt: str):
+    """(header map, iterator of (row number, {field: text})) of a file; empty rows skipped.
+    Row numbers are the ones Excel shows (the header is row 1)."""
+    rows = _raw_rows(path, fmt)
+    header = None
+    for header in rows:
+        if any(_text(v) for v in header):
+            break
+    else:
+        raise ImportFileError("customers.import_empty", _("The file is empty."), field="file")
+    names = _header_names()
+    columns, unknown = {}, []
+    for index, cell in enumerate(header):
+        text = _text(cell)
+        if not text:
+            continue
+        field_name = names.get(_normalise_header(text))
+        if field_name is None:
+            unknown.append(text)
+        elif field_name in columns.values():
+            raise ImportFileError("customers.import_header_twice",
+                                  _("The column “%(column)s” appears twice.", column=text), field="file")
+        else:
+            columns[index] = field_name
+    if unknown:
+        raise ImportFileError("customers.import_unknown_columns",
+                              _("Unknown columns: %(columns)s. Please use the headers of the template.",
+                                columns="、".join(unknown)), field="file")
+    if "name" not in columns.values():
+        raise ImportFileError("customers.import_no_name",
+                              _("The column “%(column)s” is missing. Please use the headers of the template.",
+                                column=header_of("name")), field="file")
+
+    def body():
+        number = 1
+        for cells in rows:
+            number += 1
+            values = {}
+            for index, field_name in columns.items():
+                values[field_name] = _text(cells[index]) if index < len(cells) else ""
+            if any(values.values()):
+                yield number, values
+
+    return columns, body()
+
+
+def estimate_rows(path: Path, fmt: str) -> int:
+    """About how many data rows the file has, cheaply, for a progress bar: the sheet's stated
+    size for a workbook, the line count for CSV."""
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True)
+            try:
+                return max((wb.worksheets[0].max_row or 1) - 1, 0)
+            finally:
+                wb.close()
+        except Exception:
+            return 0
+    lines = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def more_rows_than(path: Path, fmt: str, limit: int) -> bool:
+    """Whether the file has more than `limit` data rows (reads at most limit + 1 of them)."""
+    _columns, rows = read_rows(path, fmt)
+    for count, _row in enumerate(rows, start=1):
+        if count > limit:
+            return True
+    return False
+
+
+# -- checking rows -----------------------------------------------------------------------------
+@dataclass
+class RowProblem:
+    row: int
+    name: str
+    messages: list[str]
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0                 # data rows read
+    created: int = 0              # customers written (0 unless the whole file was good)
+    error_rows: int = 0           # rows with at least one problem
+    problems: list = field(default_factory=list)   # RowProblem, the first MAX_LISTED_ERRORS
+    preview: list = field(default_factory=list)    # the first good rows, as {field: text}
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_rows == 0 and self.rows > 0
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "created": self.created, "error_rows": self.error_rows,
+                "committed": self.committed,
+                "problems": [{"row": p.row, "name": p.name, "messages": p.messages} for p in self.problems]}
+
+
+class _Checker:
+    """Checks rows batch by batch; remembers the file's names, phones and tax ids."""
+
+    def __init__(self, actor):
+        from app.core.org import User
+
+        self.actor = actor
+        self.user_model = User
+        self.choices = _choice_maps()
+        self.labels = {f: header_of(f) for f in FIELDS}
+        self.lengths = {c.key: c.type.length for c in Customer.__table__.columns
+                        if c.key in FIELDS and isinstance(c.type, String) and c.type.length}
+        self.owners: dict[str, tuple] = {}
+        self.seen = {"name": {}, "phone": {}, "tax_id": {}}
+        self.today = service.local_today() if hasattr(service, "local_today") else dt.date.today()
+
+    # one row, no database
+    def build(self, values: dict) -> tuple[Customer, dict]:
+        errors: dict[str, list[str]] = {}
+        customer = Customer()
+        for field_name in FIELDS:
+            text = values.get(field_name, "")
+            if field_name in self.choices:
+                if not text:
+                    setattr(customer, field_name, DEFAULTS.get(field_name))
+                    continue
+                value = self.choices[field_name].get(_normalise_header(text))
+                if value is None:
+                    errors.setdefault(field_name, []).append(
+                        _("“%(value)s” is not one of: %(choices)s.", value=text,
+                          choices="、".join(_choice_labels(field_name))))
+                setattr(customer, field_name, value or DEFAULTS.get(field_name))
+            elif field_name == "credit_limit":
+                customer.credit_limit = text.translate(MONEY_NOISE) or None
+            elif field_name == "owner":
+                self._owner(customer, text, errors)
+            else:
+                limit = self.lengths.get(field_name)
+                if limit and len(text) > limit and field_name != "name":
+                    errors.setdefault(field_name, []).append(
+                        _("At most %(n)d characters.", n=limit))
+                    text = text[:limit]
+                setattr(customer, field_name, text or None)
+        self._service_rules(customer, errors)
+        return customer, errors
+
+    def _service_rules(self, customer: Customer, errors: dict) -> None:
+        """The customers service's own checks of a customer's fields (its duplicate checks
+        run once per batch instead, see check_batch)."""
+        customer.name = (customer.name or "").strip()
+        if not customer.name:
+            errors.setdefault("name", []).append(_("Please enter the customer name."))
+        elif len(customer.name) > 200:
+            errors.setdefault("name", []).append(_("The customer name is at most 200 characters."))
+        service._check_contact_fields(customer, errors)
+        customer.tax_id = service.normalise_tax_id(customer.tax_id)
+        if customer.tax_id and not service.TAX_ID.match(customer.tax_id):
+            errors.setdefault("tax_id", []).append(
+                _("Please enter a valid tax ID: the 18-character unified social credit code, e.g. 91310115MA1H7XXX1X."))
+        customer.credit_limit = service._money(customer.credit_limit, "credit_limit", errors)
+
+    def _owner(self, customer: Customer, text: str, errors: dict) -> None:
+        key = text.lower()
+        if key not in self.owners:
+            self.owners[key] = self._find_owner(text)
+        owner, message = self.owners[key]
+        if message:
+            errors.setdefault("owner", []).append(message)
+        elif owner is not None:
+            customer.owner_id = owner.id
+            customer.department_id = owner.department_id
+
+    def _find_owner(self, text: str) -> tuple:
+        User = self.user_model
+        if not text:
+            owner = self.actor
+        else:
+            owner = db.session.scalar(select(User).where(func.lower(User.username) == text.lower(),
+                                                         User.active.is_(True)))
+            if owner is None:
+                display = func.coalesce(User.last_name, "") + func.coalesce(User.first_name, "")
+                matches = list(db.session.scalars(select(User).where(display == text, User.active.is_(True)).limit(2)))
+                owner = matches[0] if len(matches) == 1 else None
+            if owner is None:
+                return None, _("No active user is called “%(name)s”; please enter a user name.", name=text)
+        if owner is None:
+            return None, _("Please choose the owner.")
+        if not may_assign_to(self.actor, "customers", owner):
+            return None, _("You may not assign customers to %(name)s.", name=owner.display_name)
+        return owner, None
+
+    # a batch, with the database
+    def check_batch(self, batch: list) -> list[tuple]:
+        """[(row number, customer, {field: [message]})] for a batch of (row number, values)."""
+        built = [(number, *self.build(values)) for number, values in batch]
+        names = merging.existing_names(c.name for _n, c, e in built if c.name and "name" not in e)
+        phones = merging.existing_phones(c.phone for _n, c, e in built if c.phone and "phone" not in e)
+        taxes = merging.existing_tax_ids(c.tax_id for _n, c, e in built if c.tax_id and "tax_id" not in e)
+        for number, customer, errors in built:
+            self._duplicate(
+                number, "name", customer.name.lower() if customer.name else None, names, errors,
+                lambda other: _("A customer named “%(name)s” already exists (%(code)s). Please do not enter it twice.",
+                                name=customer.name, code=other[0]),
+                lambda first: _("Row %(row)d of this file has the same customer name.", row=first))
+            self._duplicate(
+                number, "phone", customer.phone, phones, errors,
+                lambda other: _("The phone number %(phone)s is already used by customer “%(name)s” (%(code)s).",
+                                phone=customer.phone, name=other[1], code=other[0]),
+                lambda first: _("Row %(row)d of this file has the same phone number.", row=first))
+            self._duplicate(
+                number, "tax_id", customer.tax_id, taxes, errors,
+                lambda other: _("The tax ID %(tax_id)s is already used by customer “%(name)s” (%(code)s).",
+                                tax_id=customer.tax_id, name=other[1], code=other[0]),
+                lambda first: _("Row %(row)d of this file has the same tax ID.", row=first))
+        return built
+
+    def _duplicate(self, number, field_name, value, existing, errors, in_database, in_file):
+        """A value seen on an earlier row names that row; otherwise an existing customer with
+        it is named. The first row with a value claims it even when the database has it too."""
+        if not value or field_name in errors:
+            return
+        first = self.seen[field_name].setdefault(value, number)
+        if first != number:
+            errors.setdefault(field_name, []).append(in_file(first))
+        elif value in existing:
+            errors.setdefault(field_name, []).append(in_database(existing[value]))
+
+    def messages(self, errors: dict) -> list[str]:
+        return [_("%(column)s: %(message)s", column=self.labels.get(f, f), message=m)
+                for f, ms in errors.items() for m in ms]
+
+
+class _RollBack(Exception):
+    """Raised inside the import's unit of work to undo it when any row has a problem."""
+
+
+def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> ImportResult:
+    """Check every row of the file and, with `commit`, create all its customers in one
+    transaction: every customer gets its code (KH-…), the importer is recorded in each one's
+    history, and if any row has a problem, none is created.
+
+    `progress(rows done)` is called after every batch. Raises ImportFileError for a file that
+    cannot be read or whose headers are not the template's.
+    """
+    result = ImportResult()
+    checker = _Checker(actor)
+    _columns, rows = read_rows(path, fmt)
+
+    def batches():
+        batch = []
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def work():
+        session = db.session
+        for batch in batches():
+            written = []
+            # One INSERT per batch: nothing may flush row by row in between (the numbering
+            # rule's UPDATE would, through autoflush).
+            with session.no_autoflush:
+                for (number, customer, errors), (_n, values) in zip(checker.check_batch(batch), batch):
+                    result.rows += 1
+                    if errors:
+                        result.error_rows += 1
+                        if len(result.problems) < MAX_LISTED_ERRORS:
+                            result.problems.append(RowProblem(number, customer.name or "", checker.messages(errors)))
+                        continue
+                    if len(result.preview) < PREVIEW_ROWS:
+                        result.preview.append(values)
+                    if commit and not result.error_rows:
+                        _prepare(customer, checker)
+                        session.add(customer)
+                        written.append(customer)
+            if written:
+                session.flush()
+                result.created += len(written)
+                for customer in written:  # created rows need not stay in memory
+                    session.expunge(customer)
+            if progress is not None:
+                progress(result.rows)
+
+    if not commit:
+        work()
+        return result
+    try:
+        with unit_of_work(actor):
+            work()
+            if result.error_rows or not result.rows:
+                raise _RollBack()
+    except _RollBack:
+        result.created = 0
+        return result
+    result.committed = True
+    return result
+
+
+def _prepare(customer: Customer, checker: _Checker) -> None:
+    """What creating a customer sets besides the typed fields, as the service does."""
+    if customer.owner_id is None:
+        customer.owner_id = checker.actor.id
+        customer.department_id = checker.actor.department_id
+    customer.code = next_number("customer")
+    if hasattr(Customer, "cooperating_since") and customer.cooperating_since is None:
+        customer.cooperating_since = checker.today
+    track = getattr(service, "_track_status", None)
+    if track is not None:
+        track(customer)
+
+
+# -- uploads and background imports ------------------------------------------------------------
+def _upload_dir() -> Path:
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _state_key(token: str) -> str:
+    return f"zwt:customers:import:{token}"
+
+
+def save_upload(actor, storage) -> dict:
+    """Store an uploaded file for checking and importing; returns its state (token, name,
+    format). Raises ImportFileError for a wrong type or an oversized or empty file."""
+    filename = Path(storage.filename or "").name
+    fmt = file_format(filename)
+    token = secrets.token_urlsafe(16)
+    path = _upload_dir() / f"{token}.{fmt}"
+    size = 0
+    with open(path, "wb") as out:
+        while True:
+            chunk = storage.stream.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise ImportFileError("customers.import_too_large",
+                                      _("The file is larger than %(mb)d MB.", mb=MAX_UPLOAD_BYTES // (1024 * 1024)),
+                                      field="file")
+            out.write(chunk)
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise ImportFileError("customers.import_empty", _("The file is empty."), field="file")
+    state = {"token": token, "user_id": actor.id, "filename": filename, "fmt": fmt, "status": "uploaded",
+             "rows": 0, "processed": 0, "created": 0, "error_rows": 0, "problems": [], "message": ""}
+    save_state(state)
+    return state
+
+
+def upload_path(state: dict) -> Path:
+    return _upload_dir() / f"{state['token']}.{state['fmt']}"
+
+
+def save_state(state: dict) -> None:
+    redis_connection().set(_state_key(state["token"]), json.dumps(state, ensure_ascii=False), ex=STATE_TTL)
+
+
+def load_state(token: str, actor=None) -> dict | None:
+    """The state of an import; with `actor`, only if it is theirs."""
+    if not token or len(token) > 64:
+        return None
+    raw = redis_connection().get(_state_key(token))
+    if raw is None:
+        return None
+    state = json.loads(raw)
+    if actor is not None and state.get("user_id") != actor.id:
+        return None
+    return state
+
+
+def start_background_import(actor, state: dict) -> dict:
+    """Hand a large file to the job queue (after the commit, by token: jobs carry ids)."""
+    state.update(status="queued", message="", rows=estimate_rows(upload_path(state), state["fmt"]))
+    save_state(state)
+    with unit_of_work(actor) as uow:
+        enqueue_after_commit(uow, import_job, state["token"], job_timeout=3600)
+    return state
+
+
+@in_app_context
+def import_job(token: str) -> str:
+    """Check and import an uploaded file as the user who uploaded it (their data scope and
+    owners they may assign). Runs once per upload: a repeated or late run does nothing."""
+    from app.core.org import User
+
+    connection = redis_connection()
+    if not connection.set(_state_key(token) + ":claimed", "1", nx=True, ex=STATE_TTL):
+        return "skipped"
+    state = load_state(token)
+    if state is None or state["status"] not in ("queued", "uploaded"):
+        return "skipped"
+    actor = db.session.get(User, state["user_id"])
+    if actor is None or not actor.active:
+        state.update(status="failed", message="inactive user")
+        save_state(state)
+        return "failed"
+    state.update(status="running")
+    save_state(state)
+
+    def progress(done: int) -> None:
+        state["processed"] = done
+        save_state(state)
+
+    try:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            result = run_import(actor, upload_path(state), state["fmt"], commit=True, progress=progress)
+    except ImportFileError as error:
+        state.update(status="failed", message=error.message)
+        save_state(state)
+        return "failed"
+    except Exception:
+        state.update(status="failed", message="")
+        save_state(state)
+        raise
+    finally:
+        upload_path(state).unlink(missing_ok=True)
+    state.update(result.as_dict())
+    state.update(status="done" if result.committed else "rejected", processed=result.rows)
+    save_state(state)
+    return state["status"]
