@@ -39,11 +39,18 @@ def embedded_redis_url(client) -> str:
     return f"unix://{client.socket_file}"
 
 
+_clients: dict[str, Redis] = {}
+
+
 def redis_connection(config=None) -> Redis:
+    """One client (and connection pool) per Redis URL and process: a new client per call would
+    open a new connection for every job enqueued."""
     config = config or current_app.config
     url = config.get("REDIS_URL")
     if url:
-        return Redis.from_url(url)
+        if url not in _clients:
+            _clients[url] = Redis.from_url(url)
+        return _clients[url]
     return open_embedded_redis(config["INSTANCE_DIR"])
 
 

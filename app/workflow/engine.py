@@ -17,6 +17,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.clock import utcnow
 from app.core.errors import DomainError, Forbidden, NotFound
@@ -48,10 +50,17 @@ def _parsed(digest: str, source: str):
     return parse_definition(source, filename=f"<version {digest[:8]}>")
 
 
+_by_version: dict[int, object] = {}
+
+
 def definition_of(instance: ApprovalInstance):
-    """The definition an instance runs on: always the version it started with."""
-    version = instance.version
-    return _parsed(version.digest, version.source)
+    """The definition an instance runs on: always the version it started with. Versions never
+    change once published, so each is parsed once per process."""
+    definition = _by_version.get(instance.version_id)
+    if definition is None:
+        version = db.session.get(WorkflowVersion, instance.version_id)
+        definition = _by_version[instance.version_id] = _parsed(version.digest, version.source)
+    return definition
 
 
 def active_definition(name: str):
@@ -69,23 +78,54 @@ def _spec(document: str):
     return spec
 
 
-def _document(instance: ApprovalInstance):
-    spec = _spec(instance.document)
-    return spec, db.session.get(spec.model, instance.record_id)
+class _Doc:
+    """The document an instance is about: its column values (one plain SELECT, for conditions
+    and `field:` approvers) and, only when its status must change, the ORM object."""
+
+    def __init__(self, spec, record_id: int, item=None):
+        self.spec, self.record_id, self._item = spec, record_id, item
+        self._values = document_values(spec, item) if item is not None else None
+
+    @property
+    def values(self) -> dict:
+        if self._values is None:
+            table = self.spec.model.__table__
+            row = db.session.execute(select(table).where(table.c.id == self.record_id)).mappings().one()
+            self._values = dict(row)
+        return self._values
+
+    @property
+    def item(self):
+        if self._item is None:
+            self._item = db.session.get(self.spec.model, self.record_id, options=[lazyload("*")])
+        return self._item
+
+
+def _document(instance: ApprovalInstance) -> _Doc:
+    return _Doc(_spec(instance.document), instance.record_id)
+
+
+def document_values(spec, item) -> dict:
+    return {column.key: getattr(item, column.key, None) for column in spec.model.__table__.columns}
+
+
+def submitter_values(submitter: User | None) -> dict:
+    if submitter is None:
+        return {}
+    return {"id": submitter.id, "username": submitter.username,
+            "department": submitter.department.name if submitter.department else None,
+            "department_code": submitter.department.code if submitter.department else None,
+            "roles": [r.name for r in submitter.roles]}
 
 
 def document_context(spec, item, submitter: User | None) -> dict:
     """What conditions see: {"doc": the document's columns, "submitter": who submitted it}."""
-    doc = {}
-    for column in spec.model.__table__.columns:
-        doc[column.key] = getattr(item, column.key, None)
-    sub = {}
-    if submitter is not None:
-        sub = {"id": submitter.id, "username": submitter.username,
-               "department": submitter.department.name if submitter.department else None,
-               "department_code": submitter.department.code if submitter.department else None,
-               "roles": [r.name for r in submitter.roles]}
-    return {"doc": doc, "submitter": sub}
+    return {"doc": document_values(spec, item), "submitter": submitter_values(submitter)}
+
+
+def _context(instance, doc: _Doc) -> dict:
+    """Conditions read the document as it is now and the submitter as they were at submission."""
+    return {"doc": doc.values, "submitter": (instance.context or {}).get("submitter", {})}
 
 
 def _json_safe(doc: dict) -> dict:
@@ -99,9 +139,9 @@ def _json_safe(doc: dict) -> dict:
     return out
 
 
-def _set_status(spec, item, state: str) -> None:
+def _set_status(doc: _Doc, state: str) -> None:
     db.session.info["wf_engine"] = True
-    setattr(item, spec.workflow.status_field, state)
+    setattr(doc.item, doc.spec.workflow.status_field, state)
 
 
 def document_title(spec, item) -> str:
@@ -146,8 +186,9 @@ def _claim(instance: ApprovalInstance) -> None:
     ).rowcount
     if done != 1:
         raise Conflict()
-    # The row is ours until commit: from here on read what others committed before we got it.
-    db.session.expire_all()
+    # The instance was read in this attempt and nobody changed it before our claim (or the
+    # claim would have failed), so what we read is current; record the new counter as loaded.
+    set_committed_value(instance, "lock_version", expected + 1)
 
 
 def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
@@ -189,22 +230,24 @@ def _submit(actor, spec, document, record_id, comment):
         if definition is None:
             raise DomainError("workflow.not_published",
                               _("The approval chain %(name)s has not been published.", name=spec.workflow.name))
+        doc = _Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
         instance = ApprovalInstance(version_id=version.id, document=document, record_id=record_id,
                                     title=document_title(spec, item)[:255], submitter_id=actor.id,
                                     status=RUNNING, round=0, lock_version=0,
-                                    context=_json_safe(context["doc"]), started_at=utcnow())
+                                    context={"doc": _json_safe(context["doc"]), "submitter": context["submitter"]},
+                                    started_at=utcnow())
         db.session.add(instance)
         db.session.flush()
-        _set_status(spec, item, spec.workflow.in_approval)
+        _set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
-        _cc(uow, instance, definition, "submitted", None)
+        _cc(uow, instance, definition, "submitted", None, doc)
         first = _first_step(definition, context)
         if first is None:
             _record(instance, "auto_approve", reason="no_steps", step_id="")
-            _finish(uow, instance, definition, APPROVED, spec, item)
+            _finish(uow, instance, definition, APPROVED, doc)
         else:
-            _enter_step(uow, instance, definition, first, spec=spec, item=item, context=context)
+            _enter_step(uow, instance, definition, first, doc=doc)
     return instance
 
 
@@ -214,7 +257,7 @@ def _first_step(definition, context):
 
 
 # -- entering and completing steps ---------------------------------------------------------------
-def _enter_step(uow, instance, definition, step, *, spec, item, context, returned=False, note=None):
+def _enter_step(uow, instance, definition, step, *, doc: _Doc, returned=False, note=None):
     """Open `step` for the instance: resolve approvers, apply self-approval, duplicate and empty
     rules (never on a returned step), create tasks and notify."""
     previous_round = instance.round
@@ -222,7 +265,7 @@ def _enter_step(uow, instance, definition, step, *, spec, item, context, returne
     instance.round = previous_round + 1
     instance.returned = returned
     submitter = db.session.get(User, instance.submitter_id)
-    users, reasons = resolver.resolve_rules(step.approvers, submitter, item, definition)
+    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc.values, definition)
     for reason in sorted(set(reasons)):
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
@@ -233,7 +276,7 @@ def _enter_step(uow, instance, definition, step, *, spec, item, context, returne
                 users = [u for u in users if u.id != submitter.id]
                 _record(instance, "auto_pass", reason="self_approval_skip", step_id=step.id, target=submitter)
                 if not users:
-                    return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+                    return _complete_step(uow, instance, definition, step, doc=doc)
             elif settings.self_approval == "escalate_to_manager":
                 boss = resolver.manager_of(submitter) or resolver.admin_user(definition)
                 users = [boss if u.id == submitter.id else u for u in users]
@@ -249,16 +292,16 @@ def _enter_step(uow, instance, definition, step, *, spec, item, context, returne
                 if step.mode in ("any", "quorum") and (step.mode == "any" or len(repeated) >= (step.quorum or 1)):
                     for u in repeated:
                         _record(instance, "auto_pass", reason="duplicate_approver", step_id=step.id, target=u)
-                    return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+                    return _complete_step(uow, instance, definition, step, doc=doc)
                 auto_approved = repeated
     if not users:
         mode = settings.empty_approvers
         if mode == "auto_approve":
             _record(instance, "auto_pass", reason="no_approver", step_id=step.id)
-            return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
+            return _complete_step(uow, instance, definition, step, doc=doc)
         if mode == "reject":
             _record(instance, "auto_reject", reason="no_approver", step_id=step.id)
-            return _finish(uow, instance, definition, REJECTED, spec, item)
+            return _finish(uow, instance, definition, REJECTED, doc)
         admin = resolver.admin_user(definition)
         if admin is None:
             raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
@@ -279,7 +322,7 @@ def _enter_step(uow, instance, definition, step, *, spec, item, context, returne
         _open_next_in_sequence(instance)
     outcome = _step_outcome(instance, step)
     if outcome is not None:
-        return _step_decided(uow, instance, definition, step, outcome, spec=spec, item=item, context=context)
+        return _step_decided(uow, instance, definition, step, outcome, doc=doc)
     _announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
 
 
@@ -296,7 +339,7 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
 def _round_tasks(instance) -> list[ApprovalTask]:
     return list(db.session.scalars(
         select(ApprovalTask).where(ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round)
-        .order_by(ApprovalTask.seq, ApprovalTask.id)))
+        .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)))
 
 
 def _open_next_in_sequence(instance) -> ApprovalTask | None:
@@ -338,28 +381,24 @@ def _step_outcome(instance, step) -> str | None:
     return outcome
 
 
-def _step_decided(uow, instance, definition, step, outcome, *, spec, item, context):
+def _step_decided(uow, instance, definition, step, outcome, *, doc: _Doc):
     for task in _round_tasks(instance):
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
     if outcome == APPROVED:
-        return _complete_step(uow, instance, definition, step, spec=spec, item=item, context=context)
-    return _reject(uow, instance, definition, spec, item)
+        return _complete_step(uow, instance, definition, step, doc=doc)
+    return _finish(uow, instance, definition, REJECTED, doc)
 
 
-def _complete_step(uow, instance, definition, step, *, spec, item, context):
-    _cc(uow, instance, definition, "step_done", step)
-    following = definition.next_step(step.id, context)
+def _complete_step(uow, instance, definition, step, *, doc: _Doc):
+    _cc(uow, instance, definition, "step_done", step, doc)
+    following = definition.next_step(step.id, _context(instance, doc))
     if following is None:
-        return _finish(uow, instance, definition, APPROVED, spec, item)
-    return _enter_step(uow, instance, definition, following, spec=spec, item=item, context=context)
+        return _finish(uow, instance, definition, APPROVED, doc)
+    return _enter_step(uow, instance, definition, following, doc=doc)
 
 
-def _reject(uow, instance, definition, spec, item):
-    return _finish(uow, instance, definition, REJECTED, spec, item)
-
-
-def _finish(uow, instance, definition, outcome, spec, item):
+def _finish(uow, instance, definition, outcome, doc: _Doc):
     """End the instance: the document becomes approved, or goes back to draft / rejected."""
     instance.status = outcome
     instance.finished_at = utcnow()
@@ -367,19 +406,19 @@ def _finish(uow, instance, definition, outcome, spec, item):
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
     submitter = db.session.get(User, instance.submitter_id)
+    wf = doc.spec.workflow
     if outcome == APPROVED:
-        _set_status(spec, item, spec.workflow.approved)
-        if spec.workflow.on_approved:
-            spec.workflow.on_approved(uow.actor, item)
+        _set_status(doc, wf.approved)
+        if wf.on_approved:
+            wf.on_approved(uow.actor, doc.item)
         _record(instance, "approved", step_id="")
         title = _("Approved: %(doc)s", doc=instance.title)
         body = _("%(chain)s has approved %(doc)s.", chain=definition.title, doc=instance.title)
-        _cc(uow, instance, definition, "approved", None)
+        _cc(uow, instance, definition, "approved", None, doc)
     else:
-        back = spec.workflow.draft if definition.settings.on_reject == "return_to_submitter" else spec.workflow.rejected
-        _set_status(spec, item, back)
-        if spec.workflow.on_rejected:
-            spec.workflow.on_rejected(uow.actor, item)
+        _set_status(doc, wf.draft if definition.settings.on_reject == "return_to_submitter" else wf.rejected)
+        if wf.on_rejected:
+            wf.on_rejected(uow.actor, doc.item)
         _record(instance, "rejected", step_id="")
         last = db.session.scalar(select(ApprovalAction).where(
             ApprovalAction.instance_id == instance.id, ApprovalAction.action == "reject").order_by(ApprovalAction.id.desc()))
@@ -387,7 +426,7 @@ def _finish(uow, instance, definition, outcome, spec, item):
         body = _("%(chain)s has rejected %(doc)s.", chain=definition.title, doc=instance.title)
         if last is not None and last.comment:
             body += "\n" + _("Comment: %(comment)s", comment=last.comment)
-        _cc(uow, instance, definition, "rejected", None)
+        _cc(uow, instance, definition, "rejected", None, doc)
     notify(uow, [submitter], title, body, link=_document_link(instance))
 
 
@@ -420,16 +459,15 @@ def _announce(uow, instance, definition, tasks) -> None:
         jobs.schedule_sla(uow, task, step.sla)
 
 
-def _cc(uow, instance, definition, event: str, step) -> None:
+def _cc(uow, instance, definition, event: str, step, doc: _Doc | None = None) -> None:
     rules = [r for rule in definition.cc if event in rule.on for r in rule.to]
     if step is not None:
         rules += [r for rule in step.cc if event in rule.on for r in rule.to]
     if not rules:
         return
-    spec = registry.specs.get(instance.document)
-    item = db.session.get(spec.model, instance.record_id) if spec else None
+    doc = doc or _document(instance)
     submitter = db.session.get(User, instance.submitter_id)
-    users, _reasons = resolver.resolve_rules(rules, submitter, item, definition)
+    users, _reasons = resolver.resolve_rules(rules, submitter, doc.values, definition)
     fresh = []
     for user in users:
         exists = db.session.scalar(select(ApprovalCc.id).where(
@@ -521,8 +559,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
     task.decided_by_id = actor.id if actor is not None else None
     _record(instance, "approve" if decision == DONE_APPROVED else "reject", actor=actor, task=task,
             comment=comment, reason=reason)
-    spec, item = _document(instance)
-    context = document_context(spec, item, db.session.get(User, instance.submitter_id))
+    doc = _document(instance)
     step = definition.step(task.step_id)
     if task.kind == "before" and decision == DONE_APPROVED and task.parent_id:
         parent = db.session.get(ApprovalTask, task.parent_id)
@@ -535,7 +572,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
             _announce(uow, instance, definition, [opened])
     outcome = _step_outcome(instance, step)
     if outcome is not None:
-        _step_decided(uow, instance, definition, step, outcome, spec=spec, item=item, context=context)
+        _step_decided(uow, instance, definition, step, outcome, doc=doc)
     return instance
 
 
@@ -569,10 +606,9 @@ def _return(uow, instance, actor, task_id, step_id, comment):
             other.status = VOID
     target = definition.step(step_id)
     _record(instance, "return", actor=actor, task=task, comment=comment, target=None, reason=step_id)
-    spec, item = _document(instance)
-    context = document_context(spec, item, db.session.get(User, instance.submitter_id))
-    _cc(uow, instance, definition, "returned", None)
-    _enter_step(uow, instance, definition, target, spec=spec, item=item, context=context, returned=True, note=comment)
+    doc = _document(instance)
+    _cc(uow, instance, definition, "returned", None, doc)
+    _enter_step(uow, instance, definition, target, doc=doc, returned=True, note=comment)
     return instance
 
 
@@ -664,10 +700,10 @@ def _withdraw(uow, instance, actor, comment):
     for task in open_tasks:
         task.status = VOID
     instance.status, instance.finished_at = WITHDRAWN, utcnow()
-    spec, item = _document(instance)
-    _set_status(spec, item, spec.workflow.draft)
+    doc = _document(instance)
+    _set_status(doc, doc.spec.workflow.draft)
     _record(instance, "withdraw", actor=actor, comment=comment, step_id=instance.current_step)
-    _cc(uow, instance, definition, "withdrawn", None)
+    _cc(uow, instance, definition, "withdrawn", None, doc)
     waiting = [db.session.get(User, t.assignee_id) for t in open_tasks if t.status == VOID]
     notify(uow, waiting, _("Withdrawn: %(doc)s", doc=instance.title),
            _("%(name)s withdrew the document; your task is closed.", name=actor.display_name), mail=False)

@@ -19,14 +19,28 @@ from app.workflow.models import PENDING, RUNNING, ApprovalAction, ApprovalInstan
 
 
 def schedule_sla(uow, task: ApprovalTask, sla) -> None:
-    """After commit, schedule `task`'s reminder and timeout (when its step has them)."""
-    task_id, version = task.id, task.version
-    if sla is None:
+    """After commit, schedule `task`'s reminder and timeout (when its step has them). All jobs
+    of one action go to Redis in one round trip."""
+    if sla is None or not (sla.remind_after or sla.escalate_after):
         return
+    pending = getattr(uow, "_sla_jobs", None)
+    if pending is None:
+        pending = uow._sla_jobs = []
+        uow.after_commit(lambda: _enqueue_scheduled(pending))
+    now = dt.datetime.now(dt.timezone.utc)
     if sla.remind_after:
-        uow.after_commit(lambda: queue().enqueue_in(sla.remind_after, remind_task, task_id, version))
+        pending.append((now + sla.remind_after, remind_task, task.id, task.version))
     if sla.escalate_after:
-        uow.after_commit(lambda: queue().enqueue_in(sla.escalate_after, task_timeout, task_id, version))
+        pending.append((now + sla.escalate_after, task_timeout, task.id, task.version))
+
+
+def _enqueue_scheduled(pending) -> None:
+    q = queue()
+    with q.connection.pipeline() as pipe:
+        for when, func, task_id, version in pending:
+            job = q.create_job(func, args=(task_id, version))
+            q.schedule_job(job, when, pipeline=pipe)
+        pipe.execute()
 
 
 def _sla_of(task: ApprovalTask):

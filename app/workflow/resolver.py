@@ -41,7 +41,7 @@ def manager_of(user: User | None, levels: int = 1) -> User | None:
     return user
 
 
-def _rule_users(rule, submitter: User, item, definition) -> list[User]:
+def _rule_users(rule, submitter: User, doc: dict | None, definition) -> list[User]:
     kind, value = rule.kind, rule.value
     if kind == "user":
         user = db.session.scalar(select(User).where(User.username == value))
@@ -58,7 +58,7 @@ def _rule_users(rule, submitter: User, item, definition) -> list[User]:
         user = manager_of(submitter, rule.levels or 1)
         return [user] if user is not None else []
     if kind == "field":
-        user_id = getattr(item, value, None) if item is not None else None
+        user_id = (doc or {}).get(value)
         user = db.session.get(User, user_id) if user_id else None
         return [user] if user is not None else []
     if kind == "admin":
@@ -80,12 +80,13 @@ def replacement_for(user: User, definition) -> User | None:
     return admin_user(definition)
 
 
-def resolve_rules(rules, submitter: User, item, definition) -> tuple[list[User], list[str]]:
-    """Active users the rules name, in order, without duplicates; plus reason codes for any
-    substitution made (e.g. "inactive_replaced")."""
+def resolve_rules(rules, submitter: User, doc: dict | None, definition) -> tuple[list[User], list[str]]:
+    """Active users the rules name (`doc`: the document's column values, for `field:` rules),
+    in order, without duplicates; plus reason codes for any substitution made
+    (e.g. "inactive_replaced")."""
     users, reasons, seen = [], [], set()
     for rule in rules:
-        for user in _rule_users(rule, submitter, item, definition):
+        for user in _rule_users(rule, submitter, doc, definition):
             if user is None:
                 continue
             if not user.active:
@@ -112,11 +113,11 @@ def delegate_for(user: User, definition_name: str, on: dt.date | None = None) ->
     return row.delegate
 
 
-def describe_approvers(definition, step, context: dict, submitter: User | None, item=None) -> list[str]:
+def describe_approvers(definition, step, context: dict, submitter: User | None) -> list[str]:
     """Names of the users `step` would ask for a document (the dry run and `workflows route`)."""
     if submitter is None:
         return [f"{r.kind}: {r.value}" for r in step.approvers]
-    users, _reasons = resolve_rules(step.approvers, submitter, item, definition)
+    users, _reasons = resolve_rules(step.approvers, submitter, context.get("doc"), definition)
     if not users:
         return [f"({definition.settings.empty_approvers})"]
     return [f"{u.display_name} ({u.username})" for u in users]
