@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
+from flask_babel import gettext as _
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
@@ -118,7 +119,7 @@ class ApprovalsApi(BaseApi):
         if data is None:
             data = {}
         if not isinstance(data, dict) or not isinstance(data.get("comment", ""), (str, type(None))):
-            return self.response_400(message="The request body must be a JSON object like {\"comment\": \"…\"}.")
+            return self.response_400(message=_("The request body must be a JSON object like {\"comment\": \"…\"}."))
         task = db.session.get(ApprovalTask, task_id)
         if task is None or not engine.may_view(actor, task.instance):
             return self.response_404()

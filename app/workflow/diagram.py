@@ -8,6 +8,7 @@ box on the right and runs in its own vertical lane, so arrows never cross a box.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -29,19 +30,25 @@ MAX_LABEL = 48
 
 def _width(text: str) -> float:
     """Rough drawn width in px at FONT size: CJK and full-width characters count double."""
-    return sum(FONT if unicodedata.east_asian_width(ch) in ("W", "F") else FONT * 0.58 for ch in text)
+    return sum(FONT if unicodedata.east_asian_width(ch) in ("W", "F") else FONT * 0.55 for ch in text)
 
 
 def _wrap(text: str, room: float) -> list[str]:
+    """Lines of at most `room` px, broken between words (any CJK character is a word)."""
+    tokens = re.findall(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+", text)
     lines, current = [], ""
-    for ch in text:
-        if _width(current + ch) > room and current:
-            lines.append(current)
-            current = ch.lstrip() if ch == " " else ch
+    for token in tokens:
+        if current and _width(current + token.rstrip()) > room:
+            lines.append(current.rstrip())
+            current = token.lstrip()
         else:
-            current += ch
-    if current:
-        lines.append(current)
+            current += token
+        while _width(current.rstrip()) > room:      # one word longer than the line
+            cut = max(n for n in range(1, len(current) + 1) if _width(current[:n]) <= room or n == 1)
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current.strip():
+        lines.append(current.rstrip())
     return lines or [""]
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
 from sqlalchemy import select
 
 from app.core.org import User
@@ -100,7 +100,7 @@ def step_name(definition, step_id: str | None) -> str:
 
 
 def person(user) -> str:
-    return user.display_name if user is not None else _("System")
+    return user.display_name if user is not None else pgettext("approval actor", "System")
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from types import SimpleNamespace
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -105,12 +104,11 @@ def dry_run(definition, doc_text: str, username: str) -> dict:
         return {"error": _("A condition cannot be evaluated for this document: %(reason)s", reason=exc.message),
                 "steps": []}
     taken = {step.id for step in route}
-    item = SimpleNamespace(**{k: v for k, v in values.items() if isinstance(k, str) and k.isidentifier()})
     steps = []
     for step in definition.steps:
         info = describe_step(step)
         info["taken"] = step.id in taken
-        info["people"] = resolver.describe_approvers(definition, step, context, user, item=item) \
+        info["people"] = resolver.describe_approvers(definition, step, context, user) \
             if step.id in taken and user is not None else []
         steps.append(info)
     order = {step.id: n for n, step in enumerate(route, 1)}

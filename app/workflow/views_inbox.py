@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _, lazy_pgettext
+from flask_babel import gettext as _, lazy_pgettext, pgettext
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
@@ -108,7 +108,7 @@ class ApprovalInboxView(BaseView):
                 db.session.rollback()
                 results.append({"task_id": task_id, "title": title, "ok": False, "message": error.message})
             else:
-                results.append({"task_id": task_id, "title": title, "ok": True, "message": _("Approved")})
+                results.append({"task_id": task_id, "title": title, "ok": True, "message": pgettext("approval action", "Approved")})
         done = sum(r["ok"] for r in results)
         return self.render_template("workflow/bulk_result.html", title=_("Bulk approval"), results=results,
                                     done=done, failed=len(results) - done)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, pgettext
 from markupsafe import Markup
 
 from app.core.datamodel import current_actor
@@ -142,7 +142,7 @@ class ApprovalTaskView(BaseView):
         spec = registry.specs.get(instance.document)
         item = db.session.get(spec.model, instance.record_id) if spec is not None else None
         return self.render_template(
-            "workflow/confirm.html", title=_("Approve") if decision == "approve" else _("Reject"),
+            "workflow/confirm.html", title=pgettext("approval", "Approve") if decision == "approve" else pgettext("approval", "Reject"),
             task=task, instance=instance, decision=decision, chain=definition.title,
             step=step_name(definition, task.step_id), closed=closed, error=error, comment=comment,
             comment_required=decision in definition.settings.comment_required,
