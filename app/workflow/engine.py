@@ -308,9 +308,11 @@ def _enter_step(uow, instance, definition, step, *, doc: _Doc, returned=False, n
         _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
         users = [admin]
     new_tasks = []
+    delegates = resolver.delegates_for(users, definition.name)
     for seq, user in enumerate(users):
         status = WAITING if step.mode == "sequential" else PENDING
-        task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note)
+        task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note,
+                         delegate=delegates.get(user.id))
         new_tasks.append(task)
     db.session.flush()
     for task in new_tasks:
@@ -320,14 +322,18 @@ def _enter_step(uow, instance, definition, step, *, doc: _Doc, returned=False, n
                     target=db.session.get(User, task.assignee_id))
     if step.mode == "sequential":
         _open_next_in_sequence(instance)
-    outcome = _step_outcome(instance, step)
+    outcome = _step_outcome(instance, step, new_tasks)
     if outcome is not None:
-        return _step_decided(uow, instance, definition, step, outcome, doc=doc)
+        return _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=new_tasks)
     _announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
 
 
-def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="normal", parent=None, note=None):
-    delegate = resolver.delegate_for(user, definition.name)
+def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="normal", parent=None, note=None,
+              delegate=False):
+    """A task for `user`, or for their delegate (on their behalf) during a delegation window.
+    `delegate` may be given when already looked up (None: nobody stands in)."""
+    if delegate is False:
+        delegate = resolver.delegate_for(user, definition.name)
     task = ApprovalTask(instance_id=instance.id, step_id=step.id, round=instance.round, seq=seq,
                         assignee_id=(delegate or user).id, on_behalf_of_id=user.id if delegate else None,
                         status=status, kind=kind, parent_id=parent.id if parent is not None else None,
@@ -354,9 +360,10 @@ def _open_next_in_sequence(instance) -> ApprovalTask | None:
     return None
 
 
-def _step_outcome(instance, step) -> str | None:
+def _step_outcome(instance, step, round_tasks=None) -> str | None:
     """APPROVED / REJECTED once the step's mode is satisfied, else None."""
-    tasks = [t for t in _round_tasks(instance) if t.status not in (TRANSFERRED, VOID)]
+    round_tasks = _round_tasks(instance) if round_tasks is None else round_tasks
+    tasks = [t for t in round_tasks if t.status not in (TRANSFERRED, VOID)]
     main = [t for t in tasks if t.kind == "normal"]
     added = [t for t in tasks if t.kind != "normal"]
     if any(t.status == DONE_REJECTED for t in added):
@@ -381,8 +388,8 @@ def _step_outcome(instance, step) -> str | None:
     return outcome
 
 
-def _step_decided(uow, instance, definition, step, outcome, *, doc: _Doc):
-    for task in _round_tasks(instance):
+def _step_decided(uow, instance, definition, step, outcome, *, doc: _Doc, tasks=None):
+    for task in _round_tasks(instance) if tasks is None else tasks:
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
     if outcome == APPROVED:
@@ -570,9 +577,10 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
         opened = _open_next_in_sequence(instance)
         if opened is not None:
             _announce(uow, instance, definition, [opened])
-    outcome = _step_outcome(instance, step)
+    round_tasks = _round_tasks(instance)
+    outcome = _step_outcome(instance, step, round_tasks)
     if outcome is not None:
-        _step_decided(uow, instance, definition, step, outcome, doc=doc)
+        _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=round_tasks)
     return instance
 
 

@@ -113,6 +113,23 @@ def delegate_for(user: User, definition_name: str, on: dt.date | None = None) ->
     return row.delegate
 
 
+def delegates_for(users: list[User], definition_name: str, on: dt.date | None = None) -> dict[int, User]:
+    """{user id: active delegate} for those of `users` away on `on`, in one query."""
+    if not users:
+        return {}
+    on = on or company_today()
+    rows = db.session.scalars(
+        select(Delegation).where(
+            Delegation.user_id.in_([u.id for u in users]), Delegation.starts_on <= on, Delegation.ends_on >= on,
+            or_(Delegation.definition_name.is_(None), Delegation.definition_name == definition_name),
+        ).order_by(Delegation.id))
+    found = {}
+    for row in rows:   # the newest window wins
+        if row.delegate is not None and row.delegate.active and row.delegate_id != row.user_id:
+            found[row.user_id] = row.delegate
+    return found
+
+
 def describe_approvers(definition, step, context: dict, submitter: User | None) -> list[str]:
     """Names of the users `step` would ask for a document (the dry run and `workflows route`)."""
     if submitter is None:
