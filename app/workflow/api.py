@@ -17,7 +17,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.workflow import engine, inbox
 from app.workflow.models import ApprovalTask
-from app.workflow.views_common import APPROVALS, document_link, step_name
+from app.workflow.views_common import APPROVALS, APPROVALS_PERMISSIONS, document_link, step_name
 from app.workflow.views_task import TOO_LATE
 
 
@@ -43,7 +43,7 @@ class ApprovalsApi(BaseApi):
     resource_name = "approvals"
     openapi_spec_tag = "approvals"
     class_permission_name = APPROVALS
-    base_permissions = ["can_read", "can_write"]
+    base_permissions = APPROVALS_PERMISSIONS
     method_permission_name = {"tasks": "read", "approve": "write", "reject": "write"}
 
     @expose("/tasks", methods=["GET"])

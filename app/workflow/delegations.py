@@ -8,7 +8,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from app.core.errors import DomainError, Forbidden, NotFound, ValidationErrors
+from app.core.errors import Forbidden, NotFound, ValidationErrors
 from app.core.org import User
 from app.core.transaction import unit_of_work
 from app.extensions import db

@@ -21,6 +21,10 @@ from app.workflow.models import (APPROVED, PENDING, REJECTED, RUNNING, WITHDRAWN
 # app/security/manager.py); the chain editor is the Admin's alone.
 APPROVALS = "approvals"
 WORKFLOWS = "workflow_definitions"
+# Every view and API named APPROVALS declares the same permissions: FAB drops from a view name
+# the permissions the view registered last does not list. can_manage (everyone's delegations)
+# is the Admin's.
+APPROVALS_PERMISSIONS = ["can_read", "can_write", "can_manage"]
 APPROVALS_MENU = lazy_pgettext("menu", "Approvals")
 
 INSTANCE_STATUS = {

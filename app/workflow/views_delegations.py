@@ -14,7 +14,7 @@ from app.extensions import db
 from app.workflow import delegations
 from app.workflow.models import WorkflowDefinition
 from app.workflow.resolver import company_today
-from app.workflow.views_common import APPROVALS, active_users
+from app.workflow.views_common import APPROVALS, APPROVALS_PERMISSIONS, active_users
 
 
 def _date(text: str, field: str, errors: dict) -> dt.date | None:
@@ -32,7 +32,7 @@ class DelegationsView(BaseView):
     route_base = "/approvals/delegations"
     default_view = "index"
     class_permission_name = APPROVALS
-    base_permissions = ["can_read", "can_write", "can_manage"]
+    base_permissions = APPROVALS_PERMISSIONS
     method_permission_name = {"index": "read", "add": "write", "confirm_delete": "write", "delete": "write"}
 
     def _manage_all(self) -> bool:

@@ -11,8 +11,8 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.workflow import engine, inbox
 from app.workflow.models import PENDING, ApprovalTask
-from app.workflow.views_common import (APPROVALS, INSTANCE_STATUS, INSTANCE_STATUS_CLASS, TASK_STATUS, step_name,
-                                       waiting_for)
+from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, INSTANCE_STATUS, INSTANCE_STATUS_CLASS,
+                                       TASK_STATUS, step_name, waiting_for)
 
 TAB_LABELS = {
     inbox.WAITING: lazy_pgettext("approvals inbox", "Waiting for me"),
@@ -55,7 +55,7 @@ class ApprovalInboxView(BaseView):
     route_base = "/approvals"
     default_view = "index"
     class_permission_name = APPROVALS
-    base_permissions = ["can_read", "can_write"]
+    base_permissions = APPROVALS_PERMISSIONS
     method_permission_name = {"index": "read", "bulk_confirm": "write", "bulk_approve": "write"}
 
     @expose("/")

@@ -20,8 +20,8 @@ from app.core.scope import can_see
 from app.extensions import db
 from app.workflow import engine
 from app.workflow.models import PENDING, RUNNING, ApprovalInstance, ApprovalTask
-from app.workflow.views_common import (APPROVALS, TASK_STATUS, active_users, document_link, may_write_module,
-                                       safe_next, step_name, view_of)
+from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_STATUS, active_users, document_link,
+                                       may_write_module, safe_next, step_name, view_of)
 
 TAB_KEY = "approval"
 TAB_LABEL = _l("Approval")
@@ -77,7 +77,7 @@ class ApprovalTaskView(BaseView):
 
     route_base = "/approvals"
     class_permission_name = APPROVALS
-    base_permissions = ["can_read", "can_write"]
+    base_permissions = APPROVALS_PERMISSIONS
     method_permission_name = {
         "task": "read", "instance": "read", "confirm_approve": "read", "confirm_reject": "read",
         "approve": "write", "reject": "write", "return_to": "write", "transfer": "write", "add_signer": "write",
