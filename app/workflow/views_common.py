@@ -135,6 +135,8 @@ def describe_action(row: ApprovalAction, definition, spec=None) -> Entry:
     elif row.action == "stale":
         labels = [str(spec.label_columns.get(f, f)) if spec else f for f in reason.split(",") if f]
         details.append(_("locked fields changed: %(fields)s", fields="、".join(labels)))
+    elif row.action == "add_signer" and target:
+        details.append(_("to %(name)s (%(position)s)", name=target, position=REASONS.get(reason, reason)))
     else:
         if target:
             details.append(_("to %(name)s", name=target) if row.action in ("transfer", "reassign", "escalate",
@@ -144,7 +146,7 @@ def describe_action(row: ApprovalAction, definition, spec=None) -> Entry:
             details.append(str(REASONS.get(reason, reason)))
     return Entry(at=row.at, actor=actor, action=str(ACTION_LABELS.get(row.action, row.action)),
                  css=ACTION_CLASS.get(row.action, "default"), step=step_name(definition, row.step_id),
-                 detail="; ".join(d for d in details if d), comment=row.comment)
+                 detail=" · ".join(d for d in details if d), comment=row.comment)
 
 
 def timeline_of(instance: ApprovalInstance, definition=None) -> list[Entry]:
