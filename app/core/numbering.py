@@ -87,6 +87,12 @@ def ensure_rule(code: str, name: str, pattern: str, reset: str = "yearly") -> Nu
 
 def next_number(code: str, when: dt.date | None = None) -> str:
     """The next number of rule `code`, taken inside the caller's transaction."""
+    return next_numbers(code, 1, when)[0]
+
+
+def next_numbers(code: str, count: int, when: dt.date | None = None) -> list[str]:
+    """The next `count` numbers of rule `code` in one step (an import numbers a whole batch of
+    documents at once), taken inside the caller's transaction, gap-free like next_number."""
     session = db.session
     rule = session.scalar(select(NumberingRule).where(NumberingRule.code == code))
     if rule is None:
@@ -98,15 +104,15 @@ def next_number(code: str, when: dt.date | None = None) -> str:
         value = session.execute(
             update(table)
             .where(table.c.rule_code == code, table.c.period == period)
-            .values(value=table.c.value + 1)
+            .values(value=table.c.value + count)
             .returning(table.c.value)
         ).scalar()
         if value is not None:
-            return render(rule.pattern, when, value)
+            return [render(rule.pattern, when, seq) for seq in range(value - count + 1, value + 1)]
         try:
             with session.begin_nested():
-                session.execute(insert(table).values(rule_code=code, period=period, value=1))
-            return render(rule.pattern, when, 1)
+                session.execute(insert(table).values(rule_code=code, period=period, value=count))
+            return [render(rule.pattern, when, seq) for seq in range(1, count + 1)]
         except IntegrityError:
             continue  # another transaction created the counter first: take the UPDATE path
     raise DomainError("numbering.busy", _("Could not allocate a number, please try again."))

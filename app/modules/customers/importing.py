@@ -32,7 +32,7 @@ from sqlalchemy import String, func, select
 
 from app.core.errors import DomainError
 from app.core.jobs import enqueue_after_commit, in_app_context, redis_connection
-from app.core.numbering import next_number
+from app.core.numbering import next_numbers
 from app.core.scope import may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
@@ -509,8 +509,7 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
         session = db.session
         for batch in batches():
             written = []
-            # One INSERT per batch: nothing may flush row by row in between (the numbering
-            # rule's UPDATE would, through autoflush).
+            # One INSERT per batch: nothing may flush row by row in between.
             with session.no_autoflush:
                 for (number, customer, errors), (_n, values) in zip(checker.check_batch(batch), batch):
                     result.rows += 1
@@ -523,8 +522,13 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
                         result.preview.append(values)
                     if commit and not result.error_rows:
                         _prepare(customer, checker)
-                        session.add(customer)
                         written.append(customer)
+                if written and not result.error_rows:
+                    for customer, code in zip(written, next_numbers("customer", len(written))):
+                        customer.code = code
+                    session.add_all(written)
+                else:
+                    written = []
             if written:
                 session.flush()
                 result.created += len(written)
@@ -553,7 +557,6 @@ def _prepare(customer: Customer, checker: _Checker) -> None:
     if customer.owner_id is None:
         customer.owner_id = checker.actor.id
         customer.department_id = checker.actor.department_id
-    customer.code = next_number("customer")
     if hasattr(Customer, "cooperating_since") and customer.cooperating_since is None:
         customer.cooperating_since = checker.today
     track = getattr(service, "_track_status", None)

@@ -107,6 +107,8 @@ def test_a_good_file_is_previewed_then_imported_whole_with_codes_owners_and_hist
     assert str(first.credit_limit) == "50000.50" and first.owner_id == org.manager.id  # empty owner: the importer
     assert second.kind == "person" and second.owner_id == org.east_rep2.id and second.department_id == org.east.id
     assert third.industry == "it" and third.phone == "021-55556666" and third.owner_id == org.east_rep.id
+    sequence = [int(c.code.rsplit("-", 1)[1]) for c in (first, second, third)]
+    assert sequence == list(range(sequence[0], sequence[0] + 3))  # numbered in file order, no gaps
     created = db.session.scalar(select(AuditLog).where(AuditLog.table_name == "customer",
                                                         AuditLog.record_id == str(first.id)))
     assert created.action == "create" and created.actor_id == org.manager.id
