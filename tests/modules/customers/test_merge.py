@@ -117,6 +117,7 @@ def test_merging_moves_everything_of_the_other_customer_and_records_it_in_both_h
 
 def test_merging_through_the_screens_asks_first_and_keeps_the_chosen_values(org, login, pair):
     keep, gone, _shared, _own = pair
+    gone_code = gone.code
     client = login(org.manager)
     page = client.get(f"/customers/duplicates/merge?id={gone.id}&id={keep.id}")
     html = page.get_data(as_text=True)
@@ -130,6 +131,8 @@ def test_merging_through_the_screens_asks_first_and_keeps_the_chosen_values(org,
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/customers/show/{keep.id}")
     assert _rows(Customer, id=gone.id) == []
     assert _rows(Customer, id=keep.id)[0].address == "嘉定区叶城路1号"
+    history = client.get(f"/customers/show/{keep.id}").get_data(as_text=True).split('id="History"')[1]
+    assert gone_code in history and ("合并" in history or "Merged" in history)
 
 
 def test_a_refused_merge_changes_nothing(org, pair):
