@@ -132,6 +132,7 @@ def build_config(**overrides) -> dict:
         "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
+        "IMPORT_SYNC_ROWS": _env_int("IMPORT_SYNC_ROWS", 2000),  # larger imports run as a background job
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_MINUTES": _env_int("LOCKOUT_MINUTES", 15),

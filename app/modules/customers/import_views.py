@@ -43,7 +43,7 @@ class CustomerImportView(BaseView):
 
     @staticmethod
     def _sync_rows() -> int:
-        return int(current_app.config.get("IMPORT_SYNC_ROWS", importing.SYNC_ROWS))
+        return int(current_app.config.get("IMPORT_SYNC_ROWS") or importing.SYNC_ROWS)
 
     @expose("/")
     @has_access
