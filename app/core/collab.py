@@ -407,13 +407,16 @@ def _collect_changes(session: Session, _flush_context) -> None:
             uow.after_commit(lambda: _send_change_notices(actor_id, pending))
         for spec in specs:
             entry = pending.setdefault((spec.name, obj.id), {"changes": {}, "deleted": False, "label": "",
-                                                              "owner_id": None})
+                                                              "owner_id": None, "previous_owner_id": None})
             for key, (old, new) in changes.items():
                 first_old = entry["changes"].get(key, [old, new])[0]
                 entry["changes"][key] = [first_old, new]
             entry["deleted"] = entry["deleted"] or deleted
             entry["label"] = str(obj)
             entry["owner_id"] = _owner_id(spec, obj)
+            owner_column = spec.scope.owner if spec.scope is not None and not spec.scope.via else None
+            if owner_column and owner_column in entry["changes"]:
+                entry["previous_owner_id"] = entry["changes"][owner_column][0]
 
 
 def _shown(spec, field: str, value) -> str:
@@ -448,44 +451,120 @@ def _field_label(spec, field: str) -> str:
     return field
 
 
+SUMMARY_AFTER = 3   # more changed records than this for one person: one summary notice
+
+
+def _chunked(values, size=500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _watchers_by_record(spec_name: str, record_ids) -> dict:
+    """{record id: {user id, ...}} of the followers of many records, in few queries."""
+    found: dict[int, set] = {}
+    for chunk in _chunked(record_ids):
+        for record_id, user_id in db.session.execute(
+                select(Follower.record_id, Follower.user_id)
+                .where(Follower.spec == spec_name, Follower.record_id.in_(chunk))):
+            found.setdefault(record_id, set()).add(user_id)
+    return found
+
+
+def _visible_ids(spec, user, record_ids) -> set:
+    """The ids among `record_ids` that `user` may see (read permission and data scope)."""
+    from app.core.scope import scope_clause
+
+    if not may_read_module(user, spec):
+        return set()
+    clause = scope_clause(spec, user)
+    visible = set()
+    for chunk in _chunked(record_ids):
+        stmt = select(spec.model.id).where(spec.model.id.in_(chunk))
+        if clause is not None:
+            stmt = stmt.where(clause)
+        visible.update(db.session.scalars(stmt))
+    return visible
+
+
 def _send_change_notices(actor_id, pending: dict) -> None:
-    """One notification per changed record to each follower and the owner who may see it,
-    except the person who made the change. Runs after the commit, in a transaction of its own;
-    a failure here never undoes the change itself."""
+    """Tell the followers and owners (the new one and, when it changed, the previous one) of
+    the changed records, except the person who made the change: one notification per record,
+    or one summary when a bulk change touched many of a person's records. A changed record is
+    reported only to people who may still see it. Comments and followers of deleted records go.
+
+    Runs after the commit, in a transaction of its own; a failure here never undoes the change."""
     from app.core.org import User
 
     try:
         actor = db.session.get(User, actor_id) if actor_id else None
         who = actor.display_name if actor is not None else None
+        by_spec: dict[str, list] = {}
+        for (spec_name, record_id), entry in pending.items():
+            by_spec.setdefault(spec_name, []).append(record_id)
+        # user id -> [(spec, record id, entry)]
+        inbox: dict[int, list] = {}
+        for spec_name, record_ids in by_spec.items():
+            spec = _registry().specs[spec_name]
+            watchers = _watchers_by_record(spec_name, record_ids)
+            for record_id in record_ids:
+                entry = pending[(spec_name, record_id)]
+                people = set(watchers.get(record_id, ())) | {entry["owner_id"], entry["previous_owner_id"]}
+                for user_id in people - {None, actor_id}:
+                    inbox.setdefault(user_id, []).append((spec, record_id, entry))
         with unit_of_work(None) as uow, _default_locale():
-            for (spec_name, record_id), entry in pending.items():
-                spec = _registry().specs[spec_name]
-                users = {u.id: u for u in followers_of(spec_name, record_id)}
-                if entry["owner_id"] and entry["owner_id"] not in users:
-                    owner = db.session.get(User, entry["owner_id"])
-                    if owner is not None:
-                        users[owner.id] = owner
-                if entry["deleted"]:
-                    recipients = [u for u in users.values() if u.id != actor_id and u.active
-                                  and may_read_module(u, spec)]
-                    title = (_("%(who)s deleted %(module)s “%(record)s”", who=who, module=spec.label,
-                               record=entry["label"]) if who else
-                             _("%(module)s “%(record)s” was deleted", module=spec.label, record=entry["label"]))
-                    body, link = "", ""
+            users = {u.id: u for chunk in _chunked(inbox) for u in db.session.scalars(
+                select(User).where(User.id.in_(chunk), User.active.is_(True)))}
+            for user_id, items in inbox.items():
+                user = users.get(user_id)
+                if user is None:
+                    continue
+                shown = []
+                for spec in {id(spec): spec for spec, _r, _e in items}.values():
+                    mine = [(r, e) for s, r, e in items if s is spec]
+                    live = _visible_ids(spec, user, [r for r, e in mine if not e["deleted"]])
+                    readable = may_read_module(user, spec)
+                    # The previous owner hears of the hand-over even when it took the record
+                    # out of their sight.
+                    shown += [(spec, r, e) for r, e in mine
+                              if (r in live if not e["deleted"] else readable)
+                              or (readable and e["previous_owner_id"] == user_id)]
+                if len(shown) > SUMMARY_AFTER:
+                    _notify_summary(uow, user, who, shown)
                 else:
-                    recipients = [u for u in users.values() if u.id != actor_id and u.active
-                                  and may_see_record(u, spec, record_id)]
-                    title = (_("%(who)s changed %(module)s “%(record)s”", who=who, module=spec.label,
-                               record=entry["label"]) if who else
-                             _("%(module)s “%(record)s” was changed", module=spec.label, record=entry["label"]))
-                    body = "\n".join(f"{_field_label(spec, f)}: {_shown(spec, f, old)} → {_shown(spec, f, new)}"
-                                     for f, (old, new) in entry["changes"].items())
-                    link = record_link(spec_name, record_id)
-                if recipients:
-                    notify(uow, recipients, title, body, link=link, mail=False)
+                    for spec, record_id, entry in shown:
+                        _notify_change(uow, user, who, spec, record_id, entry)
+            for spec_name, record_ids in by_spec.items():
+                gone = [r for r in record_ids if pending[(spec_name, r)]["deleted"]]
+                for chunk in _chunked(gone):
+                    db.session.execute(delete(Comment).where(Comment.spec == spec_name, Comment.record_id.in_(chunk)))
+                    db.session.execute(delete(Follower).where(Follower.spec == spec_name,
+                                                              Follower.record_id.in_(chunk)))
     except Exception:  # the change is committed; a lost notice must not turn it into an error
         db.session.rollback()
         log.exception("could not send change notices")
+
+
+def _notify_change(uow, user, who, spec, record_id, entry) -> None:
+    if entry["deleted"]:
+        title = (_("%(who)s deleted %(module)s “%(record)s”", who=who, module=spec.label, record=entry["label"])
+                 if who else _("%(module)s “%(record)s” was deleted", module=spec.label, record=entry["label"]))
+        notify(uow, [user], title, "", link="", mail=False)
+        return
+    title = (_("%(who)s changed %(module)s “%(record)s”", who=who, module=spec.label, record=entry["label"])
+             if who else _("%(module)s “%(record)s” was changed", module=spec.label, record=entry["label"]))
+    body = "\n".join(f"{_field_label(spec, f)}: {_shown(spec, f, old)} → {_shown(spec, f, new)}"
+                     for f, (old, new) in entry["changes"].items())
+    notify(uow, [user], title, body, link=record_link(spec.name, record_id), mail=False)
+
+
+def _notify_summary(uow, user, who, shown) -> None:
+    names = [f"{spec.label} “{entry['label']}”" for spec, _r, entry in shown]
+    title = (_("%(who)s changed %(count)d records you follow", who=who, count=len(shown)) if who
+             else _("%(count)d records you follow were changed", count=len(shown)))
+    body = "\n".join(names[:20]) + ("\n…" if len(names) > 20 else "")
+    spec = shown[0][0]
+    notify(uow, [user], title, body, link=f"/{spec.name}/list/", mail=False)
 
 
 # -- the Comments tab on every show page -------------------------------------------------------

@@ -163,13 +163,35 @@ def test_the_owner_hears_of_changes_made_by_others_but_nobody_of_their_own(org):
 
 def test_a_follower_who_can_no_longer_see_the_record_is_not_told(org):
     customer = make_customer(org.east_rep)
-    collab.follow(org.manager, "customers", customer.id)
-    collab.follow(org.east_rep, "customers", customer.id)
-    customer.owner_id = org.south_rep.id
-    customer.department_id = org.south.id
+    east_lead = make_user("Manager", org.east)  # sees the east group's customers only
+    collab.follow(east_lead, "customers", customer.id)
+    customer = db.session.get(Customer, customer.id)  # loaded, as the edit screen has it
+    customer.owner_id, customer.department_id = org.south_rep.id, org.south.id
     update_customer(org.manager, customer)
-    assert _notes(org.east_rep) == []  # the record left their scope with this very change
+    assert _notes(east_lead) == []  # the record left their scope with this very change
     assert len(_notes(org.south_rep)) == 1  # the new owner is told
+    [note] = _notes(org.east_rep)  # and so is the previous one, who no longer sees it
+    assert customer.name in note.title and org.south_rep.display_name in note.body
+
+
+def test_a_bulk_change_of_many_followed_records_sends_one_summary(org):
+    customers = [make_customer(org.east_rep) for _ in range(collab.SUMMARY_AFTER + 2)]
+    mark_lost(org.manager, customers)
+    [note] = _notes(org.east_rep)
+    assert str(len(customers)) in note.title and all(c.name in note.body for c in customers)
+
+
+def test_comments_and_followers_of_a_deleted_record_go_with_it(org):
+    from app.modules.customers.service import delete_customer
+
+    customer = make_customer(org.east_rep)
+    collab.add_comment(org.manager, "customers", customer.id, "即将删除")
+    record_id = customer.id
+    delete_customer(org.manager, customer)
+    assert db.session.scalars(select(Comment).where(Comment.spec == "customers", Comment.record_id == record_id)).all() == []
+    assert db.session.scalars(select(Follower).where(Follower.spec == "customers",
+                                                     Follower.record_id == record_id)).all() == []
+    assert any("即将删除" not in n.title and n.link == "" for n in _notes(org.east_rep))  # the owner is told
 
 
 def test_a_rolled_back_change_tells_nobody(org):
