@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from marshmallow import fields as ma_fields, validate
 from sqlalchemy import Boolean, DateTime, Integer, Numeric
 from flask_appbuilder.fieldwidgets import Select2Widget
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
 from app.core.datamodel import ModuleInterface, current_actor
@@ -134,6 +134,12 @@ class Registry:
                     validators=[OptionalValidator() if nullable else DataRequired()],
                     description=spec.description_columns.get(col, ""),
                 )
+        for column in spec.model.__table__.columns:
+            # An unticked checkbox sends nothing, so FAB's "required" would refuse every "no".
+            if column.key in columns and isinstance(column.type, Boolean) and not column.nullable:
+                default = column.default.arg if column.default is not None and column.default.is_scalar else False
+                fields[column.key] = BooleanField(spec.label_columns.get(column.key, column.key), default=default,
+                                                  description=spec.description_columns.get(column.key, ""))
         return fields
 
     def _make_view(self, spec: ModuleSpec) -> type:

@@ -16,6 +16,7 @@ CONTRACT_LABELS = {
     "ends_on": _l("End date"), "status": _l("Status"), "notes": _l("Notes"), "owner": _l("Owner"),
     "department": _l("Department"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
     "owner.username": _l("Owner"), "department.name": _l("Department"),
+    "owner_id": _l("Owner"), "department_id": _l("Department"),
 }
 CONTRACT_FORM = ["title", "customer", "amount", "standard_terms", "signed_on", "starts_on", "ends_on",
                  "owner", "department", "notes"]
