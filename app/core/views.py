@@ -71,7 +71,26 @@ class ModuleModelView(ModelView):
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view_name", self.__class__.__name__)
         kwargs.setdefault("has_charts", bool(self.spec.charts))
+        if "related_views" in kwargs:
+            kwargs["related_views"] = self._readable_related_views()
         return super().render_template(template, **kwargs)
+
+    # -- related tabs, only for those who may read them --------------------------------------
+    def _readable_related_views(self) -> list:
+        """The related modules' tabs the user may read. Data scope alone is not enough: a role
+        without read on contracts would still see, on a customer's page, contracts it owns."""
+        sm = self.appbuilder.sm
+        return [view for view in self._related_views if sm.has_access("can_read", view.class_permission_name)]
+
+    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
+        widgets = widgets or {}
+        widgets["related_views"] = []
+        for view in self._readable_related_views():
+            name = view.__class__.__name__
+            order_column, order_direction = orders.get(name) or ("", "")
+            widgets["related_views"].append(self._get_related_view_widget(
+                item, view, order_column, order_direction, page=pages.get(name), page_size=page_sizes.get(name)))
+        return widgets
 
     # -- add / edit / delete with the service's messages ------------------------------------
     def process_form(self, form, is_created):
