@@ -30,7 +30,11 @@ def deal(app):
                                manager=SimpleNamespace(username=manager.username, display_name=manager.display_name),
                                contract=SimpleNamespace(id=contract.id, title=contract.title))
         db.session.remove()
-    return data
+    yield data
+    with app.app_context():
+        from tests.workflow.test_views import restore_shipped_chain
+
+        restore_shipped_chain()
 
 
 def test_a_sales_rep_submits_a_contract_and_the_manager_approves_it_from_the_inbox(page, browser, live_server, deal,

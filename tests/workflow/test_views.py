@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.modules.contracts.models import Contract
-from app.workflow import engine
+from app.workflow import engine, publishing
 from app.workflow.models import Delegation
 from tests.factories import make_user
 from tests.modules.contracts.helpers import make_contract
@@ -35,6 +35,22 @@ def submitted(org, **chain):
 
 def text(resp) -> str:
     return resp.get_data(as_text=True)
+
+
+@pytest.fixture(autouse=True)
+def shipped_chain_afterwards(app):
+    """Tests here publish chains of their own; later tests expect the shipped one again."""
+    yield
+    with app.app_context():
+        restore_shipped_chain()
+
+
+def restore_shipped_chain() -> None:
+    shipped = (publishing.WORKFLOWS_DIR / "contract_approval.yaml").read_text(encoding="utf-8")
+    version, _definition = engine.active_definition("contract_approval")
+    if version is None or version.source != shipped:
+        publishing.publish(None, shipped, note="shipped version again")
+    db.session.remove()
 
 
 @pytest.fixture
