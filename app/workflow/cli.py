@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,19 +58,15 @@ def find_definition(name: str) -> tuple[Definition | None, str]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.extensions import db
+    from app.workflow.engine import active_definition
 
     try:
-        from app.workflow.engine import active_definition
-    except ImportError:
-        active_definition = None
-    if active_definition is not None:
-        try:
-            version, definition = active_definition(name)
-        except SQLAlchemyError:  # a database without the workflow tables yet: read the files
-            db.session.rollback()
-            version, definition = None, None
-        if definition is not None:
-            return definition, _("published version %(number)s", number=version.number)
+        version, definition = active_definition(name)
+    except SQLAlchemyError:  # a database without the workflow tables yet: read the files
+        db.session.rollback()
+        version, definition = None, None
+    if definition is not None:
+        return definition, _("published version %(number)s", number=version.number)
     documents = installed_documents()
     for file in definition_files(WORKFLOWS_DIR):
         definitions, _problems = check_files([_shown(file)], documents)
