@@ -156,14 +156,15 @@ def regrade(actor=None, customer_ids: list[int] | None = None, today: dt.date | 
                              literal(actor_id, Integer))
                       .where(within(Customer.id), Customer.grade.is_distinct_from(grade)))
             result = db.session.execute(
-                insert(GradeChange).from_select(
-                    ["customer_id", "old_grade", "new_grade", "paid_12m", "months", "at", "actor_id"], picked))
+                insert(GradeChange.__table__).from_select(
+                    ["customer_id", "old_grade", "new_grade", "paid_12m", "months", "at", "actor_id"], picked)
+                .execution_options(preserve_rowcount=True))
             count = result.rowcount or 0
             if count:
                 recorded = select(GradeChange.new_grade).where(
                     GradeChange.customer_id == Customer.id, GradeChange.at == at).scalar_subquery()
                 db.session.execute(
-                    update(Customer)
+                    update(Customer.__table__)
                     .where(within(Customer.id), Customer.id.in_(
                         select(GradeChange.customer_id).where(within(GradeChange.customer_id), GradeChange.at == at)))
                     .values(grade=recorded).execution_options(synchronize_session=False))

@@ -71,6 +71,10 @@ customer_tags = Table(
 
 class Customer(Audited, Model):
     __tablename__ = "customer"
+    # Kept by the services from interactions, statuses and other modules' documents: the
+    # timeline shows those themselves, so their echo is left out of the change log.
+    __audit_exclude__ = ("updated_at", "last_interaction_at", "next_follow_up_on", "lost_at", "paid_12m",
+                         "total_ordered", "total_paid", "total_outstanding")
     __table_args__ = (
         Index("ix_customer_owner_id_id", "owner_id", "id"),
         Index("ix_customer_department_id_id", "department_id", "id"),

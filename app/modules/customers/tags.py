@@ -1,6 +1,9 @@
 """Tags: admin-defined coloured labels, many per customer, for quick filtering."""
 from __future__ import annotations
 
+import re
+
+from flask import has_request_context, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from markupsafe import Markup, escape
@@ -132,14 +135,29 @@ def tag_labels(tag_list) -> Markup:
         for tag in tag_list or [])
 
 
+def _sibling_values(column: str, value) -> list:
+    """FAB applies a filter once per value of its URL argument (all must match). "Any of" needs
+    them together: the values of the `_flt_<n>_<column>` argument this value came with."""
+    if not has_request_context():
+        return [value]
+    wanted = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value])}
+    for key in request.args:
+        if re.fullmatch(rf"_flt_\d_{re.escape(column)}", key):
+            values = request.args.getlist(key)
+            if wanted <= set(values):
+                return values
+    return [value]
+
+
 class FilterHasAnyTag(BaseFilter):
-    """Customers with at least one of the given tags (ids; a list or comma-separated)."""
+    """Customers with at least one of the given tags: ids as a list, comma-separated ("3,5"),
+    or several rows of this filter in the search panel."""
 
     name = _l("Has any of")
     arg_name = "tags_any"
 
     def apply(self, query, value):
-        ids = _parse_ids(value)
+        ids = _parse_ids(_sibling_values(self.column_name, value))
         if not ids:
             return query
         return query.filter(Customer.id.in_(
