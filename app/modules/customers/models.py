@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from flask_appbuilder import Model
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, Text,
                         func)
 from sqlalchemy.orm import relationship
@@ -38,7 +38,7 @@ COLOUR_CHOICES = [
 ]
 INTERACTION_KINDS = [
     ("call", _l("Call")), ("visit", _l("Visit")), ("meeting", _l("Meeting")),
-    ("note", _l("Note")), ("email", _l("E-mail")),
+    ("note", _l("Note")), ("email", lazy_pgettext("interaction", "E-mail")),
 ]
 OUTCOME_CHOICES = [
     ("reached", _l("Reached")), ("interested", _l("Interested")), ("quoted", _l("Quoted")),

@@ -257,7 +257,9 @@ def render_timeline(customer: Customer, form=None, kinds=None, offset: int = 0, 
     return Markup(render_template(
         "customers/_timeline.html", customer=customer, entries=entries, more=more, offset=offset, limit=limit,
         kinds=timeline_kinds(), chosen=kinds or set(), form=form if can_log else None, standalone=standalone,
-        kind_labels=dict(timeline_kinds())))
+        kind_labels=dict(timeline_kinds()),
+        # A refused form posted from the customer's page returns there once it is right.
+        next_url=_safe_next(request.form.get("next")) or request.path))
 
 
 class TimelineView(BaseView):
