@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import relationship
 
 from app.core.jobs import enqueue_after_commit, in_app_context
@@ -52,21 +52,31 @@ class MailMessage(Model):
         return self.subject
 
 
-def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = True) -> list[Notification]:
+def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = True) -> int:
     """Notify each user in-app, and by e-mail when `mail` and the user has an address.
 
-    Rows are written in the caller's transaction; SMTP sending happens after commit.
+    Rows are written in the caller's transaction (one INSERT for all notifications, one for
+    all mails unless SMTP is configured); SMTP sending happens after commit. Mails to users of
+    the app are internal: mail listeners (customer timelines) never see them. Returns how many
+    users were notified.
     """
-    created = []
-    for user in users:
-        if user is None:
-            continue
-        note = Notification(user_id=user.id, title=title, body=body, link=link)
-        db.session.add(note)
-        created.append(note)
-        if mail and user.email:
-            send_mail(uow, user.email, title, body + (f"\n\n{link}" if link else ""))
-    return created
+    users = [user for user in users if user is not None]
+    if not users:
+        return 0
+    now = utcnow()
+    db.session.execute(insert(Notification), [
+        {"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
+        for user in users])
+    text = body + (f"\n\n{link}" if link else "")
+    addresses = [user.email for user in users if mail and user.email]
+    if addresses and current_app.config.get("MAIL_SERVER"):
+        for address in addresses:
+            send_mail(uow, address, title, text, internal=True)
+    elif addresses:
+        db.session.execute(insert(MailMessage), [
+            {"to": address, "subject": title, "body": text, "status": OUTBOX, "created_at": now}
+            for address in addresses])
+    return len(users)
 
 
 # Called as fn(uow, message, refs) for every message written to the outbox, in the sender's
@@ -74,17 +84,18 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
 mail_listeners: list = []
 
 
-def send_mail(uow, to: str, subject: str, body: str, **refs) -> MailMessage:
+def send_mail(uow, to: str, subject: str, body: str, internal: bool = False, **refs) -> MailMessage:
     """Write the message to the outbox; with SMTP configured, send it after commit.
 
-    `refs` name the records the mail is about (e.g. customer_id=7) for the mail listeners."""
+    `refs` name the records the mail is about (e.g. customer_id=7) for the mail listeners;
+    `internal` mails (to the app's own users) are not shown to them."""
     message = MailMessage(to=to, subject=subject, body=body)
     db.session.add(message)
     if current_app.config.get("MAIL_SERVER"):
         message.status = QUEUED
         db.session.flush()
         enqueue_after_commit(uow, deliver_mail, message.id)
-    for listener in mail_listeners:
+    for listener in ([] if internal else mail_listeners):
         listener(uow, message, refs)
     return message
 

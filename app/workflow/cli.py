@@ -75,7 +75,7 @@ def find_definition(name: str) -> tuple[Definition | None, str]:
     return None, ""
 
 
-def _typed_document(values: dict, document: str) -> dict:
+def typed_document(values: dict, document: str) -> dict:
     """JSON values of a document given on the command line, typed as the model's columns are:
     dates and times from ISO text, money as Decimal."""
     from app.core.registry import registry
@@ -143,7 +143,7 @@ def route_command(name, doc_json, username):
     if not isinstance(values, dict):
         _fail(_("--doc must be a JSON object, as in {\"amount\": 150000}."))
     try:
-        values = _typed_document(values, definition.document)
+        values = typed_document(values, definition.document)
     except ValueError as exc:
         _fail(str(exc))
     user = None

@@ -96,6 +96,7 @@ class ApprovalTask(Model):
     __tablename__ = "wf_task"
     __table_args__ = (Index("ix_wf_task_assignee_status", "assignee_id", "status"),
                       Index("ix_wf_task_instance_round", "instance_id", "round"),
+                      Index("ix_wf_task_decided_by", "decided_by_id", "decided_at"),     # "handled by me"
                       {"sqlite_autoincrement": True})
 
     id = Column(Integer, primary_key=True)

@@ -21,7 +21,7 @@ from app.core.org import User
 from app.core.registry import registry
 from app.extensions import db
 from app.workflow import publishing, resolver
-from app.workflow.cli import _typed_document, submitter_context
+from app.workflow.cli import typed_document, submitter_context
 from app.workflow.conditions import ConditionError
 from app.workflow.definitions import DefinitionError, parse_definition
 from app.workflow.diagram import render_svg
@@ -89,7 +89,7 @@ def dry_run(definition, doc_text: str, username: str) -> dict:
     if not isinstance(values, dict):
         return {"error": _("The document fields must be a JSON object, as in {\"amount\": 150000}."), "steps": []}
     try:
-        values = _typed_document(values, definition.document)
+        values = typed_document(values, definition.document)
     except ValueError as exc:
         return {"error": str(exc), "steps": []}
     user = None

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ def _digests_for(manager):
 def test_digest_job_runs_in_a_real_worker_and_only_once_per_day(org, app, job_env):
     first = make_customer(org.east_rep)
     second = make_customer(org.south_rep)
-    today = dt.date.today().isoformat()
+    # The digest's day is the company's (Asia/Shanghai), which is not the machine's UTC date after 16:00 UTC.
+    today = dt.datetime.now(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).date().isoformat()
     queue = jobs.queue(app.config)
     queue.enqueue(send_new_customer_digest, today)
     queue.enqueue(send_new_customer_digest, today)  # a duplicate run must change nothing

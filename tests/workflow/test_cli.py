@@ -27,7 +27,14 @@ steps:
 
 @pytest.fixture
 def run(app):
+    """The CLI, with the shipped contract chain active (other tests publish their own versions)."""
+    from app.workflow import publishing
     from run import cli
+
+    with app.app_context():
+        shipped = (WORKFLOWS / "contract_approval.yaml").read_text(encoding="utf-8")
+        if publishing.get_definition("contract_approval").active_version.source != shipped:
+            publishing.publish(None, shipped, note="tests: shipped text")
 
     runner = app.test_cli_runner()
 
