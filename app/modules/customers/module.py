@@ -41,8 +41,10 @@ INTERACTION_LABELS = {
 CUSTOMER_FORM = ["name", "kind", "industry", "tax_id", "region", "address", "phone", "email", "source",
                  "status", "credit_limit", "tags", "owner", "department", "cooperating_since", "notes"]
 CONTACT_FORM = ["customer", "name", "title", "phone", "email", "is_primary", "notes"]
-INTERACTION_FORM = ["customer", "contact", "kind", "occurred_at", "duration_minutes", "outcome", "subject",
-                    "content", "next_follow_up_on"]
+# The contact is chosen on the customer's timeline form, which offers only that customer's
+# contacts; a select of every contact here would list millions.
+INTERACTION_FORM = ["customer", "kind", "occurred_at", "duration_minutes", "outcome", "subject", "content",
+                    "next_follow_up_on"]
 
 
 def _owner_or_pool(owner) -> str:
@@ -105,7 +107,7 @@ SPECS = [
             (_l("Follow-up"), {"fields": ["next_follow_up_on", "user", "created_at"]}),
         ],
         add_columns=INTERACTION_FORM,
-        edit_columns=INTERACTION_FORM,
+        edit_columns=INTERACTION_FORM[1:],
         search_columns=["customer", "kind", "subject", "content", "occurred_at", "outcome", "next_follow_up_on", "user"],
         order_columns=["occurred_at", "kind", "outcome", "next_follow_up_on"],
         base_order=("occurred_at", "desc"),
