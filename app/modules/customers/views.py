@@ -576,9 +576,53 @@ class ProfileView(BaseView):
         return jsonify(option=option, table=table)
 
 
+def _document_source(spec):
+    """Timeline entries for a module's documents of a customer (contracts, orders, invoices,
+    payments: any spec whose rows carry customer_id, code and created_at), newest first, shown
+    only to users who may read that module, in their data scope."""
+    from app.modules.customers.interactions import TimelineEntry
+
+    model = spec.model
+    columns = model.__table__.columns
+    choices = {c.key: dict(c.info["choices"]) for c in columns if "choices" in c.info}
+
+    def fetch(customer_id: int, limit: int):
+        actor = current_actor()
+        if not _may("read", spec.permission_name):
+            return []
+        stmt = select(model).where(model.customer_id == customer_id)
+        clause = scope_clause(spec, actor)
+        if clause is not None:
+            stmt = stmt.where(clause)
+        entries = []
+        for doc in db.session.scalars(stmt.order_by(model.id.desc()).limit(limit)):
+            details = []
+            if "amount" in columns and doc.amount is not None:
+                details.append((str(spec.label_columns.get("amount", _("Amount"))), f"{doc.amount:,.2f}"))
+            if "status" in columns and doc.status:
+                details.append((str(spec.label_columns.get("status", _("Status"))),
+                                str(choices.get("status", {}).get(doc.status, doc.status))))
+            name = getattr(doc, "title", None) or getattr(doc, "name", None) or ""
+            entries.append(TimelineEntry(kind=spec.name, at=doc.created_at, title=f"{doc.code} {name}".strip(),
+                                         user=getattr(doc, "owner", None), details=details,
+                                         link=f"/{spec.name}/show/{doc.id}"))
+        return entries
+
+    return fetch
+
+
+def register_document_sources() -> None:
+    from app.modules.customers.interactions import TimelineSource, register_timeline_source
+
+    for spec in registry.specs.values():
+        columns = spec.model.__table__.columns
+        if spec.model is not Customer and all(c in columns for c in ("customer_id", "code", "created_at")):
+            register_timeline_source(TimelineSource(key=spec.name, label=spec.label, fetch=_document_source(spec)))
+
+
 def register_views(appbuilder) -> None:
     """Called once by the registry after the generated screens exist."""
-    from app.modules.customers.interactions import register_timeline_source  # noqa: F401 (re-export)
+    register_document_sources()
 
     register_tab(ShowTab(key="timeline", label=_l("Timeline"), render=_timeline_tab,
                          applies=lambda spec: spec.name == "customers", badge=_interaction_count, order=10))

@@ -195,3 +195,18 @@ def test_interactions_api_follows_the_customers_scope(org, api_token):
     other = db.session.scalar(select(Interaction).where(Interaction.subject == "别人的通话"))
     assert client.get(f"/api/v1/interactions/{other.id}", headers=client_headers).status_code == 404
     assert _fresh(mine).next_follow_up_on == dt.date(2099, 1, 1)
+
+
+def test_documents_of_other_modules_appear_on_the_timeline_for_those_who_may_read_them(org, login):
+    from decimal import Decimal
+
+    from app.modules.contracts import service as contracts
+    from app.modules.contracts.models import Contract
+
+    customer = make_customer(org.east_rep)
+    contract = contracts.create_contract(org.east_rep, Contract(
+        title="年度框架协议", customer_id=customer.id, amount=Decimal("88000"), owner_id=org.east_rep.id,
+        starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31)))
+    html = login(org.east_rep).get(f"/customer_timeline/{customer.id}/?kind=contracts").get_data(as_text=True)
+    assert contract.code in html and "年度框架协议" in html and "88,000.00" in html
+    assert html.count('class="zwt-timeline-entry') == 1
