@@ -175,12 +175,12 @@ def bench_run(count):
 
 @bench_group.command("workflow", with_appcontext=False)
 @click.option("--instances", default=10_000, show_default=True)
-@click.option("--threads", default=4, show_default=True)
-def bench_workflow(instances, threads):
+@click.option("--workers", default=4, show_default=True)
+def bench_workflow(instances, workers):
     """Submit and approve INSTANCES contracts through a 4-step chain; print actions/s and p95."""
     from bench.bench_workflow import main as run_bench
 
-    run_bench(instances, threads)
+    run_bench(instances, workers)
 
 
 cli.add_command(workflows_group)
