@@ -6,11 +6,13 @@ aggregates for charts, and service calls for create / update / delete.
 """
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import current_app, has_request_context
 from flask_appbuilder.models.sqla.filters import FilterContains
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect as sa_inspect, literal_column, select
+from sqlalchemy import Numeric, func, inspect as sa_inspect, literal_column, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -62,6 +64,7 @@ class ModuleInterface(SQLAInterface):
         return scope_clause(self.spec, current_actor())
 
     def apply_filters(self, query, filters):
+        _typed_amounts(self.obj, filters)
         query = super().apply_filters(query, filters)
         for condition in self._bigram_conditions(filters):
             query = query.filter(condition)
@@ -118,6 +121,7 @@ class ModuleInterface(SQLAInterface):
             measure = func.coalesce(func.sum(getattr(model, chart.measure[4:])), 0)
         query = self.session.query(key.label("k"), measure.label("v")).select_from(model)
         if filters is not None:
+            _typed_amounts(model, filters)
             query = filters.apply_all(query)
             for condition in self._bigram_conditions(filters):
                 query = query.filter(condition)
@@ -154,6 +158,29 @@ class ModuleInterface(SQLAInterface):
     def delete_all(self, items):
         for item in items:
             self.delete(item)
+
+
+def _typed_amounts(model, filters) -> None:
+    """Filter values on amount (Numeric) columns as Decimal. FAB passes the typed text through,
+    and PostgreSQL refuses to compare numeric with text: a 500 instead of a list. Text that is
+    not a number becomes None, as FAB does for integer and date columns."""
+    if filters is None:
+        return
+    columns = model.__table__.columns
+
+    def decimal(value):
+        if isinstance(value, (Decimal, int)) or value is None:
+            return value
+        try:
+            return Decimal(str(value).replace(",", "").strip())
+        except InvalidOperation:
+            return None
+
+    for i, flt in enumerate(filters.filters):
+        column = columns.get(flt.column_name)
+        if column is not None and isinstance(column.type, Numeric) and i < len(filters.values):
+            value = filters.values[i]
+            filters.values[i] = [decimal(v) for v in value] if isinstance(value, list) else decimal(value)
 
 
 def _fill_months(rows: list[tuple]) -> list[tuple]:

@@ -199,3 +199,21 @@ def test_a_signed_contracts_terms_cannot_be_edited_on_the_form(org, login):
 def test_menu_shows_contracts_under_its_own_category(org, login):
     html = login(make_user("Sales", org.east)).get("/contracts/list/").get_data(as_text=True)
     assert "合同管理" in html
+
+
+def test_list_chart_export_and_api_filter_by_amount(org, login, app, api_token):
+    marker = unique("金额筛选")
+    for amount in ("20000", "500000", "500000.01", "800000"):
+        make_contract(org.east_rep, title=f"{marker}{amount}", amount=amount)
+    client = login(org.east_rep)
+    html = client.get(f"/contracts/list/?_flt_2_title={marker}&_flt_1_amount=500000").get_data(as_text=True)
+    assert f"{marker}500000.01" in html and f"{marker}800000" in html
+    assert f"{marker}20000<" not in html and f"{marker}500000<" not in html
+    chart = client.get(f"/contracts/chart/by_status.json?_flt_2_title={marker}&_flt_1_amount=500000").get_json()
+    assert sum(int(v) for _, v in chart["table"]) == 2
+    rows = client.get(f"/contracts/export/csv?_flt_2_title={marker}&_flt_0_amount=500000").get_data(as_text=True)
+    assert f"{marker}500000," in rows and f"{marker}800000" not in rows
+    query = f"(filters:!((col:title,opr:ct,value:'{marker}'),(col:amount,opr:gt,value:'500000')))"
+    body = app.test_client().get(f"/api/v1/contracts/?q={query}", headers=api_token(org.east_rep)).get_json()
+    assert sorted(r["title"] for r in body["result"]) == [f"{marker}500000.01", f"{marker}800000"]
+    assert client.get(f"/contracts/list/?_flt_1_amount=lots").status_code == 200
