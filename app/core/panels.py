@@ -1,4 +1,5 @@
-"""Extra tabs on every generated show page (approval timeline, comments, interactions...).
+"""Extra tabs on every generated show page (approval timeline, comments, interactions...), and
+notices above edit forms.
 
 A part of the frame or a module registers a tab once, at start-up:
 
@@ -46,3 +47,17 @@ def tabs_for(spec, item) -> list[dict]:
         out.append({"key": tab.key, "label": tab.label, "html": html,
                     "badge": tab.badge(spec, item) if tab.badge else None})
     return out
+
+
+# Notices shown above the edit form of a record: fn(spec, item) -> message or None
+# (e.g. "in approval: only these fields may change").
+_edit_notices: list[Callable] = []
+
+
+def register_edit_notice(fn: Callable) -> None:
+    if fn not in _edit_notices:
+        _edit_notices.append(fn)
+
+
+def edit_notices(spec, item) -> list[str]:
+    return [message for message in (fn(spec, item) for fn in _edit_notices) if message]

@@ -22,7 +22,7 @@ from app.core.audit import history_of
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
-from app.core.panels import tabs_for
+from app.core.panels import edit_notices, tabs_for
 from app.core.webhooks import local_time
 from app.extensions import db
 
@@ -159,6 +159,8 @@ class ModuleModelView(ModelView):
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
             self.update_redirect()
+            for notice in edit_notices(self.spec, item):
+                flash(notice, "warning")
         widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
         return self._get_related_views_widgets(item, filters={}, orders=get_order_args(),
                                                pages=get_page_args(), page_sizes=get_page_size_args(),

@@ -128,3 +128,25 @@ def _reassign_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_deactivations(session: Session) -> None:
     session.info.pop("wf_deactivated", None)
+
+
+def edit_notice(spec, item) -> str | None:
+    """Above the edit form of a document in approval: what its editor may still change."""
+    from app.core.datamodel import current_actor
+    from app.workflow.engine import definition_of
+
+    wf = spec.workflow
+    if wf is None or getattr(item, wf.status_field, None) != wf.in_approval:
+        return None
+    instance = _instance(db.session, spec, item, RUNNING)
+    if instance is None:
+        return None
+    actor = current_actor()
+    allowed = []
+    if actor is not None and db.session.scalar(select(ApprovalTask.id).where(
+            ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round,
+            ApprovalTask.status == PENDING, ApprovalTask.assignee_id == actor.id).limit(1)):
+        allowed = [str(spec.label_columns.get(f, f)) for f in definition_of(instance).step(instance.current_step).editable_fields]
+    if allowed:
+        return _("This document is in approval: you may change only %(fields)s.", fields="、".join(allowed))
+    return _("This document is in approval and cannot be changed; withdraw it first to edit it.")

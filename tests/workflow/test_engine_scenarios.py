@@ -499,3 +499,21 @@ def test_sequential_step_asks_one_approver_after_the_other(org):
     assert [t.assignee_id for t in tasks(run, "pending")] == [b.id]
     engine.approve(b, task_of(run, b).id)
     assert fresh(run).status == "approved"
+
+
+def test_the_edit_screen_of_a_document_in_approval_says_what_may_still_change(org, login):
+    publish_chain([step("manager", [MANAGER], editable_fields=["notes"])])
+    contract = make_contract(org.east_rep)
+    submit(org.east_rep, contract)
+
+    page = login(org.manager).get(f"/contracts/edit/{contract.id}").get_data(as_text=True)
+    assert "审批中" in page and "备注" in page
+    page = login(org.east_rep).get(f"/contracts/edit/{contract.id}").get_data(as_text=True)
+    assert "先撤回" in page or "withdraw it first" in page
+
+    resp = login(org.east_rep).post(f"/contracts/edit/{contract.id}", data={
+        "title": contract.title, "customer": str(contract.customer_id), "amount": "99999.00",
+        "standard_terms": "y", "owner": str(org.east_rep.id)})
+    assert resp.status_code == 200
+    assert "单据审批中，不能修改" in resp.get_data(as_text=True)
+    assert db.session.get(Contract, contract.id).amount == Decimal("50000.00")
