@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 BODY_MAX = 5000
 # "@lina" or "@张伟": a mention runs up to whitespace, another @ or punctuation.
-MENTION = re.compile(r"@([^\s@,，。.、:：;；!！?？()（）\[\]【】<>《》\"'“”‘’]+)")
+MENTION = re.compile(r"@([^\s@,，。、:：;；!！?？()（）\[\]【】<>《》\"'“”‘’]+)")
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -146,7 +146,8 @@ def resolve_mentions(body: str) -> tuple[list, list[str]]:
     from app.core.org import User
 
     users, unresolved, seen = [], [], set()
-    for token in dict.fromkeys(MENTION.findall(body or "")):
+    # A user name may contain dots, but a sentence may also end right after one ("@lina.").
+    for token in dict.fromkeys(t.rstrip(".") for t in MENTION.findall(body or "") if t.rstrip(".")):
         user = db.session.scalar(_active_users().where(func.lower(User.username) == token.lower()))
         if user is None:
             prefixes = [token[:n] for n in range(len(token), 1, -1)]

@@ -53,6 +53,13 @@ def test_mention_by_display_name_works_also_without_a_space_after_the_name(org):
     assert [n for n in _notes(colleague) if "你看一下" in n.body]
 
 
+def test_a_mention_at_the_end_of_a_sentence_still_names_the_user(org):
+    customer = make_customer(org.east_rep)
+    _comment, unresolved = collab.add_comment(org.east_rep, "customers", customer.id,
+                                              f"Please check, @{org.manager.username}.")
+    assert unresolved == [] and any("Please check" in n.body for n in _notes(org.manager))
+
+
 def test_ambiguous_or_unknown_names_notify_nobody_and_are_reported_to_the_author(org):
     customer = make_customer(org.east_rep)
     given = "同" + unique("")[:4]

@@ -97,15 +97,17 @@ class CustomerImportView(BaseView):
         if state is None:
             abort(404)
         path = importing.upload_path(state)
-        if state["status"] == "done" or not path.exists():
+        if state["status"] == "done" or not path.exists() or not importing.claim_commit(state):
             flash(_("This file has already been imported or has expired; please upload it again."), "warning")
             return redirect(url_for("CustomerImportView.index"))
         try:
             result = importing.run_import(actor, path, state["fmt"], commit=True)
         except importing.ImportFileError as error:
             db.session.rollback()
+            importing.release_commit(state)
             return self._index(error.message, 400)
         if not result.committed:
+            importing.release_commit(state)
             # Something changed since the preview (someone added one of these customers):
             # nothing was written; show the problems as they are now.
             state.update(status="checked", rows=result.rows, error_rows=result.error_rows)
@@ -220,10 +222,11 @@ class CustomerMergeView(BaseView):
 
 def _formatters():
     """Values as the customer screens show them (choice labels, names of related records)."""
-    from app.core.registry import registry
+    from app.core.views import ModuleModelView
 
-    view_class = registry.views["customers"]
-    view = next((v for v in current_app.appbuilder.baseviews if isinstance(v, view_class)), None)
+    # By spec, not by class: building another app (tests, CLI) makes new view classes.
+    view = next((v for v in current_app.appbuilder.baseviews
+                 if isinstance(v, ModuleModelView) and v.spec is not None and v.spec.name == "customers"), None)
     formatters = view.formatters_columns if view is not None else {}
 
     def shown(field, value):

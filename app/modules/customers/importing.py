@@ -575,12 +575,36 @@ def _state_key(token: str) -> str:
     return f"zwt:customers:import:{token}"
 
 
+def _purge_old_uploads(folder: Path) -> None:
+    """Uploads that were previewed and never imported do not stay for ever."""
+    import time
+
+    limit = time.time() - STATE_TTL
+    for path in folder.glob("*.*"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def claim_commit(state: dict) -> bool:
+    """True for the one request that may import this upload (a double click sends two)."""
+    return bool(redis_connection().set(_state_key(state["token"]) + ":claimed", "1", nx=True, ex=STATE_TTL))
+
+
+def release_commit(state: dict) -> None:
+    """After an import that wrote nothing, the corrected situation may be imported again."""
+    redis_connection().delete(_state_key(state["token"]) + ":claimed")
+
+
 def save_upload(actor, storage) -> dict:
     """Store an uploaded file for checking and importing; returns its state (token, name,
     format). Raises ImportFileError for a wrong type or an oversized or empty file."""
     filename = Path(storage.filename or "").name
     fmt = file_format(filename)
     token = secrets.token_urlsafe(16)
+    _purge_old_uploads(_upload_dir())
     path = _upload_dir() / f"{token}.{fmt}"
     size = 0
     with open(path, "wb") as out:
@@ -641,11 +665,8 @@ def import_job(token: str) -> str:
     owners they may assign). Runs once per upload: a repeated or late run does nothing."""
     from app.core.org import User
 
-    connection = redis_connection()
-    if not connection.set(_state_key(token) + ":claimed", "1", nx=True, ex=STATE_TTL):
-        return "skipped"
     state = load_state(token)
-    if state is None or state["status"] not in ("queued", "uploaded"):
+    if state is None or state["status"] not in ("queued", "uploaded") or not claim_commit(state):
         return "skipped"
     actor = db.session.get(User, state["user_id"])
     if actor is None or not actor.active:
