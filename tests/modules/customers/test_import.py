@@ -241,3 +241,14 @@ def test_an_upload_belongs_to_its_uploader(org, login):
     assert other.post(f"/customers/import/{token}/commit").status_code == 404
     assert other.get(f"/customers/import/{token}/status.json").status_code == 404
     assert _count() == before
+
+
+def test_a_second_submit_while_the_first_is_importing_imports_nothing(org, login):
+    client = login(org.east_rep)
+    html = _upload(client, _csv(ZH_HEADERS, [[unique("双击"), "", "", "", "", "", "", "", ""]]), "x.csv")
+    token = _token(html.get_data(as_text=True))
+    state = importing.load_state(token, org.east_rep)
+    assert importing.claim_commit(state)  # the first request is still running
+    before = _count()
+    assert client.post(f"/customers/import/{token}/commit").status_code == 302
+    assert _count() == before
