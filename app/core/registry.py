@@ -140,6 +140,7 @@ class Registry:
                 default = column.default.arg if column.default is not None and column.default.is_scalar else False
                 fields[column.key] = BooleanField(spec.label_columns.get(column.key, column.key), default=default,
                                                   description=spec.description_columns.get(column.key, ""))
+        fields.update({col: fld for col, fld in spec.form_fields.items() if col in columns})
         return fields
 
     def _make_view(self, spec: ModuleSpec) -> type:
@@ -173,6 +174,7 @@ class Registry:
             "formatters_columns": formatters,
             "add_form_extra_fields": self._form_fields(spec, spec.add_columns),
             "edit_form_extra_fields": self._form_fields(spec, spec.edit_columns),
+            "search_form_extra_fields": {c: f for c, f in spec.form_fields.items() if c in spec.search_columns},
             "list_widget": widget,
             "related_views": [self.views[name] for name in spec.related],
         }

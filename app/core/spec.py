@@ -104,6 +104,9 @@ class ModuleSpec:
     show_in_menu: bool = True
     workflow: Optional[WorkflowSpec] = None
     formatters: dict = field(default_factory=dict)         # column -> callable(value) for lists
+    # column -> WTForms field replacing the generated one in the add, edit and search forms
+    # (e.g. a chooser that searches, where a select would list every customer).
+    form_fields: dict = field(default_factory=dict)
     # column -> extra FAB filter classes offered for it in the list search and the API
     search_filters: dict = field(default_factory=dict)
 

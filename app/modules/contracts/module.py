@@ -5,7 +5,10 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.contracts import service
+from app.modules.contracts.forms import RemoteSelectField
 from app.modules.contracts.models import Contract
+from app.modules.contracts.views import CHOICES_URL, describe_customer
+from app.modules.customers.models import Customer
 
 CONTRACTS = lazy_pgettext("menu", "Contracts")
 
@@ -71,6 +74,9 @@ SPECS = [
                        confirmation=_l("Archive the selected contracts?"), icon="fa-archive"),
         ],
         workflow=WorkflowSpec(name="contract_approval", status_field="status"),
+        # Customers number in the hundreds of thousands: chosen by typing, never from a full list.
+        form_fields={"customer": RemoteSelectField(_l("Customer"), model=Customer, url=CHOICES_URL,
+                                                   describe=describe_customer)},
         related=[],
         service=service.contracts,
     ),

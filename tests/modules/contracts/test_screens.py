@@ -217,3 +217,40 @@ def test_list_chart_export_and_api_filter_by_amount(org, login, app, api_token):
     body = app.test_client().get(f"/api/v1/contracts/?q={query}", headers=api_token(org.east_rep)).get_json()
     assert sorted(r["title"] for r in body["result"]) == [f"{marker}500000.01", f"{marker}800000"]
     assert client.get(f"/contracts/list/?_flt_1_amount=lots").status_code == 200
+
+
+def test_the_customer_is_chosen_by_search_not_from_a_list_of_every_customer(org, login):
+    mine = make_customer(org.east_rep)
+    other = make_customer(org.east_rep)
+    contract = make_contract(org.east_rep, customer=mine)
+    client = login(org.east_rep)
+    for url in ("/contracts/add", "/contracts/list/"):
+        html = client.get(url).get_data(as_text=True)
+        assert "data-ajax--url" in html and "/contracts/customers/choices.json" in html, url
+        assert other.name not in html, url  # a customer without contracts appears nowhere
+    edit = client.get(f"/contracts/edit/{contract.id}").get_data(as_text=True)
+    assert f'<option value="{mine.id}" selected>{mine.name}（{mine.code}）</option>' in edit
+    assert other.name not in edit
+
+
+def test_customer_search_offers_only_customers_the_user_may_see(org, login):
+    marker = unique("华信")
+    mine = make_customer(org.east_rep, f"{marker}上海")
+    make_customer(org.south_rep, f"{marker}深圳")
+    found = login(org.east_rep).get(f"/contracts/customers/choices.json?q={marker}").get_json()
+    assert found["results"] == [{"id": mine.id, "text": f"{mine.name}（{mine.code}）"}]
+    by_code = login(org.east_rep).get(f"/contracts/customers/choices.json?q={mine.code.lower()}").get_json()
+    assert [r["id"] for r in by_code["results"]] == [mine.id]
+    assert len(login(org.manager).get(f"/contracts/customers/choices.json?q={marker}").get_json()["results"]) == 2
+    wildcard = login(org.east_rep).get(f"/contracts/customers/choices.json?q={marker}%25").get_json()
+    assert wildcard["results"] == []  # % is a character to look for, not a wildcard
+    refused = login(make_user("Warehouse", org.east)).get(f"/contracts/customers/choices.json?q={marker}")
+    assert refused.status_code in (302, 403) and marker not in refused.get_data(as_text=True)
+
+
+def test_list_filters_by_customer(org, login):
+    customer = make_customer(org.east_rep)
+    theirs = make_contract(org.east_rep, customer=customer, title=unique("该客户合同"))
+    other = make_contract(org.east_rep, title=unique("别家合同"))
+    html = login(org.east_rep).get(f"/contracts/list/?_flt_0_customer={customer.id}").get_data(as_text=True)
+    assert theirs.title in html and other.title not in html
