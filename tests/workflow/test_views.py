@@ -448,3 +448,19 @@ def test_the_api_refuses_other_peoples_tasks(org, app, api_token):
                        headers=api_token(org.manager)).status_code == 400
     assert client.get("/api/v1/approvals/tasks").status_code == 401
     assert task_of(run, org.manager).status == "pending"
+
+
+def test_after_a_withdrawal_the_finance_directors_link_says_the_task_is_no_longer_open(org, login, shown):
+    publish_chain([step("manager", [{"manager_of": "submitter"}]), step("finance", user_rule(org.finance_user))])
+    run = engine.submit(org.east_rep, "contracts", make_contract(org.east_rep).id)
+    engine.approve(org.manager, task_of(run, org.manager).id)
+    finance_task = task_of(run, org.finance_user)
+    engine.withdraw(org.east_rep, run.id, "客户要求修改")
+
+    page = login(org.finance_user).get(f"/approvals/task/{finance_task.id}/approve")
+    body = text(page)
+    assert 'id="zwt-confirm-form"' not in body
+    assert org.east_rep.display_name in body
+    resp = login(org.finance_user).post(f"/approvals/task/{finance_task.id}/approve", data={"via": "link"})
+    assert resp.status_code in (400, 409)
+    assert actions(run, "approve")[-1].actor_id == org.manager.id
