@@ -1,4 +1,5 @@
-"""Server time of the customer screens and API on the database named by DATABASE_URL.
+"""Server time of the customer screens and API on the database named by DATABASE_URL, and the
+time of the grading job over every customer.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_bench python run.py bench run --requests 200
 
@@ -7,6 +8,12 @@ own time (routing, security, SQL, templates, JSON) without network or a WSGI ser
 endpoint is asked as an admin (scope all), a sales manager (scope department) and a sales
 person (scope own), with page numbers spread over the first and deeper pages (up to page 40).
 BENCH_SHOW_SQL=1 prints each endpoint's slowest SQL statement for EXPLAIN ANALYZE.
+
+The customer page (detail with its timeline tab: the first 50 of interactions, field and grade
+changes, plus the profile tab) is asked for customers of each user's scope, a fifth of them the
+longest timelines (thousands of interactions). The grading job then grades every customer
+from scratch (all grades reset first, not timed) and once more with nothing left to change;
+BENCH_GRADE=0 skips it (it rewrites the grade of every customer).
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from bench.seed_customers import STAFF_PASSWORD
 WARMUP = 5
 NAME_PART = "华信"
 LIST_TARGET_MS, FILTERED_TARGET_MS, RSS_TARGET_MB = 150, 200, 250
+CUSTOMER_PAGE_TARGET_MS, GRADE_TARGET_S = 200, 120
 
 
 def _page(rng: random.Random) -> int:
@@ -228,9 +236,102 @@ def main(count: int = 200) -> None:
     print(f"{total} measured requests in {elapsed:.1f}s; load average after: "
           "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("Targets missed (p95): " + (", ".join(missed) if missed else "none"))
+    customer_pages(app, sessions, names, clock, count)
+    if os.environ.get("BENCH_GRADE", "1") != "0":
+        grade_job(app)
     if os.environ.get("BENCH_SHOW_SQL"):
         for name, (took, statement, parameters) in clock.slowest.items():
             print(f"\n-- {name}: slowest statement {took * 1000:.1f} ms, parameters {parameters}\n{statement}")
+
+
+def _pages_of(app, username: str, rng: random.Random, count: int) -> list[int]:
+    """Customer ids the user may see: mostly ordinary ones, a fifth the longest timelines."""
+    from app.core.org import User
+    from app.core.registry import registry
+    from app.core.scope import scope_clause
+    from app.extensions import db
+    from app.modules.customers.models import Customer
+    from bench.seed_customers import HEAVY_CUSTOMERS
+
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        clause = scope_clause(registry.get("customers"), user)
+        top = db.session.scalar(select(func.max(Customer.id))) or 0
+        heavy = [(i * 7919) % top + 1 for i in range(HEAVY_CUSTOMERS)] if top else []
+        if clause is None:
+            ordinary = [rng.randint(1, top) for _ in range(count)]
+        else:
+            ordinary = list(db.session.scalars(select(Customer.id).where(clause).order_by(func.random()).limit(count)))
+            heavy = list(db.session.scalars(select(Customer.id).where(clause, Customer.id.in_(heavy))))
+        db.session.remove()
+    picked = [rng.choice(heavy) if heavy and rng.random() < 0.2 else rng.choice(ordinary) for _ in range(count)]
+    return picked, len(heavy)
+
+
+def customer_pages(app, sessions, names, clock, count: int) -> None:
+    """p50/p95 of the customer page with its timeline, and of the whole-timeline page."""
+    rng = random.Random(7)
+    pages = [("customer page + timeline", "/customers/show/{}"), ("timeline page", "/customer_timeline/{}/")]
+    header = f"{'page':28} {'user':8} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>8} {'q/req':>5} {'target':>7}  ok"
+    print(f"\nCustomer pages ({count} per user; a fifth of the ids are the longest timelines when in scope); ms\n")
+    print(header)
+    print("-" * len(header))
+    for kind, (web, _api, _header) in sessions.items():
+        ids, heavy = _pages_of(app, names[kind], rng, count)
+        if not ids:
+            continue
+        for name, pattern in pages:
+            for pk in ids[:WARMUP]:
+                web.get(pattern.format(pk)).close()
+            took, sql, statements, bad = [], [], [], 0
+            for pk in ids:
+                clock.reset(name)
+                t0 = time.perf_counter()
+                resp = web.get(pattern.format(pk))
+                took.append((time.perf_counter() - t0) * 1000)
+                bad += resp.status_code != 200
+                resp.close()
+                sql.append(clock.total * 1000)
+                statements.append(clock.statements)
+            p95 = _pct(took, 0.95)
+            target = CUSTOMER_PAGE_TARGET_MS
+            print(f"{_pad(name, 28)} {kind:8} {len(took):>4} {statistics.median(took):>7.1f} {p95:>7.1f} "
+                  f"{max(took):>7.1f} {statistics.median(sql):>8.1f} {statistics.median(statements):>5.0f} "
+                  f"{target:>7}  {'yes' if p95 < target else 'NO'}" + (f"  ({bad} non-200)" if bad else "")
+                  + (f"  [{heavy} long timelines in scope]" if heavy else ""))
+
+
+def grade_job(app) -> None:
+    """Time of grading every customer from scratch, then of a run with nothing to change."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from app.modules.customers.grading import regrade
+    from app.modules.customers.models import Customer
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Customer))
+        print(f"\nGrading job over {total:,} customers (target < {GRADE_TARGET_S} s)")
+        t0 = time.perf_counter()
+        db.session.execute(text("DELETE FROM grade_change"))
+        db.session.execute(text("DELETE FROM customer_grade"))
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE customer_grade"))
+                conn.execute(text("VACUUM ANALYZE grade_change"))
+        print(f"  reset (not timed): {time.perf_counter() - t0:.1f}s")
+        for label in ("from scratch", "again, nothing to change"):
+            t0 = time.perf_counter()
+            changed = regrade(None)
+            took = time.perf_counter() - t0
+            rss = psutil.Process().memory_info().rss / 2**20
+            print(f"  {label:26} {took:7.1f}s  {changed:>9,} grades changed  RSS {rss:.0f} MB  "
+                  f"{'yes' if took < GRADE_TARGET_S else 'NO'}")
+        rows = db.session.execute(text("SELECT g.grade, count(*) FROM customer c LEFT JOIN customer_grade g "
+                                       "ON g.customer_id = c.id GROUP BY g.grade ORDER BY g.grade")).all()
+        print("  grades: " + ", ".join(f"{g or '-'} {n:,}" for g, n in rows))
+        db.session.remove()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-"""Bulk-load a benchmark organisation and N customers with contacts.
+"""Bulk-load a benchmark organisation and N customers with contacts and interactions.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_bench python run.py bench seed --customers 1000000
+
+Each customer gets on average BENCH_INTERACTIONS_PER_CUSTOMER (default 10) interactions, so a
+million customers come with ten million; a few customers have thousands (the longest timelines).
 
 The schema, permissions, roles and admin come from the app's own setup code; the organisation
 (about 30 departments, 300 staff) goes through the ORM and FAB's security manager; customers and
@@ -24,7 +27,12 @@ from app.modules.customers.seed import BRANDS, CITIES, FAMILY, GIVEN, TITLES, TR
 STAFF_PASSWORD = "demo1234"
 CHUNK = 50_000
 CUSTOMER_COLUMNS = ("id", "code", "name", "kind", "industry", "region", "address", "phone", "email", "source",
-                    "status", "credit_limit", "notes", "owner_id", "department_id", "created_at", "updated_at")
+                    "status", "credit_limit", "notes", "owner_id", "department_id", "created_at", "updated_at",
+                    "paid_12m", "cooperating_since", "lost_at")
+INTERACTION_COLUMNS = ("id", "customer_id", "contact_id", "kind", "subject", "content", "occurred_at",
+                       "duration_minutes", "outcome", "next_follow_up_on", "user_id", "created_at")
+HEAVY_CUSTOMERS, HEAVY_INTERACTIONS = 20, 3000
+NULL = "\\N"  # COPY's text format
 CONTACT_COLUMNS = ("id", "customer_id", "name", "title", "phone", "email", "is_primary", "notes", "created_at")
 
 # (code, name, parent code, sales staff in it)
@@ -157,8 +165,13 @@ def customer_rows(n: int, owners, seed: int = 2026):
             address = f"{province if province != city_name + '市' else ''}{city_name}市{rng.choice(streets)}{1 + cid % 997}号"
             phone = f"0{10 + cid % 990}-{2_000_000 + (cid * 7919) % 88_000_000}" if r2 < 0.6 else None
             email = f"info{cid}@example.cn" if r2 > 0.4 else None
+            # Spend of the last 12 months (what collections will feed): many pay nothing, a few a lot.
+            paid = 0 if r2 < 0.35 else round(min(rng.lognormvariate(11.5, 1.4), 20_000_000), 2)
+            since = (created - dt.timedelta(days=int(r * 2000))).date() if r2 > 0.5 else created.date()
+            lost_at = created + dt.timedelta(days=30 + cid % 300) if status[j] == "lost" else None
             rows.append((cid, f"KH-{created.year}-{cid:08d}", name, kind, ind[j], province, address, phone, email,
-                         src[j], status[j], credit[j], None, own[j], dept_of[own[j]], created, created))
+                         src[j], status[j], credit[j], None, own[j], dept_of[own[j]], created, created,
+                         paid, since, lost_at))
         yield rows
 
 
@@ -177,6 +190,123 @@ def contact_rows(n: int, k: int, seed: int = 2027):
                              rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(100_000_000):08d}",
                              f"contact{contact_id}@example.cn", c == 0, None, created))
         yield rows
+
+
+# (kind, subject, content, outcome)
+INTERACTION_TEXTS = [
+    ("call", "电话沟通采购需求", "客户计划下季度扩充产线，询问批量采购的价格和交期。", "interested"),
+    ("call", "回访使用情况", "客户反馈设备运行稳定，希望安排一次操作培训。", "reached"),
+    ("call", "催问报价反馈", "采购经理出差，约定下周再联系。", "no_answer"),
+    ("visit", "上门拜访", "拜访总经理和技术负责人，参观车间，了解现有供应商情况。", "interested"),
+    ("visit", "现场演示", "带样品到现场演示，技术部认可性能，等待内部评审。", "quoted"),
+    ("meeting", "商务谈判", "就年度框架协议的价格、账期和售后条款进行谈判。", "quoted"),
+    ("meeting", "项目启动会", "双方确认项目范围、里程碑和对接人。", "won"),
+    ("note", "客户背景", "当地龙头企业，今年预算收紧，决策周期较长。", ""),
+    ("email", "发送产品资料", "已发送产品手册、报价单和成功案例。", "reached"),
+    ("call", "确认付款进度", "财务表示月底前安排付款。", "reached"),
+]
+
+
+def interaction_counts(n: int, per_customer: float, seed: int = 2028) -> list[int]:
+    """How many interactions each customer 1..n has: skewed (many have a few, some dozens), a
+    handful of long-standing accounts thousands; about n * per_customer in all."""
+    rng = random.Random(seed)
+    counts = [int(rng.expovariate(1 / per_customer) + 0.5) for _ in range(n)]
+    for i in range(min(HEAVY_CUSTOMERS, n)):
+        counts[(i * 7919) % n] = HEAVY_INTERACTIONS
+    return counts
+
+
+def interaction_lines(customers, counts: list[int], contacts_per_customer: int, seed: int = 2029):
+    """Yield chunks of COPY text lines, customer by customer, each customer's interactions in
+    time order between its creation and now; the newest may plan a follow-up."""
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    texts = INTERACTION_TEXTS
+    interaction_id = 0
+    lines: list[str] = []
+    for cid, owner_id, created in customers:
+        k = counts[cid - 1]
+        if not k:
+            continue
+        span = max((now - created).total_seconds(), 60.0)
+        offsets = sorted(rng.random() for _ in range(k))
+        for j, offset in enumerate(offsets):
+            interaction_id += 1
+            at = created + dt.timedelta(seconds=int(span * offset))
+            kind, subject, content, outcome = texts[rng.randrange(len(texts))]
+            contact = str((cid - 1) * contacts_per_customer + 1 + rng.randrange(contacts_per_customer)) \
+                if contacts_per_customer and kind != "note" else NULL
+            follow = (at.date() + dt.timedelta(days=rng.choice((3, 7, 14, 30)))).isoformat() \
+                if j == k - 1 and rng.random() < 0.5 else NULL
+            duration = str(rng.choice((5, 10, 15, 30, 60))) if kind in ("call", "visit", "meeting") else NULL
+            stamp = at.isoformat(sep=" ")
+            lines.append("\t".join((str(interaction_id), str(cid), contact, kind, subject, content, stamp, duration,
+                                    outcome or NULL, follow, str(owner_id), stamp)) + "\n")
+        if len(lines) >= CHUNK * 4:
+            yield lines
+            lines = []
+    if lines:
+        yield lines
+
+
+def _pg_load_interactions(session, n: int, contacts_per_customer: int, per_customer: float) -> int:
+    """COPY the interactions (indexes and foreign keys dropped meanwhile, then rebuilt), then
+    set each customer's last interaction and next follow-up from them, set-based."""
+    conn = session.connection().connection.driver_connection
+    cur = conn.cursor()
+    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cur.execute("""SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                   WHERE i.indrelid = 'interaction'::regclass
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""")
+    indexes = cur.fetchall()
+    cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                   WHERE contype IN ('f', 'u') AND conrelid = 'interaction'::regclass""")
+    constraints = cur.fetchall()
+    for name, _definition in constraints:
+        cur.execute(f'ALTER TABLE interaction DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        cur.execute(f"DROP INDEX {name}")
+    cur.execute("TRUNCATE interaction")
+    counts = interaction_counts(n, per_customer)
+    owners = session.connection().exec_driver_sql("SELECT id, owner_id, created_at FROM customer ORDER BY id").all()
+    done = 0
+    with cur.copy(f"COPY interaction ({', '.join(INTERACTION_COLUMNS)}) FROM STDIN WITH (FREEZE)") as copy:
+        for lines in interaction_lines(owners, counts, contacts_per_customer):
+            copy.write("".join(lines))
+            done += len(lines)
+            if done % 1_000_000 < CHUNK * 4:
+                _say(f"  interaction: {done:,}")
+    _say("  rebuilding interaction indexes and foreign keys")
+    for _name, definition in indexes:
+        cur.execute(definition)
+    for name, definition in constraints:
+        cur.execute(f'ALTER TABLE interaction ADD CONSTRAINT "{name}" {definition}')
+    cur.execute("SELECT setval(pg_get_serial_sequence('interaction', 'id'), (SELECT max(id) FROM interaction))")
+    _say("  last interaction and next follow-up of each customer")
+    cur.execute("""UPDATE customer c SET last_interaction_at = l.at, next_follow_up_on = l.follow
+                   FROM (SELECT DISTINCT ON (customer_id) customer_id, occurred_at AS at, next_follow_up_on AS follow
+                         FROM interaction ORDER BY customer_id, occurred_at DESC, id DESC) l
+                   WHERE c.id = l.customer_id""")
+    return done
+
+
+def _sqlite_load_interactions(session, n: int, contacts_per_customer: int, per_customer: float) -> int:
+    conn = session.connection().connection.driver_connection
+    owners = conn.execute("SELECT id, owner_id, created_at FROM customer ORDER BY id").fetchall()
+    owners = [(cid, owner, dt.datetime.fromisoformat(created)) for cid, owner, created in owners]
+    sql = f"INSERT INTO interaction ({', '.join(INTERACTION_COLUMNS)}) VALUES ({', '.join('?' * len(INTERACTION_COLUMNS))})"
+    done = 0
+    for lines in interaction_lines(owners, interaction_counts(n, per_customer), contacts_per_customer):
+        rows = [[None if v == NULL else v for v in line.rstrip("\n").split("\t")] for line in lines]
+        conn.executemany(sql, rows)
+        done += len(rows)
+    conn.execute("""UPDATE customer SET
+                      last_interaction_at = (SELECT max(occurred_at) FROM interaction i WHERE i.customer_id = customer.id),
+                      next_follow_up_on = (SELECT next_follow_up_on FROM interaction i WHERE i.customer_id = customer.id
+                                           ORDER BY occurred_at DESC, id DESC LIMIT 1)""")
+    _say(f"  interaction: {done:,}")
+    return done
 
 
 def _pg_load(session, customers, contacts) -> list[int]:
@@ -232,14 +362,14 @@ def _sqlite_load(session, customers, contacts) -> list[int]:
     counts = []
     for table, columns, chunks in (("customer", CUSTOMER_COLUMNS, customers), ("contact", CONTACT_COLUMNS, contacts)):
         # Stored the way SQLAlchemy's SQLite DateTime type writes and parses them.
-        stamps = [i for i, c in enumerate(columns) if c in ("created_at", "updated_at")]
+        stamps = [i for i, c in enumerate(columns) if c in ("created_at", "updated_at", "lost_at")]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         done = 0
         for rows in chunks:
             batch = [list(r) for r in rows]
             for row in batch:
                 for i in stamps:
-                    row[i] = row[i].strftime("%Y-%m-%d %H:%M:%S.%f")
+                    row[i] = row[i].strftime("%Y-%m-%d %H:%M:%S.%f") if row[i] is not None else None
             conn.executemany(sql, batch)
             done += len(batch)
         _say(f"  {table}: {done:,}")
@@ -283,14 +413,19 @@ def main(n: int, contacts_per_customer: int = 2) -> None:
             session, customer_rows(n, owners), contact_rows(n, contacts_per_customer))
         set_counter(session, n)
         session.commit()
+        per_customer = float(os.environ.get("BENCH_INTERACTIONS_PER_CUSTOMER", "10"))
+        interactions = (_pg_load_interactions if postgres else _sqlite_load_interactions)(
+            session, n, contacts_per_customer, per_customer)
+        session.commit()
         loaded = time.perf_counter() - load_started
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE customer" if postgres else "ANALYZE"))
             if postgres:
                 conn.execute(text("ANALYZE contact"))
+                conn.execute(text("VACUUM ANALYZE interaction"))
     total = time.perf_counter() - started
-    rows = customers + contacts
-    _say(f"Loaded {customers:,} customers and {contacts:,} contacts in {loaded:.1f}s "
+    rows = customers + contacts + interactions
+    _say(f"Loaded {customers:,} customers, {contacts:,} contacts and {interactions:,} interactions in {loaded:.1f}s "
          f"({customers / loaded:,.0f} customers/s, {rows / loaded:,.0f} rows/s); total {total:.1f}s "
          f"including schema, organisation and ANALYZE.")
 

@@ -18,7 +18,7 @@ from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.extensions import db
 from app.modules.customers.grading import grade_names
-from app.modules.customers.models import INDUSTRY_CHOICES, SOURCE_CHOICES, Customer
+from app.modules.customers.models import INDUSTRY_CHOICES, SOURCE_CHOICES, Customer, CustomerGrade
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,13 @@ def rows(name: str, actor, filters: Filters) -> list[tuple]:
         stmt = (select(Customer.owner_id.label("k"), count).where(*conditions)
                 .group_by(Customer.owner_id).order_by(count.desc()).limit(TOP))
         return [(k, v) for k, v in db.session.execute(stmt)]
-    column = {"grade": Customer.grade, "industry": Customer.industry, "region": Customer.region,
-              "source": Customer.source}[name]
+    if name == "grade":
+        column = CustomerGrade.grade
+        stmt = (select(column.label("k"), count)
+                .select_from(Customer).outerjoin(CustomerGrade, CustomerGrade.customer_id == Customer.id)
+                .where(*conditions).group_by(column))
+        return [(k, v) for k, v in db.session.execute(stmt.order_by(column))]
+    column = {"industry": Customer.industry, "region": Customer.region, "source": Customer.source}[name]
     stmt = select(column.label("k"), count).where(*conditions).group_by(column)
     stmt = stmt.order_by(column) if name == "grade" else stmt.order_by(count.desc()).limit(TOP)
     return [(k, v) for k, v in db.session.execute(stmt)]

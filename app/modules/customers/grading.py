@@ -15,7 +15,7 @@ from app.core.clock import utcnow
 from app.core.errors import ValidationErrors
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.modules.customers.models import Customer, GradeChange, GradeRule
+from app.modules.customers.models import Customer, CustomerGrade, GradeChange, GradeRule
 from app.modules.customers.service import _money, local_today
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-")
@@ -128,8 +128,9 @@ def regrade(actor=None, customer_ids: list[int] | None = None, today: dt.date | 
     record each change with the paid amount and months of cooperation that decided it.
     Returns the number of customers whose grade changed.
 
-    Set-based: per batch of ids one INSERT … SELECT records the changes and one UPDATE applies
-    exactly the grades recorded, in one transaction; running it again changes nothing."""
+    Set-based: per batch of ids one INSERT … SELECT records the changes, then the grades
+    recorded are applied (UPDATE … FROM, INSERT for customers graded the first time), in one
+    transaction; running it again changes nothing."""
     today = today or local_today()
     dialect = db.session.get_bind().dialect.name
     rule_list = rules()
@@ -147,27 +148,32 @@ def regrade(actor=None, customer_ids: list[int] | None = None, today: dt.date | 
         low, high = db.session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
         batches = [] if low is None else [
             lambda col, start=start: col.between(start, start + batch - 1) for start in range(low, high + 1, batch)]
+    current = CustomerGrade.__table__
+    changes = GradeChange.__table__
     changed = 0
     for within in batches:
         with unit_of_work(actor):
             if dialect == "postgresql":
                 db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            picked = (select(Customer.id, Customer.grade, grade, Customer.paid_12m, months, literal(at),
+            picked = (select(Customer.id, current.c.grade, grade, Customer.paid_12m, months, literal(at),
                              literal(actor_id, Integer))
-                      .where(within(Customer.id), Customer.grade.is_distinct_from(grade)))
+                      .select_from(Customer.__table__.outerjoin(current, current.c.customer_id == Customer.id))
+                      .where(within(Customer.id), current.c.grade.is_distinct_from(grade)))
             result = db.session.execute(
-                insert(GradeChange.__table__).from_select(
+                insert(changes).from_select(
                     ["customer_id", "old_grade", "new_grade", "paid_12m", "months", "at", "actor_id"], picked)
                 .execution_options(preserve_rowcount=True))
             count = result.rowcount or 0
             if count:
-                recorded = select(GradeChange.new_grade).where(
-                    GradeChange.customer_id == Customer.id, GradeChange.at == at).scalar_subquery()
-                db.session.execute(
-                    update(Customer.__table__)
-                    .where(within(Customer.id), Customer.id.in_(
-                        select(GradeChange.customer_id).where(within(GradeChange.customer_id), GradeChange.at == at)))
-                    .values(grade=recorded).execution_options(synchronize_session=False))
+                # Apply exactly the grades just recorded: change the rows there are, add the others.
+                ours = and_(changes.c.at == at, within(changes.c.customer_id))
+                db.session.execute(update(current).where(current.c.customer_id == changes.c.customer_id, ours)
+                                   .values(grade=changes.c.new_grade))
+                db.session.execute(insert(current).from_select(
+                    ["customer_id", "grade"],
+                    select(changes.c.customer_id, changes.c.new_grade).where(
+                        ours, ~select(current.c.customer_id).where(current.c.customer_id == changes.c.customer_id)
+                        .exists())))
             changed += count
     return changed
 

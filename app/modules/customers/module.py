@@ -203,7 +203,7 @@ SPECS = [
                         "last_interaction_at", "next_follow_up_on"],
         search_filters={"tags": [tags.FilterHasAnyTag, tags.FilterHasAllTags], "pooled_at": [FilterInPool],
                         "last_interaction_at": [FilterNoInteractionFor], "next_follow_up_on": [FilterFollowUpOverdue]},
-        order_columns=["code", "name", "grade", "industry", "region", "status", "created_at", "credit_limit",
+        order_columns=["code", "name", "industry", "region", "status", "created_at", "credit_limit",
                        "last_interaction_at", "next_follow_up_on"],
         text_search_columns=["name"],
         export_columns=["code", "name", "kind", "industry", "tax_id", "region", "address", "phone", "email",
@@ -224,7 +224,6 @@ SPECS = [
             ChartSpec(name="by_industry", title=_l("Customers by industry"), group_by="industry", kind="pie"),
             ChartSpec(name="by_month", title=_l("New customers by month"), group_by="created_at",
                       period="month", kind="line"),
-            ChartSpec(name="by_grade", title=_l("Customers by grade"), group_by="grade", kind="bar"),
         ],
         actions=[
             ActionSpec(name="tag", label=_l("Add tags"), handler=views.ask_tags, icon="fa-tag"),

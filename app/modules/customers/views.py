@@ -21,10 +21,10 @@ from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
 from app.core.jobs import queue
-from app.core.org import Department, User
+from app.core.org import User, subtree_ids
 from app.core.panels import ShowTab, register_tab
 from app.core.registry import registry
-from app.core.scope import can_see, effective_scope, scope_clause, subtree_ids, ALL, DEPARTMENT
+from app.core.scope import ALL, DEPARTMENT, can_see, effective_scope, scope_clause
 from app.core.webhooks import local_time
 from app.extensions import db
 from app.modules.customers.models import INTERACTION_KINDS, OUTCOME_CHOICES, Contact, Customer, Interaction

@@ -10,7 +10,6 @@ from app.core.errors import ValidationErrors
 from app.core.notify import Notification
 from app.extensions import db
 from app.modules.customers import grading
-from app.modules.customers.jobs import grade_customers
 from app.modules.customers.models import Customer, GradeChange, GradeRule
 from tests.core.test_jobs import job_env, run_worker_burst  # noqa: F401 (fixture)
 from tests.factories import make_customer
@@ -156,3 +155,17 @@ def test_amounts_from_collections_are_rounded_and_negative_ones_refused(org):
     assert stored.paid_12m == Decimal("1234.57") and stored.total_outstanding == Decimal("10.00")
     with pytest.raises(ValidationErrors):
         grading.record_amounts(None, customer.id, paid_12m="-1")
+
+
+def test_customers_list_and_api_filter_by_grade(org, login, api_token):
+    from flask import current_app
+
+    top = _customer(org.east_rep, "3000000", dt.date(2018, 1, 1))
+    low = _customer(org.east_rep, "0", dt.date(2018, 1, 1))
+    grading.regrade(None, [top.id, low.id])
+    html = login(org.east_rep).get("/customers/list/?_flt_0_grade=A&psize_CustomerView=100").get_data(as_text=True)
+    assert top.name in html and low.name not in html
+    q = "(filters:!((col:grade,opr:eq,value:A)),page_size:100)"
+    rows = current_app.test_client().get(f"/api/v1/customers/?q={q}", headers=api_token(org.east_rep)).get_json()["result"]
+    assert top.id in {r["id"] for r in rows} and low.id not in {r["id"] for r in rows}
+    assert {r["grade"] for r in rows} == {"A"}
