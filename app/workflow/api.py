@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
 from app.extensions import db
-from app.workflow import engine, inbox
+from app.workflow import engine, reading, inbox
 from app.workflow.models import ApprovalTask
 from app.workflow.views_common import APPROVALS, APPROVALS_PERMISSIONS, document_link, step_name
 from app.workflow.views_task import TOO_LATE
@@ -121,7 +121,7 @@ class ApprovalsApi(BaseApi):
         if not isinstance(data, dict) or not isinstance(data.get("comment", ""), (str, type(None))):
             return self.response_400(message=_("The request body must be a JSON object like {\"comment\": \"…\"}."))
         task = db.session.get(ApprovalTask, task_id)
-        if task is None or not engine.may_view(actor, task.instance):
+        if task is None or not reading.may_view(actor, task.instance):
             return self.response_404()
         try:
             action(actor, task_id, (data.get("comment") or "").strip() or None)

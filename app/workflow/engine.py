@@ -17,19 +17,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.clock import utcnow
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.notify import notify
 from app.core.org import User
-from app.core.registry import registry
 from app.core.scope import can_see
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow import resolver
+from app.workflow import reading, resolver
 from app.workflow.definitions import parse_definition
+from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
+                                    set_status, workflow_spec)
 from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
                                  ApprovalAction, ApprovalCc, ApprovalInstance, ApprovalTask, WorkflowDefinition,
@@ -68,84 +68,6 @@ def active_definition(name: str):
     if row is None or row.active_version is None:
         return None, None
     return row.active_version, _parsed(row.active_version.digest, row.active_version.source)
-
-
-# -- documents ---------------------------------------------------------------------------------
-def _spec(document: str):
-    spec = registry.specs.get(document)
-    if spec is None or spec.workflow is None:
-        raise NotFound("workflow.no_workflow", _("This kind of document has no approval."))
-    return spec
-
-
-class _Doc:
-    """The document an instance is about: its column values (one plain SELECT, for conditions
-    and `field:` approvers) and, only when its status must change, the ORM object."""
-
-    def __init__(self, spec, record_id: int, item=None):
-        self.spec, self.record_id, self._item = spec, record_id, item
-        self._values = document_values(spec, item) if item is not None else None
-
-    @property
-    def values(self) -> dict:
-        if self._values is None:
-            table = self.spec.model.__table__
-            row = db.session.execute(select(table).where(table.c.id == self.record_id)).mappings().one()
-            self._values = dict(row)
-        return self._values
-
-    @property
-    def item(self):
-        if self._item is None:
-            self._item = db.session.get(self.spec.model, self.record_id, options=[lazyload("*")])
-        return self._item
-
-
-def _document(instance: ApprovalInstance) -> _Doc:
-    return _Doc(_spec(instance.document), instance.record_id)
-
-
-def document_values(spec, item) -> dict:
-    return {column.key: getattr(item, column.key, None) for column in spec.model.__table__.columns}
-
-
-def submitter_values(submitter: User | None) -> dict:
-    if submitter is None:
-        return {}
-    return {"id": submitter.id, "username": submitter.username,
-            "department": submitter.department.name if submitter.department else None,
-            "department_code": submitter.department.code if submitter.department else None,
-            "roles": [r.name for r in submitter.roles]}
-
-
-def document_context(spec, item, submitter: User | None) -> dict:
-    """What conditions see: {"doc": the document's columns, "submitter": who submitted it}."""
-    return {"doc": document_values(spec, item), "submitter": submitter_values(submitter)}
-
-
-def _context(instance, doc: _Doc) -> dict:
-    """Conditions read the document as it is now and the submitter as they were at submission."""
-    return {"doc": doc.values, "submitter": (instance.context or {}).get("submitter", {})}
-
-
-def _json_safe(doc: dict) -> dict:
-    out = {}
-    for key, value in doc.items():
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, (bool, int, float, str)):
-            value = str(value)
-        out[key] = value
-    return out
-
-
-def _set_status(doc: _Doc, state: str) -> None:
-    db.session.info["wf_engine"] = True
-    setattr(doc.item, doc.spec.workflow.status_field, state)
-
-
-def document_title(spec, item) -> str:
-    return f"{spec.label} {item}"
 
 
 # -- the compare-and-set frame -------------------------------------------------------------------
@@ -211,7 +133,7 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
 
     Refuses documents the actor cannot see, documents not in draft, and chains not published.
     """
-    spec = _spec(document)
+    spec = workflow_spec(document)
     try:
         return _submit(actor, spec, document, record_id, comment)
     finally:
@@ -230,16 +152,16 @@ def _submit(actor, spec, document, record_id, comment):
         if definition is None:
             raise DomainError("workflow.not_published",
                               _("The approval chain %(name)s has not been published.", name=spec.workflow.name))
-        doc = _Doc(spec, record_id, item)
+        doc = Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
         instance = ApprovalInstance(version_id=version.id, document=document, record_id=record_id,
                                     title=document_title(spec, item)[:255], submitter_id=actor.id,
                                     status=RUNNING, round=0, lock_version=0,
-                                    context={"doc": _json_safe(context["doc"]), "submitter": context["submitter"]},
+                                    context={"doc": json_safe(context["doc"]), "submitter": context["submitter"]},
                                     started_at=utcnow())
         db.session.add(instance)
         db.session.flush()
-        _set_status(doc, spec.workflow.in_approval)
+        set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
         _cc(uow, instance, definition, "submitted", None, doc)
         first = _first_step(definition, context)
@@ -257,7 +179,7 @@ def _first_step(definition, context):
 
 
 # -- entering and completing steps ---------------------------------------------------------------
-def _enter_step(uow, instance, definition, step, *, doc: _Doc, returned=False, note=None):
+def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, note=None):
     """Open `step` for the instance: resolve approvers, apply self-approval, duplicate and empty
     rules (never on a returned step), create tasks and notify."""
     previous_round = instance.round
@@ -388,7 +310,7 @@ def _step_outcome(instance, step, round_tasks=None) -> str | None:
     return outcome
 
 
-def _step_decided(uow, instance, definition, step, outcome, *, doc: _Doc, tasks=None):
+def _step_decided(uow, instance, definition, step, outcome, *, doc: Doc, tasks=None):
     for task in _round_tasks(instance) if tasks is None else tasks:
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
@@ -397,15 +319,15 @@ def _step_decided(uow, instance, definition, step, outcome, *, doc: _Doc, tasks=
     return _finish(uow, instance, definition, REJECTED, doc)
 
 
-def _complete_step(uow, instance, definition, step, *, doc: _Doc):
+def _complete_step(uow, instance, definition, step, *, doc: Doc):
     _cc(uow, instance, definition, "step_done", step, doc)
-    following = definition.next_step(step.id, _context(instance, doc))
+    following = definition.next_step(step.id, condition_context(instance, doc))
     if following is None:
         return _finish(uow, instance, definition, APPROVED, doc)
     return _enter_step(uow, instance, definition, following, doc=doc)
 
 
-def _finish(uow, instance, definition, outcome, doc: _Doc):
+def _finish(uow, instance, definition, outcome, doc: Doc):
     """End the instance: the document becomes approved, or goes back to draft / rejected."""
     instance.status = outcome
     instance.finished_at = utcnow()
@@ -415,7 +337,7 @@ def _finish(uow, instance, definition, outcome, doc: _Doc):
     submitter = db.session.get(User, instance.submitter_id)
     wf = doc.spec.workflow
     if outcome == APPROVED:
-        _set_status(doc, wf.approved)
+        set_status(doc, wf.approved)
         if wf.on_approved:
             wf.on_approved(uow.actor, doc.item)
         _record(instance, "approved", step_id="")
@@ -423,7 +345,7 @@ def _finish(uow, instance, definition, outcome, doc: _Doc):
         body = _("%(chain)s has approved %(doc)s.", chain=definition.title, doc=instance.title)
         _cc(uow, instance, definition, "approved", None, doc)
     else:
-        _set_status(doc, wf.draft if definition.settings.on_reject == "return_to_submitter" else wf.rejected)
+        set_status(doc, wf.draft if definition.settings.on_reject == "return_to_submitter" else wf.rejected)
         if wf.on_rejected:
             wf.on_rejected(uow.actor, doc.item)
         _record(instance, "rejected", step_id="")
@@ -466,13 +388,13 @@ def _announce(uow, instance, definition, tasks) -> None:
         jobs.schedule_sla(uow, task, step.sla)
 
 
-def _cc(uow, instance, definition, event: str, step, doc: _Doc | None = None) -> None:
+def _cc(uow, instance, definition, event: str, step, doc: Doc | None = None) -> None:
     rules = [r for rule in definition.cc if event in rule.on for r in rule.to]
     if step is not None:
         rules += [r for rule in step.cc if event in rule.on for r in rule.to]
     if not rules:
         return
-    doc = doc or _document(instance)
+    doc = doc or doc_of(instance)
     submitter = db.session.get(User, instance.submitter_id)
     users, _reasons = resolver.resolve_rules(rules, submitter, doc.values, definition)
     fresh = []
@@ -566,7 +488,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
     task.decided_by_id = actor.id if actor is not None else None
     _record(instance, "approve" if decision == DONE_APPROVED else "reject", actor=actor, task=task,
             comment=comment, reason=reason)
-    doc = _document(instance)
+    doc = doc_of(instance)
     step = definition.step(task.step_id)
     if task.kind == "before" and decision == DONE_APPROVED and task.parent_id:
         parent = db.session.get(ApprovalTask, task.parent_id)
@@ -614,7 +536,7 @@ def _return(uow, instance, actor, task_id, step_id, comment):
             other.status = VOID
     target = definition.step(step_id)
     _record(instance, "return", actor=actor, task=task, comment=comment, target=None, reason=step_id)
-    doc = _document(instance)
+    doc = doc_of(instance)
     _cc(uow, instance, definition, "returned", None, doc)
     _enter_step(uow, instance, definition, target, doc=doc, returned=True, note=comment)
     return instance
@@ -708,8 +630,8 @@ def _withdraw(uow, instance, actor, comment):
     for task in open_tasks:
         task.status = VOID
     instance.status, instance.finished_at = WITHDRAWN, utcnow()
-    doc = _document(instance)
-    _set_status(doc, doc.spec.workflow.draft)
+    doc = doc_of(instance)
+    set_status(doc, doc.spec.workflow.draft)
     _record(instance, "withdraw", actor=actor, comment=comment, step_id=instance.current_step)
     _cc(uow, instance, definition, "withdrawn", None, doc)
     waiting = [db.session.get(User, t.assignee_id) for t in open_tasks if t.status == VOID]
@@ -749,101 +671,7 @@ def comment(actor, instance_id: int, text: str) -> ApprovalInstance:
 
 
 def _comment(uow, instance, actor, text):
-    if not may_view(actor, instance):
+    if not reading.may_view(actor, instance):
         raise Forbidden("workflow.forbidden", _("You may not see this approval."))
     _record(instance, "comment", actor=actor, comment=text)
     return instance
-
-
-# -- timeouts (called by jobs.py with the version they were scheduled for) -------------------------
-def escalate(task_id: int, expected_version: int) -> str:
-    """The task timed out: escalate it, or approve / reject it, per the step's SLA. Does nothing
-    when the task was handled, reassigned or reopened since the job was scheduled."""
-    instance_id = db.session.scalar(select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id))
-    if instance_id is None:
-        return "gone"
-    return _run(None, instance_id, _escalate, task_id, expected_version)
-
-
-def _escalate(uow, instance, task_id, expected_version):
-    task = _task(task_id)
-    if task.status != PENDING or task.version != expected_version or instance.status != RUNNING:
-        return "stale"
-    definition = definition_of(instance)
-    sla = definition.step(task.step_id).sla
-    if sla.on_timeout == "auto_approve":
-        _decide(uow, instance, None, task_id, DONE_APPROVED, None, "timeout")
-        return "approved"
-    if sla.on_timeout == "auto_reject":
-        _decide(uow, instance, None, task_id, DONE_REJECTED, None, "timeout")
-        return "rejected"
-    assignee = db.session.get(User, task.assignee_id)
-    target = resolver.manager_of(assignee) if sla.escalate_to == "manager" else None
-    if target is None or not target.active:
-        target = resolver.admin_user(definition)
-    if target is None or target.id == task.assignee_id:
-        return "nobody"
-    _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="escalate", reason="timeout")
-    return "escalated"
-
-
-def reassign_inactive(user_id: int) -> int:
-    """Move every open task of a deactivated user by the chain's inactive-approver rule."""
-    moved = 0
-    task_ids = list(db.session.scalars(select(ApprovalTask.id).where(
-        ApprovalTask.assignee_id == user_id, ApprovalTask.status.in_(OPEN_TASK_STATES))))
-    for task_id in task_ids:
-        instance_id = _instance_of_task(task_id)
-        if _run(None, instance_id, _reassign_inactive, task_id, user_id) == "moved":
-            moved += 1
-    return moved
-
-
-def _reassign_inactive(uow, instance, task_id, user_id):
-    task = _task(task_id)
-    user = db.session.get(User, user_id)
-    if task.assignee_id != user_id or task.status not in OPEN_TASK_STATES or user is None or user.active:
-        return "stale"
-    definition = definition_of(instance)
-    target = resolver.replacement_for(user, definition)
-    if target is None:
-        return "nobody"
-    if task.status == PENDING:
-        _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="reassign",
-                   reason="inactive_approver")
-    else:  # waiting / on hold: keep its place, change the person
-        task.assignee_id, task.version = target.id, task.version + 1
-        _record(instance, "reassign", task=task, target=target, reason="inactive_approver")
-    return "moved"
-
-
-# -- reading -----------------------------------------------------------------------------------
-def may_view(user, instance: ApprovalInstance) -> bool:
-    """Participants (submitter, any assignee, CC recipients) and whoever may see the document."""
-    if user is None:
-        return True
-    if instance.submitter_id == user.id:
-        return True
-    if db.session.scalar(select(ApprovalTask.id).where(ApprovalTask.instance_id == instance.id,
-                                                       (ApprovalTask.assignee_id == user.id)
-                                                       | (ApprovalTask.on_behalf_of_id == user.id)).limit(1)):
-        return True
-    if db.session.scalar(select(ApprovalCc.id).where(ApprovalCc.instance_id == instance.id,
-                                                     ApprovalCc.user_id == user.id).limit(1)):
-        return True
-    return can_see(instance.document, user, instance.record_id)
-
-
-def instances_of(document: str, record_id: int) -> list[ApprovalInstance]:
-    return list(db.session.scalars(select(ApprovalInstance).where(
-        ApprovalInstance.document == document, ApprovalInstance.record_id == record_id)
-        .order_by(ApprovalInstance.id.desc())))
-
-
-def timeline(instance: ApprovalInstance) -> list[ApprovalAction]:
-    return list(db.session.scalars(select(ApprovalAction).where(ApprovalAction.instance_id == instance.id)
-                                   .order_by(ApprovalAction.id)))
-
-
-def version_row(instance) -> WorkflowVersion:
-    return instance.version

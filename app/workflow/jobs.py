@@ -83,7 +83,7 @@ def remind_task(task_id: int, expected_version: int) -> str:
 @in_app_context
 def task_timeout(task_id: int, expected_version: int) -> str:
     """At the step's time limit: escalate, approve or reject the task (per the chain)."""
-    from app.workflow.engine import escalate
+    from app.workflow.timeouts import escalate
 
     task = db.session.get(ApprovalTask, task_id)
     if task is None or task.status != PENDING or task.version != expected_version:
@@ -96,7 +96,7 @@ def task_timeout(task_id: int, expected_version: int) -> str:
 
 @in_app_context
 def reassign_inactive_approver(user_id: int) -> int:
-    from app.workflow.engine import reassign_inactive
+    from app.workflow.timeouts import reassign_inactive
 
     return reassign_inactive(user_id)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.core.org import User
 from app.core.registry import registry
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import engine, reading
 from app.workflow.definitions import describe_rule
 from app.workflow.models import (APPROVED, PENDING, REJECTED, RUNNING, WITHDRAWN, ApprovalAction,
                                  ApprovalInstance, ApprovalTask)
@@ -152,7 +152,7 @@ def describe_action(row: ApprovalAction, definition, spec=None) -> Entry:
 def timeline_of(instance: ApprovalInstance, definition=None) -> list[Entry]:
     definition = definition or engine.definition_of(instance)
     spec = registry.specs.get(instance.document)
-    return [describe_action(row, definition, spec) for row in engine.timeline(instance)]
+    return [describe_action(row, definition, spec) for row in reading.timeline(instance)]
 
 
 @dataclass

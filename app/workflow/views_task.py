@@ -18,7 +18,7 @@ from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.registry import registry
 from app.core.scope import can_see
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import engine, reading
 from app.workflow.models import PENDING, RUNNING, ApprovalInstance, ApprovalTask
 from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_STATUS, active_users, document_link,
                                        may_write_module, safe_next, step_name, view_of)
@@ -63,7 +63,7 @@ def render_tab(spec, item):
         return None
     wf = spec.workflow
     can_submit = getattr(item, wf.status_field) == wf.draft and may_write_module(spec)
-    views = [view_of(instance, actor) for instance in engine.instances_of(spec.name, item.id)]
+    views = [view_of(instance, actor) for instance in reading.instances_of(spec.name, item.id)]
     here = f"/{spec.name}/show/{item.id}#zwt-tab-{TAB_KEY}"
     html = render_template("workflow/tab.html", spec=spec, item=item, views=views, can_submit=can_submit,
                            here=here, users=active_users() if any(v.actions.task for v in views) else [],
@@ -87,13 +87,13 @@ class ApprovalTaskView(BaseView):
     # -- loading, with the engine's visibility rule
     def _task(self, task_id) -> ApprovalTask:
         task = db.session.get(ApprovalTask, task_id)
-        if task is None or not engine.may_view(current_actor(), task.instance):
+        if task is None or not reading.may_view(current_actor(), task.instance):
             abort(404)
         return task
 
     def _instance(self, instance_id) -> ApprovalInstance:
         instance = db.session.get(ApprovalInstance, instance_id)
-        if instance is None or not engine.may_view(current_actor(), instance):
+        if instance is None or not reading.may_view(current_actor(), instance):
             abort(404)
         return instance
 

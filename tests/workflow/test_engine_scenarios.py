@@ -14,7 +14,7 @@ from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.contracts.models import Contract
 from app.modules.contracts.service import update_contract
-from app.workflow import engine, publishing
+from app.workflow import engine, reading, publishing
 from app.workflow.models import Delegation
 from tests.factories import make_user
 from tests.modules.contracts.helpers import make_contract
@@ -487,7 +487,7 @@ def test_cc_recipients_get_a_copy_on_the_chosen_events(org):
     engine.approve(org.manager, task_of(run, org.manager).id)
     cc = actions(run, "cc")
     assert [(c.target_id, c.reason) for c in cc] == [(watcher.id, "approved")]
-    assert engine.may_view(watcher, fresh(run))
+    assert reading.may_view(watcher, fresh(run))
 
 
 def test_sequential_step_asks_one_approver_after_the_other(org):

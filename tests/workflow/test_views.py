@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.modules.contracts.models import Contract
-from app.workflow import engine, publishing
+from app.workflow import engine, reading, publishing
 from app.workflow.models import Delegation
 from tests.factories import make_user
 from tests.modules.contracts.helpers import make_contract
@@ -261,7 +261,7 @@ def test_the_owner_submits_from_the_show_page_and_then_withdraws(org, login):
     html = text(client.get(f"/contracts/show/{contract.id}"))
     assert 'id="zwt-submit"' not in html and "请审批" in html and "zwt-withdraw" in html
 
-    run = engine.instances_of("contracts", contract.id)[0]
+    run = reading.instances_of("contracts", contract.id)[0]
     assert client.post(f"/approvals/instance/{run.id}/withdraw", data={"comment": "改一下金额"}).status_code == 302
     assert status_of(contract) == "draft" and fresh(run).status == "withdrawn"
 
@@ -273,7 +273,7 @@ def test_submitting_twice_shows_why_and_keeps_the_comment(org, login, shown):
 
     assert resp.status_code == 400
     assert shown("Only a draft can be submitted for approval.") in text(resp) and "再提交一次" in text(resp)
-    assert len(engine.instances_of("contracts", contract.id)) == 1
+    assert len(reading.instances_of("contracts", contract.id)) == 1
 
 
 def test_a_user_without_write_permission_cannot_submit(org, login):

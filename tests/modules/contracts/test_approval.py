@@ -41,7 +41,7 @@ def test_the_shipped_chain_checks_clean_against_the_contract_fields(app):
 ])
 def test_the_shipped_chain_routes_by_amount_and_standard_terms(amount, standard, steps, org):
     from app.workflow.definitions import check_files, installed_documents
-    from app.workflow.engine import document_context
+    from app.workflow.documents import document_context
 
     (definition,), _problems = check_files([SHIPPED_CHAIN], installed_documents())
     contract = make_contract(org.east_rep, amount=amount, standard_terms=standard)

@@ -1,0 +1,95 @@
+"""The document an approval is about, as the engine reads and moves it: its spec, its column
+values (what conditions and `field:` approvers read) and its status."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from app.core.errors import NotFound
+from app.core.org import User
+from app.core.registry import registry
+from app.extensions import db
+from app.workflow.models import ApprovalInstance
+
+
+def workflow_spec(document: str):
+    """The spec of a document type that has an approval chain; NotFound otherwise."""
+    spec = registry.specs.get(document)
+    if spec is None or spec.workflow is None:
+        raise NotFound("workflow.no_workflow", _("This kind of document has no approval."))
+    return spec
+
+
+class Doc:
+    """The document an instance is about: its column values (one plain SELECT, for conditions
+    and `field:` approvers) and, only when its status must change, the ORM object."""
+
+    def __init__(self, spec, record_id: int, item=None):
+        self.spec, self.record_id, self._item = spec, record_id, item
+        self._values = document_values(spec, item) if item is not None else None
+
+    @property
+    def values(self) -> dict:
+        if self._values is None:
+            table = self.spec.model.__table__
+            row = db.session.execute(select(table).where(table.c.id == self.record_id)).mappings().one()
+            self._values = dict(row)
+        return self._values
+
+    @property
+    def item(self):
+        if self._item is None:
+            self._item = db.session.get(self.spec.model, self.record_id, options=[lazyload("*")])
+        return self._item
+
+
+def doc_of(instance: ApprovalInstance) -> Doc:
+    return Doc(workflow_spec(instance.document), instance.record_id)
+
+
+def document_values(spec, item) -> dict:
+    return {column.key: getattr(item, column.key, None) for column in spec.model.__table__.columns}
+
+
+def submitter_values(submitter: User | None) -> dict:
+    if submitter is None:
+        return {}
+    return {"id": submitter.id, "username": submitter.username,
+            "department": submitter.department.name if submitter.department else None,
+            "department_code": submitter.department.code if submitter.department else None,
+            "roles": [r.name for r in submitter.roles]}
+
+
+def document_context(spec, item, submitter: User | None) -> dict:
+    """What conditions see: {"doc": the document's columns, "submitter": who submitted it}."""
+    return {"doc": document_values(spec, item), "submitter": submitter_values(submitter)}
+
+
+def condition_context(instance, doc: Doc) -> dict:
+    """Conditions read the document as it is now and the submitter as they were at submission."""
+    return {"doc": doc.values, "submitter": (instance.context or {}).get("submitter", {})}
+
+
+def json_safe(doc: dict) -> dict:
+    """Column values as JSON can store them (dates as ISO text, amounts as text)."""
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (bool, int, float, str)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def set_status(doc: Doc, state: str) -> None:
+    """Move the document's status; the document guard (hooks.py) lets the engine's own move through."""
+    db.session.info["wf_engine"] = True
+    setattr(doc.item, doc.spec.workflow.status_field, state)
+
+
+def document_title(spec, item) -> str:
+    return f"{spec.label} {item}"
