@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect as sa_inspect, or_, select
 
 from app.core.clock import utcnow
 from app.core.errors import DomainError, ValidationErrors
@@ -123,8 +123,14 @@ def _check_owner(actor, customer: Customer) -> None:
     shared pool has none; giving it one takes it out of the pool."""
     from app.core.org import User
 
-    owner = customer.owner if customer.owner is not None else (
-        db.session.get(User, customer.owner_id) if customer.owner_id else None)
+    if sa_inspect(customer).persistent:
+        # The screens set `owner`, the API sets `owner_id`; once flushed, owner_id holds whichever
+        # changed (a loaded `owner` may still be the previous one).
+        db.session.flush()
+        owner = db.session.get(User, customer.owner_id) if customer.owner_id else None
+    else:
+        owner = customer.owner if customer.owner is not None else (
+            db.session.get(User, customer.owner_id) if customer.owner_id else None)
     if owner is None:
         if customer.pooled_at is not None:
             return

@@ -109,3 +109,21 @@ def test_contains_search_finds_two_character_chinese_terms_anywhere_in_the_name(
     query = f"(filters:!((col:name,opr:ct,value:'华信'),(col:name,opr:ct,value:'{marker}')))"
     body = app.test_client().get(f"/api/v1/customers/?q={query}", headers=api_token(org.east_rep)).get_json()
     assert sorted(r["name"] for r in body["result"]) == sorted([f"上海华信精密{marker}", f"{marker}深圳华信"])
+
+
+def test_a_sales_user_cannot_hand_a_customer_to_someone_else_through_the_api(org, app, api_token):
+    customer = make_customer(org.east_rep)
+    resp = app.test_client().put(f"/api/v1/customers/{customer.id}", json={"owner_id": org.south_rep.id},
+                                 headers=api_token(org.east_rep))
+    assert resp.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).owner_id == org.east_rep.id
+
+
+def test_a_manager_may_reassign_within_the_department_through_the_api(org, app, api_token):
+    customer = make_customer(org.east_rep)
+    resp = app.test_client().put(f"/api/v1/customers/{customer.id}", json={"owner_id": org.south_rep.id},
+                                 headers=api_token(org.manager))
+    assert resp.status_code == 200, resp.get_json()
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).owner_id == org.south_rep.id
