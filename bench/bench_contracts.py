@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import time
 from collections import defaultdict
 from urllib.parse import quote
@@ -22,11 +21,11 @@ import prison
 import psutil
 from sqlalchemy import func, select
 
-from bench.bench_customers import WARMUP, SqlClock, _pad, _page, _pct, _pick_people, _sign_in
+from bench.bench_customers import WARMUP, SqlClock, _page, _pick_people, _sign_in, print_report
 from bench.seed_customers import STAFF_PASSWORD
 
 TITLE_PART = "设备"
-LIST_TARGET_MS, FILTERED_TARGET_MS, SHOW_TARGET_MS, RSS_TARGET_MB = 150, 200, 200, 250
+LIST_TARGET_MS, FILTERED_TARGET_MS, SHOW_TARGET_MS = 150, 200, 200
 
 
 def _rest(page: int, *filters) -> str:
@@ -146,27 +145,7 @@ def main(count: int = 200) -> None:
     elapsed = time.perf_counter() - started
     rss = psutil.Process().memory_info().rss / 2**20
 
-    header = f"{'endpoint':32} {'user':8} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>8} {'q/req':>5} {'target':>7}  ok"
-    print(f"\n{count} requests per endpoint, {chart_count} per chart, per user; times in ms\n")
-    print(header)
-    print("-" * len(header))
-    missed = []
-    for name, _how, target, _make in points:
-        for kind in sessions:
-            key = (name, kind)
-            values = timings[key]
-            p95 = _pct(values, 0.95)
-            verdict = "-" if target is None else ("yes" if p95 < target else "NO")
-            if verdict == "NO":
-                missed.append(f"{name} ({kind})")
-            print(f"{_pad(name, 32)} {kind:8} {len(values):>4} {statistics.median(values):>7.1f} {p95:>7.1f} "
-                  f"{max(values):>7.1f} {statistics.median(sql_ms[key]):>8.1f} {statistics.median(queries[key]):>5.0f} "
-                  f"{target or '-':>7}  {verdict}" + (f"  ({failures[key]} non-200)" if failures[key] else ""))
-    print(f"\nProcess RSS after the run: {rss:.0f} MB (target < {RSS_TARGET_MB} MB: {'yes' if rss < RSS_TARGET_MB else 'NO'})")
-    total = sum(len(v) for v in timings.values())
-    print(f"{total} measured requests in {elapsed:.1f}s; load average after: "
-          "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print("Targets missed (p95): " + (", ".join(missed) if missed else "none"))
+    print_report(points, sessions, timings, sql_ms, queries, failures, count, chart_count, elapsed, rss)
     if os.environ.get("BENCH_SHOW_SQL"):
         for name, (took, statement, parameters) in clock.slowest.items():
             print(f"\n-- {name}: slowest statement {took * 1000:.1f} ms, parameters {parameters}\n{statement}")

@@ -134,6 +134,32 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def print_report(points, sessions, timings, sql_ms, queries, failures, count: int, chart_count: int,
+                 elapsed: float, rss: float) -> None:
+    """The p50/p95 table of every endpoint × user, the process memory and the missed targets."""
+    header = f"{'endpoint':32} {'user':8} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>8} {'q/req':>5} {'target':>7}  ok"
+    print(f"\n{count} requests per endpoint, {chart_count} per chart, per user; times in ms\n")
+    print(header)
+    print("-" * len(header))
+    missed = []
+    for name, _how, target, _make in points:
+        for kind in sessions:
+            key = (name, kind)
+            values = timings[key]
+            p95 = _pct(values, 0.95)
+            verdict = "-" if target is None else ("yes" if p95 < target else "NO")
+            if verdict == "NO":
+                missed.append(f"{name} ({kind})")
+            print(f"{_pad(name, 32)} {kind:8} {len(values):>4} {statistics.median(values):>7.1f} {p95:>7.1f} "
+                  f"{max(values):>7.1f} {statistics.median(sql_ms[key]):>8.1f} {statistics.median(queries[key]):>5.0f} "
+                  f"{target or '-':>7}  {verdict}" + (f"  ({failures[key]} non-200)" if failures[key] else ""))
+    print(f"\nProcess RSS after the run: {rss:.0f} MB (target < {RSS_TARGET_MB} MB: {'yes' if rss < RSS_TARGET_MB else 'NO'})")
+    total = sum(len(v) for v in timings.values())
+    print(f"{total} measured requests in {elapsed:.1f}s; load average after: "
+          "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print("Targets missed (p95): " + (", ".join(missed) if missed else "none"))
+
+
 def main(count: int = 200) -> None:
     from app import create_app
     from app.core.setup import initialise
@@ -215,27 +241,7 @@ def main(count: int = 200) -> None:
     elapsed = time.perf_counter() - started
     rss = psutil.Process().memory_info().rss / 2**20
 
-    header = f"{'endpoint':32} {'user':8} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>8} {'q/req':>5} {'target':>7}  ok"
-    print(f"\n{count} requests per list endpoint, {chart_count} per chart, per user; times in ms\n")
-    print(header)
-    print("-" * len(header))
-    missed = []
-    for name, _how, target, _make in ENDPOINTS:
-        for kind in sessions:
-            key = (name, kind)
-            values = timings[key]
-            p95 = _pct(values, 0.95)
-            verdict = "-" if target is None else ("yes" if p95 < target else "NO")
-            if verdict == "NO":
-                missed.append(f"{name} ({kind})")
-            print(f"{_pad(name, 32)} {kind:8} {len(values):>4} {statistics.median(values):>7.1f} {p95:>7.1f} "
-                  f"{max(values):>7.1f} {statistics.median(sql_ms[key]):>8.1f} {statistics.median(queries[key]):>5.0f} "
-                  f"{target or '-':>7}  {verdict}" + (f"  ({failures[key]} non-200)" if failures[key] else ""))
-    print(f"\nProcess RSS after the run: {rss:.0f} MB (target < {RSS_TARGET_MB} MB: {'yes' if rss < RSS_TARGET_MB else 'NO'})")
-    total = sum(len(v) for v in timings.values())
-    print(f"{total} measured requests in {elapsed:.1f}s; load average after: "
-          "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print("Targets missed (p95): " + (", ".join(missed) if missed else "none"))
+    print_report(ENDPOINTS, sessions, timings, sql_ms, queries, failures, count, chart_count, elapsed, rss)
     customer_pages(app, sessions, names, clock, count)
     if os.environ.get("BENCH_GRADE", "1") != "0":
         grade_job(app)
