@@ -102,17 +102,12 @@ def typed_document(values: dict, document: str) -> dict:
 
 
 def submitter_context(user) -> dict:
-    """What conditions see as `submitter`."""
+    """What conditions see as `submitter` (empty values when no submitter is named)."""
+    from app.workflow.documents import submitter_values
+
     if user is None:
         return {"id": None, "username": "", "department": "", "department_code": "", "roles": []}
-    department = user.department
-    return {
-        "id": user.id,
-        "username": user.username,
-        "department": department.name if department else "",
-        "department_code": (department.code or "") if department else "",
-        "roles": [role.name for role in user.roles],
-    }
+    return submitter_values(user)
 
 
 def _fail(message: str) -> None:
