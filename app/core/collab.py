@@ -405,7 +405,7 @@ def _collect_changes(session: Session, _flush_context) -> None:
         if pending is None:
             pending = uow._collab_changes = {}
             actor_id = session.info.get("actor_id")
-            uow.after_commit(lambda: _send_change_notices(actor_id, pending))
+            uow.after_commit(lambda: _send_change_notices(actor_id, pending, getattr(uow, "_collab_told", {})))
         for spec in specs:
             entry = pending.setdefault((spec.name, obj.id), {"changes": {}, "deleted": False, "label": "",
                                                               "owner_id": None, "previous_owner_id": None})
@@ -488,7 +488,16 @@ def _visible_ids(spec, user, record_ids) -> set:
     return visible
 
 
-def _send_change_notices(actor_id, pending: dict) -> None:
+def already_told(uow, spec_name: str, record_id: int, user_ids) -> None:
+    """The caller has told these people about its change to the record itself (the approval
+    engine tells the submitter "approved"): they get no change notice for it as well."""
+    told = getattr(uow, "_collab_told", None)
+    if told is None:
+        told = uow._collab_told = {}
+    told.setdefault((spec_name, record_id), set()).update(u for u in user_ids if u is not None)
+
+
+def _send_change_notices(actor_id, pending: dict, told: dict | None = None) -> None:
     """Tell the followers and owners (the new one and, when it changed, the previous one) of
     the changed records, except the person who made the change: one notification per record,
     or one summary when a bulk change touched many of a person's records. A changed record is
@@ -497,9 +506,8 @@ def _send_change_notices(actor_id, pending: dict) -> None:
     Runs after the commit, in a transaction of its own; a failure here never undoes the change."""
     from app.core.org import User
 
+    told = told or {}
     try:
-        actor = db.session.get(User, actor_id) if actor_id else None
-        who = actor.display_name if actor is not None else None
         by_spec: dict[str, list] = {}
         for (spec_name, record_id), entry in pending.items():
             by_spec.setdefault(spec_name, []).append(record_id)
@@ -511,8 +519,14 @@ def _send_change_notices(actor_id, pending: dict) -> None:
             for record_id in record_ids:
                 entry = pending[(spec_name, record_id)]
                 people = set(watchers.get(record_id, ())) | {entry["owner_id"], entry["previous_owner_id"]}
+                people -= told.get((spec_name, record_id), set())
                 for user_id in people - {None, actor_id}:
                     inbox.setdefault(user_id, []).append((spec, record_id, entry))
+        gone = {name: [r for r in ids if pending[(name, r)]["deleted"]] for name, ids in by_spec.items()}
+        if not inbox and not any(gone.values()):
+            return
+        actor = db.session.get(User, actor_id) if actor_id else None
+        who = actor.display_name if actor is not None else None
         with unit_of_work(None) as uow, _default_locale():
             users = {u.id: u for chunk in _chunked(inbox) for u in db.session.scalars(
                 select(User).where(User.id.in_(chunk), User.active.is_(True)))}
@@ -535,9 +549,8 @@ def _send_change_notices(actor_id, pending: dict) -> None:
                 else:
                     for spec, record_id, entry in shown:
                         _notify_change(uow, user, who, spec, record_id, entry)
-            for spec_name, record_ids in by_spec.items():
-                gone = [r for r in record_ids if pending[(spec_name, r)]["deleted"]]
-                for chunk in _chunked(gone):
+            for spec_name, deleted_ids in gone.items():
+                for chunk in _chunked(deleted_ids):
                     db.session.execute(delete(Comment).where(Comment.spec == spec_name, Comment.record_id.in_(chunk)))
                     db.session.execute(delete(Follower).where(Follower.spec == spec_name,
                                                               Follower.record_id.in_(chunk)))

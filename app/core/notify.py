@@ -60,23 +60,29 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
     the app are internal: mail listeners (customer timelines) never see them. Returns how many
     users were notified.
     """
-    users = [user for user in users if user is not None]
-    if not users:
+    return notify_each(uow, [(user, title, body, link) for user in users], mail=mail)
+
+
+def notify_each(uow, messages, mail: bool = True) -> int:
+    """Like notify(), for messages that differ per user: `messages` is a list of
+    (user, title, body, link). Still one INSERT for all notifications and one for all mails."""
+    messages = [m for m in messages if m[0] is not None]
+    if not messages:
         return 0
     now = utcnow()
-    db.session.execute(insert(Notification), [
+    db.session.execute(insert(Notification.__table__), [
         {"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
-        for user in users])
-    text = body + (f"\n\n{link}" if link else "")
-    addresses = [user.email for user in users if mail and user.email]
-    if addresses and current_app.config.get("MAIL_SERVER"):
-        for address in addresses:
+        for user, title, body, link in messages])
+    mails = [(user.email, title, body + (f"\n\n{link}" if link else ""))
+             for user, title, body, link in messages if mail and user.email]
+    if mails and current_app.config.get("MAIL_SERVER"):
+        for address, title, text in mails:
             send_mail(uow, address, title, text, internal=True)
-    elif addresses:
-        db.session.execute(insert(MailMessage), [
+    elif mails:
+        db.session.execute(insert(MailMessage.__table__), [
             {"to": address, "subject": title, "body": text, "status": OUTBOX, "created_at": now}
-            for address in addresses])
-    return len(users)
+            for address, title, text in mails])
+    return len(messages)
 
 
 # Called as fn(uow, message, refs) for every message written to the outbox, in the sender's

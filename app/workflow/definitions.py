@@ -113,7 +113,11 @@ class StepDef:
     cc: tuple = ()
 
 
-def _step_context(context: dict, step: StepDef) -> dict:
+def _step_context(context, step: StepDef) -> dict:
+    """What a condition on `step` sees. `context` is the dict, or a function giving it (called
+    only when a condition is met, so a chain without conditions never reads the document)."""
+    if callable(context):
+        context = context()
     return {**context, "step": {"id": step.id, "name": step.name}}
 
 

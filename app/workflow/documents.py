@@ -39,6 +39,9 @@ class Doc:
             self._values = dict(row)
         return self._values
 
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
     @property
     def item(self):
         if self._item is None:

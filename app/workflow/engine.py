@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.clock import utcnow
+from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.notify import notify
+from app.core.notify import notify, notify_each
 from app.core.org import User
 from app.core.scope import can_see
 from app.core.transaction import unit_of_work
@@ -74,10 +75,27 @@ def active_definition(name: str):
 def _run(actor, instance_id: int, fn, *args, **kwargs):
     """Run fn(uow, instance, *args) as one compare-and-set action on the instance, retrying on
     conflict. Raises DomainError from fn unchanged (nothing written)."""
+    return _attempts(actor, lambda: db.session.get(ApprovalInstance, instance_id, populate_existing=True),
+                     instance_id, fn, args, kwargs)
+
+
+def _run_on_task(actor, task_id: int, fn, *args):
+    """_run for an action on a task: the task's instance is read in the same statement."""
+    def load():
+        instance = db.session.scalars(
+            select(ApprovalInstance).join(ApprovalTask, ApprovalTask.instance_id == ApprovalInstance.id)
+            .where(ApprovalTask.id == task_id).execution_options(populate_existing=True)).first()
+        if instance is None:
+            raise NotFound("workflow.no_task", _("This approval task does not exist."))
+        return instance
+    return _attempts(actor, load, f"of task {task_id}", fn, args, {})
+
+
+def _attempts(actor, load, instance_id, fn, args, kwargs):
     for attempt in range(MAX_ATTEMPTS):
         try:
             with unit_of_work(actor) as uow:
-                instance = db.session.get(ApprovalInstance, instance_id, populate_existing=True)
+                instance = load()
                 if instance is None:
                     raise NotFound("workflow.no_instance", _("This approval does not exist."))
                 _claim(instance)
@@ -179,15 +197,17 @@ def _first_step(definition, context):
 
 
 # -- entering and completing steps ---------------------------------------------------------------
-def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, note=None):
+def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, note=None,
+                previous_approvers: set | None = None):
     """Open `step` for the instance: resolve approvers, apply self-approval, duplicate and empty
-    rules (never on a returned step), create tasks and notify."""
+    rules (never on a returned step), create tasks and notify. `previous_approvers`: who
+    approved the step before, when the caller knows."""
     previous_round = instance.round
     instance.current_step = step.id
     instance.round = previous_round + 1
     instance.returned = returned
-    submitter = db.session.get(User, instance.submitter_id)
-    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc.values, definition)
+    submitter = resolver.Submitter(instance.submitter_id)
+    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition)
     for reason in sorted(set(reasons)):
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
@@ -196,16 +216,16 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         if any(u.id == submitter.id for u in users):
             if settings.self_approval == "skip":
                 users = [u for u in users if u.id != submitter.id]
-                _record(instance, "auto_pass", reason="self_approval_skip", step_id=step.id, target=submitter)
+                _record(instance, "auto_pass", reason="self_approval_skip", step_id=step.id, target=submitter.user)
                 if not users:
                     return _complete_step(uow, instance, definition, step, doc=doc)
             elif settings.self_approval == "escalate_to_manager":
-                boss = resolver.manager_of(submitter) or resolver.admin_user(definition)
+                boss = resolver.manager_of(submitter.user) or resolver.admin_user(definition)
                 users = [boss if u.id == submitter.id else u for u in users]
                 users = list({u.id: u for u in users}.values())
                 _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
         if settings.auto_pass_duplicates and previous_round:
-            before = set(db.session.scalars(
+            before = previous_approvers if previous_approvers is not None else set(db.session.scalars(
                 select(ApprovalTask.decided_by_id).where(ApprovalTask.instance_id == instance.id,
                                                          ApprovalTask.round == previous_round,
                                                          ApprovalTask.status == DONE_APPROVED)))
@@ -311,20 +331,24 @@ def _step_outcome(instance, step, round_tasks=None) -> str | None:
 
 
 def _step_decided(uow, instance, definition, step, outcome, *, doc: Doc, tasks=None):
-    for task in _round_tasks(instance) if tasks is None else tasks:
+    tasks = _round_tasks(instance) if tasks is None else tasks
+    for task in tasks:
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
     if outcome == APPROVED:
-        return _complete_step(uow, instance, definition, step, doc=doc)
+        approvers = {t.decided_by_id for t in tasks if t.status == DONE_APPROVED and t.round == instance.round}
+        return _complete_step(uow, instance, definition, step, doc=doc, approvers=approvers)
     return _finish(uow, instance, definition, REJECTED, doc)
 
 
-def _complete_step(uow, instance, definition, step, *, doc: Doc):
+def _complete_step(uow, instance, definition, step, *, doc: Doc, approvers: set | None = None):
+    """The step is approved: go on to the next step the document's route takes, or finish.
+    `approvers`: who approved the step, when the caller knows (else read when needed)."""
     _cc(uow, instance, definition, "step_done", step, doc)
-    following = definition.next_step(step.id, condition_context(instance, doc))
+    following = definition.next_step(step.id, lambda: condition_context(instance, doc))
     if following is None:
         return _finish(uow, instance, definition, APPROVED, doc)
-    return _enter_step(uow, instance, definition, following, doc=doc)
+    return _enter_step(uow, instance, definition, following, doc=doc, previous_approvers=approvers)
 
 
 def _finish(uow, instance, definition, outcome, doc: Doc):
@@ -357,6 +381,7 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
             body += "\n" + _("Comment: %(comment)s", comment=last.comment)
         _cc(uow, instance, definition, "rejected", None, doc)
     notify(uow, [submitter], title, body, link=_document_link(instance))
+    already_told(uow, instance.document, instance.record_id, [submitter.id])
 
 
 # -- notifications, CC and SLA -------------------------------------------------------------------
@@ -374,18 +399,20 @@ def _announce(uow, instance, definition, tasks) -> None:
     from app.workflow import jobs
 
     step = definition.step(instance.current_step)
+    title = _("Please approve: %(doc)s", doc=instance.title)
+    where = _("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)
+    messages = []
     for task in tasks:
-        assignee = db.session.get(User, task.assignee_id)
-        title = _("Please approve: %(doc)s", doc=instance.title)
-        lines = [_("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)]
+        lines = [where]
         if task.on_behalf_of_id:
             lines.append(_("On behalf of %(name)s.", name=db.session.get(User, task.on_behalf_of_id).display_name))
         if task.note:
             lines.append(_("Comment: %(comment)s", comment=task.note))
         lines.append(_("Approve: %(link)s", link=task_link(task.id, "approve")))
         lines.append(_("Reject: %(link)s", link=task_link(task.id, "reject")))
-        notify(uow, [assignee], title, "\n".join(lines), link=task_link(task.id))
+        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), task_link(task.id)))
         jobs.schedule_sla(uow, task, step.sla)
+    notify_each(uow, messages)
 
 
 def _cc(uow, instance, definition, event: str, step, doc: Doc | None = None) -> None:
@@ -395,8 +422,7 @@ def _cc(uow, instance, definition, event: str, step, doc: Doc | None = None) -> 
     if not rules:
         return
     doc = doc or doc_of(instance)
-    submitter = db.session.get(User, instance.submitter_id)
-    users, _reasons = resolver.resolve_rules(rules, submitter, doc.values, definition)
+    users, _reasons = resolver.resolve_rules(rules, resolver.Submitter(instance.submitter_id), doc, definition)
     fresh = []
     for user in users:
         exists = db.session.scalar(select(ApprovalCc.id).where(
@@ -439,8 +465,8 @@ def handled_by(task: ApprovalTask) -> str:
     return _("the system")
 
 
-def _open_task_of(actor, task_id: int, instance) -> ApprovalTask:
-    task = _task(task_id)
+def _open_task_of(actor, task_id: int, instance, round_tasks=None) -> ApprovalTask:
+    task = next((t for t in round_tasks or () if t.id == task_id), None) or _task(task_id)
     if task.instance_id != instance.id:
         raise NotFound("workflow.no_task", _("This approval task does not exist."))
     if actor is not None and task.assignee_id != actor.id:
@@ -471,18 +497,19 @@ def _instance_of_task(task_id: int) -> int:
 
 def approve(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
     """Approve the actor's open task. The step advances when its mode is satisfied, exactly once."""
-    return _run(actor, _instance_of_task(task_id), _decide, actor, task_id, DONE_APPROVED, comment, reason)
+    return _run_on_task(actor, task_id, _decide, actor, task_id, DONE_APPROVED, comment, reason)
 
 
 def reject(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
     """Reject the actor's open task; the instance ends (per the chain's rejection rule) when the
     step can no longer be approved."""
-    return _run(actor, _instance_of_task(task_id), _decide, actor, task_id, DONE_REJECTED, comment, reason)
+    return _run_on_task(actor, task_id, _decide, actor, task_id, DONE_REJECTED, comment, reason)
 
 
 def _decide(uow, instance, actor, task_id, decision, comment, reason):
     definition = definition_of(instance)
-    task = _open_task_of(actor, task_id, instance)
+    round_tasks = _round_tasks(instance)
+    task = _open_task_of(actor, task_id, instance, round_tasks)
     _require_comment(definition, "approve" if decision == DONE_APPROVED else "reject", comment)
     task.status, task.decided_at, task.comment = decision, utcnow(), comment or None
     task.decided_by_id = actor.id if actor is not None else None
@@ -499,7 +526,9 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
         opened = _open_next_in_sequence(instance)
         if opened is not None:
             _announce(uow, instance, definition, [opened])
-    round_tasks = _round_tasks(instance)
+        round_tasks = _round_tasks(instance)
+    elif task not in round_tasks:   # a task of an earlier round cannot be open; read the round afresh
+        round_tasks = _round_tasks(instance)
     outcome = _step_outcome(instance, step, round_tasks)
     if outcome is not None:
         _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=round_tasks)
@@ -509,7 +538,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
 def return_to(actor, task_id: int, step_id: str, comment: str | None = None) -> ApprovalInstance:
     """Send the document back to an earlier step of this instance; that step's approvers act
     again (no automatic pass), and the steps after it are asked again afterwards."""
-    return _run(actor, _instance_of_task(task_id), _return, actor, task_id, step_id, comment)
+    return _run_on_task(actor, task_id, _return, actor, task_id, step_id, comment)
 
 
 def earlier_steps(instance) -> list[str]:
@@ -544,7 +573,7 @@ def _return(uow, instance, actor, task_id, step_id, comment):
 
 def transfer(actor, task_id: int, to_user_id: int, comment: str | None = None) -> ApprovalInstance:
     """Hand the actor's open task to another active user."""
-    return _run(actor, _instance_of_task(task_id), _transfer, actor, task_id, to_user_id, comment)
+    return _run_on_task(actor, task_id, _transfer, actor, task_id, to_user_id, comment)
 
 
 def _active_user(user_id) -> User:
@@ -585,7 +614,7 @@ def add_signer(actor, task_id: int, user_id: int, position: str, comment: str | 
     the actor's task and asks the signer before the step completes."""
     if position not in ("before", "after"):
         raise DomainError("workflow.bad_position", _("Choose before or after."), field="position")
-    return _run(actor, _instance_of_task(task_id), _add_signer, actor, task_id, user_id, position, comment)
+    return _run_on_task(actor, task_id, _add_signer, actor, task_id, user_id, position, comment)
 
 
 def _add_signer(uow, instance, actor, task_id, user_id, position, comment):

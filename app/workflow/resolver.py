@@ -41,21 +41,35 @@ def manager_of(user: User | None, levels: int = 1) -> User | None:
     return user
 
 
-def _rule_users(rule, submitter: User, doc: dict | None, definition) -> list[User]:
+class Submitter:
+    """Who submitted the document, read from the database only when a rule needs more than the id."""
+
+    def __init__(self, user_id: int, user: User | None = None):
+        self.id, self._user = user_id, user
+
+    @property
+    def user(self) -> User | None:
+        if self._user is None:
+            self._user = db.session.get(User, self.id)
+        return self._user
+
+
+def _rule_users(rule, submitter: Submitter, doc, definition, named: dict) -> list[User]:
     kind, value = rule.kind, rule.value
     if kind == "user":
-        user = db.session.scalar(select(User).where(User.username == value))
+        user = named.get(value)
         return [user] if user is not None else []
     if kind == "role":
         return list(db.session.scalars(select(User).join(User.roles).where(Role.name == value).order_by(User.id)))
     if kind == "department_head":
         if value == "submitter":
-            dept = db.session.get(Department, submitter.department_id) if submitter.department_id else None
+            person = submitter.user
+            dept = db.session.get(Department, person.department_id) if person and person.department_id else None
         else:
             dept = db.session.scalar(select(Department).where(Department.code == value))
         return [dept.head] if dept is not None and dept.head is not None else []
     if kind == "manager_of":
-        user = manager_of(submitter, rule.levels or 1)
+        user = manager_of(submitter.user, rule.levels or 1)
         return [user] if user is not None else []
     if kind == "field":
         user_id = (doc or {}).get(value)
@@ -80,13 +94,18 @@ def replacement_for(user: User, definition) -> User | None:
     return admin_user(definition)
 
 
-def resolve_rules(rules, submitter: User, doc: dict | None, definition) -> tuple[list[User], list[str]]:
-    """Active users the rules name (`doc`: the document's column values, for `field:` rules),
-    in order, without duplicates; plus reason codes for any substitution made
-    (e.g. "inactive_replaced")."""
+def resolve_rules(rules, submitter, doc, definition) -> tuple[list[User], list[str]]:
+    """Active users the rules name, in order, without duplicates; plus reason codes for any
+    substitution made (e.g. "inactive_replaced"). `submitter`: a User or a Submitter; `doc`:
+    the document's column values (a dict, or a documents.Doc read only when a `field:` rule
+    needs it). Every `user:` rule is looked up in one query."""
+    if isinstance(submitter, User):
+        submitter = Submitter(submitter.id, submitter)
+    names = {rule.value for rule in rules if rule.kind == "user"}
+    named = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
     users, reasons, seen = [], [], set()
     for rule in rules:
-        for user in _rule_users(rule, submitter, doc, definition):
+        for user in _rule_users(rule, submitter, doc, definition, named):
             if user is None:
                 continue
             if not user.active:
