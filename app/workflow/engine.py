@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import defer, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.clock import utcnow
@@ -24,7 +25,7 @@ from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.notify import notify, notify_each
 from app.core.org import User
-from app.core.scope import can_see
+from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.workflow import reading, resolver
@@ -65,10 +66,17 @@ def definition_of(instance: ApprovalInstance):
 
 
 def active_definition(name: str):
-    row = db.session.scalar(select(WorkflowDefinition).where(WorkflowDefinition.name == name))
-    if row is None or row.active_version is None:
+    """(version, definition) new submissions of chain `name` use; (None, None) when unpublished.
+    One query; the version's text is read and parsed once per process."""
+    version = db.session.scalar(
+        select(WorkflowVersion).join(WorkflowDefinition, WorkflowDefinition.active_version_id == WorkflowVersion.id)
+        .where(WorkflowDefinition.name == name).options(defer(WorkflowVersion.source)))
+    if version is None:
         return None, None
-    return row.active_version, _parsed(row.active_version.digest, row.active_version.source)
+    definition = _by_version.get(version.id)
+    if definition is None:
+        definition = _by_version[version.id] = _parsed(version.digest, version.source)
+    return version, definition
 
 
 # -- the compare-and-set frame -------------------------------------------------------------------
@@ -160,8 +168,12 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
 
 def _submit(actor, spec, document, record_id, comment):
     with unit_of_work(actor) as uow:
-        item = db.session.get(spec.model, record_id, with_for_update={"of": spec.model})
-        if item is None or not can_see(document, actor, record_id):
+        # The document, locked, and only if the actor may see it: one statement.
+        stmt = (select(spec.model).where(spec.model.id == record_id).options(lazyload("*"))
+                .with_for_update(of=spec.model))
+        clause = scope_clause(spec, actor) if actor is not None else None
+        item = db.session.scalars(stmt.where(clause) if clause is not None else stmt).first()
+        if item is None:
             raise NotFound("workflow.no_document", _("The document does not exist or you may not see it."))
         state = getattr(item, spec.workflow.status_field)
         if state != spec.workflow.draft:
