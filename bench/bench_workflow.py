@@ -14,6 +14,7 @@ Prints actions per second and the p50 / p95 / max latency of an approve action.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import statistics
 import time
@@ -71,6 +72,48 @@ def _seed(db, n: int, tag: str):
 WAVE = 25   # instances each worker keeps in flight at once
 
 
+def _proc_cpu(pid) -> float | None:
+    """CPU seconds (user + system) a local process has used; None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _redis_cpu(app) -> float | None:
+    from app.core.jobs import redis_connection
+
+    try:
+        with app.app_context():
+            info = redis_connection().info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    except Exception:  # a figure we cannot read is left out, the benchmark goes on
+        return None
+
+
+def _machine_ticks():
+    """(all, idle) CPU ticks of the machine since boot, from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _backend_pid(db):
+    """The PostgreSQL server process of this session's connection (None on SQLite)."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pid = db.session.execute(text("select pg_backend_pid()")).scalar()
+    db.session.rollback()
+    return pid
+
+
 def _work(chunk, people_ids, submitter_id, results) -> None:
     """One worker process: its own app and connection. It takes its contracts WAVE at a time:
     submits them, then approves one open task of each, step after step, so many instances are
@@ -89,6 +132,8 @@ def _work(chunk, people_ids, submitter_id, results) -> None:
     with app.app_context():
         users = {uid: db.session.get(User, uid) for uid in people_ids}
         sub = db.session.get(User, submitter_id)
+        backend = _backend_pid(db)
+        cpu0, db_cpu0 = time.process_time(), _proc_cpu(backend)
         began = time.time()
         try:
             for start in range(0, len(chunk), WAVE):
@@ -114,8 +159,11 @@ def _work(chunk, people_ids, submitter_id, results) -> None:
         except Exception as exc:  # a benchmark reports, it does not hide failures
             errors.append(repr(exc))
         finally:
+            ended = time.time()
+            cpu, db_cpu1 = time.process_time() - cpu0, _proc_cpu(backend)
             db.session.remove()
-    results.put((mine, mine_submit, errors, began, time.time()))
+    db_cpu = db_cpu1 - db_cpu0 if db_cpu0 is not None and db_cpu1 is not None else None
+    results.put((mine, mine_submit, errors, began, ended, cpu, db_cpu))
 
 
 def main(instances: int = 10_000, workers: int = 4) -> None:
@@ -145,13 +193,17 @@ def main(instances: int = 10_000, workers: int = 4) -> None:
 
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
+    app_cpu, db_cpus = [], []
+    redis0, machine0 = _redis_cpu(app), _machine_ticks()
     chunks = [ids[i::workers] for i in range(workers)]
     processes = [ctx.Process(target=_work, args=(chunk, people_ids, submitter_id, results)) for chunk in chunks]
     for p in processes:
         p.start()
     latencies, submits, errors, spans = [], [], [], []
     for _ in processes:
-        mine, mine_submit, failed, began, ended = results.get()
+        mine, mine_submit, failed, began, ended, cpu, db_cpu = results.get()
+        app_cpu.append(cpu)
+        db_cpus.append(db_cpu)
         latencies += mine
         submits += mine_submit
         errors += failed
@@ -160,6 +212,7 @@ def main(instances: int = 10_000, workers: int = 4) -> None:
     wall = max(e for _b, e in spans) - min(b for b, _e in spans)
     for p in processes:
         p.join()
+    redis1, machine1 = _redis_cpu(app), _machine_ticks()
 
     with app.app_context():
         from app.workflow.models import ApprovalInstance
@@ -180,3 +233,14 @@ def main(instances: int = 10_000, workers: int = 4) -> None:
           f"(target p95 < {P95_TARGET_MS})")
     print(f"submit latency ms:  p50 {statistics.median(sub_ms):.1f}  p95 {pct(sub_ms, 0.95):.1f}")
     print(f"first and last instances approved: {done} of 2")
+    per = 1000 / actions
+    parts = [f"app {sum(app_cpu) * per:.2f}"]
+    if all(x is not None for x in db_cpus):
+        parts.append(f"PostgreSQL {sum(db_cpus) * per:.2f}")
+    if redis0 is not None and redis1 is not None:
+        parts.append(f"Redis {(redis1 - redis0) * per:.2f}")
+    busy = ""
+    if machine0 and machine1:
+        total, idle = machine1[0] - machine0[0], machine1[1] - machine0[1]
+        busy = f"; machine busy {100 * (total - idle) / total:.0f}% of {os.cpu_count()} cores"
+    print(f"CPU ms per action: {', '.join(parts)}{busy}")

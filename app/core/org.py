@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import g, has_app_context
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Column, ForeignKey, Integer, String, select
+from sqlalchemy import Column, ForeignKey, Integer, String, inspect, select
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
@@ -61,6 +61,17 @@ class AppUser(FabUser):
 
 
 User = AppUser
+
+
+def user_id(user) -> int | None:
+    """The id of a loaded user without reading its row again (a user object expires at every
+    commit; services that commit in a loop, like bulk approval, would re-read it each time)."""
+    if user is None:
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
 
 
 def subtree_ids_select(department_id: int):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from app.core.org import user_id
 from app.extensions import db
 
 
@@ -37,7 +38,7 @@ def unit_of_work(actor) -> Iterator[UnitOfWork]:
     # Reading the actor's id must not flush the caller's pending changes before the actor is
     # known to the audit trail.
     with session.no_autoflush:
-        session.info["actor_id"] = getattr(actor, "id", None)
+        session.info["actor_id"] = user_id(actor)
     try:
         yield uow
         session.commit()

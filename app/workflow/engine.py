@@ -1,9 +1,10 @@
 """The approval state machine. Screens, API, e-mail links, SLA jobs and the CLI all call these.
 
 Every action runs in one unit of work and is a compare-and-set on the instance: it reads
-`lock_version`, and its first write is `UPDATE wf_instance SET lock_version = v + 1 WHERE
-lock_version = v`. When another action on the same instance committed in between, that update
-matches no row, the whole action rolls back and runs again on fresh state. So two approvers of
+`lock_version`, and its first write is `UPDATE wf_instance SET lock_version = v + 1, ... WHERE
+lock_version = v` (carrying whatever else the action changes on the instance by then). When
+another action on the same instance committed in between, that update matches no row, the
+whole action rolls back and runs again on fresh state. So two approvers of
 an all-must-approve step acting at once are both recorded and the step advances once; on an
 any-one step the second finds its task void and is told who handled it.
 """
@@ -15,16 +16,17 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, event, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import defer, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.clock import utcnow
 from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.notify import notify, notify_each
 from app.core.org import User
+from app.core.org import user_id as id_of
 from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
@@ -40,10 +42,6 @@ from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 URGE_INTERVAL = dt.timedelta(hours=1)
-
-
-class Conflict(Exception):
-    """Another action changed the instance first; the caller's action runs again."""
 
 
 # -- definitions of running instances ----------------------------------------------------------
@@ -88,13 +86,20 @@ def _run(actor, instance_id: int, fn, *args, **kwargs):
 
 
 def _run_on_task(actor, task_id: int, fn, *args):
-    """_run for an action on a task: the task's instance is read in the same statement."""
+    """_run for an action on a task: the task's instance and the tasks of its current round are
+    read in one statement."""
     def load():
-        instance = db.session.scalars(
-            select(ApprovalInstance).join(ApprovalTask, ApprovalTask.instance_id == ApprovalInstance.id)
-            .where(ApprovalTask.id == task_id).execution_options(populate_existing=True)).first()
-        if instance is None:
+        rows = db.session.execute(
+            select(ApprovalInstance, ApprovalTask)
+            .outerjoin(ApprovalTask, and_(ApprovalTask.instance_id == ApprovalInstance.id,
+                                          ApprovalTask.round == ApprovalInstance.round))
+            .where(ApprovalInstance.id == select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id)
+                   .scalar_subquery())
+            .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)).all()
+        if not rows:
             raise NotFound("workflow.no_task", _("This approval task does not exist."))
+        instance = rows[0][0]
+        db.session.info[ROUND_READ] = (instance.id, instance.round, [t for _i, t in rows if t is not None])
         return instance
     return _attempts(actor, load, f"of task {task_id}", fn, args, {})
 
@@ -108,9 +113,10 @@ def _attempts(actor, load, instance_id, fn, args, kwargs):
                     raise NotFound("workflow.no_instance", _("This approval does not exist."))
                 _claim(instance)
                 result = fn(uow, instance, *args, **kwargs)
+                _write_claim(db.session)   # an action that wrote nothing yet still claims
                 db.session.flush()
             return result
-        except Conflict:
+        except StaleDataError:   # another action changed the instance first
             log.info("approval %s changed meanwhile; running the action again (attempt %s)", instance_id, attempt + 2)
             continue
         except OperationalError as exc:
@@ -121,32 +127,37 @@ def _attempts(actor, load, instance_id, fn, args, kwargs):
             continue
         finally:
             db.session.info.pop("wf_engine", None)
+            db.session.info.pop(ROUND_READ, None)
+            db.session.info.pop(CLAIM, None)
     raise DomainError("workflow.busy", _("Too many people are acting on this approval at once; please try again."))
 
 
+CLAIM = "wf_claim"   # session.info: the instance this action has yet to claim
+
+
 def _claim(instance: ApprovalInstance) -> None:
-    expected = instance.lock_version
-    done = db.session.execute(
-        update(ApprovalInstance)
-        .where(ApprovalInstance.id == instance.id, ApprovalInstance.lock_version == expected)
-        .values(lock_version=expected + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
-        raise Conflict()
-    # The instance was read in this attempt and nobody changed it before our claim (or the
-    # claim would have failed), so what we read is current; record the new counter as loaded.
-    set_committed_value(instance, "lock_version", expected + 1)
+    """Claim the instance read in this attempt: the action's first flush (see _write_claim)
+    updates it `WHERE lock_version = <as read>` to the next number, together with the
+    instance's other changes pending then; a conflict shows as StaleDataError."""
+    db.session.info[CLAIM] = instance
+
+
+@event.listens_for(Session, "before_flush")
+def _write_claim(session, _context=None, _instances=None) -> None:
+    instance = session.info.pop(CLAIM, None)
+    if instance is not None:
+        # Version column of the mapper: this UPDATE says WHERE lock_version = <as read>.
+        instance.lock_version = instance.lock_version + 1
 
 
 def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
             target=None, on_behalf_of=None) -> ApprovalAction:
     row = ApprovalAction(instance_id=instance.id, task_id=task.id if task is not None else None,
                          step_id=step_id or (task.step_id if task is not None else instance.current_step),
-                         action=action, actor_id=actor.id if actor is not None else None,
+                         action=action, actor_id=id_of(actor),
                          on_behalf_of_id=on_behalf_of.id if on_behalf_of is not None else (
                              task.on_behalf_of_id if task is not None and actor is not None
-                             and task.assignee_id == actor.id else None),
+                             and task.assignee_id == id_of(actor) else None),
                          target_id=target.id if target is not None else None,
                          comment=comment or None, reason=reason, at=utcnow())
     db.session.add(row)
@@ -185,7 +196,7 @@ def _submit(actor, spec, document, record_id, comment):
         doc = Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
         instance = ApprovalInstance(version_id=version.id, document=document, record_id=record_id,
-                                    title=document_title(spec, item)[:255], submitter_id=actor.id,
+                                    title=document_title(spec, item)[:255], submitter_id=id_of(actor),
                                     status=RUNNING, round=0, lock_version=0,
                                     context={"doc": json_safe(context["doc"]), "submitter": context["submitter"]},
                                     started_at=utcnow())
@@ -219,7 +230,8 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     instance.round = previous_round + 1
     instance.returned = returned
     submitter = resolver.Submitter(instance.submitter_id)
-    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition)
+    windows: dict = {}
+    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition, windows)
     for reason in sorted(set(reasons)):
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
@@ -262,7 +274,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
         users = [admin]
     new_tasks = []
-    delegates = resolver.delegates_for(users, definition.name)
+    delegates = resolver.delegates_for(users, definition.name, windows=windows)
     for seq, user in enumerate(users):
         status = WAITING if step.mode == "sequential" else PENDING
         task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note,
@@ -286,6 +298,7 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
               delegate=False):
     """A task for `user`, or for their delegate (on their behalf) during a delegation window.
     `delegate` may be given when already looked up (None: nobody stands in)."""
+    db.session.info.pop(ROUND_READ, None)   # the round gains a task
     if delegate is False:
         delegate = resolver.delegate_for(user, definition.name)
     task = ApprovalTask(instance_id=instance.id, step_id=step.id, round=instance.round, seq=seq,
@@ -296,7 +309,13 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     return task
 
 
+ROUND_READ = "wf_round_read"   # session.info: the round's tasks read with the instance, used once
+
+
 def _round_tasks(instance) -> list[ApprovalTask]:
+    read = db.session.info.pop(ROUND_READ, None)
+    if read is not None and read[:2] == (instance.id, instance.round):
+        return read[2]
     return list(db.session.scalars(
         select(ApprovalTask).where(ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round)
         .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)))
@@ -481,7 +500,7 @@ def _open_task_of(actor, task_id: int, instance, round_tasks=None) -> ApprovalTa
     task = next((t for t in round_tasks or () if t.id == task_id), None) or _task(task_id)
     if task.instance_id != instance.id:
         raise NotFound("workflow.no_task", _("This approval task does not exist."))
-    if actor is not None and task.assignee_id != actor.id:
+    if actor is not None and task.assignee_id != id_of(actor):
         raise Forbidden("workflow.not_assignee", _("This task is not yours to handle."))
     if task.status not in (PENDING,) or instance.status != RUNNING:
         if task.status == ON_HOLD:
@@ -524,7 +543,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
     task = _open_task_of(actor, task_id, instance, round_tasks)
     _require_comment(definition, "approve" if decision == DONE_APPROVED else "reject", comment)
     task.status, task.decided_at, task.comment = decision, utcnow(), comment or None
-    task.decided_by_id = actor.id if actor is not None else None
+    task.decided_by_id = id_of(actor)
     _record(instance, "approve" if decision == DONE_APPROVED else "reject", actor=actor, task=task,
             comment=comment, reason=reason)
     doc = doc_of(instance)
@@ -571,7 +590,7 @@ def _return(uow, instance, actor, task_id, step_id, comment):
     if step_id not in earlier_steps(instance):
         raise DomainError("workflow.bad_return", _("The document can only be returned to a step it has passed."),
                           field="step")
-    task.status, task.decided_at, task.decided_by_id, task.comment = RETURNED, utcnow(), actor.id, comment
+    task.status, task.decided_at, task.decided_by_id, task.comment = RETURNED, utcnow(), id_of(actor), comment
     for other in _round_tasks(instance):
         if other.status in OPEN_TASK_STATES:
             other.status = VOID
@@ -607,8 +626,9 @@ def _transfer(uow, instance, actor, task_id, to_user_id, comment, *, action="tra
 
 
 def _move_task(uow, instance, definition, task, target, *, actor, comment, action, reason=None):
+    db.session.info.pop(ROUND_READ, None)   # the round gains a task
     task.status, task.decided_at = TRANSFERRED, utcnow()
-    task.decided_by_id = actor.id if actor is not None else None
+    task.decided_by_id = id_of(actor)
     moved = ApprovalTask(instance_id=instance.id, step_id=task.step_id, round=task.round, seq=task.seq,
                          assignee_id=target.id, status=PENDING, kind=task.kind, parent_id=task.parent_id,
                          note=comment or task.note, version=0, created_at=utcnow())
@@ -633,13 +653,13 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     definition = definition_of(instance)
     task = _open_task_of(actor, task_id, instance)
     signer = _active_user(user_id)
-    if signer.id == actor.id:
+    if signer.id == id_of(actor):
         raise DomainError("workflow.same_user", _("You cannot add yourself as a signer."), field="user")
     step = definition.step(task.step_id)
     if position == "before":
         task.status = ON_HOLD
     else:
-        task.status, task.decided_at, task.decided_by_id, task.comment = DONE_APPROVED, utcnow(), actor.id, comment
+        task.status, task.decided_at, task.decided_by_id, task.comment = DONE_APPROVED, utcnow(), id_of(actor), comment
         _record(instance, "approve", actor=actor, task=task, comment=comment)
     child = _new_task(instance, definition, step, signer, seq=task.seq, kind=position, parent=task, note=comment)
     db.session.flush()
@@ -658,7 +678,7 @@ def _withdraw(uow, instance, actor, comment):
     definition = definition_of(instance)
     if instance.status != RUNNING:
         raise DomainError("workflow.not_running", _("This approval has already ended."))
-    if actor.id != instance.submitter_id:
+    if id_of(actor) != instance.submitter_id:
         raise Forbidden("workflow.not_submitter", _("Only the submitter can withdraw the document."))
     rule = definition.settings.withdraw
     if rule == "never":
@@ -689,7 +709,7 @@ def urge(actor, instance_id: int, comment: str | None = None) -> ApprovalInstanc
 def _urge(uow, instance, actor, comment):
     if instance.status != RUNNING:
         raise DomainError("workflow.not_running", _("This approval has already ended."))
-    if actor.id != instance.submitter_id:
+    if id_of(actor) != instance.submitter_id:
         raise Forbidden("workflow.not_submitter", _("Only the submitter can urge the approvers."))
     now = utcnow()
     tasks = [t for t in instance.tasks if t.status == PENDING and (t.urged_at is None or now - t.urged_at >= URGE_INTERVAL)]

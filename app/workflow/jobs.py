@@ -20,27 +20,43 @@ from app.workflow.models import PENDING, RUNNING, ApprovalAction, ApprovalInstan
 
 def schedule_sla(uow, task: ApprovalTask, sla) -> None:
     """After commit, schedule `task`'s reminder and timeout (when its step has them). All jobs
-    of one action go to Redis in one round trip."""
+    of one action go to Redis in one round trip, and tasks due at the same moment (the
+    approvers of one step) share one reminder job and one timeout job."""
     if sla is None or not (sla.remind_after or sla.escalate_after):
         return
     pending = getattr(uow, "_sla_jobs", None)
     if pending is None:
-        pending = uow._sla_jobs = []
+        pending = uow._sla_jobs = {}
         uow.after_commit(lambda: _enqueue_scheduled(pending))
-    now = dt.datetime.now(dt.timezone.utc)
     if sla.remind_after:
-        pending.append((now + sla.remind_after, remind_task, task.id, task.version))
+        pending.setdefault((sla.remind_after, remind_tasks), []).append((task.id, task.version))
     if sla.escalate_after:
-        pending.append((now + sla.escalate_after, task_timeout, task.id, task.version))
+        pending.setdefault((sla.escalate_after, tasks_timeout), []).append((task.id, task.version))
 
 
 def _enqueue_scheduled(pending) -> None:
     q = queue()
+    now = dt.datetime.now(dt.timezone.utc)
     with q.connection.pipeline() as pipe:
-        for when, func, task_id, version in pending:
-            job = q.create_job(func, args=(task_id, version))
-            q.schedule_job(job, when, pipeline=pipe)
+        for (after, func), tasks in pending.items():
+            q.schedule_job(q.create_job(func, args=(tasks,)), now + after, pipeline=pipe)
         pipe.execute()
+
+
+@in_app_context
+def remind_tasks(tasks) -> list[str]:
+    """The reminder job of tasks opened together: remind_task for each (task id, version)."""
+    return [remind_task(task_id, version) for task_id, version in tasks]
+
+
+@in_app_context
+def tasks_timeout(tasks) -> list[str]:
+    """The time-limit job of tasks opened together: task_timeout for each (task id, version)."""
+    out = []
+    for task_id, version in tasks:
+        out.append(task_timeout(task_id, version))
+        db.session.rollback()
+    return out
 
 
 def _sla_of(task: ApprovalTask):

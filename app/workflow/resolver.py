@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from app.core.clock import utcnow
 from app.core.org import Department, User
@@ -94,15 +94,34 @@ def replacement_for(user: User, definition) -> User | None:
     return admin_user(definition)
 
 
-def resolve_rules(rules, submitter, doc, definition) -> tuple[list[User], list[str]]:
+def _window(definition_name: str, on: dt.date):
+    """Delegation rows in force on `on` for the chain."""
+    return and_(Delegation.starts_on <= on, Delegation.ends_on >= on,
+                or_(Delegation.definition_name.is_(None), Delegation.definition_name == definition_name))
+
+
+def resolve_rules(rules, submitter, doc, definition, windows: dict | None = None) -> tuple[list[User], list[str]]:
     """Active users the rules name, in order, without duplicates; plus reason codes for any
     substitution made (e.g. "inactive_replaced"). `submitter`: a User or a Submitter; `doc`:
     the document's column values (a dict, or a documents.Doc read only when a `field:` rule
-    needs it). Every `user:` rule is looked up in one query."""
+    needs it). Every `user:` rule is looked up in one query, which also reads their delegation
+    for today: pass `windows` (a dict) to receive {user id: [delegate ids, oldest first]} for
+    delegates_for."""
     if isinstance(submitter, User):
         submitter = Submitter(submitter.id, submitter)
     names = {rule.value for rule in rules if rule.kind == "user"}
-    named = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    named = {}
+    if names:
+        rows = db.session.execute(
+            select(User, Delegation.delegate_id)
+            .outerjoin(Delegation, and_(Delegation.user_id == User.id, _window(definition.name, company_today())))
+            .where(User.username.in_(names)).order_by(User.id, Delegation.id)).all()
+        for user, delegate_id in rows:
+            named[user.username] = user
+            if windows is not None:
+                windows.setdefault(user.id, [])
+                if delegate_id is not None:
+                    windows[user.id].append(delegate_id)
     users, reasons, seen = [], [], set()
     for rule in rules:
         for user in _rule_users(rule, submitter, doc, definition, named):
@@ -132,20 +151,26 @@ def delegate_for(user: User, definition_name: str, on: dt.date | None = None) ->
     return row.delegate
 
 
-def delegates_for(users: list[User], definition_name: str, on: dt.date | None = None) -> dict[int, User]:
-    """{user id: active delegate} for those of `users` away on `on`, in one query."""
+def delegates_for(users: list[User], definition_name: str, on: dt.date | None = None,
+                  windows: dict | None = None) -> dict[int, User]:
+    """{user id: active delegate} for those of `users` away on `on`, in one query (none when
+    `windows` from resolve_rules already says, for every one of them, who stands in today)."""
     if not users:
         return {}
-    on = on or company_today()
-    rows = db.session.scalars(
-        select(Delegation).where(
-            Delegation.user_id.in_([u.id for u in users]), Delegation.starts_on <= on, Delegation.ends_on >= on,
-            or_(Delegation.definition_name.is_(None), Delegation.definition_name == definition_name),
-        ).order_by(Delegation.id))
+    windows = windows or {}
+    if on is None and all(u.id in windows for u in users):
+        pairs = [(u.id, delegate_id) for u in users for delegate_id in windows[u.id]]
+    else:
+        on = on or company_today()
+        pairs = db.session.execute(
+            select(Delegation.user_id, Delegation.delegate_id).where(
+                Delegation.user_id.in_([u.id for u in users]), _window(definition_name, on)
+            ).order_by(Delegation.id)).all()
     found = {}
-    for row in rows:   # the newest window wins
-        if row.delegate is not None and row.delegate.active and row.delegate_id != row.user_id:
-            found[row.user_id] = row.delegate
+    for user_id, delegate_id in pairs:   # the newest window with an active delegate wins
+        delegate = db.session.get(User, delegate_id)
+        if delegate is not None and delegate.active and delegate_id != user_id:
+            found[user_id] = delegate
     return found
 
 

@@ -56,12 +56,33 @@ def test_opening_a_task_schedules_its_reminder_and_time_limit(org, app):
     mine = {}
     for job_id in registry.get_job_ids():
         job = jobs.queue(app.config).fetch_job(job_id)
-        if job is not None and job.args[:1] == (task.id,):
+        if job is not None and (task.id, task.version) in job.args[0]:
             mine[job.func_name.rsplit(".", 1)[1]] = registry.get_scheduled_time(job)
-    assert set(mine) == {"remind_task", "task_timeout"}
+    assert set(mine) == {"remind_tasks", "tasks_timeout"}
     created = task.created_at.replace(tzinfo=dt.timezone.utc)
-    assert abs((mine["remind_task"] - created) - dt.timedelta(hours=24)) < dt.timedelta(minutes=1)
-    assert abs((mine["task_timeout"] - created) - dt.timedelta(hours=72)) < dt.timedelta(minutes=1)
+    assert abs((mine["remind_tasks"] - created) - dt.timedelta(hours=24)) < dt.timedelta(minutes=1)
+    assert abs((mine["tasks_timeout"] - created) - dt.timedelta(hours=72)) < dt.timedelta(minutes=1)
+
+
+def test_approvers_of_one_step_share_a_reminder_job_that_reminds_each_once(org, app, job_env):
+    first, second = make_user("Manager"), make_user("Manager")
+    publish_chain([step("s1", user_rule(first, second))], sla=SLA)
+    run = engine.submit(org.east_rep, "contracts", make_contract(org.east_rep).id)
+    opened = [task_of(run, first), task_of(run, second)]
+    registry = ScheduledJobRegistry(queue=jobs.queue(app.config))
+    reminders = [job for job in (jobs.queue(app.config).fetch_job(i) for i in registry.get_job_ids())
+                 if job is not None and job.func_name.endswith(".remind_tasks")
+                 and any((t.id, t.version) in job.args[0] for t in opened)]
+    assert len(reminders) == 1 and sorted(reminders[0].args[0]) == sorted((t.id, t.version) for t in opened)
+    for task in opened:
+        _age(task, 25)
+    queue = jobs.queue(app.config)
+    queue.enqueue(reminders[0].func, *reminders[0].args)
+    queue.enqueue(reminders[0].func, *reminders[0].args)   # fired twice: still one reminder each
+    run_worker_burst(job_env)
+
+    assert _reminders(first) == 1 and _reminders(second) == 1
+    assert len(actions(run, "remind")) == 2
 
 
 def test_at_24_hours_exactly_one_reminder_even_if_the_job_runs_twice(org, app, job_env):

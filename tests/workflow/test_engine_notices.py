@@ -15,7 +15,8 @@ from tests.workflow.helpers import publish_chain, step, task_of, user_rule
 def _about(user, contract) -> list[Notification]:
     db.session.expire_all()
     return list(db.session.scalars(select(Notification).where(
-        Notification.user_id == user.id, Notification.link == f"/contracts/show/{contract.id}")))
+        Notification.user_id == user.id, Notification.link == f"/contracts/show/{contract.id}")
+        .order_by(Notification.id)))
 
 
 def test_the_submitter_is_told_of_the_approval_once_and_a_follower_sees_the_status_change(org):

@@ -255,6 +255,20 @@ def test_a_task_created_after_the_window_goes_to_the_approver_again(org):
     assert task_of(run, a).on_behalf_of_id is None
 
 
+def test_a_newer_window_whose_delegate_left_gives_way_to_the_older_one(org):
+    a, d_old, d_new = make_user("Manager"), make_user("Manager"), make_user("Manager")
+    today = engine.resolver.company_today()
+    _delegate(a, d_old, today - dt.timedelta(days=3), today + dt.timedelta(days=3))
+    _delegate(a, d_new, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    with unit_of_work(None):
+        db.session.get(type(d_new), d_new.id).active = False
+    publish_chain([step("s1", user_rule(a))])
+    run = submit(org.east_rep, make_contract(org.east_rep))
+
+    assert task_of(run, d_old).on_behalf_of_id == a.id
+    assert [t for t in tasks(run, "pending") if t.assignee_id in (a.id, d_new.id)] == []
+
+
 # 13 ------------------------------------------------------------------------------------------
 def test_withdraw_after_the_first_approval_voids_the_finance_task(org):
     publish_chain([step("manager", [MANAGER]), step("finance", user_rule(org.finance_user))], withdraw="anytime")
