@@ -152,7 +152,7 @@ def _write_claim(session, _context=None, _instances=None) -> None:
 
 def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
             target=None, on_behalf_of=None) -> ApprovalAction:
-    row = ApprovalAction(instance_id=instance.id, task_id=task.id if task is not None else None,
+    row = ApprovalAction(instance=instance, task_id=task.id if task is not None else None,
                          step_id=step_id or (task.step_id if task is not None else instance.current_step),
                          action=action, actor_id=id_of(actor),
                          on_behalf_of_id=on_behalf_of.id if on_behalf_of is not None else (
@@ -175,6 +175,7 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
         return _submit(actor, spec, document, record_id, comment)
     finally:
         db.session.info.pop("wf_engine", None)
+        db.session.info.pop(ROUND_READ, None)
 
 
 def _submit(actor, spec, document, record_id, comment):
@@ -201,7 +202,6 @@ def _submit(actor, spec, document, record_id, comment):
                                     context={"doc": json_safe(context["doc"]), "submitter": context["submitter"]},
                                     started_at=utcnow())
         db.session.add(instance)
-        db.session.flush()
         set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
         _cc(uow, instance, definition, "submitted", None, doc)
@@ -249,6 +249,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
                 users = list({u.id: u for u in users}.values())
                 _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
         if settings.auto_pass_duplicates and previous_round:
+            _ensure_id(instance)
             before = previous_approvers if previous_approvers is not None else set(db.session.scalars(
                 select(ApprovalTask.decided_by_id).where(ApprovalTask.instance_id == instance.id,
                                                          ApprovalTask.round == previous_round,
@@ -301,7 +302,7 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     db.session.info.pop(ROUND_READ, None)   # the round gains a task
     if delegate is False:
         delegate = resolver.delegate_for(user, definition.name)
-    task = ApprovalTask(instance_id=instance.id, step_id=step.id, round=instance.round, seq=seq,
+    task = ApprovalTask(instance=instance, step_id=step.id, round=instance.round, seq=seq,
                         assignee_id=(delegate or user).id, on_behalf_of_id=user.id if delegate else None,
                         status=status, kind=kind, parent_id=parent.id if parent is not None else None,
                         note=note, version=0, created_at=utcnow())
@@ -309,16 +310,28 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     return task
 
 
-ROUND_READ = "wf_round_read"   # session.info: the round's tasks read with the instance, used once
+# session.info: the tasks of the instance's current round as read in this action (with the
+# instance, or by _round_tasks); forgotten whenever the round gains a task and when the action ends.
+ROUND_READ = "wf_round_read"
 
 
 def _round_tasks(instance) -> list[ApprovalTask]:
-    read = db.session.info.pop(ROUND_READ, None)
+    _ensure_id(instance)
+    read = db.session.info.get(ROUND_READ)
     if read is not None and read[:2] == (instance.id, instance.round):
         return read[2]
-    return list(db.session.scalars(
+    tasks = list(db.session.scalars(
         select(ApprovalTask).where(ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round)
         .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)))
+    db.session.info[ROUND_READ] = (instance.id, instance.round, tasks)
+    return tasks
+
+
+def _ensure_id(instance) -> None:
+    """A new instance is written with its first step (one INSERT); anything that needs its id
+    before then writes it now."""
+    if instance.id is None:
+        db.session.flush()
 
 
 def _open_next_in_sequence(instance) -> ApprovalTask | None:
@@ -453,6 +466,7 @@ def _cc(uow, instance, definition, event: str, step, doc: Doc | None = None) -> 
     if not rules:
         return
     doc = doc or doc_of(instance)
+    _ensure_id(instance)
     users, _reasons = resolver.resolve_rules(rules, resolver.Submitter(instance.submitter_id), doc, definition)
     fresh = []
     for user in users:
