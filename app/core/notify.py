@@ -65,23 +65,31 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
 
 def notify_each(uow, messages, mail: bool = True) -> int:
     """Like notify(), for messages that differ per user: `messages` is a list of
-    (user, title, body, link). Still one INSERT for all notifications and one for all mails."""
+    (user, title, body, link). One INSERT for all notifications and one for all mails; on
+    PostgreSQL both in one statement (a data-modifying WITH)."""
     messages = [m for m in messages if m[0] is not None]
     if not messages:
         return 0
     now = utcnow()
-    db.session.execute(insert(Notification.__table__), [
-        {"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
-        for user, title, body, link in messages])
+    notes = [{"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
+             for user, title, body, link in messages]
     mails = [(user.email, title, body + (f"\n\n{link}" if link else ""))
              for user, title, body, link in messages if mail and user.email]
-    if mails and current_app.config.get("MAIL_SERVER"):
+    smtp = bool(current_app.config.get("MAIL_SERVER"))
+    outbox = [] if smtp else [{"to": address, "subject": title, "body": text, "status": OUTBOX, "created_at": now}
+                              for address, title, text in mails]
+    db.session.flush()   # the rows below may name users created in this unit of work
+    connection = db.session.connection()
+    if outbox and connection.dialect.name == "postgresql" and len(notes) <= 500:
+        written = insert(Notification.__table__).values(notes).cte("written_notifications")
+        connection.execute(insert(MailMessage.__table__).values(outbox).add_cte(written))
+    else:
+        connection.execute(insert(Notification.__table__), notes)
+        if outbox:
+            connection.execute(insert(MailMessage.__table__), outbox)
+    if smtp:
         for address, title, text in mails:
             send_mail(uow, address, title, text, internal=True)
-    elif mails:
-        db.session.execute(insert(MailMessage.__table__), [
-            {"to": address, "subject": title, "body": text, "status": OUTBOX, "created_at": now}
-            for address, title, text in mails])
     return len(messages)
 
 
