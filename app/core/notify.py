@@ -65,8 +65,7 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
 
 def notify_each(uow, messages, mail: bool = True) -> int:
     """Like notify(), for messages that differ per user: `messages` is a list of
-    (user, title, body, link). One INSERT for all notifications and one for all mails; on
-    PostgreSQL both in one statement (a data-modifying WITH)."""
+    (user, title, body, link). One INSERT for all notifications and one for all mails."""
     messages = [m for m in messages if m[0] is not None]
     if not messages:
         return 0
@@ -80,13 +79,9 @@ def notify_each(uow, messages, mail: bool = True) -> int:
                               for address, title, text in mails]
     db.session.flush()   # the rows below may name users created in this unit of work
     connection = db.session.connection()
-    if outbox and connection.dialect.name == "postgresql" and len(notes) <= 500:
-        written = insert(Notification.__table__).values(notes).cte("written_notifications")
-        connection.execute(insert(MailMessage.__table__).values(outbox).add_cte(written))
-    else:
-        connection.execute(insert(Notification.__table__), notes)
-        if outbox:
-            connection.execute(insert(MailMessage.__table__), outbox)
+    connection.execute(insert(Notification.__table__), notes)
+    if outbox:
+        connection.execute(insert(MailMessage.__table__), outbox)
     if smtp:
         for address, title, text in mails:
             send_mail(uow, address, title, text, internal=True)
