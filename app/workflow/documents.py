@@ -45,7 +45,8 @@ class Doc:
     @property
     def item(self):
         if self._item is None:
-            self._item = db.session.get(self.spec.model, self.record_id, options=[lazyload("*")])
+            with db.session.no_autoflush:   # reading the row needs none of the pending changes
+                self._item = db.session.get(self.spec.model, self.record_id, options=[lazyload("*")])
         return self._item
 
 

@@ -231,7 +231,8 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     instance.returned = returned
     submitter = resolver.Submitter(instance.submitter_id)
     windows: dict = {}
-    users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition, windows)
+    with db.session.no_autoflush:   # people are read before this action's changes are written: one flush
+        users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition, windows)
     for reason in sorted(set(reasons)):
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
@@ -275,7 +276,8 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
         users = [admin]
     new_tasks = []
-    delegates = resolver.delegates_for(users, definition.name, windows=windows)
+    with db.session.no_autoflush:
+        delegates = resolver.delegates_for(users, definition.name, windows=windows)
     for seq, user in enumerate(users):
         status = WAITING if step.mode == "sequential" else PENDING
         task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note,
@@ -402,7 +404,8 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
     for task in _round_tasks(instance):
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
-    submitter = db.session.get(User, instance.submitter_id)
+    with db.session.no_autoflush:
+        submitter = db.session.get(User, instance.submitter_id)
     wf = doc.spec.workflow
     if outcome == APPROVED:
         set_status(doc, wf.approved)
