@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, event, select
+from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -85,17 +85,22 @@ def _run(actor, instance_id: int, fn, *args, **kwargs):
                      instance_id, fn, args, kwargs)
 
 
+@lru_cache(maxsize=None)
+def _instance_with_round_of_task():
+    """The instance of task :task_id with the tasks of its current round (built once)."""
+    return (select(ApprovalInstance, ApprovalTask)
+            .outerjoin(ApprovalTask, and_(ApprovalTask.instance_id == ApprovalInstance.id,
+                                          ApprovalTask.round == ApprovalInstance.round))
+            .where(ApprovalInstance.id == select(ApprovalTask.instance_id)
+                   .where(ApprovalTask.id == bindparam("task_id")).scalar_subquery())
+            .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True))
+
+
 def _run_on_task(actor, task_id: int, fn, *args):
     """_run for an action on a task: the task's instance and the tasks of its current round are
     read in one statement."""
     def load():
-        rows = db.session.execute(
-            select(ApprovalInstance, ApprovalTask)
-            .outerjoin(ApprovalTask, and_(ApprovalTask.instance_id == ApprovalInstance.id,
-                                          ApprovalTask.round == ApprovalInstance.round))
-            .where(ApprovalInstance.id == select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id)
-                   .scalar_subquery())
-            .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)).all()
+        rows = db.session.execute(_instance_with_round_of_task(), {"task_id": task_id}).all()
         if not rows:
             raise NotFound("workflow.no_task", _("This approval task does not exist."))
         instance = rows[0][0]

@@ -37,7 +37,7 @@ def schedule_sla(uow, task: ApprovalTask, sla) -> None:
 def _enqueue_scheduled(pending) -> None:
     q = queue()
     now = dt.datetime.now(dt.timezone.utc)
-    with q.connection.pipeline() as pipe:
+    with q.connection.pipeline(transaction=False) as pipe:   # one round trip; each job stands alone
         for (after, func), tasks in pending.items():
             q.schedule_job(q.create_job(func, args=(tasks,)), now + after, pipeline=pipe)
         pipe.execute()

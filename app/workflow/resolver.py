@@ -7,11 +7,12 @@ users are never chosen: the inactive-approver rule puts their manager (or the ad
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from app.core.clock import utcnow
 from app.core.org import Department, User
@@ -94,10 +95,25 @@ def replacement_for(user: User, definition) -> User | None:
     return admin_user(definition)
 
 
-def _window(definition_name: str, on: dt.date):
-    """Delegation rows in force on `on` for the chain."""
-    return and_(Delegation.starts_on <= on, Delegation.ends_on >= on,
-                or_(Delegation.definition_name.is_(None), Delegation.definition_name == definition_name))
+def _window():
+    """Delegation rows in force on :on for the chain :chain."""
+    return and_(Delegation.starts_on <= bindparam("on"), Delegation.ends_on >= bindparam("on"),
+                or_(Delegation.definition_name.is_(None), Delegation.definition_name == bindparam("chain")))
+
+
+@lru_cache(maxsize=None)
+def _named_users_with_windows():
+    """Users named :names, each with the delegates of their windows in force (built once)."""
+    return (select(User, Delegation.delegate_id)
+            .outerjoin(Delegation, and_(Delegation.user_id == User.id, _window()))
+            .where(User.username.in_(bindparam("names", expanding=True))).order_by(User.id, Delegation.id))
+
+
+@lru_cache(maxsize=None)
+def _windows_of_users():
+    return (select(Delegation.user_id, Delegation.delegate_id)
+            .where(Delegation.user_id.in_(bindparam("user_ids", expanding=True)), _window())
+            .order_by(Delegation.id))
 
 
 def resolve_rules(rules, submitter, doc, definition, windows: dict | None = None) -> tuple[list[User], list[str]]:
@@ -112,10 +128,8 @@ def resolve_rules(rules, submitter, doc, definition, windows: dict | None = None
     names = {rule.value for rule in rules if rule.kind == "user"}
     named = {}
     if names:
-        rows = db.session.execute(
-            select(User, Delegation.delegate_id)
-            .outerjoin(Delegation, and_(Delegation.user_id == User.id, _window(definition.name, company_today())))
-            .where(User.username.in_(names)).order_by(User.id, Delegation.id)).all()
+        rows = db.session.execute(_named_users_with_windows(),
+                                  {"names": sorted(names), "on": company_today(), "chain": definition.name}).all()
         for user, delegate_id in rows:
             named[user.username] = user
             if windows is not None:
@@ -162,10 +176,8 @@ def delegates_for(users: list[User], definition_name: str, on: dt.date | None = 
         pairs = [(u.id, delegate_id) for u in users for delegate_id in windows[u.id]]
     else:
         on = on or company_today()
-        pairs = db.session.execute(
-            select(Delegation.user_id, Delegation.delegate_id).where(
-                Delegation.user_id.in_([u.id for u in users]), _window(definition_name, on)
-            ).order_by(Delegation.id)).all()
+        pairs = db.session.execute(_windows_of_users(), {"user_ids": [u.id for u in users], "on": on,
+                                                         "chain": definition_name}).all()
     found = {}
     for user_id, delegate_id in pairs:   # the newest window with an active delegate wins
         delegate = db.session.get(User, delegate_id)
