@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, event, select
+from sqlalchemy import and_, bindparam, event, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -120,6 +120,7 @@ def _attempts(actor, load, instance_id, fn, args, kwargs):
                 result = fn(uow, instance, *args, **kwargs)
                 _write_claim(db.session)   # an action that wrote nothing yet still claims
                 db.session.flush()
+                _write_actions()
             return result
         except StaleDataError:   # another action changed the instance first
             log.info("approval %s changed meanwhile; running the action again (attempt %s)", instance_id, attempt + 2)
@@ -134,6 +135,7 @@ def _attempts(actor, load, instance_id, fn, args, kwargs):
             db.session.info.pop("wf_engine", None)
             db.session.info.pop(ROUND_READ, None)
             db.session.info.pop(CLAIM, None)
+            db.session.info.pop(ACTIONS, None)
     raise DomainError("workflow.busy", _("Too many people are acting on this approval at once; please try again."))
 
 
@@ -155,18 +157,34 @@ def _write_claim(session, _context=None, _instances=None) -> None:
         instance.lock_version = instance.lock_version + 1
 
 
+# session.info: the timeline rows of the running action, written in one INSERT before it
+# commits (and before anything in the action reads the timeline).
+ACTIONS = "wf_actions"
+
+
 def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
-            target=None, on_behalf_of=None) -> ApprovalAction:
-    row = ApprovalAction(instance=instance, task_id=task.id if task is not None else None,
-                         step_id=step_id or (task.step_id if task is not None else instance.current_step),
-                         action=action, actor_id=id_of(actor),
-                         on_behalf_of_id=on_behalf_of.id if on_behalf_of is not None else (
-                             task.on_behalf_of_id if task is not None and actor is not None
-                             and task.assignee_id == id_of(actor) else None),
-                         target_id=target.id if target is not None else None,
-                         comment=comment or None, reason=reason, at=utcnow())
-    db.session.add(row)
-    return row
+            target=None, on_behalf_of=None) -> None:
+    """Add a row to the instance's approval timeline (written by _write_actions)."""
+    row = {"instance": instance, "task": task,
+           "step_id": step_id or (task.step_id if task is not None else instance.current_step),
+           "action": action, "actor_id": id_of(actor),
+           "on_behalf_of_id": on_behalf_of.id if on_behalf_of is not None else (
+               task.on_behalf_of_id if task is not None and actor is not None
+               and task.assignee_id == id_of(actor) else None),
+           "target_id": target.id if target is not None else None,
+           "comment": comment or None, "reason": reason, "at": utcnow()}
+    db.session.info.setdefault(ACTIONS, []).append(row)
+
+
+def _write_actions() -> None:
+    rows = db.session.info.pop(ACTIONS, None)
+    if not rows:
+        return
+    db.session.flush()   # the instance and tasks the rows name have their ids
+    db.session.connection().execute(insert(ApprovalAction.__table__), [
+        {**{k: v for k, v in row.items() if k not in ("instance", "task")},
+         "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
+        for row in rows])
 
 
 # -- submit ------------------------------------------------------------------------------------
@@ -181,6 +199,7 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
     finally:
         db.session.info.pop("wf_engine", None)
         db.session.info.pop(ROUND_READ, None)
+        db.session.info.pop(ACTIONS, None)
 
 
 def _submit(actor, spec, document, record_id, comment):
@@ -216,6 +235,7 @@ def _submit(actor, spec, document, record_id, comment):
             _finish(uow, instance, definition, APPROVED, doc)
         else:
             _enter_step(uow, instance, definition, first, doc=doc)
+        _write_actions()
     return instance
 
 
@@ -425,6 +445,7 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
         if wf.on_rejected:
             wf.on_rejected(uow.actor, doc.item)
         _record(instance, "rejected", step_id="")
+        _write_actions()
         last = db.session.scalar(select(ApprovalAction).where(
             ApprovalAction.instance_id == instance.id, ApprovalAction.action == "reject").order_by(ApprovalAction.id.desc()))
         title = _("Rejected: %(doc)s", doc=instance.title)
@@ -507,6 +528,7 @@ def handled_by(task: ApprovalTask) -> str:
     """Who handled a task that is no longer open, as people read it."""
     if task.decided_by_id:
         return db.session.get(User, task.decided_by_id).display_name
+    _write_actions()
     decisive = db.session.scalar(
         select(ApprovalAction).where(ApprovalAction.instance_id == task.instance_id,
                                      ApprovalAction.action.in_(("approve", "reject", "return", "withdraw",
@@ -599,6 +621,7 @@ def earlier_steps(instance) -> list[str]:
     one, in the chain's order: where a return may send it."""
     passed = set(db.session.scalars(select(ApprovalTask.step_id).where(
         ApprovalTask.instance_id == instance.id, ApprovalTask.status == DONE_APPROVED)))
+    _write_actions()
     passed |= set(db.session.scalars(select(ApprovalAction.step_id).where(
         ApprovalAction.instance_id == instance.id, ApprovalAction.action == "auto_pass")))
     passed.discard(instance.current_step)
@@ -705,6 +728,7 @@ def _withdraw(uow, instance, actor, comment):
     rule = definition.settings.withdraw
     if rule == "never":
         raise DomainError("workflow.withdraw_never", _("This approval chain does not allow withdrawal."))
+    _write_actions()
     if rule == "before_first_approval" and db.session.scalar(select(ApprovalAction.id).where(
             ApprovalAction.instance_id == instance.id, ApprovalAction.action == "approve").limit(1)):
         raise DomainError("workflow.withdraw_after_approval",
