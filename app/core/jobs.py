@@ -6,6 +6,7 @@ once and hands its unix-socket URL to the worker and cron children).
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def run_worker(app, burst: bool = False) -> bool:
 
     global _worker_app
     _worker_app = app
+    gc.freeze()   # the app's objects live as long as the process: full collections need not walk them
     worker = SimpleWorker([queue(app.config)], connection=redis_connection(app.config))
     # The scheduler moves jobs enqueued for later (approval reminders, time limits) when due.
     return worker.work(burst=burst, with_scheduler=True)
