@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, event, insert, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy.orm import Session, defer, lazyload, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.clock import utcnow
@@ -93,7 +93,9 @@ def _instance_with_round_of_task():
                                           ApprovalTask.round == ApprovalInstance.round))
             .where(ApprovalInstance.id == select(ApprovalTask.instance_id)
                    .where(ApprovalTask.id == bindparam("task_id")).scalar_subquery())
-            .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True))
+            .order_by(ApprovalTask.seq, ApprovalTask.id)
+            .options(defer(ApprovalInstance.context))   # read only when a condition asks for the submitter
+            .execution_options(populate_existing=True))
 
 
 def _run_on_task(actor, task_id: int, fn, *args):
@@ -308,7 +310,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         task = _new_task(instance, definition, step, user, seq=seq, status=status, note=note,
                          delegate=delegates.get(user.id))
         new_tasks.append(task)
-    db.session.flush()
+    _insert_tasks(new_tasks)
     for task in new_tasks:
         if any(u.id in (task.assignee_id, task.on_behalf_of_id) for u in auto_approved):
             task.status, task.decided_by_id, task.decided_at = DONE_APPROVED, task.assignee_id, utcnow()
@@ -329,12 +331,32 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     db.session.info.pop(ROUND_READ, None)   # the round gains a task
     if delegate is False:
         delegate = resolver.delegate_for(user, definition.name)
-    task = ApprovalTask(instance=instance, step_id=step.id, round=instance.round, seq=seq,
+    task = ApprovalTask(step_id=step.id, round=instance.round, seq=seq,
                         assignee_id=(delegate or user).id, on_behalf_of_id=user.id if delegate else None,
                         status=status, kind=kind, parent_id=parent.id if parent is not None else None,
-                        note=note, version=0, created_at=utcnow())
-    db.session.add(task)
+                        note=note, version=0, created_at=utcnow(), decided_by_id=None, decided_at=None,
+                        comment=None, reminded_at=None, urged_at=None)
+    task.wf_instance = instance   # its id may come only with the first flush (a new submission)
     return task
+
+
+def _insert_tasks(tasks: list[ApprovalTask]) -> None:
+    """Write new tasks (built by _new_task) in one INSERT ... RETURNING id, after the action's
+    pending changes (so the instance's claim stays its first write), and make them persistent
+    objects of the session as they are, with nothing to load or flush."""
+    if not tasks:
+        return
+    db.session.flush()
+    table = ApprovalTask.__table__
+    rows = [{c.key: (task.wf_instance.id if c.key == "instance_id" else getattr(task, c.key))
+             for c in table.columns if c.key != "id"} for task in tasks]
+    ids = db.session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    for task, task_id, row in zip(tasks, ids, rows):
+        del task.wf_instance
+        task.id, task.instance_id = task_id, row["instance_id"]
+        make_transient_to_detached(task)
+        db.session.add(task)
 
 
 # session.info: the tasks of the instance's current round as read in this action (with the
@@ -707,7 +729,7 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
         task.status, task.decided_at, task.decided_by_id, task.comment = DONE_APPROVED, utcnow(), id_of(actor), comment
         _record(instance, "approve", actor=actor, task=task, comment=comment)
     child = _new_task(instance, definition, step, signer, seq=task.seq, kind=position, parent=task, note=comment)
-    db.session.flush()
+    _insert_tasks([child])
     _record(instance, "add_signer", actor=actor, task=task, comment=comment, target=signer, reason=position)
     _announce(uow, instance, definition, [child])
     return instance
