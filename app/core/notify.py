@@ -63,6 +63,9 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
     return notify_each(uow, [(user, title, body, link) for user in users], mail=mail)
 
 
+_INSERTS = {"notification": insert(Notification.__table__), "mail": insert(MailMessage.__table__)}
+
+
 def notify_each(uow, messages, mail: bool = True) -> int:
     """Like notify(), for messages that differ per user: `messages` is a list of
     (user, title, body, link). One INSERT for all notifications and one for all mails."""
@@ -79,9 +82,9 @@ def notify_each(uow, messages, mail: bool = True) -> int:
                               for address, title, text in mails]
     db.session.flush()   # the rows below may name users created in this unit of work
     connection = db.session.connection()
-    connection.execute(insert(Notification.__table__), notes)
+    connection.execute(_INSERTS["notification"], notes)
     if outbox:
-        connection.execute(insert(MailMessage.__table__), outbox)
+        connection.execute(_INSERTS["mail"], outbox)
     if smtp:
         for address, title, text in mails:
             send_mail(uow, address, title, text, internal=True)

@@ -178,12 +178,17 @@ def _record(instance, action: str, *, actor=None, task=None, step_id=None, comme
     db.session.info.setdefault(ACTIONS, []).append(row)
 
 
+@lru_cache(maxsize=None)
+def _insert_action_rows():
+    return insert(ApprovalAction.__table__)
+
+
 def _write_actions() -> None:
     rows = db.session.info.pop(ACTIONS, None)
     if not rows:
         return
     db.session.flush()   # the instance and tasks the rows name have their ids
-    db.session.connection().execute(insert(ApprovalAction.__table__), [
+    db.session.connection().execute(_insert_action_rows(), [
         {**{k: v for k, v in row.items() if k not in ("instance", "task")},
          "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
         for row in rows])
@@ -340,6 +345,12 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     return task
 
 
+@lru_cache(maxsize=None)
+def _insert_task_rows():
+    table = ApprovalTask.__table__
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
 def _insert_tasks(tasks: list[ApprovalTask]) -> None:
     """Write new tasks (built by _new_task) in one INSERT ... RETURNING id, after the action's
     pending changes (so the instance's claim stays its first write), and make them persistent
@@ -350,8 +361,7 @@ def _insert_tasks(tasks: list[ApprovalTask]) -> None:
     table = ApprovalTask.__table__
     rows = [{c.key: (task.wf_instance.id if c.key == "instance_id" else getattr(task, c.key))
              for c in table.columns if c.key != "id"} for task in tasks]
-    ids = db.session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    ids = db.session.connection().execute(_insert_task_rows(), rows).scalars().all()
     for task, task_id, row in zip(tasks, ids, rows):
         del task.wf_instance
         task.id, task.instance_id = task_id, row["instance_id"]
