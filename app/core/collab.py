@@ -405,7 +405,11 @@ def _collect_changes(session: Session, _flush_context) -> None:
         if pending is None:
             pending = uow._collab_changes = {}
             actor_id = session.info.get("actor_id")
-            uow.after_commit(lambda: _send_change_notices(actor_id, pending, getattr(uow, "_collab_told", {})))
+            watchers: dict = {}
+            # Followers are read inside the transaction: a change nobody else hears of needs no second one.
+            uow.before_commit(lambda: watchers.update(_watchers_of(pending)))
+            uow.after_commit(lambda: _send_change_notices(actor_id, pending, getattr(uow, "_collab_told", {}),
+                                                          watchers))
         for spec in specs:
             entry = pending.setdefault((spec.name, obj.id), {"changes": {}, "deleted": False, "label": "",
                                                               "owner_id": None, "previous_owner_id": None})
@@ -497,7 +501,15 @@ def already_told(uow, spec_name: str, record_id: int, user_ids) -> None:
     told.setdefault((spec_name, record_id), set()).update(u for u in user_ids if u is not None)
 
 
-def _send_change_notices(actor_id, pending: dict, told: dict | None = None) -> None:
+def _watchers_of(pending: dict) -> dict:
+    """{spec name: (record ids looked at, {record id: {user id, ...}})} of the records in `pending`."""
+    by_spec: dict[str, list] = {}
+    for spec_name, record_id in pending:
+        by_spec.setdefault(spec_name, []).append(record_id)
+    return {spec_name: (set(ids), _watchers_by_record(spec_name, ids)) for spec_name, ids in by_spec.items()}
+
+
+def _send_change_notices(actor_id, pending: dict, told: dict | None = None, watchers_by_spec=None) -> None:
     """Tell the followers and owners (the new one and, when it changed, the previous one) of
     the changed records, except the person who made the change: one notification per record,
     or one summary when a bulk change touched many of a person's records. A changed record is
@@ -515,7 +527,10 @@ def _send_change_notices(actor_id, pending: dict, told: dict | None = None) -> N
         inbox: dict[int, list] = {}
         for spec_name, record_ids in by_spec.items():
             spec = _registry().specs[spec_name]
-            watchers = _watchers_by_record(spec_name, record_ids)
+            looked_at, watchers = (watchers_by_spec or {}).get(spec_name, (set(), {}))
+            unread = [r for r in record_ids if r not in looked_at]
+            if unread:
+                watchers = {**watchers, **_watchers_by_record(spec_name, unread)}
             for record_id in record_ids:
                 entry = pending[(spec_name, record_id)]
                 people = set(watchers.get(record_id, ())) | {entry["owner_id"], entry["previous_owner_id"]}

@@ -16,10 +16,15 @@ class UnitOfWork:
     def __init__(self, actor):
         self.actor = actor
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the transaction has committed; never if it rolls back."""
         self._after_commit.append(fn)
+
+    def before_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` inside the transaction, after its last flush, just before it commits."""
+        self._before_commit.append(fn)
 
 
 @contextmanager
@@ -41,6 +46,10 @@ def unit_of_work(actor) -> Iterator[UnitOfWork]:
         session.info["actor_id"] = user_id(actor)
     try:
         yield uow
+        if uow._before_commit:
+            session.flush()
+            for fn in uow._before_commit:
+                fn()
         session.commit()
     except BaseException:
         session.rollback()
