@@ -506,6 +506,7 @@ def _announce(uow, instance, definition, tasks) -> None:
     step = definition.step(instance.current_step)
     title = _("Please approve: %(doc)s", doc=instance.title)
     where = _("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)
+    approve_line, reject_line = _("Approve: %(link)s"), _("Reject: %(link)s")   # translated once, filled per task
     messages = []
     for task in tasks:
         lines = [where]
@@ -513,9 +514,10 @@ def _announce(uow, instance, definition, tasks) -> None:
             lines.append(_("On behalf of %(name)s.", name=db.session.get(User, task.on_behalf_of_id).display_name))
         if task.note:
             lines.append(_("Comment: %(comment)s", comment=task.note))
-        lines.append(_("Approve: %(link)s", link=task_link(task.id, "approve")))
-        lines.append(_("Reject: %(link)s", link=task_link(task.id, "reject")))
-        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), task_link(task.id)))
+        link = task_link(task.id)
+        lines.append(approve_line % {"link": f"{link}/approve"})
+        lines.append(reject_line % {"link": f"{link}/reject"})
+        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), link))
         jobs.schedule_sla(uow, task, step.sla)
     notify_each(uow, messages)
 
