@@ -1,6 +1,7 @@
 """`run.py workflows ...`: check approval chain files and preview a document's route.
 
-    workflows check [FILE ...]      validate (default: every workflows/*.yaml); exit 1 when invalid
+    workflows check [FILE ...]      validate (default: every workflows/*.yaml); exit 1 when invalid;
+                                    warns of users, roles and departments the database lacks
     workflows route NAME --doc JSON [--submitter USERNAME]
                                     the steps a document with those fields would pass through
 """
@@ -47,9 +48,26 @@ def check_command(files):
                          "were not checked.", definition=definition.name, document=definition.document))
     for problem in problems:
         click.echo(str(problem))
+    for definition in definitions:
+        for notice in _unknown_names(definition):
+            click.echo(_("%(definition)s: warning: %(notice)s", definition=definition.name, notice=notice), err=True)
     if problems:
         raise SystemExit(1)
     click.echo(_("%(count)d definitions OK", count=len(definitions)))
+
+
+def _unknown_names(definition) -> list[str]:
+    """Names the chain uses that the database lacks; nothing when there is no database yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+    from app.workflow.publishing import unknown_names
+
+    try:
+        return unknown_names(definition)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
 
 
 def find_definition(name: str) -> tuple[Definition | None, str]:

@@ -36,6 +36,43 @@ def validate(source: str, filename: str = "<editor>"):
         raise InvalidDefinition(exc.problems) from exc
 
 
+def unknown_names(definition) -> list[str]:
+    """What the chain names that this database does not have: users (approvers, CC, the chain's
+    admin), roles and department codes. The chain still publishes (people may be added later),
+    but until then such a rule asks nobody and the step goes by `empty_approvers`."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.core.org import Department, User
+
+    rules = [(_("step %(step)s", step=step.id), rule) for step in definition.steps for rule in step.approvers]
+    rules += [(_("step %(step)s, CC", step=step.id), rule) for step in definition.steps for cc in step.cc
+              for rule in cc.to]
+    rules += [(_("CC"), rule) for cc in definition.cc for rule in cc.to]
+    wanted = {"user": {r.value for _w, r in rules if r.kind == "user"} | {definition.admin or "admin"},
+              "role": {r.value for _w, r in rules if r.kind == "role"},
+              "department_head": {r.value for _w, r in rules if r.kind == "department_head" and r.value != "submitter"}}
+    known = {
+        "user": set(db.session.scalars(select(User.username).where(User.username.in_(wanted["user"])))),
+        "role": set(db.session.scalars(select(Role.name).where(Role.name.in_(wanted["role"])))) if wanted["role"] else set(),
+        "department_head": set(db.session.scalars(select(Department.code).where(
+            Department.code.in_(wanted["department_head"])))) if wanted["department_head"] else set(),
+    }
+    found = []
+    if (definition.admin or "admin") not in known["user"]:
+        found.append(_("admin: there is no user named %(name)s.", name=definition.admin or "admin"))
+    seen = set()
+    for where, rule in rules:
+        if rule.kind not in known or rule.value in known[rule.kind] or rule.value == "submitter" \
+                or (where, rule.kind, rule.value) in seen:
+            continue
+        seen.add((where, rule.kind, rule.value))
+        message = {"user": _("there is no user named %(name)s.", name=rule.value),
+                   "role": _("there is no role named %(name)s.", name=rule.value),
+                   "department_head": _("there is no department with the code %(name)s.", name=rule.value)}[rule.kind]
+        found.append(f"{where}: {message}")
+    return found
+
+
 def publish(actor, source: str, note: str | None = None, filename: str = "<editor>",
             expected_name: str | None = None) -> WorkflowVersion:
     """Validate and publish `source` as the next version of its chain; new submissions use it,

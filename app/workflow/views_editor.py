@@ -146,13 +146,14 @@ class WorkflowEditorView(BaseView):
             abort(404)
 
     def _editor(self, row, source, *, problems=None, valid=None, diagram=None, dry=None, doc_text=None,
-                username="", note="", status=200):
+                username="", note="", notices=(), status=200):
         version, definition = active_definition(row.name)
         if diagram is None and definition is not None:
             diagram = render_svg(definition)
         return self.render_template(
             "workflow/editor.html", title=_("Edit approval chain %(title)s", title=row.title), row=row,
             active=version, source=source, problems=problems or [], valid=valid, diagram=diagram, dry=dry,
+            notices=notices,
             doc_text=doc_text if doc_text is not None else (_sample_document(definition) if definition else "{}"),
             username=username, note=note, versions=publishing.versions_of(row.name),
             document=registry.specs.get(row.document)), status
@@ -191,9 +192,12 @@ class WorkflowEditorView(BaseView):
                 return self._editor(row, source, problems=problems, valid=False, status=400, **keep)
             flash(_("Version %(number)s of %(title)s is published; new submissions use it.", number=version.number,
                     title=definition.title), "success")
+            for notice in publishing.unknown_names(definition):
+                flash(notice, "warning")
             return redirect(url_for("WorkflowEditorView.edit", name=row.name))
         dry = dry_run(definition, keep["doc_text"], keep["username"]) if op == "dry_run" else None
-        return self._editor(row, source, valid=True, diagram=render_svg(definition), dry=dry, **keep)
+        return self._editor(row, source, valid=True, diagram=render_svg(definition), dry=dry,
+                            notices=publishing.unknown_names(definition), **keep)
 
     @expose("/<name>/versions/<int:number>")
     @has_access
@@ -252,9 +256,10 @@ class WorkflowEditorView(BaseView):
     def new(self):
         return self._new_page(NEW_CHAIN)
 
-    def _new_page(self, source, problems=None, valid=None, diagram=None, note="", status=200):
+    def _new_page(self, source, problems=None, valid=None, diagram=None, note="", notices=(), status=200):
         return self.render_template("workflow/editor_new.html", title=_("New approval chain"), source=source,
-                                    problems=problems or [], valid=valid, diagram=diagram, note=note), status
+                                    problems=problems or [], valid=valid, diagram=diagram, note=note,
+                                    notices=notices), status
 
     @expose("/new", methods=["POST"])
     @has_access
@@ -271,7 +276,8 @@ class WorkflowEditorView(BaseView):
                 "A chain named %(name)s exists already; edit it instead, or choose another name.",
                 name=definition.name)}], False, note=note, status=400)
         if request.form.get("op") != "publish":
-            return self._new_page(source, valid=True, diagram=render_svg(definition), note=note)
+            return self._new_page(source, valid=True, diagram=render_svg(definition), note=note,
+                                  notices=publishing.unknown_names(definition))
         try:
             publishing.publish(current_actor(), source, note or None)
         except DomainError as error:
@@ -279,5 +285,7 @@ class WorkflowEditorView(BaseView):
             return self._new_page(source, [{"line": 1, "column": 1, "path": error.field or "", "message": error.message}],
                                   False, note=note, status=400)
         flash(_("The approval chain %(title)s is published.", title=definition.title), "success")
+        for notice in publishing.unknown_names(definition):
+            flash(notice, "warning")
         return redirect(url_for("WorkflowEditorView.edit", name=definition.name))
 

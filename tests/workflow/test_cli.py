@@ -155,3 +155,25 @@ def test_route_prefers_the_version_published_in_the_database(run, app):
     assert result.exit_code == 0, result.output
     steps = [line.split()[1] for line in result.stdout.splitlines() if re.match(r"^\d+\. ", line)]
     assert steps == ["manager", "finance"]
+
+
+def test_check_warns_of_people_roles_and_departments_the_database_lacks(run, tmp_path):
+    chain = tmp_path / "typo_chain.yaml"
+    chain.write_text("""\
+name: typo_chain
+title: 名字写错的审批
+document: contracts
+admin: nobody_admin
+steps:
+  - id: manager
+    name: 经理
+    approvers: [{user: zhangsna}, {role: Finanse}, {department_head: NOPE}, {role: Finance}]
+""", encoding="utf-8")
+    result = run("check", str(chain))
+
+    assert result.exit_code == 0, result.output   # the chain is valid; the names are only warnings
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("typo_chain: ")]
+    assert len(warnings) == 4, result.output
+    for name in ("nobody_admin", "zhangsna", "Finanse", "NOPE"):
+        assert sum(name in line for line in warnings) == 1
+    assert not any("Finance." in line or "Finance。" in line for line in warnings)

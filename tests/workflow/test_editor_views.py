@@ -107,6 +107,23 @@ def test_publishing_valid_text_makes_a_new_version(org, login):
     assert publishing.versions_of(name)[0].note == "新标题"
 
 
+def test_the_editor_warns_of_names_nobody_has_and_still_publishes(org, login):
+    name = new_chain()
+    typo = chain_text(name).replace("{manager_of: submitter}", "{user: zhangsna}").replace(
+        "manager_of: submitter", "user: zhangsna")
+    assert "zhangsna" in typo
+
+    checked = login(org.admin).post(f"/workflows/{name}/", data={"source": typo, "op": "validate"})
+    assert checked.status_code == 200 and 'id="zwt-notices"' in text(checked) and "zhangsna" in text(checked)
+    fine = login(org.admin).post(f"/workflows/{name}/", data={"source": chain_text(name, "改个标题"), "op": "validate"})
+    assert 'id="zwt-valid"' in text(fine) and 'id="zwt-notices"' not in text(fine)
+
+    published = login(org.admin).post(f"/workflows/{name}/", data={"source": typo, "op": "publish"},
+                                      follow_redirects=True)
+    assert published.status_code == 200 and "zhangsna" in text(published)
+    assert numbers(name) == [2, 1]
+
+
 def test_the_chain_name_cannot_change_in_its_editor(org, login):
     name = new_chain()
     resp = login(org.admin).post(f"/workflows/{name}/", data={"source": chain_text(name + "_other"), "op": "publish"})
