@@ -128,8 +128,10 @@ def _attempts(actor, load, instance_id, fn, args, kwargs):
             log.info("approval %s changed meanwhile; running the action again (attempt %s)", instance_id, attempt + 2)
             continue
         except OperationalError as exc:
-            # SQLite refuses a write whose read snapshot is stale: the same conflict, said differently.
-            if "locked" not in str(exc) and "busy" not in str(exc).lower():
+            # SQLite refuses a write whose read snapshot is stale, PostgreSQL may end one of two
+            # actions waiting on each other's rows: the same conflict, said differently.
+            reason = str(exc).lower()
+            if not any(word in reason for word in ("locked", "busy", "deadlock")):
                 raise
             log.info("approval %s: database busy; running the action again (attempt %s)", instance_id, attempt + 2)
             continue

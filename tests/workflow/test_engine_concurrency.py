@@ -103,3 +103,21 @@ def test_two_approvers_of_an_any_step_at_the_same_instant_one_wins(org, app, mon
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(ApprovalTask).where(
             ApprovalTask.instance_id == run.id, ApprovalTask.step_id == "final")) == (1 if decided[0].action == "approve" else 0)
+
+
+def test_the_last_two_approvers_of_a_chain_at_the_same_instant_approve_the_document_once(org, app, monkeypatch):
+    for _ in range(3):
+        a, b = make_user("Manager"), make_user("Manager")
+        publish_chain([step("joint", user_rule(a, b), mode="all")])
+        contract = make_contract(org.east_rep)
+        run = engine.submit(org.east_rep, "contracts", contract.id)
+        task_a, task_b = task_of(run, a), task_of(run, b)
+        before = _notes_for(org.east_rep)
+
+        results = _at_once(app, monkeypatch=monkeypatch, calls=[(a.id, task_a.id, engine.approve), (b.id, task_b.id, engine.approve)])
+
+        assert results == ["ok", "ok"]
+        assert fresh(run).status == "approved" and len(actions(run, "approved")) == 1
+        db.session.expire_all()
+        assert db.session.get(type(contract), contract.id).status == "approved"
+        assert _notes_for(org.east_rep) - before == 1
