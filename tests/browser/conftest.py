@@ -66,13 +66,18 @@ def live_server(app, chromium_path, tmp_path_factory):
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("live_server") / "gunicorn.log"
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:   # share this process's embedded Redis, as `run.py serve` hands it to its children
+        from app.core.jobs import embedded_redis_url, open_embedded_redis
+
+        redis_url = embedded_redis_url(open_embedded_redis(app.config["INSTANCE_DIR"]))
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "ZWT_INSTANCE_DIR": app.config["INSTANCE_DIR"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "RQ_QUEUE": app.config["RQ_QUEUE"],
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "REDIS_URL": redis_url,
         "MAIL_SERVER": "",
         "ZWT_ENV": app.config["ZWT_ENV"],
     })
