@@ -90,7 +90,7 @@ class ApprovalInstance(Model):
     tasks = relationship("ApprovalTask", back_populates="instance", order_by="ApprovalTask.id")
 
     # Every UPDATE of an instance says `WHERE lock_version = <as read>`; the engine sets the new
-    # value itself (engine._claim), in the first write of each action.
+    # value itself (frame._claim), in the first write of each action.
     __mapper_args__ = {"version_id_col": lock_version, "version_id_generator": False}
 
 
@@ -147,7 +147,7 @@ class ApprovalAction(Model):
     reason = Column(String(64))                                    # code of an automatic decision
     at = Column(DateTime, nullable=False, default=utcnow)
 
-    instance = relationship("ApprovalInstance")   # also orders a flush: the instance is written first
+    instance = relationship("ApprovalInstance")
     actor = relationship("AppUser", foreign_keys=[actor_id])
     on_behalf_of = relationship("AppUser", foreign_keys=[on_behalf_of_id])
     target = relationship("AppUser", foreign_keys=[target_id])

@@ -1,5 +1,5 @@
 """Timeouts and departures: what the SLA jobs and the deactivation job ask of the engine. Each
-is an ordinary compare-and-set action (engine._run) that does nothing when the task has moved
+is an ordinary compare-and-set action (frame._run) that does nothing when the task has moved
 on since the job was scheduled."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.core.org import User
 from app.extensions import db
 from app.workflow import resolver
-from app.workflow.engine import (_decide, _instance_of_task, _move_task, _record, _run, _task, definition_of)
+from app.workflow.engine import _decide, _instance_of_task, _move_task, _task
+from app.workflow.frame import _record, _run, definition_of
 from app.workflow.models import DONE_APPROVED, DONE_REJECTED, OPEN_TASK_STATES, PENDING, RUNNING, ApprovalTask
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.core.errors import DomainError
 from app.core.notify import Notification
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import engine, frame
 from app.workflow.models import ApprovalTask
 from tests.factories import make_user
 from tests.modules.contracts.helpers import make_contract
@@ -25,7 +25,7 @@ def _at_once(app, calls, monkeypatch):
     collide = threading.Barrier(len(calls), timeout=10)
     first_attempt = threading.local()
     results = [None] * len(calls)
-    claim = engine._claim
+    claim = frame._claim
 
     def colliding_claim(instance):
         if not getattr(first_attempt, "done", False):
@@ -33,9 +33,9 @@ def _at_once(app, calls, monkeypatch):
             collide.wait()
         return claim(instance)
 
-    monkeypatch.setattr(engine, "_claim", colliding_claim)
+    monkeypatch.setattr(frame, "_claim", colliding_claim)
     retries = []
-    monkeypatch.setattr(engine.log, "info", lambda *args: retries.append(args))
+    monkeypatch.setattr(frame.log, "info", lambda *args: retries.append(args))
 
     def work(i, user_id, task_id, fn):
         with app.app_context():

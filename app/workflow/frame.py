@@ -1,0 +1,232 @@
+"""How one approval action runs: the compare-and-set frame every engine action goes through,
+the definition an instance runs on, and the action's own reads and writes (its round's tasks,
+new tasks, timeline rows), kept to as few statements as the action needs.
+
+Every action runs in one unit of work and is a compare-and-set on the instance: it reads
+`lock_version`, and its first write is `UPDATE wf_instance SET lock_version = v + 1, ... WHERE
+lock_version = v` (carrying whatever else the action changes on the instance by then). When
+another action on the same instance committed in between, that update matches no row, the
+whole action rolls back and runs again on fresh state.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, bindparam, event, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, defer, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.core.clock import utcnow
+from app.core.errors import DomainError, NotFound
+from app.core.org import user_id as id_of
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.workflow.definitions import parse_definition
+from app.workflow.models import ApprovalAction, ApprovalInstance, ApprovalTask, WorkflowDefinition, WorkflowVersion
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+# -- definitions of running instances ----------------------------------------------------------
+@lru_cache(maxsize=256)
+def _parsed(digest: str, source: str):
+    return parse_definition(source, filename=f"<version {digest[:8]}>")
+
+
+_by_version: dict[int, object] = {}
+
+
+def definition_of(instance: ApprovalInstance):
+    """The definition an instance runs on: always the version it started with. Versions never
+    change once published, so each is parsed once per process."""
+    definition = _by_version.get(instance.version_id)
+    if definition is None:
+        version = db.session.get(WorkflowVersion, instance.version_id)
+        definition = _by_version[instance.version_id] = _parsed(version.digest, version.source)
+    return definition
+
+
+def active_definition(name: str):
+    """(version, definition) new submissions of chain `name` use; (None, None) when unpublished.
+    One query; the version's text is read and parsed once per process."""
+    version = db.session.scalar(
+        select(WorkflowVersion).join(WorkflowDefinition, WorkflowDefinition.active_version_id == WorkflowVersion.id)
+        .where(WorkflowDefinition.name == name).options(defer(WorkflowVersion.source)))
+    if version is None:
+        return None, None
+    definition = _by_version.get(version.id)
+    if definition is None:
+        definition = _by_version[version.id] = _parsed(version.digest, version.source)
+    return version, definition
+
+
+# -- the compare-and-set frame -------------------------------------------------------------------
+def _run(actor, instance_id: int, fn, *args, **kwargs):
+    """Run fn(uow, instance, *args) as one compare-and-set action on the instance, retrying on
+    conflict. Raises DomainError from fn unchanged (nothing written)."""
+    return _attempts(actor, lambda: db.session.get(ApprovalInstance, instance_id, populate_existing=True),
+                     instance_id, fn, args, kwargs)
+
+
+@lru_cache(maxsize=None)
+def _instance_with_round_of_task():
+    """The instance of task :task_id with the tasks of its current round (built once)."""
+    return (select(ApprovalInstance, ApprovalTask)
+            .outerjoin(ApprovalTask, and_(ApprovalTask.instance_id == ApprovalInstance.id,
+                                          ApprovalTask.round == ApprovalInstance.round))
+            .where(ApprovalInstance.id == select(ApprovalTask.instance_id)
+                   .where(ApprovalTask.id == bindparam("task_id")).scalar_subquery())
+            .order_by(ApprovalTask.seq, ApprovalTask.id)
+            .options(defer(ApprovalInstance.context))   # read only when a condition asks for the submitter
+            .execution_options(populate_existing=True))
+
+
+def _run_on_task(actor, task_id: int, fn, *args):
+    """_run for an action on a task: the task's instance and the tasks of its current round are
+    read in one statement."""
+    def load():
+        rows = db.session.execute(_instance_with_round_of_task(), {"task_id": task_id}).all()
+        if not rows:
+            raise NotFound("workflow.no_task", _("This approval task does not exist."))
+        instance = rows[0][0]
+        db.session.info[ROUND_READ] = (instance.id, instance.round, [t for _i, t in rows if t is not None])
+        return instance
+    return _attempts(actor, load, f"of task {task_id}", fn, args, {})
+
+
+def _attempts(actor, load, instance_id, fn, args, kwargs):
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with unit_of_work(actor) as uow:
+                instance = load()
+                if instance is None:
+                    raise NotFound("workflow.no_instance", _("This approval does not exist."))
+                _claim(instance)
+                result = fn(uow, instance, *args, **kwargs)
+                _write_claim(db.session)   # an action that wrote nothing yet still claims
+                db.session.flush()
+                _write_actions()
+            return result
+        except StaleDataError:   # another action changed the instance first
+            log.info("approval %s changed meanwhile; running the action again (attempt %s)", instance_id, attempt + 2)
+            continue
+        except OperationalError as exc:
+            # SQLite refuses a write whose read snapshot is stale, PostgreSQL may end one of two
+            # actions waiting on each other's rows: the same conflict, said differently.
+            reason = str(exc).lower()
+            if not any(word in reason for word in ("locked", "busy", "deadlock")):
+                raise
+            log.info("approval %s: database busy; running the action again (attempt %s)", instance_id, attempt + 2)
+            continue
+        finally:
+            db.session.info.pop("wf_engine", None)
+            db.session.info.pop(ROUND_READ, None)
+            db.session.info.pop(CLAIM, None)
+            db.session.info.pop(ACTIONS, None)
+    raise DomainError("workflow.busy", _("Too many people are acting on this approval at once; please try again."))
+
+
+CLAIM = "wf_claim"   # session.info: the instance this action has yet to claim
+
+
+def _claim(instance: ApprovalInstance) -> None:
+    """Claim the instance read in this attempt: the action's first flush (see _write_claim)
+    updates it `WHERE lock_version = <as read>` to the next number, together with the
+    instance's other changes pending then; a conflict shows as StaleDataError."""
+    db.session.info[CLAIM] = instance
+
+
+@event.listens_for(Session, "before_flush")
+def _write_claim(session, _context=None, _instances=None) -> None:
+    instance = session.info.pop(CLAIM, None)
+    if instance is not None:
+        # Version column of the mapper: this UPDATE says WHERE lock_version = <as read>.
+        instance.lock_version = instance.lock_version + 1
+
+
+# session.info: the timeline rows of the running action, written in one INSERT before it
+# commits (and before anything in the action reads the timeline).
+ACTIONS = "wf_actions"
+
+
+def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
+            target=None, on_behalf_of=None) -> None:
+    """Add a row to the instance's approval timeline (written by _write_actions)."""
+    row = {"instance": instance, "task": task,
+           "step_id": step_id or (task.step_id if task is not None else instance.current_step),
+           "action": action, "actor_id": id_of(actor),
+           "on_behalf_of_id": on_behalf_of.id if on_behalf_of is not None else (
+               task.on_behalf_of_id if task is not None and actor is not None
+               and task.assignee_id == id_of(actor) else None),
+           "target_id": target.id if target is not None else None,
+           "comment": comment or None, "reason": reason, "at": utcnow()}
+    db.session.info.setdefault(ACTIONS, []).append(row)
+
+
+@lru_cache(maxsize=None)
+def _insert_action_rows():
+    return insert(ApprovalAction.__table__)
+
+
+def _write_actions() -> None:
+    rows = db.session.info.pop(ACTIONS, None)
+    if not rows:
+        return
+    db.session.flush()   # the instance and tasks the rows name have their ids
+    db.session.connection().execute(_insert_action_rows(), [
+        {**{k: v for k, v in row.items() if k not in ("instance", "task")},
+         "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
+        for row in rows])
+
+
+# -- the action's tasks ----------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _insert_task_rows():
+    table = ApprovalTask.__table__
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def _insert_tasks(tasks: list[ApprovalTask]) -> None:
+    """Write new tasks (built by _new_task) in one INSERT ... RETURNING id, after the action's
+    pending changes (so the instance's claim stays its first write), and make them persistent
+    objects of the session as they are, with nothing to load or flush."""
+    if not tasks:
+        return
+    db.session.flush()
+    table = ApprovalTask.__table__
+    rows = [{c.key: (task.wf_instance.id if c.key == "instance_id" else getattr(task, c.key))
+             for c in table.columns if c.key != "id"} for task in tasks]
+    ids = db.session.connection().execute(_insert_task_rows(), rows).scalars().all()
+    for task, task_id, row in zip(tasks, ids, rows):
+        del task.wf_instance
+        task.id, task.instance_id = task_id, row["instance_id"]
+        make_transient_to_detached(task)
+        db.session.add(task)
+
+
+# session.info: the tasks of the instance's current round as read in this action (with the
+# instance, or by _round_tasks); forgotten whenever the round gains a task and when the action ends.
+ROUND_READ = "wf_round_read"
+
+
+def _round_tasks(instance) -> list[ApprovalTask]:
+    _ensure_id(instance)
+    read = db.session.info.get(ROUND_READ)
+    if read is not None and read[:2] == (instance.id, instance.round):
+        return read[2]
+    tasks = list(db.session.scalars(
+        select(ApprovalTask).where(ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round)
+        .order_by(ApprovalTask.seq, ApprovalTask.id).execution_options(populate_existing=True)))
+    db.session.info[ROUND_READ] = (instance.id, instance.round, tasks)
+    return tasks
+
+
+def _ensure_id(instance) -> None:
+    """A new instance is written with its first step (one INSERT); anything that needs its id
+    before then writes it now."""
+    if instance.id is None:
+        db.session.flush()
