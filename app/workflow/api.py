@@ -1,5 +1,5 @@
-"""/api/v1/approvals/: the caller's waiting tasks, and approving or rejecting one, for mobile
-apps and integrations (JWT or personal API key, like every other API).
+"""/api/v1/approvals/: the caller's waiting tasks, and approving, rejecting, transferring one or
+adding a signer to it, for mobile apps and integrations (JWT or personal API key, like every other API).
 
 Errors never come back as 500: a refused decision is 400 with the engine's message (409 when
 the task was already handled, naming who did), a task of someone else 403, an unknown task or
@@ -44,7 +44,8 @@ class ApprovalsApi(BaseApi):
     openapi_spec_tag = "approvals"
     class_permission_name = APPROVALS
     base_permissions = APPROVALS_PERMISSIONS
-    method_permission_name = {"tasks": "read", "approve": "write", "reject": "write"}
+    method_permission_name = {"tasks": "read", "approve": "write", "reject": "write", "transfer": "write",
+                              "add_signer": "write"}
 
     @expose("/tasks", methods=["GET"])
     @protect()
@@ -113,18 +114,81 @@ class ApprovalsApi(BaseApi):
         """
         return self._decide(task_id, engine.reject)
 
+    @expose("/tasks/<int:task_id>/transfer", methods=["POST"])
+    @protect()
+    @safe
+    def transfer(self, task_id):
+        """Hand a task of the caller's to another active user
+        ---
+        post:
+          parameters:
+          - {in: path, name: task_id, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema: {type: object, required: [user], properties: {user: {type: integer}, comment: {type: string}}}
+          responses:
+            200: {description: "{result: task}"}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {description: The task was already handled}
+        """
+        return self._act(task_id, lambda actor, comment, data: engine.transfer(actor, task_id, data["user"], comment),
+                         ("user",))
+
+    @expose("/tasks/<int:task_id>/add_signer", methods=["POST"])
+    @protect()
+    @safe
+    def add_signer(self, task_id):
+        """Add a signer before or after the caller on one of their tasks
+        ---
+        post:
+          parameters:
+          - {in: path, name: task_id, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [user, position]
+                  properties:
+                    user: {type: integer}
+                    position: {type: string, enum: [before, after]}
+                    comment: {type: string}
+          responses:
+            200: {description: "{result: task}"}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {description: The task was already handled}
+        """
+        return self._act(task_id, lambda actor, comment, data: engine.add_signer(
+            actor, task_id, data["user"], data["position"], comment), ("user", "position"))
+
     def _decide(self, task_id, action):
+        return self._act(task_id, lambda actor, comment, _data: action(actor, task_id, comment))
+
+    def _act(self, task_id, run, required=()):
         actor = current_actor()
         data = request.get_json(silent=True)
         if data is None:
             data = {}
         if not isinstance(data, dict) or not isinstance(data.get("comment", ""), (str, type(None))):
             return self.response_400(message=_("The request body must be a JSON object like {\"comment\": \"…\"}."))
+        problems = {}
+        user = data.get("user")
+        if "user" in required and (isinstance(user, bool) or not isinstance(user, int) or not 0 < user < 2 ** 31):
+            problems["user"] = [_("Please choose an active user.")]
+        if "position" in required and data.get("position") not in ("before", "after"):
+            problems["position"] = [_("Choose before or after.")]
+        if problems:
+            return self.response_400(message=problems)
         task = db.session.get(ApprovalTask, task_id)
         if task is None or not reading.may_view(actor, task.instance):
             return self.response_404()
         try:
-            action(actor, task_id, (data.get("comment") or "").strip() or None)
+            run(actor, (data.get("comment") or "").strip() or None, data)
         except DomainError as error:
             db.session.rollback()
             status = 409 if error.code in TOO_LATE else error.status

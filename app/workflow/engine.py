@@ -30,6 +30,8 @@ from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, 
 from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
                                  ApprovalAction, ApprovalCc, ApprovalInstance, ApprovalTask)
+from app.workflow.self_approval import (forbids_self_approval, refuse_own_decision, refuse_submitter,
+                                         submitter_may_not_decide)
 
 URGE_INTERVAL = dt.timedelta(hours=1)
 
@@ -109,6 +111,13 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
     auto_approved: list[User] = []
+    if returned and submitter_may_not_decide(definition) and any(u.id == submitter.id for u in users):
+        # A returned step is never passed automatically, and the submitter still may not
+        # decide on their own document: their manager does. (With `skip`, the submitter's
+        # own step was passed only to spare them a formality: on a return they act.)
+        boss = resolver.manager_of(submitter.user) or resolver.admin_user(definition)
+        users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users) if u is not None}.values())
+        _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
     if not returned:
         if any(u.id == submitter.id for u in users):
             if settings.self_approval == "skip":
@@ -176,6 +185,11 @@ def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="
     db.session.info.pop(ROUND_READ, None)   # the round gains a task
     if delegate is False:
         delegate = resolver.delegate_for(user, definition.name)
+    if delegate is not None and delegate.id == instance.submitter_id and forbids_self_approval(definition):
+        # A delegation never hands the submitter a decision on their own document: the task
+        # stays with the person they stand in for.
+        _record(instance, "reassign", reason="delegate_is_submitter", step_id=step.id, target=user)
+        delegate = None
     task = ApprovalTask(step_id=step.id, round=instance.round, seq=seq,
                         assignee_id=(delegate or user).id, on_behalf_of_id=user.id if delegate else None,
                         status=status, kind=kind, parent_id=parent.id if parent is not None else None,
@@ -411,6 +425,7 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
     definition = definition_of(instance)
     round_tasks = _round_tasks(instance)
     task = _open_task_of(actor, task_id, instance, round_tasks)
+    refuse_own_decision(instance, definition, actor)
     _require_comment(definition, "approve" if decision == DONE_APPROVED else "reject", comment)
     task.status, task.decided_at, task.comment = decision, utcnow(), comment or None
     task.decided_by_id = id_of(actor)
@@ -479,7 +494,7 @@ def transfer(actor, task_id: int, to_user_id: int, comment: str | None = None) -
 
 
 def _active_user(user_id) -> User:
-    user = db.session.get(User, user_id) if user_id else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2 ** 31 else None
     if user is None or not user.active:
         raise DomainError("workflow.bad_user", _("Please choose an active user."), field="user")
     return user
@@ -491,6 +506,8 @@ def _transfer(uow, instance, actor, task_id, to_user_id, comment, *, action="tra
     if actor is not None:
         _require_comment(definition, "transfer", comment)
     target = _active_user(to_user_id)
+    if actor is not None:
+        refuse_submitter(instance, definition, target)
     if target.id == task.assignee_id:
         raise DomainError("workflow.same_user", _("The task is already assigned to this user."), field="user")
     return _move_task(uow, instance, definition, task, target, actor=actor, comment=comment, action=action, reason=reason)
@@ -526,6 +543,9 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     signer = _active_user(user_id)
     if signer.id == id_of(actor):
         raise DomainError("workflow.same_user", _("You cannot add yourself as a signer."), field="user")
+    refuse_submitter(instance, definition, signer)
+    if position == "after":   # approves the actor's own task
+        refuse_own_decision(instance, definition, actor)
     step = definition.step(task.step_id)
     if position == "before":
         task.status = ON_HOLD

@@ -11,6 +11,7 @@ from app.workflow import resolver
 from app.workflow.engine import _decide, _instance_of_task, _move_task, _task
 from app.workflow.frame import _record, _run, definition_of
 from app.workflow.models import DONE_APPROVED, DONE_REJECTED, OPEN_TASK_STATES, PENDING, RUNNING, ApprovalTask
+from app.workflow.self_approval import instead_of_submitter
 
 
 def escalate(task_id: int, expected_version: int) -> str:
@@ -38,6 +39,7 @@ def _escalate(uow, instance, task_id, expected_version):
     target = resolver.manager_of(assignee) if sla.escalate_to == "manager" else None
     if target is None or not target.active:
         target = resolver.admin_user(definition)
+    target = instead_of_submitter(instance, definition, target)
     if target is None or target.id == task.assignee_id:
         return "nobody"
     _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="escalate", reason="timeout")
@@ -62,7 +64,7 @@ def _reassign_inactive(uow, instance, task_id, user_id):
     if task.assignee_id != user_id or task.status not in OPEN_TASK_STATES or user is None or user.active:
         return "stale"
     definition = definition_of(instance)
-    target = resolver.replacement_for(user, definition)
+    target = instead_of_submitter(instance, definition, resolver.replacement_for(user, definition))
     if target is None:
         return "nobody"
     if task.status == PENDING:

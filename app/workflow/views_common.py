@@ -74,6 +74,7 @@ ACTION_CLASS = {"approve": "success", "approved": "success", "auto_pass": "succe
 REASONS = {
     "self_approval_skip": _l("the submitter would approve their own document: skipped"),
     "self_approval_escalated": _l("the submitter would approve their own document: their manager approves instead"),
+    "delegate_is_submitter": _l("the stand-in submitted this document: the task stays with the person they stand in for"),
     "duplicate_approver": _l("already approved this document in an earlier step"),
     "no_approver_admin": _l("nobody to ask at this step: the workflow admin approves instead"),
     "no_approver": _l("nobody to ask at this step"),

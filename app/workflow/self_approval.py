@@ -1,0 +1,59 @@
+"""Who may decide on a document: a chain with `self_approval: skip` or `escalate_to_manager`
+settles itself what happens when a step names the submitter, so nobody else hands the
+submitter their own document — not a transfer, an added signer, a delegation, a timeout or a
+departure — and with `escalate_to_manager` the submitter may not decide on it at all, however
+a task reached them (data from before the rule, a chain published meanwhile)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.core.errors import DomainError, Forbidden
+from app.core.org import User
+from app.core.org import user_id as id_of
+from app.extensions import db
+from app.workflow import resolver
+from app.workflow.frame import _record
+
+
+def forbids_self_approval(definition) -> bool:
+    """Whether the chain keeps others from handing submitters their own documents (by a
+    transfer, an added signer, a delegation, a timeout or a departure): `skip` and
+    `escalate_to_manager` both decide themselves what happens when a step names the submitter."""
+    return definition.settings.self_approval != "allow"
+
+
+def submitter_may_not_decide(definition) -> bool:
+    """Whether the chain forbids the submitter any decision on their own document."""
+    return definition.settings.self_approval == "escalate_to_manager"
+
+
+def refuse_own_decision(instance, definition, actor) -> None:
+    """With `escalate_to_manager`, the submitter may not approve or reject their own document,
+    however a task on it reached them."""
+    if actor is not None and id_of(actor) == instance.submitter_id and submitter_may_not_decide(definition):
+        raise Forbidden("workflow.self_approval",
+                        _("You submitted this document, and this approval chain does not let submitters decide on "
+                          "their own documents; transfer the task to someone else."))
+
+
+def refuse_submitter(instance, definition, user: User) -> None:
+    """Transfer and add-signer may not hand the submitter a decision on their own document."""
+    if user.id == instance.submitter_id and forbids_self_approval(definition):
+        raise DomainError("workflow.self_approval",
+                          _("%(name)s submitted this document, and this approval chain does not let submitters "
+                            "approve their own documents; choose someone else.", name=user.display_name),
+                          field="user")
+
+
+def instead_of_submitter(instance, definition, target: User | None) -> User | None:
+    """Who a task moved by the system (timeout, departure) goes to when it would land on the
+    submitter of a chain that forbids self-approval: the submitter's manager, or the admin."""
+    if target is None or target.id != instance.submitter_id or not forbids_self_approval(definition):
+        return target
+    submitter = db.session.get(User, instance.submitter_id)
+    boss = resolver.manager_of(submitter)
+    if boss is None or not boss.active:
+        boss = resolver.admin_user(definition)
+    if boss is not None:
+        _record(instance, "reassign", reason="self_approval_escalated", step_id=instance.current_step, target=boss)
+    return boss
