@@ -92,19 +92,60 @@ def _entries(session: Session):
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, flush_context) -> None:
-    rows = [
-        {
-            "at": utcnow(),
-            "actor_id": session.info.get("actor_id"),
-            "table_name": obj.__tablename__,
-            "record_id": _pk(obj),
-            "action": action,
-            "changes": changes,
-        }
-        for obj, action, changes in _entries(session)
-    ]
-    if rows:
-        session.connection().execute(AuditLog.__table__.insert(), rows)
+    """One row per record and transaction: a save that flushes twice (a service reading the
+    database half-way, then setting a derived field) is still one change in the history."""
+    written = session.info.setdefault("audit_written", {})
+    new_rows = []
+    for obj, action, changes in _entries(session):
+        key = (obj.__tablename__, _pk(obj))
+        earlier = written.get(key)
+        if earlier is not None and action == "update" and earlier["action"] in ("create", "update"):
+            _merge(session, earlier, changes)
+            continue
+        row = {"at": utcnow(), "actor_id": session.info.get("actor_id"), "table_name": key[0],
+               "record_id": key[1], "action": action, "changes": changes}
+        new_rows.append(row)
+        written[key] = row
+    if not new_rows:
+        return
+    table = AuditLog.__table__
+    connection = session.connection()
+    if connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+        ids = connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), new_rows).scalars().all()
+        for row, row_id in zip(new_rows, ids):
+            row["id"] = row_id
+    else:
+        for row in new_rows:
+            row["id"] = connection.execute(table.insert(), row).inserted_primary_key[0]
+
+
+def _merge(session: Session, earlier: dict, changes: dict) -> None:
+    merged = dict(earlier["changes"])
+    for field, (old, new) in changes.items():
+        first = merged[field][0] if field in merged else old
+        if earlier["action"] == "update" and first == new:
+            merged.pop(field, None)   # changed and changed back: no change at all
+        elif earlier["action"] == "create" and new is None:
+            merged.pop(field, None)
+        else:
+            merged[field] = [first, new]
+    earlier["changes"] = merged
+    table = AuditLog.__table__
+    connection = session.connection()
+    if earlier["action"] == "update" and not merged:
+        connection.execute(table.delete().where(table.c.id == earlier["id"]))
+        earlier["action"] = "gone"   # a later change of this record starts a new row
+        return
+    if not connection.execute(table.update().where(table.c.id == earlier["id"]).values(changes=merged)).rowcount:
+        # The first row went with a rolled-back savepoint: this flush's own row stands alone.
+        earlier["id"] = connection.execute(table.insert(), {k: v for k, v in earlier.items() if k != "id"}
+                                           ).inserted_primary_key[0]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_written(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("audit_written", None)
 
 
 def history_of(obj, limit: int = 200) -> list[AuditLog]:

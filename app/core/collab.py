@@ -456,7 +456,7 @@ def _field_label(spec, field: str) -> str:
     return field
 
 
-SUMMARY_AFTER = 3   # more changed records than this for one person: one summary notice
+SUMMARY_AFTER = 1   # one change, one notice per person: several records changed at once are one summary
 
 
 def _chunked(values, size=500):

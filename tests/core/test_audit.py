@@ -48,3 +48,29 @@ def test_history_tab_shows_who_changed_what(org, login):
     html = login(org.east_rep).get(f"/customers/show/{customer.id}").get_data(as_text=True)
     history = html[html.index('id="History"'):]
     assert "10.00" in history and "20.00" in history and org.east_rep.display_name in history
+
+
+def test_one_save_that_changes_the_owner_writes_one_history_row(org, login):
+    customer = make_customer(org.east_rep, credit_limit="10.00")
+    resp = login(org.manager).post(f"/customers/edit/{customer.id}", data={
+        "name": customer.name, "kind": "company", "status": "active", "credit_limit": "20",
+        "owner": str(org.south_rep.id), "department": "__None", "notes": "改派华南"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    entries = history_of(db.session.get(Customer, customer.id))
+    assert [e.action for e in entries] == ["update", "create"]
+    changes = entries[0].changes
+    assert changes["owner_id"] == [org.east_rep.id, org.south_rep.id]
+    assert changes["department_id"] == [org.east.id, org.south.id]
+    assert changes["credit_limit"] == ["10.00", "20.00"] and changes["notes"] == [None, "改派华南"]
+
+
+def test_a_field_changed_and_changed_back_in_one_transaction_leaves_no_row(org):
+    from app.core.transaction import unit_of_work
+
+    customer = make_customer(org.east_rep)
+    with unit_of_work(org.east_rep):
+        customer.notes = "临时"
+        db.session.flush()
+        customer.notes = None
+    assert [e.action for e in history_of(customer)] == ["create"]

@@ -95,9 +95,12 @@ def _check_customer_visible(actor, contract: Contract) -> None:
         raise DomainError("contracts.no_customer", _("Customer not found."), field="customer")
 
 
-def _check_owner(actor, contract: Contract) -> None:
-    """The owner must exist and be someone the actor may hand contracts to."""
+def _check_owner(actor, contract: Contract, stored=None) -> None:
+    """The owner must exist and be someone the actor may hand contracts to. The department is
+    the owner's unless someone chose another; never the customer's: the two have their own
+    scopes. A department left as it was follows a new owner."""
     from app.core.org import Department, User
+    from app.modules.customers.service import department_for
 
     owner_id = _chosen_id(contract, "owner")
     owner = db.session.get(User, owner_id) if owner_id is not None else None
@@ -107,10 +110,13 @@ def _check_owner(actor, contract: Contract) -> None:
     if not may_assign_to(actor, "contracts", owner):
         raise DomainError("contracts.owner_out_of_scope",
                           _("You may not assign contracts to %(name)s.", name=owner.display_name), field="owner")
-    if _chosen_id(contract, "department") is None:
-        # A contract belongs to its owner's department unless someone chose another; never to
-        # the customer's: the two have their own scopes.
-        contract.department = db.session.get(Department, owner.department_id) if owner.department_id else None
+    department_id = department_for(owner, _chosen_id(contract, "department"),
+                                   stored.owner_id if stored is not None else None,
+                                   stored.department_id if stored is not None else None)
+    department = db.session.get(Department, department_id) if department_id else None
+    if department_id and department is None:
+        raise DomainError("contracts.no_department", _("Department not found."), field="department")
+    contract.department = department
 
 
 def _stored(contract: Contract):
@@ -168,7 +174,7 @@ def update_contract(actor, contract: Contract) -> Contract:
             _check_terms_unchanged(contract, stored)
         if _customer_id(contract) != stored.customer_id:
             _check_customer_visible(actor, contract)
-        _check_owner(actor, contract)
+        _check_owner(actor, contract, stored)
     return contract
 
 

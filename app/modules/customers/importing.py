@@ -417,7 +417,7 @@ class _Checker:
             errors.setdefault("owner", []).append(message)
         elif owner is not None:
             customer.owner_id = owner.id
-            customer.department_id = owner.department_id
+            customer.department_id = service.department_for(owner, None)
 
     def _find_owner(self, text: str) -> tuple:
         User = self.user_model
@@ -556,7 +556,7 @@ def _prepare(customer: Customer, checker: _Checker) -> None:
     """What creating a customer sets besides the typed fields, as the service does."""
     if customer.owner_id is None:
         customer.owner_id = checker.actor.id
-        customer.department_id = checker.actor.department_id
+        customer.department_id = service.department_for(checker.actor, None)
     if hasattr(Customer, "cooperating_since") and customer.cooperating_since is None:
         customer.cooperating_since = checker.today
     track = getattr(service, "_track_status", None)

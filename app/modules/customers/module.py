@@ -232,7 +232,7 @@ SPECS = [
             ActionSpec(name="release_to_pool", label=_l("Release to the shared pool"), handler=pool.release_to_pool,
                        confirmation=_l("Release the selected customers to the shared pool? They lose their owner "
                                        "and every sales user can claim them."), icon="fa-inbox"),
-            ActionSpec(name="claim", label=_l("Claim"), handler=pool.claim,
+            ActionSpec(name="claim", label=_l("Claim"), handler=views.claim_selected,
                        confirmation=_l("Claim the selected customers from the shared pool?"), icon="fa-hand-paper-o"),
             ActionSpec(name="regrade", label=_l("Grade now"), handler=grading.regrade_selected, icon="fa-star"),
             ActionSpec(name="mark_lost", label=_l("Mark as lost"), handler=service.mark_lost,

@@ -9,6 +9,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import and_, func, select, update
 
 from app.core.clock import utcnow
+from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden
 from app.core.notify import notify
 from app.core.org import User
@@ -93,31 +94,78 @@ def release_to_pool(actor, customers: list[Customer], now: dt.datetime | None = 
                     "%(num)d customers released to the shared pool.", len(customers))
 
 
-def claim(actor, customers: list[Customer]) -> str:
-    """Take customers from the shared pool: the actor becomes their owner (and their department
-    the actor's); the history records who claimed them. When two people claim the same customer
-    at once, exactly one gets it; the other is told who did. All or nothing."""
+def claim(actor, customers) -> str:
+    """Take customers (objects or ids) from the shared pool: the actor becomes their owner (and
+    their department the actor's); the history records who claimed them. When two people claim
+    the same customer at once, exactly one gets it; the other is told who did. All or nothing:
+    when any of them is no longer in the pool, nothing is claimed and the message names each
+    such customer with whoever has it now."""
     if actor is None:
         raise Forbidden("customers.claim_forbidden", _("Only a signed-in user can claim customers."))
-    ids = [c.id for c in customers]
+    ids = list(dict.fromkeys(c if isinstance(c, int) else c.id for c in customers if c is not None))
+    if not ids:
+        raise DomainError("customers.none_selected", _("Please select at least one customer."))
     with unit_of_work(actor):
+        taken = []
         for customer_id in ids:
             # Compare-and-set: the row is locked by this write until commit, and a claim that
             # lost the race finds it already out of the pool.
-            taken = db.session.execute(
+            free = db.session.execute(
                 update(Customer).where(Customer.id == customer_id, Customer.pooled_at.isnot(None))
                 .values(pooled_at=Customer.pooled_at).execution_options(synchronize_session=False)).rowcount
+            if not free:
+                taken.append(customer_id)
+        if taken:
+            raise DomainError("customers.not_in_pool", _not_in_pool_message(actor, taken, len(ids)))
+        for customer_id in ids:
             customer = db.session.execute(select(Customer).where(Customer.id == customer_id)
                                           .execution_options(populate_existing=True)).scalar_one()
-            if not taken:
-                holder = customer.owner.display_name if customer.owner is not None else "—"
-                raise DomainError("customers.not_in_pool", _(
-                    "“%(name)s” is not in the shared pool (its owner is %(owner)s).", name=customer.name, owner=holder))
             customer.owner = db.session.get(User, actor.id)
             customer.department_id = actor.department_id
             customer.pooled_at = None
     return ngettext("%(num)d customer claimed; you are now its owner.",
                     "%(num)d customers claimed; you are now their owner.", len(ids))
+
+
+def _claimed_from_pool_by(customer_id: int):
+    """(who, when) of the last claim of a customer from the shared pool, or None."""
+    from app.core.audit import AuditLog
+
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.table_name == Customer.__tablename__,
+                                                     AuditLog.record_id == str(customer_id),
+                                                     AuditLog.action == "update")
+                              .order_by(AuditLog.id.desc()).limit(1))
+    if entry is None:
+        return None
+    owner, pooled = entry.changes.get("owner_id"), entry.changes.get("pooled_at")
+    if not (owner and pooled and owner[0] is None and owner[1] and pooled[0] and pooled[1] is None):
+        return None
+    return db.session.get(User, owner[1]), entry.at
+
+
+def _not_in_pool_message(actor, taken: list[int], selected: int) -> str:
+    """Which of the chosen customers someone else has, and who. A customer the actor may no
+    longer see is named only when it left the pool by a claim (the pool showed it to everyone
+    until then); anything else is not found, as for a customer that does not exist."""
+    from app.core.scope import can_see
+    from app.core.webhooks import local_time
+
+    parts = []
+    for customer_id in taken:
+        customer = db.session.get(Customer, customer_id)
+        claim_by = _claimed_from_pool_by(customer_id) if customer is not None else None
+        if customer is not None and claim_by is not None and claim_by[0] is not None:
+            parts.append(_("“%(name)s” was already claimed by %(owner)s at %(at)s.",
+                           name=customer.name, owner=claim_by[0].display_name, at=local_time(claim_by[1])))
+        elif customer is not None and can_see("customers", actor, customer_id):
+            holder = customer.owner.display_name if customer.owner is not None else "—"
+            parts.append(_("“%(name)s” is not in the shared pool (its owner is %(owner)s).",
+                           name=customer.name, owner=holder))
+        else:
+            parts.append(_("Customer #%(id)d was not found.", id=customer_id))
+    if selected > 1:
+        parts.append(_("No customer was claimed; refresh the shared pool and choose again."))
+    return " ".join(parts)
 
 
 def release_inactive(now: dt.datetime | None = None, batch: int = 500) -> int:
@@ -173,5 +221,8 @@ def transfer(actor, customers: list[Customer], new_owner_id, note: str = "") -> 
             notify(uow, [owner], ngettext("%(by)s transferred %(num)d customer to you",
                                           "%(by)s transferred %(num)d customers to you", len(moved), by=by),
                    body, link=link)
+            # That notice lists every customer: the new owner needs no change notice per customer.
+            for customer in moved:
+                already_told(uow, "customers", customer.id, [owner.id])
     return ngettext("%(num)d customer transferred to %(name)s.", "%(num)d customers transferred to %(name)s.",
                     len(moved), name=owner.display_name)

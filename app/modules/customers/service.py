@@ -118,31 +118,60 @@ def check_may_manage(actor, customer: Customer) -> None:
                                                  name=customer.name))
 
 
-def _check_owner(actor, customer: Customer) -> None:
-    """The owner must exist and be someone the actor may hand customers to. A customer in the
-    shared pool has none; giving it one takes it out of the pool."""
-    from app.core.org import User
+def chosen_id(obj, relation: str):
+    """The id a many-to-one relation will hold once saved. Screens set the relation (`owner`),
+    the API and imports the column (`owner_id`); a loaded relation nobody changed says nothing."""
+    history = sa_inspect(obj).attrs[relation].history
+    if history.added or history.deleted:
+        chosen = history.added[0] if history.added else None
+        return chosen.id if chosen is not None else None
+    return getattr(obj, f"{relation}_id")
 
-    if sa_inspect(customer).persistent:
-        # The screens set `owner`, the API sets `owner_id`; once flushed, owner_id holds whichever
-        # changed (a loaded `owner` may still be the previous one).
-        db.session.flush()
-        owner = db.session.get(User, customer.owner_id) if customer.owner_id else None
-    else:
-        owner = customer.owner if customer.owner is not None else (
-            db.session.get(User, customer.owner_id) if customer.owner_id else None)
-    if owner is None:
-        if customer.pooled_at is not None:
-            return
-        raise DomainError("customers.no_owner", _("Please choose the owner."), field="owner")
-    customer.owner = owner
-    customer.pooled_at = None
-    if not may_assign_to(actor, "customers", owner):
-        raise DomainError("customers.owner_out_of_scope",
-                          _("You may not assign customers to %(name)s.", name=owner.display_name), field="owner")
-    if customer.department_id is None and customer.department is None:
-        # A customer belongs to its owner's department unless someone chose another.
-        customer.department_id = owner.department_id
+
+def department_for(owner, chosen_department_id, stored_owner_id=None, stored_department_id=None):
+    """The department a record of `owner` belongs to: the one chosen, else the owner's. When the
+    owner changes and the department was left as it was, it follows the new owner (as a
+    transfer does), so the new owner's manager sees the record."""
+    if chosen_department_id is None:
+        return owner.department_id
+    if stored_owner_id is not None and stored_owner_id != owner.id and chosen_department_id == stored_department_id:
+        return owner.department_id
+    return chosen_department_id
+
+
+def _stored(customer: Customer):
+    """(owner_id, department_id) as stored, before this save; None for a new customer."""
+    if not sa_inspect(customer).persistent:
+        return None
+    with db.session.no_autoflush:
+        return db.session.execute(select(Customer.owner_id, Customer.department_id)
+                                  .where(Customer.id == customer.id)).one()
+
+
+def _check_owner(actor, customer: Customer, stored=None) -> None:
+    """The owner must exist and be someone the actor may hand customers to. A customer in the
+    shared pool has none; giving it one takes it out of the pool. The department defaults to
+    the owner's (see department_for)."""
+    from app.core.org import Department, User
+
+    with db.session.no_autoflush:
+        owner_id = chosen_id(customer, "owner")
+        owner = db.session.get(User, owner_id) if owner_id else None
+        if owner is None:
+            if customer.pooled_at is not None:
+                return
+            raise DomainError("customers.no_owner", _("Please choose the owner."), field="owner")
+        customer.owner = owner
+        customer.pooled_at = None
+        if not may_assign_to(actor, "customers", owner):
+            raise DomainError("customers.owner_out_of_scope",
+                              _("You may not assign customers to %(name)s.", name=owner.display_name), field="owner")
+        department_id = department_for(owner, chosen_id(customer, "department"),
+                                       *(stored if stored is not None else (None, None)))
+        department = db.session.get(Department, department_id) if department_id else None
+        if department_id and department is None:
+            raise DomainError("customers.no_department", _("Department not found."), field="department")
+        customer.department = department
 
 
 def _validate_customer(customer: Customer) -> None:
@@ -218,11 +247,14 @@ def create_customer(actor, customer: Customer) -> Customer:
 def update_customer(actor, customer: Customer) -> Customer:
     """Save changes to a customer; the code never changes. Refuses duplicates like create, and
     changes to a pooled customer by someone who may only claim it. An emptied department falls
-    back to the owner's; choosing an owner for a pooled customer takes it out of the pool."""
+    back to the owner's, and a department left as it was follows a new owner; choosing an owner
+    for a pooled customer takes it out of the pool."""
     with unit_of_work(actor):
+        stored = _stored(customer)
         check_may_manage(actor, customer)
-        _validate_customer(customer)
-        _check_owner(actor, customer)
+        with db.session.no_autoflush:   # the duplicate checks look at other rows only
+            _validate_customer(customer)
+        _check_owner(actor, customer, stored)
         _track_status(customer)
     return customer
 

@@ -68,8 +68,9 @@ def _ids(values) -> list[int]:
 
 def _safe_next(url: str | None) -> str:
     """A path on this site to go back to; anything else is dropped."""
-    url = (url or "").strip()
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else ""
+    from app.security.redirects import safe_next
+
+    return safe_next((url or "").strip(), "") or ""
 
 
 def _zone() -> ZoneInfo:
@@ -107,6 +108,17 @@ def ask_untags(actor, items):
 def ask_transfer(actor, items):
     """List and detail action: choose the new owner of the selected customers."""
     return _ask("CustomerBulkView.transfer", items)
+
+
+def claim_selected(actor, items):
+    """List and detail action: claim the chosen customers from the shared pool. The ids come
+    from the request: a customer someone else claimed since the list was drawn is out of the
+    user's sight by now, and they must hear who has it rather than that nothing was chosen."""
+    from app.modules.customers.pool import claim
+
+    asked = request.view_args.get("pk") if request.view_args else None
+    ids = _ids(request.form.getlist("rowid") + ([asked] if asked is not None else []))
+    return claim(actor, ids or [i for i in items if i is not None])
 
 
 def assignable_owners(actor) -> list[User]:
@@ -626,7 +638,7 @@ def register_views(appbuilder) -> None:
 
     register_tab(ShowTab(key="timeline", label=_l("Timeline"), render=_timeline_tab,
                          applies=lambda spec: spec.name == "customers", badge=_interaction_count, order=10))
-    register_tab(ShowTab(key="profile", label=_l("Profile"), render=_profile_tab,
+    register_tab(ShowTab(key="profile", label=_l("Customer profile"), render=_profile_tab,
                          applies=lambda spec: spec.name == "customers", order=20))
     appbuilder.add_view_no_menu(CustomerBulkView)
     appbuilder.add_view_no_menu(TimelineView)

@@ -227,3 +227,48 @@ def test_nightly_auto_release_only_when_switched_on(org):
         assert history_of(fresh)[0].actor_id is None  # done by the system
     finally:
         pool.update_settings(org.admin, inactive_days=30, auto_release=False)
+
+
+def _flashes(client, resp):
+    """The messages shown on the page an action redirects to."""
+    assert resp.status_code == 302
+    return client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_late_claim_is_told_who_claimed_the_customer_and_changes_nothing(org, login):
+    customer = make_customer(org.east_rep)
+    _age(customer, 60)
+    pool.release_to_pool(org.east_rep, [_fresh(customer)])
+    first, late = login(org.south_rep), login(org.east_rep2)
+    assert _flashes(first, first.post("/customers/action_post", data={"action": "claim", "rowid": [str(customer.id)]}))
+    for post in (lambda: late.post("/customers/action_post", data={"action": "claim", "rowid": [str(customer.id)]}),
+                 lambda: late.post(f"/customers/action/claim/{customer.id}")):
+        html = _flashes(late, post())
+        assert "已领取 0" not in html and "0 customers claimed" not in html
+        assert org.south_rep.display_name in html and customer.name in html
+        assert "已被" in html or "already claimed" in html
+    fresh = _fresh(customer)
+    assert fresh.owner_id == org.south_rep.id and fresh.department_id == org.south.id
+    assert [e.actor_id for e in history_of(fresh)][:1] == [org.south_rep.id]
+
+
+def test_a_bulk_claim_with_some_customers_taken_names_them_and_claims_none(org, login):
+    taken, free = make_customer(org.east_rep), make_customer(org.east_rep)
+    for customer in (taken, free):
+        _age(customer, 60)
+    pool.release_to_pool(org.east_rep, [_fresh(taken), _fresh(free)])
+    pool.claim(org.south_rep, [taken.id])
+    client = login(org.east_rep2)
+    html = _flashes(client, client.post("/customers/action_post", data={
+        "action": "claim", "rowid": [str(taken.id), str(free.id)]}))
+    assert taken.name in html and org.south_rep.display_name in html
+    assert _fresh(free).pooled_at is not None and _fresh(free).owner_id is None
+    assert _fresh(taken).owner_id == org.south_rep.id
+
+
+def test_claiming_an_id_that_never_was_in_the_pool_reveals_nothing(org):
+    hidden = make_customer(org.south_rep)
+    with pytest.raises(DomainError) as err:
+        pool.claim(org.east_rep, [hidden.id])
+    assert hidden.name not in err.value.message and org.south_rep.display_name not in err.value.message
+    assert _fresh(hidden).owner_id == org.south_rep.id

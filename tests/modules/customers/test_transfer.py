@@ -82,3 +82,28 @@ def test_read_only_users_cannot_transfer(org, login):
     client = login(org.finance_user)
     client.post("/customer_bulk/transfer", data={"ids": str(customer.id), "owner": str(org.finance_user.id)})
     assert _owner(customer) == org.east_rep.id
+
+
+def _notices(user):
+    db.session.expire_all()
+    return db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                              .order_by(Notification.id)).all()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_transfer_tells_the_new_and_the_previous_owner_once_each(org, login, count):
+    customers = [make_customer(org.east_rep) for _ in range(count)]
+    before_new, before_old = len(_notices(org.south_rep)), len(_notices(org.east_rep))
+    client = login(org.manager)
+    resp = client.post("/customer_bulk/transfer", data={"ids": ",".join(str(c.id) for c in customers),
+                                                        "owner": str(org.south_rep.id)})
+    assert resp.status_code == 302
+    told_new = _notices(org.south_rep)[before_new:]
+    assert len(told_new) == 1, [n.title for n in told_new]
+    assert all(c.name in told_new[0].body for c in customers)
+    told_old = _notices(org.east_rep)[before_old:]
+    assert len(told_old) == 1, [n.title for n in told_old]
+    assert all(c.name in told_old[0].title + told_old[0].body for c in customers)
+    assert len(_notices(org.manager)) == 0   # the one who did it hears nothing
+    for customer in customers:
+        assert [e.action for e in history_of(db.session.get(Customer, customer.id))] == ["update", "create"]
