@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -25,7 +26,21 @@ from app.workflow.cli import workflows_group
 DEMO_ADMIN = ("admin", "admin123")
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
+def _cli_app():
+    app = create_app()
+
+    def close_connections():
+        # A command's pooled database connections are closed, not left to the garbage collector.
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+    atexit.register(close_connections)
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=_cli_app, add_default_commands=True)
 def cli():
     """掌务通 (ZhangWuTong) business management."""
 
