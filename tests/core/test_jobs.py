@@ -92,3 +92,35 @@ def test_cron_process_starts_against_the_shared_redis_and_stops_cleanly(app, job
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output[-2000:]
     assert not ({s.name for s in CronScheduler.all(connection)} - before)
+
+
+EMBEDDED_OWNER = """
+import sys
+from redis import Redis
+from app.core import jobs
+client = jobs.open_embedded_redis(sys.argv[1])
+client.set("kept", "yes")
+# Another pool on the same server, as the rate limiter keeps one: it must not keep the server alive.
+Redis.from_url(jobs.embedded_redis_url(client)).ping()
+print(client.pid, client.socket_file, flush=True)
+"""
+
+
+def test_the_embedded_redis_lives_in_the_instance_folder_and_stops_with_the_process_that_started_it(tmp_path):
+    import psutil
+
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    run = lambda: subprocess.run([sys.executable, "-c", EMBEDDED_OWNER, str(instance)], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60)
+    done = run()
+    assert done.returncode == 0, done.stderr[-2000:]
+    pid, socket_file = done.stdout.split()
+    assert Path(socket_file).parent == instance / "redis"
+    assert not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+    assert not Path(socket_file).exists()
+    # What it held was saved in the instance folder and is there at the next start.
+    check = subprocess.run([sys.executable, "-c", "import sys; from app.core import jobs; "
+                            "print(jobs.open_embedded_redis(sys.argv[1]).get('kept').decode())", str(instance)],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert check.stdout.strip() == "yes", check.stderr[-2000:]
