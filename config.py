@@ -96,8 +96,6 @@ def build_config(**overrides) -> dict:
         "FAB_ADD_SECURITY_API": True,
         "FAB_API_SWAGGER_UI": True,
         "FAB_API_MAX_PAGE_SIZE": 200,
-        # Never the request's own Host header (it can be forged): the hosts we are served as.
-        "FAB_SAFE_REDIRECT_HOSTS": [h.strip() for h in (_env("SAFE_REDIRECT_HOSTS", "localhost,localhost:*,127.0.0.1,127.0.0.1:*") or "").split(",") if h.strip()],
         "AUTH_TYPE": 1,  # database
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",

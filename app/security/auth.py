@@ -12,19 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app, jsonify, request, session
+from flask import current_app, g, jsonify, request, session
 from flask_babel import gettext as _
-from flask_login import login_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core import clock
 from app.core.org import User
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.security import lockout, mfa
+from app.security import browser_sessions, lockout, mfa
 from app.security.history import DEVICE, FACTOR_OF_METHOD, PASSWORD, client_ip, record_attempt
 from app.security.lockout import RateLimited
-from app.security.models import EMAIL, RECOVERY, SMS, TOTP, current_stamp_digest, security_of
+from app.security.models import EMAIL, RECOVERY, SMS, TOTP, current_stamp_digest, new_stamp, security_of
 
 SESSION_STAMP = "zwt_stamp"
 PENDING = "zwt_pending"
@@ -185,16 +185,58 @@ def send_code(user, purpose: str, channel: str) -> str:
     return mfa.mask_destination(user, channel)
 
 
+def _fresh_session() -> None:
+    """Start the cookie over, keeping only the language and pending messages: nothing from
+    before signing in (a session id, a form token, a half-finished login) carries over."""
+    browser_sessions.end(session.get(browser_sessions.SESSION_ID), session.get("_user_id"))
+    kept = {key: session[key] for key in ("locale", "_flashes") if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def complete_web_login(user) -> None:
-    """Sign the user in to this browser session (the password and any second factor passed)."""
-    session.pop(PENDING, None)
+    """Sign the user in to this browser (the password and any second factor passed), under a
+    new session id recorded server-side."""
+    _fresh_session()
     login_user(user, remember=False)
     session[SESSION_STAMP] = current_stamp_digest(user.id)
+    session[browser_sessions.SESSION_ID] = browser_sessions.start(user.id)
 
 
 def session_is_current(user_id) -> bool:
     """Whether this browser session was signed in under the user's current security stamp."""
     return session.get(SESSION_STAMP) is not None and session.get(SESSION_STAMP) == current_stamp_digest(user_id)
+
+
+def session_is_recorded(user_id) -> bool:
+    """Whether this browser session is still recorded server-side (not signed out since)."""
+    return browser_sessions.is_active(session.get(browser_sessions.SESSION_ID), user_id)
+
+
+def end_web_session() -> None:
+    """Sign this browser out: its recorded session ends, and the cookie keeps only the
+    language."""
+    user = current_user._get_current_object() if current_user else None
+    signed_in = user is not None and user.is_authenticated
+    browser_sessions.end(session.get(browser_sessions.SESSION_ID), user.id if signed_in else None)
+    logout_user()
+    if signed_in:
+        current_app.appbuilder.sm.on_user_logout(user)
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    g.user = current_user
+
+
+def sign_out_everywhere(actor, user_id: int) -> int:
+    """End every session of the user: browsers (recorded sessions and, through a new security
+    stamp, any signed before), API tokens and remembered devices. Returns how many browser
+    sessions were active."""
+    with unit_of_work(actor):
+        row = security_of(user_id, create=True)
+        row.security_stamp = new_stamp()
+    return browser_sessions.end_all(user_id)
 
 
 # -- the pending state of the web login ----------------------------------------------------------

@@ -7,10 +7,10 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView
-from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.security import auth, mfa
+from app.security.redirects import safe_next
 from app.security.lockout import RateLimited
 from app.security.models import EMAIL, RECOVERY, SMS, TOTP, current_stamp_digest
 
@@ -28,15 +28,21 @@ CHANNEL_ACTIONS = {EMAIL: _l("Receive codes by e-mail"), SMS: _l("Receive codes 
 class ZwtAuthDBView(AuthDBView):
     login_template = "security/login.html"
 
+    def _get_safe_next_url(self) -> str:
+        return safe_next(request.args.get("next"), self.appbuilder.get_url_for_index)
+
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
     def login(self):
-        if g.user is not None and g.user.is_authenticated:
+        signed_in = g.user is not None and g.user.is_authenticated
+        if signed_in and request.method == "GET":
             return redirect(self._get_safe_next_url())
         form = LoginForm_db()
         if form.validate_on_submit():
-            wanted = request.args.get("next")
-            next_url = get_safe_redirect(wanted) if wanted else self.appbuilder.get_url_for_index
+            if signed_in:
+                # Whoever signs in now, the session this browser had ends first.
+                auth.end_web_session()
+            next_url = self._get_safe_next_url()
             try:
                 result = auth.password_step(form.username.data, form.password.data, channel="web",
                                             device_cookie=request.cookies.get(mfa.DEVICE_COOKIE))
@@ -88,7 +94,7 @@ class ZwtAuthDBView(AuthDBView):
             except RateLimited as exc:
                 return auth.rate_limited_response(exc.retry_after)
             if done is not None:
-                next_url = pending.get("next") or self.appbuilder.get_url_for_index
+                next_url = safe_next(pending.get("next"), self.appbuilder.get_url_for_index)
                 auth.complete_web_login(done)
                 response = redirect(next_url)
                 if request.form.get("remember") and mfa.remember_days():
@@ -115,9 +121,8 @@ class ZwtAuthDBView(AuthDBView):
 
     @expose("/logout/")
     def logout(self):
-        session.pop(auth.PENDING, None)
-        session.pop(auth.SESSION_STAMP, None)
-        return super().logout()
+        auth.end_web_session()
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
 
 
 class ZwtResetMyPasswordView(ResetMyPasswordView):

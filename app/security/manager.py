@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, session
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.sqla.apis.group.api import GroupApi
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app.core.datamodel import current_actor
@@ -26,7 +27,7 @@ from app.core.scope import SCOPES, RoleScope
 from app.core.spec import ACTIONS
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.security import auth, lockout
+from app.security import auth, lockout, redirects
 from app.security.apikeys import ApiKeyManagerMixin
 from app.security.api import ZwtSecurityApi
 from app.security.history import LoginHistoryView, MyLoginHistoryView
@@ -38,13 +39,17 @@ from app.security.sms import SmsOutboxView
 
 ACCESS_FILE = Path(__file__).with_name("access.csv")
 
-# What every signed-in role may do whatever the matrix says: its own profile, notifications and approvals.
+# The user list's permissions are named after its class (FAB's rule), not FAB's UserDBModelView.
+USER_VIEW = "ZwtUserView"
+
+# What every signed-in role may do whatever the matrix says: its own profile (and password,
+# and signing out everywhere), notifications and approvals.
 BASELINE = [
     ("can_read", "notifications"), ("menu_access", "menu:notifications"), ("menu_access", "menu:system"),
-    ("can_userinfo", "UserDBModelView"), ("can_this_form_get", "ResetMyPasswordView"),
-    ("can_this_form_post", "ResetMyPasswordView"), ("can_this_form_get", "UserInfoEditView"),
-    ("can_this_form_post", "UserInfoEditView"), ("resetmypassword", "UserDBModelView"),
-    ("userinfoedit", "UserDBModelView"),
+    ("can_userinfo", USER_VIEW), ("resetmypassword", USER_VIEW), ("userinfoedit", USER_VIEW),
+    ("signout_mine", USER_VIEW),
+    ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
     ("can_read", "api_keys"), ("can_write", "api_keys"), ("menu_access", "menu:api_keys"),
     # Approvals: one's own inbox, tasks and delegations (the engine checks each action).
     ("can_read", "approvals"), ("can_write", "approvals"), ("menu_access", "menu:approvals"),
@@ -75,6 +80,71 @@ class ZwtUserView(UserDBModelView):
                 lockout.unlock(db.session.get(User, item.id))
         flash(_("The selected accounts can sign in again."), "info")
         return redirect(self.get_redirect())
+
+    @fab_action("signout_everywhere", _l("Sign out everywhere"),
+                _l("Sign the selected users out on every device? Their browsers and API tokens stop working "
+                   "at once, and remembered devices ask for the second factor again."), "fa-sign-out", multiple=True)
+    def signout_everywhere(self, items):
+        actor = current_actor()
+        users = items if isinstance(items, list) else [items]
+        for item in users:
+            if item is not None:
+                auth.sign_out_everywhere(actor, item.id)
+        if any(item is not None and item.id == actor.id for item in users):
+            auth.end_web_session()
+            flash(_("You have been signed out on all devices, including this one."), "info")
+            return redirect(self.appbuilder.get_url_for_login)
+        flash(_("The selected users have been signed out on all devices."), "info")
+        return redirect(self.get_redirect())
+
+    # Offered on one's own profile only; acts on the signed-in user whichever record is named.
+    @fab_action("signout_mine", _l("Sign out on all devices"),
+                _l("Sign out on every device where you are signed in, including this one? API tokens stop working "
+                   "too, and remembered devices ask for the second factor again."), "fa-sign-out",
+                multiple=False)
+    def signout_mine(self, _item):
+        auth.sign_out_everywhere(current_actor(), g.user.id)
+        auth.end_web_session()
+        flash(_("You have been signed out on all devices, including this one."), "info")
+        return redirect(self.appbuilder.get_url_for_login)
+
+    # FAB answers an unknown action name with a 500.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if name not in self.actions:
+            abort(404)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        if request.form.get("action") not in self.actions:
+            abort(404)
+        return super().action_post()
+
+    def _widgets_with(self, pk, item, names, **kwargs):
+        actions = {name: self.actions[name] for name in names if name in self.actions}
+        return self._get_show_widget(pk, item, actions=actions, **kwargs)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        widgets = self._widgets_with(pk, item, ["resetpasswords", "signout_everywhere"])
+        self.update_redirect()
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    appbuilder=self.appbuilder, related_views=self._related_views)
+
+    @expose("/userinfo/")
+    @has_access
+    def userinfo(self):
+        item = self.datamodel.get(g.user.id, self._base_filters)
+        widgets = self._widgets_with(g.user.id, item, ["resetmypassword", "userinfoedit", "signout_mine"],
+                                     show_fieldsets=self.user_show_fieldsets)
+        self.update_redirect()
+        return self.render_template(self.show_template, title=self.user_info_title, widgets=widgets,
+                                    appbuilder=self.appbuilder)
 
 
 # Settings of signing in; config.py (from the environment) or create_app overrides win.
@@ -126,6 +196,7 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
         for key, value in DEFAULTS.items():
             current_app.config.setdefault(key, value)
         super().__init__(appbuilder)
+        redirects.install()
         current_app.register_error_handler(429, lambda _error: auth.rate_limited_response())
 
     def _has_view_access(self, user, permission_name, view_name):
@@ -156,15 +227,19 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
         return jwt_manager
 
     def before_request(self):
-        """A browser session signed in before the password changed (or the user was
-        deactivated) is signed out."""
+        """A browser session that was signed out (here, or everywhere), or signed in before
+        the password changed or the user was deactivated, is signed out."""
         g.user = current_user
         if (request.endpoint or "").endswith("static"):
             return
-        if current_user.is_authenticated and not auth.session_is_current(current_user.id):
-            logout_user()
-            session.pop(auth.SESSION_STAMP, None)
-            g.user = current_user
+        if not current_user.is_authenticated or "_user_id" not in session:
+            return
+        if not auth.session_is_recorded(current_user.id):
+            auth.end_web_session()
+            flash(_("This session has ended: it was signed out here or from another device. Please sign in again."),
+                  "warning")
+        elif not auth.session_is_current(current_user.id):
+            auth.end_web_session()
             flash(_("You were signed out because the password of this account was changed. Please sign in again."),
                   "warning")
 

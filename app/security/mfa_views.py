@@ -17,6 +17,7 @@ from app.security.history import FACTOR_OF_METHOD, record_attempt
 from app.security.lockout import RateLimited
 from app.security.login_views import CHANNEL_ACTIONS, METHOD_NAMES
 from app.security.models import EMAIL, SMS, TOTP, RoleMfaPolicy, security_of
+from app.security.redirects import safe_next
 
 
 class MfaView(BaseView):
@@ -127,7 +128,7 @@ class MfaView(BaseView):
         continue_url = url_for(".index")
         if forced:
             _user, pending = auth.pending_login()
-            continue_url = pending.get("next") or self.appbuilder.get_url_for_index
+            continue_url = safe_next(pending.get("next"), self.appbuilder.get_url_for_index)
             with unit_of_work(user):
                 lockout.register_success(user)
                 record_attempt(user, user.username, True, FACTOR_OF_METHOD[method])

@@ -5,21 +5,25 @@
   the absolute limit from sign-in, however active the session.
 - Security headers on every response: a Content-Security-Policy whose scripts must come from
   this site or carry the per-request nonce (FAB's templates ask `baselib.get_nonce()`, which
-  calls the `csp_nonce()` template global when there is one, as flask-talisman provides), plus
-  X-Frame-Options, X-Content-Type-Options, Referrer-Policy and, in production, HSTS.
-
-The cookie flags (Secure in production, HttpOnly, SameSite=Lax) are plain settings in config.py.
+  calls the `csp_nonce()` template global when there is one, as flask-talisman provides) and
+  that no other site may frame, plus X-Frame-Options DENY, X-Content-Type-Options,
+  Referrer-Policy and, in production, HSTS.
+- Cookies: HttpOnly and SameSite=Lax (config.py), Secure in production (config.py) and on
+  every response to a request that came in over HTTPS — directly, or through the trusted
+  proxies of PROXY_COUNT, whose X-Forwarded-Proto ProxyFix applies.
 """
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 
-from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from app.core import clock
+from app.security import auth
 
 LAST_SEEN = "_zwt_seen"
 STARTED = "_zwt_started"
@@ -48,7 +52,7 @@ def content_security_policy(nonce: str) -> str:
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
-        "frame-ancestors 'self'",
+        "frame-ancestors 'none'",
     ])
 
 
@@ -69,20 +73,6 @@ def _expired(now: dt.datetime) -> bool:
     return started is not None and lifetime is not None and now_stamp - started > lifetime.total_seconds()
 
 
-def _sign_out() -> None:
-    user = current_user._get_current_object()
-    logout_user()
-    hook = getattr(current_app.appbuilder.sm, "on_user_logout", None)
-    if hook is not None:
-        hook(user)
-    # Keep only the language choice; everything else belonged to the signed-in user.
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    g.user = current_user
-
-
 def _check_session():
     if request.endpoint in _SKIPPED_ENDPOINTS:
         return None
@@ -92,13 +82,14 @@ def _check_session():
         return None
     now = clock.utcnow()
     if _expired(now):
-        _sign_out()
+        auth.end_web_session()
         message = _("You were signed out because the session was not used for a while. Please sign in again.")
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(message=message), 401
         flash(message, "warning")
         sm = current_app.appbuilder.sm
-        target = request.url if request.method == "GET" else None
+        # A path, never the absolute URL: `next` only ever takes paths of this site.
+        target = request.script_root + request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for(f"{sm.auth_view.__class__.__name__}.login", next=target))
     now_stamp = _stamp(now)
     if STARTED not in session:
@@ -119,7 +110,7 @@ def _stamp_new_session(response):
 def _security_headers(response):
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
-    headers["X-Frame-Options"] = "SAMEORIGIN"
+    headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     if current_app.config.get("ZWT_ENV") == "production":
@@ -128,7 +119,33 @@ def _security_headers(response):
     return response
 
 
+def served_over_https() -> bool:
+    """Whether this request came in over HTTPS (ProxyFix has applied trusted proxies' word)."""
+    return has_request_context() and request.is_secure
+
+
+def cookies_secure() -> bool:
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or served_over_https()
+
+
+class ZwtSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, whose cookie is Secure also when the request came in over
+    HTTPS, and which, saving last, marks every other cookie of such a response Secure too
+    (Flask-Login's and ours)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return super().get_cookie_secure(app) or served_over_https()
+
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        if served_over_https():
+            cookies = response.headers.getlist("Set-Cookie")
+            if any("; secure" not in c.lower() for c in cookies):
+                response.headers.setlist("Set-Cookie", [c if "; secure" in c.lower() else c + "; Secure" for c in cookies])
+
+
 def install_session_security(app) -> None:
+    app.session_interface = ZwtSessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(_check_session)
     app.after_request(_stamp_new_session)

@@ -3,7 +3,6 @@ actions the current user may take. Reads only; every change goes through engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext, pgettext
@@ -247,12 +246,9 @@ def may_write_module(spec) -> bool:
 
 def safe_next(default: str) -> str:
     """The `next` form value when it is a path of this site, else `default`."""
-    wanted = (request.values.get("next") or "").strip()
-    parts = urlsplit(wanted)
-    if wanted.startswith("/") and not wanted.startswith("//") and not parts.scheme and not parts.netloc \
-            and "\\" not in wanted:
-        return wanted
-    return default
+    from app.security.redirects import safe_next as path_of_this_site
+
+    return path_of_this_site((request.values.get("next") or "").strip(), default)
 
 
 def document_link(instance) -> str:

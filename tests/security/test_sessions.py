@@ -131,7 +131,7 @@ def test_every_script_on_a_page_carries_the_responses_nonce(url, org, login):
     assert tags, url
     for attrs in tags:
         assert f'nonce="{nonces[0]}"' in attrs, (url, attrs)
-    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
 
 
 def test_the_login_page_scripts_carry_the_nonce_and_it_changes_with_every_response(app):
@@ -146,7 +146,7 @@ def test_the_login_page_scripts_carry_the_nonce_and_it_changes_with_every_respon
 @pytest.mark.parametrize("url", ["/login/", "/api/v1/customers/", "/static/css/zwt.css", "/no-such-page"])
 def test_security_headers_are_on_every_response(url, app, monkeypatch):
     resp = app.test_client().get(url)
-    assert resp.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert resp.headers["X-Frame-Options"] == "DENY"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["Referrer-Policy"] == "same-origin"
     assert "Content-Security-Policy" in resp.headers
