@@ -46,8 +46,10 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def _enabled() -> bool:
-    return bool(current_app.appbuilder.sm.limiter.enabled)
+def rate_limits_enabled() -> bool:
+    """RATE_LIMITS_ENABLED, the one switch of every rate limit (config.py derives
+    Flask-Limiter's RATELIMIT_ENABLED from it)."""
+    return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
 
 
 def _limit(bucket: str):
@@ -68,7 +70,7 @@ def _storage_errors_tolerated() -> bool:
 
 def check(*buckets: tuple[str, object]) -> None:
     """Raise RateLimited when any (bucket, key) pair is exhausted."""
-    if not _enabled():
+    if not rate_limits_enabled():
         return
     waits = []
     try:
@@ -87,7 +89,7 @@ def check(*buckets: tuple[str, object]) -> None:
 
 def count(*buckets: tuple[str, object]) -> None:
     """Count one (failed) attempt in each (bucket, key)."""
-    if not _enabled():
+    if not rate_limits_enabled():
         return
     try:
         for bucket, key in buckets:

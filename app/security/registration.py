@@ -2,12 +2,16 @@
 admin, and the settings that govern it. Every step is a service function taking an explicit
 actor (None for the anonymous applicant); the screens are in registration_views.py.
 
-Duplicates: a taken user name is said so (the applicant has to choose another). For e-mail
-addresses and mobile numbers the message follows Odoo's ("another user is already registered
-using this e-mail address"): in a business app the applicant is staff who must be told why, and
-the form is only checked after a one-use challenge was solved, within per-address rate limits
-(registration_views.py), so probing addresses is slow. The check is the same for existing users and for open
-registrations, so the answer does not tell which of the two holds the address.
+Which accounts exist is not revealed. A sign-up whose form is right is answered the same way
+whether its user name, e-mail address or mobile number is free or not: "we have sent a code
+to …".
+- An e-mail address that already has an account (or an open registration) gets no code: its
+  owner is mailed instead that someone tried to register with it. The registration can never
+  be activated (its code was never sent) and lapses like any other.
+- A user name or mobile number already in use is said so only after the code was entered,
+  i.e. to someone who owns the mailbox, who then chooses another on the activation page
+  without losing the registration. Between open registrations the earlier one keeps it.
+Probing therefore needs a mailbox per try, on top of the challenge and the per-address limits.
 """
 from __future__ import annotations
 
@@ -162,23 +166,34 @@ def _open_registrations():
     return select(Registration.id).where(Registration.status.in_([PENDING, AWAITING_APPROVAL]))
 
 
-def _check_duplicates(clean: dict, errors: dict[str, list[str]]) -> None:
-    exists = lambda stmt: db.session.scalar(stmt.limit(1)) is not None  # noqa: E731
-    if "username" not in errors:
-        name = clean["username"].lower()
-        if exists(select(User.id).where(func.lower(User.username) == name)) or \
-                exists(_open_registrations().where(func.lower(Registration.username) == name)):
-            errors["username"] = [_("This user name is already taken. Please choose another.")]
-    if "email" not in errors:
-        email = clean["email"].lower()
-        if exists(select(User.id).where(func.lower(User.email) == email)) or \
-                exists(_open_registrations().where(func.lower(Registration.email) == email)):
-            errors["email"] = [_("Another user is already registered using this e-mail address.")]
-    if "mobile" not in errors:
-        mobile = clean["mobile"]
-        if exists(select(User.id).where(User.mobile == mobile)) or \
-                exists(_open_registrations().where(Registration.mobile == mobile)):
-            errors["mobile"] = [_("Another user is already registered using this mobile number.")]
+def _exists(stmt) -> bool:
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def _email_holder(email: str, reg_id: int):
+    """The user, or the earlier open registration, that already has this e-mail address."""
+    email = (email or "").lower()
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email).limit(1))
+    if user is not None:
+        return user
+    return db.session.scalar(select(Registration).where(
+        Registration.status.in_([PENDING, AWAITING_APPROVAL]), Registration.id < reg_id,
+        func.lower(Registration.email) == email).order_by(Registration.id).limit(1))
+
+
+def _taken(reg: Registration) -> dict[str, list[str]]:
+    """{field: [message]} for the user name and mobile number of `reg` that a user or an
+    earlier open registration already has."""
+    errors: dict[str, list[str]] = {}
+    earlier = _open_registrations().where(Registration.id < reg.id)
+    name = reg.username.lower()
+    if _exists(select(User.id).where(func.lower(User.username) == name)) or \
+            _exists(earlier.where(func.lower(Registration.username) == name)):
+        errors["username"] = [_("This user name is already taken. Please choose another.")]
+    if _exists(select(User.id).where(User.mobile == reg.mobile)) or \
+            _exists(earlier.where(Registration.mobile == reg.mobile)):
+        errors["mobile"] = [_("Another user is already registered using this mobile number.")]
+    return errors
 
 
 def _purge_lapsed(now: dt.datetime) -> None:
@@ -197,11 +212,10 @@ def register(actor, data, *, ip: str | None = None, now: dt.datetime | None = No
     if not registration_open():
         raise Forbidden("registration.closed", _("Registration is closed."))
     clean, errors = _validate(data)
+    if errors:
+        raise ValidationErrors(errors, code="registration.invalid")
     with unit_of_work(actor) as uow:
         _purge_lapsed(now)
-        _check_duplicates(clean, errors)
-        if errors:
-            raise ValidationErrors(errors, code="registration.invalid")
         cfg = current_app.config
         reg = Registration(
             token=secrets.token_urlsafe(24), status=PENDING, created_at=now, ip=(ip or "")[:64] or None,
@@ -212,6 +226,7 @@ def register(actor, data, *, ip: str | None = None, now: dt.datetime | None = No
                                                  salt_length=cfg.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16)),
         )
         db.session.add(reg)
+        db.session.flush()
         _send_new_code(uow, reg, now)
     return reg
 
@@ -224,9 +239,15 @@ def _code_digest(token: str, code: str) -> str:
 
 
 def _send_new_code(uow, reg: Registration, now: dt.datetime) -> None:
+    """A new code for `reg`, mailed to its address — unless the address belongs to someone
+    else already: then the code goes nowhere and the address's owner is told instead."""
     code = f"{secrets.randbelow(10 ** 6):06d}"
     reg.code_hash = _code_digest(reg.token, code)
     reg.code_sent_at, reg.code_expires_at, reg.code_attempts = now, now + CODE_LIFETIME, 0
+    holder = _email_holder(reg.email, reg.id)
+    if holder is not None:
+        _tell_address_owner(uow, reg, holder)
+        return
     app_name = current_app.config.get("APP_NAME", "")
     send_mail(uow, reg.email, _("%(app)s: your verification code %(code)s", app=app_name, code=code), _(
         "Hello %(name)s,\n\nyour verification code is %(code)s. It is valid for %(minutes)d minutes "
@@ -234,6 +255,27 @@ def _send_new_code(uow, reg: Registration, now: dt.datetime) -> None:
         "no account is created without the code.",
         name=reg.display_name, code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60),
         tries=MAX_CODE_TRIES, app=app_name))
+
+
+def _tell_address_owner(uow, reg: Registration, holder) -> None:
+    app_name = current_app.config.get("APP_NAME", "")
+    subject = _("%(app)s: someone tried to register with your e-mail address", app=app_name)
+    if isinstance(holder, User):
+        body = _(
+            "Hello %(name)s,\n\nsomeone, perhaps you, tried to create a new account with %(app)s using this e-mail "
+            "address. You already have an account, with the user name %(username)s: please log in with it. If you "
+            "forgot your password, ask your administrator to reset it.\n\nIf this was not you, ignore this e-mail: "
+            "no account was created and nothing was changed.",
+            name=f"{holder.last_name or ''}{holder.first_name or ''}".strip() or holder.username, app=app_name,
+            username=holder.username)
+    else:
+        body = _(
+            "Hello %(name)s,\n\nsomeone, perhaps you, tried to register with %(app)s again using this e-mail address. "
+            "A registration with this address (user name %(username)s) is already waiting: enter the code from our "
+            "earlier e-mail on its page, or ask for a new code there.\n\nIf this was not you, ignore this e-mail: "
+            "nothing was changed.",
+            name=holder.display_name, app=app_name, username=holder.username)
+    send_mail(uow, reg.email, subject, body)
 
 
 def registration_by_token(token: str, now: dt.datetime | None = None) -> Registration:
@@ -274,11 +316,39 @@ def resend_wait_seconds(reg: Registration, now: dt.datetime | None = None) -> in
     return max(0, math.ceil((reg.code_sent_at + RESEND_COOLDOWN - (now or clock.utcnow())).total_seconds()))
 
 
-def activate(actor, token: str, code: str, *, now: dt.datetime | None = None) -> Registration:
+def _apply_changes(reg: Registration, changes: dict | None) -> dict[str, list[str]]:
+    """Take the user name and mobile number chosen on the activation page (when they were in
+    use); returns {field: [message]} for values that cannot be taken."""
+    from werkzeug.security import check_password_hash
+
+    changes = changes or {}
+    errors: dict[str, list[str]] = {}
+    username = str(changes.get("username") or "").strip()
+    if username and username != reg.username:
+        if not USERNAME_RE.match(username):
+            errors["username"] = [_("3 to 64 letters, digits or . _ - @, starting with a letter or digit.")]
+        elif reg.password_hash and check_password_hash(reg.password_hash, username):
+            errors["username"] = [_("The password must not be or contain the user name.")]
+        else:
+            reg.username = username
+    mobile = normalise_mobile(str(changes.get("mobile") or ""))
+    if mobile and mobile != reg.mobile:
+        if not MOBILE_RE.match(mobile):
+            errors["mobile"] = [_("Please enter an 11-digit mainland China mobile number, e.g. 13912345678.")]
+        else:
+            reg.mobile = mobile
+    return errors
+
+
+def activate(actor, token: str, code: str, *, changes: dict | None = None,
+             now: dt.datetime | None = None) -> Registration:
     """Check the code; on success the account is created (or waits for approval).
 
     Every check uses up one of MAX_CODE_TRIES, counted in the database in one statement so
     that parallel guesses cannot exceed it; a wrong code's try is kept although the call fails.
+    A right code whose registration's user name or mobile number is in use (or `changes` that
+    cannot be taken) raises ValidationErrors for those fields and changes nothing: the code and
+    its tries stay as they were, for the applicant to choose another (`changes`).
     """
     now = now or clock.utcnow()
     code = re.sub(r"\s", "", str(code or "")).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
@@ -305,6 +375,10 @@ def activate(actor, token: str, code: str, *, now: dt.datetime | None = None) ->
                 refusal = DomainError("registration.wrong_code", ngettext(
                     "Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left), field="code")
         else:
+            errors = _apply_changes(reg, changes)
+            errors = {**_taken(reg), **errors}
+            if errors:
+                raise ValidationErrors(errors, code="registration.in_use")
             reg.code_hash, reg.activated_at = None, now
             settings = get_settings()
             if settings.approval_required:

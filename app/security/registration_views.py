@@ -20,7 +20,7 @@ from app.core.datamodel import current_actor
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.org import Department
 from app.extensions import db
-from app.security import challenge
+from app.security import challenge, lockout
 from app.security import registration as service
 from app.security.auth import rate_limited_response
 from app.security.lockout import RateLimited
@@ -41,7 +41,7 @@ RATE_LIMITS = {
 
 
 def _rate(bucket: str, key, count: bool) -> None:
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not lockout.rate_limits_enabled():
         return
     name, default = RATE_LIMITS[bucket]
     limit = parse(current_app.config.get(name, default))
@@ -91,6 +91,9 @@ class RegisterForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(_l("Verification code"))
+    # Shown only when the chosen one turned out to be in use.
+    username = StringField(_l("User name"))
+    mobile = StringField(_l("Mobile"))
 
 
 class SettingsForm(FlaskForm):
@@ -176,21 +179,36 @@ class RegistrationView(BaseView):
     @expose("/activate/<token>", methods=["GET", "POST"])
     def activate(self, token):
         form = CodeForm()
+        # Fields to choose again: those in use, and those the applicant is choosing again.
+        choose = [name for name in ("username", "mobile") if name in request.form]
         try:
             reg = service.registration_by_token(token)
             if request.method == "POST":
                 rate_check("registration_code", request.remote_addr)
-                service.activate(None, token, request.form.get("code"))
+                service.activate(None, token, request.form.get("code"),
+                                 changes={name: request.form.get(name) for name in choose})
                 return redirect(url_for("RegistrationView.done", token=token))
         except RateLimited as exc:
             return rate_limited_response(exc.retry_after)
         except NotFound as exc:
             return _page("registration/message.html", 404, title=_("Activate your account"), message=exc.message)
+        except ValidationErrors as exc:
+            # The code was right: it stays filled in while another name or number is chosen.
+            _attach(form, exc)
+            choose = [name for name in ("username", "mobile") if name in choose or name in exc.errors]
+            db.session.rollback()
+            reg = service.registration_by_token(token)
+            for name in choose:
+                if not form[name].data:
+                    form[name].data = getattr(reg, name)
+            return _page("registration/activate.html", form=form, token=token, email=_mask_email(reg.email),
+                         wait=service.resend_wait_seconds(reg), choose=choose, code_right=True,
+                         title=_("Activate your account"))
         except DomainError as exc:
             _attach(form, exc)
         form.code.data = ""
         return _page("registration/activate.html", form=form, token=token, email=_mask_email(reg.email),
-                     wait=service.resend_wait_seconds(reg), title=_("Activate your account"))
+                     wait=service.resend_wait_seconds(reg), choose=choose, title=_("Activate your account"))
 
     @expose("/activate/<token>/resend", methods=["POST"])
     def resend(self, token):

@@ -251,28 +251,129 @@ def test_a_new_code_can_be_requested_once_a_minute_and_replaces_the_old_one(app,
     assert activate(client, token, second).status_code == 302
 
 
-def test_taken_user_names_emails_and_mobiles_are_refused_and_nothing_is_written(app, org):
+def _answer_shown(app, resp, data) -> tuple:
+    """What a visitor learns from a sign-up: where it leads and that page, with the parts that
+    differ anyway (the token, the masked address) taken out."""
+    token = token_of(resp)
+    page = visitor(app).get(f"/register/activate/{token}").get_data(as_text=True)
+    page = re.sub(r'name="csrf_token"[^>]*>', "", page).replace(token, "TOKEN")
+    page = re.sub(r"nonce-?[\w\-=\"']*", "", page)
+    return resp.status_code, re.sub(r"\w\*\*\*@[\w.-]+", "EMAIL", page)
+
+
+def _registration(token) -> Registration:
+    return fresh().scalar(select(Registration).where(Registration.token == token))
+
+
+def test_a_taken_user_name_e_mail_or_mobile_gets_the_same_answer_as_a_free_one(app, org):
     existing = fresh().get(User, org.east_rep.id)
     existing.mobile = "139" + str(uuid.uuid4().int)[:8]
     db.session.commit()
     pending = applicant(org.east)
     token_of(sign_up(visitor(app), pending))
-    before = row_counts()
-    taken_name = said("This user name is already taken. Please choose another.")
-    taken_email = said("Another user is already registered using this e-mail address.")
-    taken_mobile = said("Another user is already registered using this mobile number.")
+    free = applicant(org.east)
+    expected = _answer_shown(app, sign_up(visitor(app), free), free)
     cases = [
-        ("username", existing.username.upper(), taken_name),
-        ("username", pending["username"], taken_name),
-        ("email", existing.email.upper(), taken_email),
-        ("email", pending["email"], taken_email),
-        ("mobile", existing.mobile, taken_mobile),
-        ("mobile", "+86 " + pending["mobile"], taken_mobile),
+        ("username", existing.username.upper()), ("username", pending["username"]),
+        ("email", existing.email.upper()), ("email", pending["email"]),
+        ("mobile", existing.mobile), ("mobile", "+86 " + pending["mobile"]),
     ]
-    for field, value, message in cases:
-        page = sign_up(visitor(app), applicant(org.east, **{field: value})).get_data(as_text=True)
-        assert message in page, (field, value)
+    for field, value in cases:
+        data = applicant(org.east, **{field: value})
+        assert _answer_shown(app, sign_up(visitor(app), data), data) == expected, (field, value)
+
+
+def test_the_owner_of_a_taken_e_mail_address_is_told_and_no_code_is_sent(app, org, now):
+    owner = fresh().get(User, org.east_rep.id)
+    before = len(mails_to(owner.email))
+    data = applicant(org.east, email=owner.email)
+    token = token_of(sign_up(visitor(app), data))
+    mails = mails_to(owner.email)[before:]
+    assert len(mails) == 1
+    notice = mails[0]
+    assert text_for_staff("%(app)s: someone tried to register with your e-mail address",
+                          app=current_app.config["APP_NAME"]) == notice.subject
+    assert owner.username in notice.body and not re.search(r"(?<!\d)\d{6}(?!\d)", notice.body)
+    # Whatever code is tried, the registration never becomes an account.
+    client = visitor(app)
+    for guess in ("000000", "123456"):
+        assert activate(client, token, guess).status_code == 200
+    now.advance(seconds=61)
+    client.post(f"/register/activate/{token}/resend")
+    again = mails_to(owner.email)[before:]
+    assert len(again) == 2 and not re.search(r"(?<!\d)\d{6}(?!\d)", again[-1].body)
+    assert _registration(token).status == PENDING and _registration(token).user_id is None
+    assert not can_log_in(app, data["username"])
+
+
+def test_an_address_with_an_open_registration_is_told_about_it(app, org):
+    first = applicant(org.east)
+    token_of_first = token_of(sign_up(visitor(app), first))
+    code = code_in_mail(first["email"])
+    second = applicant(org.east, email=first["email"])
+    token_of(sign_up(visitor(app), second))
+    mails = mails_to(first["email"])
+    assert len(mails) == 2 and first["username"] in mails[-1].body
+    assert not re.search(r"(?<!\d)\d{6}(?!\d)", mails[-1].body)
+    # The first registration's code still works.
+    assert activate(visitor(app), token_of_first, code).status_code == 302
+
+
+def test_a_taken_user_name_is_said_only_after_the_code_and_another_can_be_chosen(app, org):
+    data = applicant(org.east, username=org.east_rep.username)
+    client = visitor(app)
+    token = token_of(sign_up(client, data))
+    code = code_in_mail(data["email"])
+    before = row_counts()
+    page = activate(client, token, code).get_data(as_text=True)
+    assert said("This user name is already taken. Please choose another.") in page
+    assert 'name="username"' in page and f'value="{code}"' in page
     assert row_counts() == before
+    reg = _registration(token)
+    assert (reg.status, reg.code_attempts, reg.username) == (PENDING, 0, org.east_rep.username)
+
+    chosen = unique("reg")
+    resp = client.post(f"/register/activate/{token}", data={"code": code, "username": chosen})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/register/done/{token}")
+    user = fresh().scalar(select(User).where(User.username == chosen))
+    assert user is not None and user.email == data["email"]
+    assert fresh().get(User, org.east_rep.id).email != data["email"]
+    assert can_log_in(app, chosen)
+
+
+def test_a_taken_mobile_number_is_said_after_the_code_and_a_chosen_name_must_be_valid_and_free(app, org):
+    existing = fresh().get(User, org.south_rep.id)
+    existing.mobile = "139" + str(uuid.uuid4().int)[:8]
+    db.session.commit()
+    data = applicant(org.east, mobile=existing.mobile)
+    client = visitor(app)
+    token = token_of(sign_up(client, data))
+    code = code_in_mail(data["email"])
+    page = activate(client, token, code).get_data(as_text=True)
+    assert said("Another user is already registered using this mobile number.") in page
+    assert 'name="mobile"' in page and 'name="username"' not in page
+    # Another taken user name or a malformed number is refused, and nothing changes.
+    page = client.post(f"/register/activate/{token}", data={"code": code, "mobile": "12345",
+                                                            "username": org.east_rep.username}).get_data(as_text=True)
+    assert said("Please enter an 11-digit mainland China mobile number, e.g. 13912345678.") in page
+    assert said("This user name is already taken. Please choose another.") in page
+    assert _registration(token).mobile == existing.mobile and _registration(token).code_attempts == 0
+    mobile = "138" + str(uuid.uuid4().int)[:8]
+    resp = client.post(f"/register/activate/{token}", data={"code": code, "mobile": mobile,
+                                                            "username": data["username"]})
+    assert resp.status_code == 302
+    assert fresh().scalar(select(User.mobile).where(User.username == data["username"])) == mobile
+
+
+def test_between_two_open_registrations_the_earlier_keeps_the_user_name(app, org):
+    first, second = applicant(org.east), None
+    second = applicant(org.east, username=first["username"])
+    token_1 = token_of(sign_up(visitor(app), first))
+    token_2 = token_of(sign_up(visitor(app), second))
+    page = activate(visitor(app), token_2, code_in_mail(second["email"])).get_data(as_text=True)
+    assert said("This user name is already taken. Please choose another.") in page
+    assert activate(visitor(app), token_1, code_in_mail(first["email"])).status_code == 302
+    assert can_log_in(app, first["username"])
 
 
 def test_field_rules_and_the_password_policy_are_enforced(app, org):
