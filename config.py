@@ -150,4 +150,6 @@ def build_config(**overrides) -> dict:
         # (Options given in the URL, e.g. a search_path, are left alone: connect_args would replace them.)
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
     cfg.update(overrides)
+    # One switch: Flask-Limiter's own setting follows the documented RATE_LIMITS_ENABLED.
+    cfg["RATELIMIT_ENABLED"] = bool(cfg["RATE_LIMITS_ENABLED"])
     return cfg
