@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from flask import Response, send_file, stream_with_context
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 BATCH = 1000
 
@@ -23,7 +24,9 @@ def cell_value(item, column: str, formatters: dict):
     for part in column.split("."):
         value = getattr(value, part, None) if value is not None else None
     if column in formatters:
-        return formatters[column](value)
+        shown = formatters[column](value)
+        # A label the screens draw as markup (a coloured tag) is its text in a file.
+        return shown.striptags() if isinstance(shown, Markup) else shown
     if value is None or isinstance(value, (int, Decimal, dt.date, dt.datetime, bool)):
         return value
     return str(value)

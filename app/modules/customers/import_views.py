@@ -5,6 +5,7 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, reques
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 from urllib.parse import quote
+from markupsafe import Markup
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, NotFound
@@ -233,7 +234,11 @@ def _formatters():
         if value is None or value == "":
             return ""
         formatter = formatters.get(field)
-        return str(formatter(value)) if formatter else str(value)
+        if formatter is None:
+            return str(value)
+        # Labels drawn as markup (tags) stay markup; str() would have the page print their tags.
+        drawn = formatter(value)
+        return drawn if isinstance(drawn, Markup) else str(drawn)
 
     return shown
 
