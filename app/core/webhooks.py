@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request, send_from_directory
 from flask_babel import gettext as _
 
 from app.core import notify
@@ -25,6 +25,10 @@ def install_web_hooks(app, appbuilder) -> None:
     from app.extensions import csrf
 
     app.jinja_env.filters["local_time"] = local_time
+    # Browsers ask for /favicon.ico on their own (and for pages without a <link rel="icon">).
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                                 max_age=86400))
     # Every form is CSRF-protected; the REST API authenticates with tokens, not cookies.
     csrf.init_app(app)
     for blueprint in app.blueprints.values():

@@ -1,0 +1,23 @@
+"""Home page panel: the approvals waiting for the user's decision."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from app.core.home import HomeItem, HomePanel
+from app.core.webhooks import local_time
+from app.workflow import inbox
+from app.workflow.views_common import APPROVALS
+
+
+def _waiting(user, limit):
+    return [HomeItem(row.instance.title, url_for("ApprovalTaskView.task", task_id=row.task.id), local_time(row.at))
+            for row in inbox.rows(user, inbox.WAITING, page_size=limit)]
+
+
+PANELS = [
+    HomePanel(key="approvals", title=_l("Approvals waiting for me"), items=_waiting,
+              permission=("can_read", APPROVALS), count=inbox.waiting_count,
+              more_url=lambda: url_for("ApprovalInboxView.index"), empty=_l("Nothing waits for your approval."),
+              icon="fa-check-square-o", order=10),
+]
