@@ -126,8 +126,9 @@ def build_config(**overrides) -> dict:
         "MAIL_USERNAME": _env("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": _env("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@zhangwutong.local"),
-        # Where people reach the app: links in e-mails (approve / reject) start with it.
-        "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Where people reach the app: links in e-mails (approve / reject) start with it. Unset,
+        # `run.py serve` sets it from the address it listens on (see notify.public_base_url).
+        "PUBLIC_URL": _env("PUBLIC_URL", ""),
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
         "IMPORT_SYNC_ROWS": _env_int("IMPORT_SYNC_ROWS", 2000),  # larger imports run as a background job

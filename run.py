@@ -89,6 +89,23 @@ def cron_command():
     build_cron(current_app._get_current_object()).start()
 
 
+def served_address(host: str, port: int) -> str:
+    """http://host:port as people on other machines reach it: for a wildcard host, this
+    machine's address on its outward network (no packet is sent), else 127.0.0.1."""
+    if host in ("0.0.0.0", "::", ""):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.connect(("192.0.2.1", 9))
+            host = probe.getsockname()[0]
+        except OSError:
+            host = "127.0.0.1"
+        finally:
+            probe.close()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @cli.command("serve", with_appcontext=False)
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int, show_default="5000")
@@ -103,6 +120,9 @@ def serve_command(host, port, web_workers, demo):
     except OSError as exc:
         raise click.ClickException(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another with --port N.")
     env = dict(os.environ)
+    # Links in notices and e-mails lead where this server listens, unless PUBLIC_URL says otherwise.
+    if not env.get("PUBLIC_URL"):
+        env["PUBLIC_URL"] = served_address(host, port)
     embedded = None
     if not env.get("REDIS_URL"):
         from app.core.jobs import embedded_redis_url, open_embedded_redis
@@ -130,6 +150,7 @@ def serve_command(host, port, web_workers, demo):
         except OSError:
             time.sleep(0.2)
     click.echo(f"\n掌务通 is running at http://{host}:{port}/")
+    click.echo(f"Links in notices and e-mails start with {env['PUBLIC_URL']} (set PUBLIC_URL to change it).")
     if demo:
         click.echo(f"Demo login: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  (staff: zhangwei, lina, ... / demo1234)")
     click.echo("Press Ctrl-C to stop web, worker and cron.\n")

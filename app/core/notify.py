@@ -1,16 +1,23 @@
 """Notification centre and outbound mail.
 
-Every e-mail is first written to the mail outbox in the caller's transaction. With MAIL_SERVER
-configured, a job sends it over SMTP after commit and marks it sent; without, it stays in the
-outbox, which admins read in the app (so codes and reminders are visible in the demo).
+Every e-mail is first written to the mail outbox in the caller's transaction, as plain text
+and, for notices, as HTML with clickable links (sent together as multipart/alternative). With
+MAIL_SERVER configured, a job sends it over SMTP after commit and marks it sent; without, it
+stays in the outbox, which admins read in the app (so codes and reminders are visible in the demo).
+
+Links in notifications are paths of the app (`/approvals/task/7`); a mail turns them into
+addresses people can open from their mail program: see public_url().
 """
 from __future__ import annotations
 
+import os
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_appbuilder import Model
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import relationship
 
@@ -43,6 +50,7 @@ class MailMessage(Model):
     to = Column(String(255), nullable=False)
     subject = Column(String(255), nullable=False)
     body = Column(Text, nullable=False)
+    html = Column(Text)   # the same message as HTML, when it has links to click
     status = Column(String(16), nullable=False, default=OUTBOX, index=True)
     error = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -50,6 +58,59 @@ class MailMessage(Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# -- where people reach the app ------------------------------------------------------------------
+def public_base_url() -> str:
+    """The address people reach the app at, without a trailing slash: PUBLIC_URL when set
+    (`run.py serve` sets it for its children from the address it listens on); else the address
+    of the request being served (its Host header is trusted outside production, or when Flask's
+    TRUSTED_HOSTS vouches for it); else the HOST / PORT the app was started with."""
+    cfg = current_app.config
+    configured = (cfg.get("PUBLIC_URL") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context() and (cfg.get("TRUSTED_HOSTS") or cfg.get("ZWT_ENV") != "production"):
+        return request.host_url.rstrip("/")
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{os.environ.get('PORT') or 5000}"
+
+
+def public_url(link: str) -> str:
+    """`link` (a path of the app, or already a full address) as a full address to open from a
+    mail program."""
+    if not link or link.startswith(("http://", "https://")):
+        return link
+    return public_base_url() + "/" + link.lstrip("/")
+
+
+def mail_html(title: str, body: str, links=()) -> str:
+    """A notice as a small HTML mail: the title, the body (every line escaped: it carries what
+    users typed) and a button per (label, address) in `links`."""
+    lines = Markup("<br>\n").join(escape(line) for line in (body or "").split("\n"))
+    buttons = Markup(" ").join(
+        Markup('<a href="{}" style="display:inline-block;margin:0 8px 8px 0;padding:6px 14px;'
+               'border:1px solid #2e6da4;border-radius:4px;color:#2e6da4;text-decoration:none">{}</a>').format(url, label)
+        for label, url in links if url.startswith(("http://", "https://")))
+    return str(Markup(
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n'
+        '<body style="font-family:sans-serif;font-size:14px;color:#333">\n'
+        '<p style="font-size:16px"><strong>{title}</strong></p>\n<p>{lines}</p>\n<p>{buttons}</p>\n'
+        '</body></html>\n').format(title=title, lines=lines, buttons=buttons))
+
+
+def _mail_of(title: str, body: str, link: str, actions) -> tuple[str, str]:
+    """(plain text, HTML) of a notice whose `link` and `actions` [(label, path)] are paths."""
+    links = [(label, public_url(path)) for label, path in actions or ()]
+    if link:
+        links.append((_("Open"), public_url(link)))
+    text = body
+    if links:
+        line = _("%(label)s: %(link)s")   # translated once, filled per link
+        text += "\n\n" + "\n".join(line % {"label": label, "link": url} for label, url in links)
+    return text, mail_html(title, body, links)
 
 
 def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = True) -> int:
@@ -68,27 +129,34 @@ _INSERTS = {"notification": insert(Notification.__table__), "mail": insert(MailM
 
 def notify_each(uow, messages, mail: bool = True) -> int:
     """Like notify(), for messages that differ per user: `messages` is a list of
-    (user, title, body, link). One INSERT for all notifications and one for all mails."""
-    messages = [m for m in messages if m[0] is not None]
+    (user, title, body, link) or (user, title, body, link, actions), where `actions` are
+    [(label, path)] offered only in the mail (e.g. approve / reject). One INSERT for all
+    notifications and one for all mails."""
+    messages = [(m + (None,))[:5] for m in messages if m[0] is not None]
     if not messages:
         return 0
     now = utcnow()
     notes = [{"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
-             for user, title, body, link in messages]
-    mails = [(user.email, title, body + (f"\n\n{link}" if link else ""))
-             for user, title, body, link in messages if mail and user.email]
+             for user, title, body, link, _actions in messages]
+    mails = [(user.email, _subject(title), *_mail_of(title, body, link, actions))
+             for user, title, body, link, actions in messages if mail and user.email]
     smtp = bool(current_app.config.get("MAIL_SERVER"))
-    outbox = [] if smtp else [{"to": address, "subject": title, "body": text, "status": OUTBOX, "created_at": now}
-                              for address, title, text in mails]
+    outbox = [] if smtp else [{"to": address, "subject": title, "body": text, "html": html, "status": OUTBOX,
+                               "created_at": now} for address, title, text, html in mails]
     db.session.flush()   # the rows below may name users created in this unit of work
     connection = db.session.connection()
     connection.execute(_INSERTS["notification"], notes)
     if outbox:
         connection.execute(_INSERTS["mail"], outbox)
     if smtp:
-        for address, title, text in mails:
-            send_mail(uow, address, title, text, internal=True)
+        for address, title, text, html in mails:
+            send_mail(uow, address, title, text, internal=True, html=html)
     return len(messages)
+
+
+def _subject(title: str) -> str:
+    """A mail subject is one line (a line break in a header would end it or fail the sending)."""
+    return " ".join(str(title).split())[:255]
 
 
 # Called as fn(uow, message, refs) for every message written to the outbox, in the sender's
@@ -96,12 +164,14 @@ def notify_each(uow, messages, mail: bool = True) -> int:
 mail_listeners: list = []
 
 
-def send_mail(uow, to: str, subject: str, body: str, internal: bool = False, **refs) -> MailMessage:
-    """Write the message to the outbox; with SMTP configured, send it after commit.
+def send_mail(uow, to: str, subject: str, body: str, internal: bool = False, html: str | None = None,
+              **refs) -> MailMessage:
+    """Write the message to the outbox; with SMTP configured, send it after commit. `html`:
+    the same message as HTML (sent with the text as multipart/alternative).
 
     `refs` name the records the mail is about (e.g. customer_id=7) for the mail listeners;
     `internal` mails (to the app's own users) are not shown to them."""
-    message = MailMessage(to=to, subject=subject, body=body)
+    message = MailMessage(to=to, subject=_subject(subject), body=body, html=html)
     db.session.add(message)
     if current_app.config.get("MAIL_SERVER"):
         message.status = QUEUED
@@ -124,6 +194,8 @@ def deliver_mail(message_id: int) -> str:
     email["To"] = message.to
     email["Subject"] = message.subject
     email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
     try:
         smtp_cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
         with smtp_cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
+from app.core.notify import public_url
 from app.extensions import db
 from app.workflow import engine, reading, inbox
 from app.workflow.models import ApprovalTask
@@ -34,7 +35,7 @@ def task_json(task: ApprovalTask) -> dict:
                      "status": instance.status, "title": instance.title, "document": instance.document,
                      "record_id": instance.record_id, "submitter": instance.submitter.username,
                      "submitted_at": instance.started_at.isoformat() + "Z", "link": document_link(instance)},
-        "links": {"page": engine.task_link(task.id), "approve": f"/api/v1/approvals/tasks/{task.id}/approve",
+        "links": {"page": public_url(engine.task_link(task.id)), "approve": f"/api/v1/approvals/tasks/{task.id}/approve",
                   "reject": f"/api/v1/approvals/tasks/{task.id}/reject"},
     }
 

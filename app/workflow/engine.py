@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
@@ -301,8 +300,9 @@ def _document_link(instance) -> str:
 
 
 def task_link(task_id: int, decision: str | None = None) -> str:
-    base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    return f"{base}/approvals/task/{task_id}" + (f"/{decision}" if decision else "")
+    """The task's page (or the confirmation page of a decision), as a path of the app: mails
+    make it a full address (notify.public_url)."""
+    return f"/approvals/task/{task_id}" + (f"/{decision}" if decision else "")
 
 
 def _announce(uow, instance, definition, tasks) -> None:
@@ -312,7 +312,7 @@ def _announce(uow, instance, definition, tasks) -> None:
     step = definition.step(instance.current_step)
     title = _("Please approve: %(doc)s", doc=instance.title)
     where = _("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)
-    approve_line, reject_line = _("Approve: %(link)s"), _("Reject: %(link)s")   # translated once, filled per task
+    approve, reject = pgettext("approval", "Approve"), pgettext("approval", "Reject")   # translated once
     messages = []
     for task in tasks:
         lines = [where]
@@ -320,10 +320,9 @@ def _announce(uow, instance, definition, tasks) -> None:
             lines.append(_("On behalf of %(name)s.", name=db.session.get(User, task.on_behalf_of_id).display_name))
         if task.note:
             lines.append(_("Comment: %(comment)s", comment=task.note))
-        link = task_link(task.id)
-        lines.append(approve_line % {"link": f"{link}/approve"})
-        lines.append(reject_line % {"link": f"{link}/reject"})
-        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), link))
+        # The mail offers approve / reject buttons; each opens a confirmation page first.
+        actions = [(approve, task_link(task.id, "approve")), (reject, task_link(task.id, "reject"))]
+        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), task_link(task.id), actions))
         jobs.schedule_sla(uow, task, step.sla)
     notify_each(uow, messages)
 

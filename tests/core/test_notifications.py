@@ -1,5 +1,8 @@
 """Notification centre (unread count in the navbar) and mail: outbox without SMTP, delivery
-through SMTP when configured."""
+through SMTP when configured, HTML with clickable links next to the plain text, links to the
+address the app is served at, and what users typed escaped wherever a notice shows it."""
+import email
+import email.policy
 import socketserver
 import threading
 
@@ -90,6 +93,71 @@ def smtp_server():
     yield server.server_address[1], _SMTPHandler.received
     server.shutdown()
     server.server_close()
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_a_notice_mail_has_a_plain_text_part_and_an_html_part_with_a_clickable_link(org, app):
+    user = make_user("Sales", org.east)
+    app.config["PUBLIC_URL"] = "https://zwt.example.com"
+    try:
+        _notify(user, "跟进提醒", link="/customers/list/")
+    finally:
+        app.config["PUBLIC_URL"] = ""
+    message = db.session.scalars(select(notify.MailMessage).where(notify.MailMessage.to == user.email)).one()
+
+    assert "https://zwt.example.com/customers/list/" in message.body
+    assert '<a href="https://zwt.example.com/customers/list/"' in message.html
+    assert "跟进提醒" in message.html and "正文" in message.html
+
+
+def test_what_users_typed_is_escaped_in_the_html_mail_and_the_notification_centre(org, login):
+    user = make_user("Sales", org.east)
+    with unit_of_work(None) as uow:
+        notify.notify(uow, [user], f"合同 {XSS}", f"意见：{XSS}\n第二行", link="/customers/list/")
+    message = db.session.scalars(select(notify.MailMessage).where(notify.MailMessage.to == user.email)).one()
+
+    assert XSS not in message.html and "&lt;img src=x onerror=alert(1)&gt;" in message.html
+    assert "<br>" in message.html                                  # the line break survives, as markup of ours
+    assert XSS in message.body                                     # plain text is shown as text
+    page = login(user).get("/notifications/").get_data(as_text=True)
+    assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_subject_is_always_one_line(org):
+    user = make_user("Sales", org.east)
+    _notify(user, "第一行\r\nBcc: evil@example.com")
+    message = db.session.scalars(select(notify.MailMessage).where(notify.MailMessage.to == user.email)).one()
+    assert message.subject == "第一行 Bcc: evil@example.com"
+
+
+def test_serve_tells_its_children_the_address_it_listens_on():
+    import run
+
+    assert run.served_address("127.0.0.1", 8080) == "http://127.0.0.1:8080"
+    assert run.served_address("::1", 8080) == "http://[::1]:8080"
+    assert run.served_address("0.0.0.0", 8080).endswith(":8080")
+    assert "0.0.0.0" not in run.served_address("0.0.0.0", 8080)
+
+
+def test_with_smtp_configured_a_notice_goes_out_as_text_and_html_alternatives(org, app, smtp_server):
+    port, received = smtp_server
+    user = make_user("Sales", org.east)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, PUBLIC_URL="https://zwt.example.com")
+    try:
+        with unit_of_work(None) as uow:
+            notify.notify(uow, [user], f"待审批 {XSS}", "请审批", link="/approvals/task/1")
+        message = db.session.scalars(select(notify.MailMessage).where(notify.MailMessage.to == user.email)).one()
+        assert message.status == notify.QUEUED and message.html
+        assert notify.deliver_mail(message.id) == "sent"
+    finally:
+        app.config.update(MAIL_SERVER="", MAIL_PORT=25, PUBLIC_URL="")
+    sent = email.message_from_bytes(received[0], policy=email.policy.default)
+    assert sent.get_content_type() == "multipart/alternative"
+    plain, html = sent.get_body(("plain",)).get_content(), sent.get_body(("html",)).get_content()
+    assert "https://zwt.example.com/approvals/task/1" in plain
+    assert '<a href="https://zwt.example.com/approvals/task/1"' in html and XSS not in html
 
 
 def test_with_smtp_configured_mail_is_delivered_once_and_marked_sent(org, app, smtp_server):
