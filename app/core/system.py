@@ -3,17 +3,21 @@ rules. Departments and numbering rules are ordinary module specs, so they get th
 screens, API and permissions as any business module."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from types import SimpleNamespace
+
+from flask import abort, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import notify
+from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
 from app.core.numbering import NumberingRule, check_pattern
 from app.core.org import Department, User, place_department
+from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from app.core.spec import ModuleSpec
 from app.core.transaction import unit_of_work
 from app.extensions import db
@@ -66,6 +70,62 @@ class MailOutboxView(ModelView):
         "created_at": _l("Created at"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
         "status": _l("Status"), "error": _l("Error"), "sent_at": _l("Sent at"),
     }
+
+
+# -- user statistics ---------------------------------------------------------------------------
+USER_CHARTS = {
+    "logins": SimpleNamespace(title=_l("Login count"), kind="bar"),
+    "failed": SimpleNamespace(title=_l("Failed login count"), kind="bar"),
+    "roles": SimpleNamespace(title=_l("Users by role"), kind="pie"),
+    "departments": SimpleNamespace(title=_l("Users by department"), kind="pie"),
+}
+TOP_USERS = 20
+
+
+def _user_rows(name: str) -> list[tuple]:
+    """[(label, value)] of one user statistic, aggregated in SQL."""
+    if name in ("logins", "failed"):
+        column = User.login_count if name == "logins" else User.fail_login_count
+        users = db.session.execute(select(User.username, User.first_name, User.last_name, column)
+                                   .where(column > 0).order_by(column.desc(), User.username).limit(TOP_USERS))
+        return [(f"{(last or '')}{(first or '')}".strip() or username, count) for username, first, last, count in users]
+    if name == "roles":
+        rows = db.session.execute(select(Role.name, func.count(assoc_user_role.c.user_id))
+                                  .join(assoc_user_role, assoc_user_role.c.role_id == Role.id)
+                                  .group_by(Role.name).order_by(func.count(assoc_user_role.c.user_id).desc()))
+        from app.core.names import role_label
+
+        return [(role_label(role), count) for role, count in rows]
+    rows = db.session.execute(select(Department.name, func.count(User.id))
+                              .select_from(User).outerjoin(Department, Department.id == User.department_id)
+                              .group_by(Department.name).order_by(func.count(User.id).desc()))
+    return [(dept or _("No department"), count) for dept, count in rows]
+
+
+class UserStatsView(BaseView):
+    """Users' sign-ins and how users spread over roles and departments, drawn with the bundled
+    ECharts (FAB's own statistics page draws with Google Charts from Google's servers)."""
+
+    route_base = "/user_stats"
+    default_view = "index"
+    class_permission_name = "user_stats"
+    method_permission_name = {"index": "read", "data": "read"}
+    base_permissions = ["can_read"]
+
+    @expose("/")
+    @has_access
+    def index(self):
+        charts = [{"name": name, "url": url_for("UserStatsView.data", name=name)} for name in USER_CHARTS]
+        return self.render_template("zwt/user_stats.html", charts=charts, title=_("User's Statistics"))
+
+    @expose("/data/<name>")
+    @has_access
+    def data(self, name):
+        chart = USER_CHARTS.get(name)
+        if chart is None:
+            abort(404)
+        rows = _user_rows(name)
+        return jsonify(option=echarts_option(chart, rows, str), table=[[label, value] for label, value in rows])
 
 
 # -- departments -------------------------------------------------------------------------------
@@ -179,5 +239,7 @@ def register_views(appbuilder) -> None:
                         category="menu:system", category_label=SYSTEM)
     appbuilder.add_view(MailOutboxView, "menu:mail_outbox", label=_l("Mail outbox"), icon="fa-envelope",
                         category="menu:system", category_label=SYSTEM)
+    appbuilder.add_view(UserStatsView, "User's Statistics", label=_l("User's Statistics"), icon="fa-bar-chart",
+                        category="Security")
     appbuilder.add_link("menu:sms_outbox", href="/sms_outbox/list/", label=_l("SMS outbox"), icon="fa-commenting",
                         category="menu:system", category_label=SYSTEM)

@@ -187,6 +187,7 @@ class ZwtGroupApi(GroupApi):
 class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     user_model = User
     group_api = ZwtGroupApi
+    userstatschartview = None   # draws with Google Charts from Google's servers: app.core.system.UserStatsView instead
     userdbmodelview = ZwtUserView
     authdbview = ZwtAuthDBView
     resetmypasswordview = ZwtResetMyPasswordView
