@@ -73,6 +73,7 @@ def build_world(app) -> SimpleNamespace:
     from app.security.apikeys import create_key
     from app.security.registration_models import Registration
     from app.workflow import engine, publishing
+    from app.workflow.delegations import create_delegation
     from app.workflow.models import ApprovalTask
     from tests.factories import make_department, make_user
 
@@ -140,15 +141,19 @@ def build_world(app) -> SimpleNamespace:
             {"id": "check", "name": f"{BOTH}审核", "approvers": [{"user": mgr.username}, {"user": IMG}],
              "mode": "any", "when": f'doc.title == "{IMG}"'}]), note=f"{IMG}首版")
 
-        create_key(rep, f"{IMG}{marker}")
-        db.session.add(Registration(token=uuid.uuid4().hex, status="awaiting_approval", username=f"esc{marker}",
+        key, _raw_key = create_key(rep, f"{IMG}{marker}")
+        soon = local_today() + dt.timedelta(days=300)
+        create_delegation(mgr2, None, mgr.id, soon, soon + dt.timedelta(days=3), "contract_approval")
+        registration = Registration(token=uuid.uuid4().hex, status="awaiting_approval", username=f"esc{marker}",
                                     first_name=SCRIPT, last_name=IMG, email=f"esc{marker}@example.net",
-                                    mobile="13900000000", company=BOTH, activated_at=dt.datetime.utcnow()))
+                                    mobile="13900000000", company=BOTH, activated_at=dt.datetime.utcnow())
+        db.session.add(registration)
         db.session.commit()
         world = SimpleNamespace(
             marker=marker, customer=customer.id, duplicate=duplicate.id, contact=contact.id, interaction=interaction.id,
             tag=tags[0].id, tag2=tags[1].id, comment=comment.id, contract=waiting.id, rejected=rejected.id,
             instance=run.id, task=open_task.id, chain=editor_chain, dept=dept.id, company=company.id,
+            key=key.uuid, registration=registration.id,
             rep=rep.username, mgr=mgr.username, mgr2=mgr2.username, rep_id=rep.id, mgr_id=mgr.id)
         db.session.remove()
     return world
@@ -226,6 +231,8 @@ PAGES = [
     ("admin", "/tags/edit/{tag}"),
     ("admin", "/customer_bulk/tags?ids={customer}"),
     ("rep", "/comments/{comment}/edit"),
+    ("rep", "/comments/{comment}/delete"),
+    ("admin", "/customer_bulk/transfer?ids={customer}"),
     # contracts and their approval: list, show page with the 审批 and comments tabs, the inbox
     # tabs of each person, the task page and the e-mail link confirmation
     ("rep", "/contracts/list/"),
@@ -241,6 +248,8 @@ PAGES = [
     ("mgr2", "/approvals/task/{task}/approve"),
     ("mgr2", "/approvals/task/{task}/reject"),
     ("rep", "/approvals/instance/{instance}"),
+    ("mgr2", "/approvals/delegations/"),
+    ("admin", "/approvals/delegations/"),
     # the approval chain editor
     ("admin", "/workflows/"),
     ("admin", "/workflows/{chain}/"),
@@ -259,7 +268,9 @@ PAGES = [
     ("rep", "/"),
     ("rep", "/apikeys/"),
     ("admin", "/apikeys/all"),
+    ("rep", "/apikeys/{key}/revoke"),
     ("admin", "/registrations/"),
+    ("admin", "/registrations/{registration}/reject"),
     ("admin", "/login_history/list/"),
     ("rep", "/my-login-history/"),
 ]
@@ -464,3 +475,37 @@ def test_a_notice_mail_carries_typed_text_as_text(world, app, monkeypatch):
     assert SCRIPT in parts["text/plain"] and IMG in parts["text/plain"]
     if "text/html" in parts:
         assert_shown_as_text(parts["text/html"], "the HTML part of the mail")
+
+
+# -- the code that draws pages: no typed text becomes markup -----------------------------------------
+APP = __import__("pathlib").Path(__file__).resolve().parents[1] / "app"
+HTML_SINKS = re.compile(r"""\.innerHTML\s*\+?=(?!\s*["']{2}\s*;)|\.outerHTML\s*=|insertAdjacentHTML|document\.write|"""
+                        r"""\.html\(\s*[^)\s]|"""
+                        r"""escapeMarkup|templateResult|templateSelection|formatter\s*:|renderMode""")
+
+
+def _scripts():
+    """(where, text) of every script the app ships: its own files and the templates' inline scripts."""
+    for path in sorted((APP / "static" / "js").rglob("*.js")):
+        yield str(path.relative_to(APP)), path.read_text(encoding="utf-8")
+    for path in sorted((APP / "templates").rglob("*.html")):
+        for n, script in enumerate(re.findall(r"<script\b[^>]*>(.*?)</script>", path.read_text(encoding="utf-8"), re.S)):
+            yield f"{path.relative_to(APP)} script {n + 1}", script
+
+
+def test_the_apps_scripts_insert_text_never_html():
+    """Scripts fill the page with textContent and createElement; Select2 and ECharts keep their
+    own escaping (no escapeMarkup, templateResult or tooltip formatter overrides)."""
+    found = [(where, m.group(0)) for where, text in _scripts() for m in HTML_SINKS.finditer(text)]
+    assert found == []
+    assert any(where == "static/js/charts.js" for where, _text in _scripts())
+
+
+def test_templates_mark_only_rendered_widgets_safe():
+    """`|safe` (no escaping) is for FAB widgets, which render their own escaped templates."""
+    unsafe = []
+    for path in sorted((APP / "templates").rglob("*.html")):
+        for expression in re.findall(r"\{\{(.*?)\}\}", path.read_text(encoding="utf-8"), re.S):
+            if re.search(r"\|\s*safe\b", expression) and not re.match(r"\s*widgets\.get\(", expression):
+                unsafe.append((str(path.relative_to(APP)), expression.strip()))
+    assert unsafe == []

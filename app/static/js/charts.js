@@ -4,7 +4,7 @@
   "use strict";
   function fill(table, rows) {
     var body = table.querySelector("tbody");
-    body.innerHTML = "";
+    body.textContent = "";
     rows.forEach(function (row) {
       var tr = document.createElement("tr");
       row.forEach(function (cell) {
