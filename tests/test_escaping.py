@@ -36,6 +36,7 @@ def assert_shown_as_text(html: str, where: str) -> None:
         assert raw not in html, f"{where}: {raw!r} reaches the page as markup"
     assert not JS_ATTRIBUTE.search(html), f"{where}: a javascript: link made of typed text"
     assert "&amp;lt;" not in html, f"{where}: typed text escaped twice (the user reads &lt;)"
+    assert not re.search(r"&lt;span class=(&#34;|&quot;|\")", html), f"{where}: the app's own markup printed as text"
     assert any(e in html for e in ESCAPED), f"{where}: the typed text is not on the page at all"
 
 
@@ -69,7 +70,7 @@ def build_world(app) -> SimpleNamespace:
     from app.modules.customers.interactions import log_interaction
     from app.modules.customers.models import Contact, Customer, Interaction, Tag
     from app.modules.customers.service import create_contact, create_customer, local_today, update_customer
-    from app.modules.customers.tags import create_tag, tag_customers
+    from app.modules.customers.tags import create_tag, tag_customers, update_tag
     from app.security.apikeys import create_key
     from app.security.registration_models import Registration
     from app.workflow import engine, publishing
@@ -94,6 +95,8 @@ def build_world(app) -> SimpleNamespace:
         tags = [create_tag(admin, Tag(name=f"{IMG}{marker}", colour="danger", description=SCRIPT)),
                 create_tag(admin, Tag(name=f"{SCRIPT}{marker}", colour="primary", description=IMG))]
         tag_customers(admin, [customer.id], [t.id for t in tags])
+        tags[1].colour = "danger"
+        update_tag(admin, tags[1])
         contact = create_contact(rep, Contact(customer_id=customer.id, name=BOTH, title=SCRIPT,
                                               notes=f"{IMG} {JS_LINK}"))
         interaction = log_interaction(rep, Interaction(

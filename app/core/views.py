@@ -218,7 +218,10 @@ class ModuleModelView(ModelView):
             if column is not None and isinstance(column.type, DateTime):
                 return local_time(dt.datetime.fromisoformat(value))
             formatter = self.formatters_columns.get(field)
-            return str(formatter(value)) if formatter else str(value)
+            if formatter is None:
+                return str(value)
+            drawn = formatter(value)   # a label drawn as markup (a coloured tag) stays markup
+            return drawn if hasattr(drawn, "__html__") else str(drawn)
 
         changes = [(label(f), shown(f, old), shown(f, new)) for f, (old, new) in entry.changes.items()
                    if f not in ("id", "updated_at")]
