@@ -156,7 +156,12 @@ class ModuleInterface(SQLAInterface):
         self._call(self.spec.service.update, item)
 
     def delete(self, item, commit=True):
-        self._call(self.spec.service.delete, item)
+        try:
+            self._call(self.spec.service.delete, item)
+        except DomainError as error:
+            from app.core.references import in_use_error  # names what still refers to the record
+
+            raise (error.code == "db.rejected" and in_use_error(current_actor(), item)) or error
 
     def delete_all(self, items):
         for item in items:

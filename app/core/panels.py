@@ -61,3 +61,40 @@ def register_edit_notice(fn: Callable) -> None:
 
 def edit_notices(spec, item) -> list[str]:
     return [message for message in (fn(spec, item) for fn in _edit_notices) if message]
+
+
+# -- what a detail page offers -----------------------------------------------------------------
+# Rules saying whether an action, editing or deleting applies to one record as it is now:
+# fn(actor, item) -> bool, registered per module spec and per action name ("edit", "delete" or
+# an ActionSpec name). Every rule of a name must agree; a name without rules applies whenever
+# the role grants it.
+_record_rules: dict[tuple[str, str], list[Callable]] = {}
+
+
+def register_record_rule(spec_name: str, what: str, fn: Callable) -> None:
+    rules = _record_rules.setdefault((spec_name, what), [])
+    if fn not in rules:
+        rules.append(fn)
+
+
+def applies_to(spec, what: str, actor, item) -> bool:
+    """Whether `what` (edit, delete or an action name) may be done to `item` now, by its state."""
+    return all(fn(actor, item) for fn in _record_rules.get((spec.name, what), ()))
+
+
+def record_bar(view, item) -> dict:
+    """The buttons of `item`'s detail page in `view` (a generated ModelView): the actions the
+    user's role grants that apply to the record now, and the edit and delete links when the
+    role and the record's state allow them. The screens behind them check again."""
+    from app.core.datamodel import current_actor
+
+    spec, actor, sm = view.spec, current_actor(), view.appbuilder.sm
+    actions = {}
+    for name, action in view.actions.items():
+        if not action.single or not sm.has_access(view.get_action_permission_name(name), view.class_permission_name):
+            continue
+        if applies_to(spec, name, actor, item):
+            actions[name] = action
+    may = {what: sm.has_access(f"can_{perm}", view.class_permission_name) and applies_to(spec, what, actor, item)
+           for what, perm in (("edit", "write"), ("delete", "delete"))}
+    return {"actions": actions, "edit": may["edit"], "delete": may["delete"], "label": str(item)}

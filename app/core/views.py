@@ -22,7 +22,7 @@ from app.core.audit import history_of
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
-from app.core.panels import edit_notices, tabs_for
+from app.core.panels import edit_notices, record_bar, tabs_for
 from app.core.webhooks import local_time
 from app.extensions import db
 
@@ -194,6 +194,7 @@ class ModuleModelView(ModelView):
             related_views=self._related_views,
             history=[self._describe(entry) for entry in history_of(item)],
             extra_tabs=tabs_for(self.spec, item) if item is not None else [],
+            record_bar=record_bar(self, item) if item is not None else None,
         )
 
     def _describe(self, entry) -> dict:

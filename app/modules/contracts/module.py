@@ -2,15 +2,26 @@
 approval chain its documents go through."""
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
+from app.core.panels import register_record_rule
+from app.core.references import register_alternatives, register_blockers
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.contracts import service
 from app.modules.contracts.forms import RemoteSelectField
-from app.modules.contracts.models import Contract
+from app.modules.contracts.models import APPROVED, DRAFT, SIGNED, Contract
 from app.modules.contracts.views import CHOICES_URL, describe_customer
 from app.modules.customers.models import Customer
 
 CONTRACTS = lazy_pgettext("menu", "Contracts")
+
+register_blockers(Contract, service.approval_blockers)
+register_blockers(Customer, service.customer_approval_blockers)
+register_alternatives(Contract, service.alternatives_to_deleting)
+# What a contract's detail page offers, by its status.
+register_record_rule("contracts", "edit", service.may_edit)
+register_record_rule("contracts", "delete", lambda actor, contract: contract.status == DRAFT)
+register_record_rule("contracts", "mark_signed", lambda actor, contract: contract.status == APPROVED)
+register_record_rule("contracts", "archive", lambda actor, contract: contract.status == SIGNED)
 
 CONTRACT_LABELS = {
     "code": _l("Contract code"), "title": _l("Contract title"), "customer": _l("Customer"),

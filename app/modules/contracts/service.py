@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import func, inspect as sa_inspect, select
 
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
 from app.core.scope import can_see, may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.modules.contracts.models import APPROVED, ARCHIVED, DRAFT, SIGNED, Contract
+from app.modules.contracts.models import APPROVED, ARCHIVED, DRAFT, IN_APPROVAL, SIGNED, Contract
 
 CENT = Decimal("0.01")
 # What the parties signed: fixed once a contract is signed (a change is a new contract).
@@ -179,8 +179,12 @@ def update_contract(actor, contract: Contract) -> Contract:
 
 
 def delete_contract(actor, contract: Contract) -> None:
-    """Delete a draft contract. Anything that went into approval stays, for the record."""
+    """Delete a draft contract. Anything that went into approval stays, for the record: a
+    contract with approvals is refused (409), naming them."""
+    from app.core.references import refuse_if_referenced
+
     with unit_of_work(actor):
+        refuse_if_referenced(actor, contract, "contracts.in_use")
         if _stored(contract).status != DRAFT:
             raise DomainError("contracts.not_draft",
                               _("Only draft contracts can be deleted; %(code)s is no longer a draft.",
@@ -218,6 +222,61 @@ def archive(actor, contracts: list[Contract]) -> str:
         for contract in contracts:
             contract.status = ARCHIVED
     return _("%(count)d contract(s) archived.", count=len(contracts))
+
+
+# -- what keeps contracts and customers from being deleted ----------------------------------------
+def approval_blockers(actor, contract: Contract) -> list:
+    """The approvals a contract went through (running or finished)."""
+    from app.core.references import Blocker
+    from app.workflow.models import ApprovalInstance
+
+    count = db.session.scalar(select(func.count()).select_from(ApprovalInstance).where(
+        ApprovalInstance.document == "contracts", ApprovalInstance.record_id == contract.id))
+    link = f"/contracts/show/{contract.id}#zwt-tab-approval"
+    return [Blocker(_("approvals"), count or 0, link=link)]
+
+
+def customer_approval_blockers(actor, customer) -> list:
+    """The approvals of a customer's contracts (the contracts themselves block it already)."""
+    from app.core.references import Blocker
+    from app.workflow.models import ApprovalInstance
+
+    count = db.session.scalar(select(func.count()).select_from(ApprovalInstance).where(
+        ApprovalInstance.document == "contracts",
+        ApprovalInstance.record_id.in_(select(Contract.id).where(Contract.customer_id == customer.id))))
+    return [Blocker(_("approvals"), count or 0, link=f"/contracts/list/?_flt_0_customer={customer.id}")]
+
+
+def may_edit(actor, contract: Contract) -> bool:
+    """Whether the edit form can save anything: a contract in approval is read-only except for
+    the fields its current step lets its current approvers change."""
+    if contract.status != IN_APPROVAL:
+        return True
+    if actor is None:
+        return False
+    from app.workflow.engine import definition_of
+    from app.workflow.models import PENDING, RUNNING, ApprovalInstance, ApprovalTask
+
+    instance = db.session.scalar(select(ApprovalInstance).where(
+        ApprovalInstance.document == "contracts", ApprovalInstance.record_id == contract.id,
+        ApprovalInstance.status == RUNNING).order_by(ApprovalInstance.id.desc()).limit(1))
+    if instance is None:
+        return True
+    approver = db.session.scalar(select(ApprovalTask.id).where(
+        ApprovalTask.instance_id == instance.id, ApprovalTask.round == instance.round,
+        ApprovalTask.status == PENDING, ApprovalTask.assignee_id == actor.id).limit(1))
+    return bool(approver and definition_of(instance).step(instance.current_step).editable_fields)
+
+
+def alternatives_to_deleting(actor, contract: Contract) -> list:
+    from app.core.references import Alternative
+
+    link = f"/contracts/show/{contract.id}"
+    if contract.status == APPROVED:
+        return [Alternative(_("mark it as signed"), link)]
+    if contract.status == SIGNED:
+        return [Alternative(_("archive it"), link)]
+    return []
 
 
 class contracts:

@@ -3,6 +3,8 @@ from flask import g, has_request_context
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 
 from app.core import notify
+from app.core.panels import register_record_rule
+from app.core.references import register_alternatives
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
 from app.modules.customers import grading, pool, service, tags, views
@@ -61,6 +63,30 @@ def _grade(code) -> str:
             g._zwt_grade_names = names
     return f"{code} {names[code]}" if code in names else code
 
+
+register_alternatives(Customer, service.alternatives_to_deleting)
+
+
+def _manageable(actor, customer) -> bool:
+    return service.may_manage(actor, customer)
+
+
+def _customer_manageable(actor, record) -> bool:
+    return record.customer is None or service.may_manage(actor, record.customer)
+
+
+# What a customer's detail page offers: a pooled customer can only be claimed by those whose
+# scope does not reach it on its own; an owned one cannot be claimed.
+for _what in ("edit", "delete", "tag", "untag", "transfer", "regrade"):
+    register_record_rule("customers", _what, _manageable)
+register_record_rule("customers", "claim", lambda actor, customer: customer.pooled_at is not None)
+register_record_rule("customers", "release_to_pool",
+                     lambda actor, customer: _manageable(actor, customer) and pool.is_inactive(customer))
+register_record_rule("customers", "mark_lost",
+                     lambda actor, customer: _manageable(actor, customer) and customer.status != "lost")
+for _spec in ("contacts", "interactions"):
+    for _what in ("edit", "delete"):
+        register_record_rule(_spec, _what, _customer_manageable)
 
 if record_mail not in notify.mail_listeners:
     notify.mail_listeners.append(record_mail)

@@ -260,10 +260,28 @@ def update_customer(actor, customer: Customer) -> Customer:
 
 
 def delete_customer(actor, customer: Customer) -> None:
-    """Delete a customer with its contacts, interactions and tags."""
+    """Delete a customer with its contacts, interactions and tags. A customer that other
+    records still refer to (contracts, orders …) is refused (409), naming them and what may be
+    done instead."""
+    from app.core.references import refuse_if_referenced
+
     with unit_of_work(actor):
         check_may_manage(actor, customer)
+        refuse_if_referenced(actor, customer, "customers.in_use")
         db.session.delete(customer)
+
+
+def alternatives_to_deleting(actor, customer: Customer) -> list:
+    """What a user may do with a customer that cannot be deleted: hand it to someone else, or
+    mark it as lost."""
+    from app.core.references import Alternative
+
+    if not may_manage(actor, customer):
+        return []
+    found = [Alternative(_("transfer it to another owner"), f"/customer_bulk/transfer?ids={customer.id}")]
+    if customer.status != "lost":
+        found.append(Alternative(_("mark it as lost"), f"/customers/show/{customer.id}"))
+    return found
 
 
 def mark_lost(actor, customers: list[Customer]) -> str:
