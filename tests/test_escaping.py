@@ -334,23 +334,45 @@ def test_the_workflow_editor_shows_problems_with_typed_text_as_text(world, signe
     assert_shown_as_text(resp.get_data(as_text=True), "the editor's dry run")
 
 
-def test_import_problems_name_the_rows_as_text(world, signed_in):
+def _bad_import(client, count: int = 1) -> dict:
+    """An upload whose rows are named with the payload and have the payload as their phone."""
     from app.modules.customers import importing
 
-    with signed_in("admin").application.test_request_context():
+    with client.application.test_request_context():
         headers = importing.headers()
     name_at, phone_at = 0, next(i for i, h in enumerate(headers) if "电话" in h or "Phone" in h)
-    row = [""] * len(headers)
-    row[name_at], row[phone_at] = f"{BOTH}{uuid.uuid4().hex[:4]}", IMG
+    rows = [[""] * len(headers) for _n in range(count)]
+    for row in rows:
+        row[name_at], row[phone_at] = f"{BOTH}{uuid.uuid4().hex[:4]}", IMG
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([headers, row])
-    resp = signed_in("admin").post("/customers/import/upload", data={
-        "file": (io.BytesIO(buffer.getvalue().encode("utf-8")), "customers.csv")},
-        content_type="multipart/form-data")
+    csv.writer(buffer).writerows([headers, *rows])
+    return {"file": (io.BytesIO(buffer.getvalue().encode("utf-8")), "customers.csv")}
+
+
+def test_import_problems_name_the_rows_as_text(world, signed_in):
+    resp = signed_in("admin").post("/customers/import/upload", data=_bad_import(signed_in("admin")),
+                                   content_type="multipart/form-data")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert 'id="zwt-import-problems"' in html
     assert_shown_as_text(html, "the import problems")
+
+
+def test_a_background_import_lists_its_problem_rows_as_text(world, signed_in, app, monkeypatch):
+    from app.modules.customers.importing import import_job
+
+    monkeypatch.setitem(app.config, "IMPORT_SYNC_ROWS", 1)
+    client = signed_in("admin")
+    resp = client.post("/customers/import/upload", data=_bad_import(client, 2), content_type="multipart/form-data")
+    assert resp.status_code == 302
+    token = re.search(r"/customers/import/([\w-]+)/$", resp.headers["Location"]).group(1)
+    with app.app_context():
+        import_job(token)
+    status = _json(signed_in, "admin", f"/customers/import/{token}/status.json")
+    assert status["status"] == "rejected"
+    html = page(signed_in, "admin", f"/customers/import/{token}/")
+    assert 'id="zwt-import-problems"' in html
+    assert_shown_as_text(html, "the background import's problems")
 
 
 # -- JSON: the plain string, for the page to insert as text ----------------------------------------
@@ -376,6 +398,12 @@ def test_chart_json_carries_typed_labels_as_plain_strings(world, signed_in):
     owner = _json(signed_in, world.rep, "/customer_analysis/owner.json")
     names = owner["option"]["xAxis"]["data"] + owner["option"].get("series", [{}])[0].get("data", [])
     assert any(isinstance(n, str) and n.startswith(BOTH) for n in names), names
+
+
+def test_user_statistics_json_carries_names_as_plain_strings(world, signed_in):
+    departments = _json(signed_in, "admin", "/user_stats/data/departments")
+    assert f"{BOTH}销售部" in [d["name"] for d in departments["option"]["series"][0]["data"]]
+    assert [f"{BOTH}销售部", 4] in departments["table"]
 
 
 def test_the_api_answers_typed_text_as_plain_strings(world, signed_in, app):

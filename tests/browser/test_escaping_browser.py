@@ -127,6 +127,19 @@ def test_chart_tooltips_show_typed_labels_as_text(page, dialogs, world):
         assert label in tooltip.first.inner_text()
 
 
+def test_user_statistics_tooltips_show_department_names_as_text(page, dialogs, world):
+    _sign_in(page, world, "admin")
+    page.goto("/user_stats/")
+    label = f"{BOTH}销售部"
+    index = _chart_tooltip(page, "chart-departments", label)
+    assert isinstance(index, int), index
+    page.wait_for_timeout(300)
+    assert_inert(page, dialogs, "the tooltip of users by department", readable=None)
+    tooltip = page.locator("#chart-departments > div").filter(has_text="alert(1)")
+    expect(tooltip.first).to_be_visible()
+    assert label in tooltip.first.inner_text()
+
+
 def test_select2_drop_downs_show_typed_names_as_text(page, dialogs, world):
     """The contract form's customer search and the customer list's tag and owner filters."""
     _sign_in(page, world, "rep")
