@@ -18,6 +18,7 @@ from app.core.notify import public_url
 from app.extensions import db
 from app.workflow import engine, reading, inbox
 from app.workflow.models import ApprovalTask
+from app.workflow.notices import task_link
 from app.workflow.views_common import APPROVALS, APPROVALS_PERMISSIONS, document_link, step_name
 from app.workflow.views_task import TOO_LATE
 
@@ -35,7 +36,7 @@ def task_json(task: ApprovalTask) -> dict:
                      "status": instance.status, "title": instance.title, "document": instance.document,
                      "record_id": instance.record_id, "submitter": instance.submitter.username,
                      "submitted_at": instance.started_at.isoformat() + "Z", "link": document_link(instance)},
-        "links": {"page": public_url(engine.task_link(task.id)), "approve": f"/api/v1/approvals/tasks/{task.id}/approve",
+        "links": {"page": public_url(task_link(task.id)), "approve": f"/api/v1/approvals/tasks/{task.id}/approve",
                   "reject": f"/api/v1/approvals/tasks/{task.id}/reject"},
     }
 

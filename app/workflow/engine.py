@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _, pgettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from app.core.clock import utcnow
-from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.notify import notify, notify_each
 from app.core.org import User
 from app.core.org import user_id as id_of
 from app.core.scope import scope_clause
@@ -28,7 +26,8 @@ from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, 
                                 _run_on_task, _write_actions, active_definition, definition_of)
 from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
-                                 ApprovalAction, ApprovalCc, ApprovalInstance, ApprovalTask)
+                                 ApprovalAction, ApprovalInstance, ApprovalTask)
+from app.workflow.notices import OUTCOME, TASK, announce, document_link, send_copies, task_link, tell
 from app.workflow.self_approval import (forbids_self_approval, refuse_own_decision, refuse_submitter,
                                          submitter_may_not_decide)
 
@@ -76,7 +75,7 @@ def _submit(actor, spec, document, record_id, comment):
         db.session.add(instance)
         set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
-        _cc(uow, instance, definition, "submitted", None, doc)
+        send_copies(uow, instance, definition, "submitted", None, doc)
         first = _first_step(definition, context)
         if first is None:
             _record(instance, "auto_approve", reason="no_steps", step_id="")
@@ -174,7 +173,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     outcome = _step_outcome(instance, step, new_tasks)
     if outcome is not None:
         return _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=new_tasks)
-    _announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
+    announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
 
 
 def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="normal", parent=None, note=None,
@@ -252,7 +251,7 @@ def _step_decided(uow, instance, definition, step, outcome, *, doc: Doc, tasks=N
 def _complete_step(uow, instance, definition, step, *, doc: Doc, approvers: set | None = None):
     """The step is approved: go on to the next step the document's route takes, or finish.
     `approvers`: who approved the step, when the caller knows (else read when needed)."""
-    _cc(uow, instance, definition, "step_done", step, doc)
+    send_copies(uow, instance, definition, "step_done", step, doc)
     following = definition.next_step(step.id, lambda: condition_context(instance, doc))
     if following is None:
         return _finish(uow, instance, definition, APPROVED, doc)
@@ -276,7 +275,7 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
         _record(instance, "approved", step_id="")
         title = _("Approved: %(doc)s", doc=instance.title)
         body = _("%(chain)s has approved %(doc)s.", chain=definition.title, doc=instance.title)
-        _cc(uow, instance, definition, "approved", None, doc)
+        send_copies(uow, instance, definition, "approved", None, doc)
     else:
         set_status(doc, wf.draft if definition.settings.on_reject == "return_to_submitter" else wf.rejected)
         if wf.on_rejected:
@@ -289,70 +288,8 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
         body = _("%(chain)s has rejected %(doc)s.", chain=definition.title, doc=instance.title)
         if last is not None and last.comment:
             body += "\n" + _("Comment: %(comment)s", comment=last.comment)
-        _cc(uow, instance, definition, "rejected", None, doc)
-    notify(uow, [submitter], title, body, link=_document_link(instance))
-    already_told(uow, instance.document, instance.record_id, [submitter.id])
-
-
-# -- notifications, CC and SLA -------------------------------------------------------------------
-def _document_link(instance) -> str:
-    return f"/{instance.document}/show/{instance.record_id}"
-
-
-def task_link(task_id: int, decision: str | None = None) -> str:
-    """The task's page (or the confirmation page of a decision), as a path of the app: mails
-    make it a full address (notify.public_url)."""
-    return f"/approvals/task/{task_id}" + (f"/{decision}" if decision else "")
-
-
-def _announce(uow, instance, definition, tasks) -> None:
-    """Tell each new assignee (with approve / reject links in the e-mail) and schedule the SLA jobs."""
-    from app.workflow import jobs
-
-    step = definition.step(instance.current_step)
-    title = _("Please approve: %(doc)s", doc=instance.title)
-    where = _("%(chain)s, step %(step)s.", chain=definition.title, step=step.name)
-    approve, reject = pgettext("approval", "Approve"), pgettext("approval", "Reject")   # translated once
-    messages = []
-    for task in tasks:
-        lines = [where]
-        if task.on_behalf_of_id:
-            lines.append(_("On behalf of %(name)s.", name=db.session.get(User, task.on_behalf_of_id).display_name))
-        if task.note:
-            lines.append(_("Comment: %(comment)s", comment=task.note))
-        # The mail offers approve / reject buttons; each opens a confirmation page first.
-        actions = [(approve, task_link(task.id, "approve")), (reject, task_link(task.id, "reject"))]
-        messages.append((db.session.get(User, task.assignee_id), title, "\n".join(lines), task_link(task.id), actions))
-        jobs.schedule_sla(uow, task, step.sla)
-    notify_each(uow, messages)
-
-
-def _cc(uow, instance, definition, event: str, step, doc: Doc | None = None) -> None:
-    rules = [r for rule in definition.cc if event in rule.on for r in rule.to]
-    if step is not None:
-        rules += [r for rule in step.cc if event in rule.on for r in rule.to]
-    if not rules:
-        return
-    doc = doc or doc_of(instance)
-    _ensure_id(instance)
-    users, _reasons = resolver.resolve_rules(rules, resolver.Submitter(instance.submitter_id), doc, definition)
-    fresh = []
-    for user in users:
-        exists = db.session.scalar(select(ApprovalCc.id).where(
-            ApprovalCc.instance_id == instance.id, ApprovalCc.user_id == user.id, ApprovalCc.event == event))
-        if exists is None:
-            db.session.add(ApprovalCc(instance_id=instance.id, user_id=user.id, event=event, at=utcnow()))
-            _record(instance, "cc", target=user, reason=event, step_id=step.id if step is not None else "")
-            fresh.append(user)
-    if fresh:
-        notify(uow, fresh, _("CC: %(doc)s", doc=instance.title),
-               _("%(chain)s: %(event)s.", chain=definition.title, event=event_label(event)),
-               link=_document_link(instance))
-
-
-def event_label(event: str) -> str:
-    return {"submitted": _("submitted"), "approved": _("approved"), "rejected": _("rejected"),
-            "returned": _("returned"), "withdrawn": _("withdrawn"), "step_done": _("step completed")}.get(event, event)
+        send_copies(uow, instance, definition, "rejected", None, doc)
+    tell(uow, instance, submitter, title, body, document_link(instance), rank=OUTCOME)
 
 
 # -- decisions -----------------------------------------------------------------------------------
@@ -436,11 +373,11 @@ def _decide(uow, instance, actor, task_id, decision, comment, reason):
         parent = db.session.get(ApprovalTask, task.parent_id)
         if parent.status == ON_HOLD:
             parent.status, parent.version, parent.created_at = PENDING, parent.version + 1, utcnow()
-            _announce(uow, instance, definition, [parent])
+            announce(uow, instance, definition, [parent])
     if step.mode == "sequential" and decision == DONE_APPROVED:
         opened = _open_next_in_sequence(instance)
         if opened is not None:
-            _announce(uow, instance, definition, [opened])
+            announce(uow, instance, definition, [opened])
         round_tasks = _round_tasks(instance)
     elif task not in round_tasks:   # a task of an earlier round cannot be open; read the round afresh
         round_tasks = _round_tasks(instance)
@@ -482,7 +419,7 @@ def _return(uow, instance, actor, task_id, step_id, comment):
     target = definition.step(step_id)
     _record(instance, "return", actor=actor, task=task, comment=comment, target=None, reason=step_id)
     doc = doc_of(instance)
-    _cc(uow, instance, definition, "returned", None, doc)
+    send_copies(uow, instance, definition, "returned", None, doc)
     _enter_step(uow, instance, definition, target, doc=doc, returned=True, note=comment)
     return instance
 
@@ -524,7 +461,7 @@ def _move_task(uow, instance, definition, task, target, *, actor, comment, actio
     for child in db.session.scalars(select(ApprovalTask).where(ApprovalTask.parent_id == task.id)):
         child.parent_id = moved.id
     _record(instance, action, actor=actor, task=task, comment=comment, target=target, reason=reason)
-    _announce(uow, instance, definition, [moved])
+    announce(uow, instance, definition, [moved])
     return instance
 
 
@@ -554,7 +491,7 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     child = _new_task(instance, definition, step, signer, seq=task.seq, kind=position, parent=task, note=comment)
     _insert_tasks([child])
     _record(instance, "add_signer", actor=actor, task=task, comment=comment, target=signer, reason=position)
-    _announce(uow, instance, definition, [child])
+    announce(uow, instance, definition, [child])
     return instance
 
 
@@ -585,10 +522,12 @@ def _withdraw(uow, instance, actor, comment):
     doc = doc_of(instance)
     set_status(doc, doc.spec.workflow.draft)
     _record(instance, "withdraw", actor=actor, comment=comment, step_id=instance.current_step)
-    _cc(uow, instance, definition, "withdrawn", None, doc)
-    waiting = [db.session.get(User, t.assignee_id) for t in open_tasks if t.status == VOID]
-    notify(uow, waiting, _("Withdrawn: %(doc)s", doc=instance.title),
-           _("%(name)s withdrew the document; your task is closed.", name=actor.display_name), mail=False)
+    send_copies(uow, instance, definition, "withdrawn", None, doc)
+    title = _("Withdrawn: %(doc)s", doc=instance.title)
+    body = _("%(name)s withdrew the document; your task is closed.", name=actor.display_name)
+    for task in open_tasks:
+        tell(uow, instance, db.session.get(User, task.assignee_id), title, body, task_link(task.id), rank=OUTCOME,
+             mail=False)
     return instance
 
 
@@ -609,9 +548,10 @@ def _urge(uow, instance, actor, comment):
     for task in tasks:
         task.urged_at = now
     _record(instance, "urge", actor=actor, comment=comment)
-    notify(uow, [db.session.get(User, t.assignee_id) for t in tasks],
-           _("Reminder from %(name)s: %(doc)s", name=actor.display_name, doc=instance.title),
-           comment or _("Please handle this approval."), link=task_link(tasks[0].id))
+    title = _("Reminder from %(name)s: %(doc)s", name=actor.display_name, doc=instance.title)
+    for task in tasks:   # each to their own task
+        tell(uow, instance, db.session.get(User, task.assignee_id), title, comment or _("Please handle this approval."),
+             task_link(task.id), rank=TASK)
     return instance
 
 

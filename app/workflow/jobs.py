@@ -68,7 +68,7 @@ def _sla_of(task: ApprovalTask):
 @in_app_context
 def remind_task(task_id: int, expected_version: int) -> str:
     """Remind the assignee once, when the task is still open at the reminder time."""
-    from app.workflow.engine import task_link
+    from app.workflow.notices import task_link
 
     with unit_of_work(None) as uow:
         task = db.session.get(ApprovalTask, task_id)

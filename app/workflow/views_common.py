@@ -15,6 +15,7 @@ from app.workflow import engine, reading
 from app.workflow.definitions import describe_rule
 from app.workflow.models import (APPROVED, PENDING, REJECTED, RUNNING, WITHDRAWN, ApprovalAction,
                                  ApprovalInstance, ApprovalTask)
+from app.workflow.notices import event_label
 
 # Permission view names: every signed-in role gets APPROVALS (see BASELINE in
 # app/security/manager.py); the chain editor is the Admin's alone.
@@ -131,7 +132,7 @@ def describe_action(row: ApprovalAction, definition, spec=None) -> Entry:
     if row.action == "return":
         details.append(_("back to %(step)s", step=step_name(definition, reason)))
     elif row.action == "cc":
-        details.append(_("to %(name)s (%(event)s)", name=target, event=engine.event_label(reason)))
+        details.append(_("to %(name)s (%(event)s)", name=target, event=event_label(reason)))
     elif row.action == "stale":
         labels = [str(spec.label_columns.get(f, f)) if spec else f for f in reason.split(",") if f]
         details.append(_("locked fields changed: %(fields)s", fields="、".join(labels)))
