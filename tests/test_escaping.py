@@ -295,6 +295,23 @@ def test_a_page_shows_what_users_typed_as_text(world, signed_in, who, path):
     assert_shown_as_text(html, f"{path} as {who}")
 
 
+def test_no_page_without_parameters_carries_typed_text_as_markup(world, signed_in, app):
+    """Every screen reachable without parameters (menus, settings, lists), as the admin and as
+    the Sales user."""
+    paths = sorted({rule.rule for rule in app.url_map.iter_rules()
+                    if "GET" in rule.methods and not rule.arguments and "static" not in rule.endpoint
+                    and not rule.rule.startswith(("/api/", "/logout", "/swagger"))})
+    assert len(paths) > 40
+    for who in ("admin", world.rep):
+        for path in paths:
+            resp = signed_in(who).get(path)
+            if resp.mimetype == "text/html":
+                html = resp.get_data(as_text=True)
+                for raw in RAW:
+                    assert raw not in html, f"{path} as {who}: {raw!r} reaches the page as markup"
+                assert "&amp;lt;" not in html, f"{path} as {who}: typed text escaped twice"
+
+
 def test_the_navbar_shows_the_signed_in_users_name_as_text(world, signed_in):
     html = page(signed_in, world.mgr, "/approvals/delegations/")
     navbar = html[html.index('id="zwt-notifications"'):html.index("</nav>") if "</nav>" in html else None]
