@@ -69,6 +69,7 @@ class CustomerImportView(BaseView):
         storage = request.files.get("file")
         if storage is None or not storage.filename:
             return self._index(_("Please choose a file."), 400)
+        state = None
         try:
             state = importing.save_upload(actor, storage)
             path = importing.upload_path(state)
@@ -78,6 +79,8 @@ class CustomerImportView(BaseView):
             result = importing.run_import(actor, path, state["fmt"], commit=False)
         except importing.ImportFileError as error:
             db.session.rollback()
+            if state is not None:   # a file that cannot be imported is not kept
+                importing.discard_upload(state)
             return self._index(error.message, 400)
         db.session.rollback()
         state.update(status="checked", rows=result.rows, error_rows=result.error_rows)

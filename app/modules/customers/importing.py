@@ -23,27 +23,26 @@ import json
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import String, func, select
 
-from app.core.errors import DomainError
 from app.core.jobs import enqueue_after_commit, in_app_context, redis_connection
 from app.core.numbering import next_numbers
 from app.core.scope import may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers import merging, service
+from app.modules.customers.import_files import ImportFileError, check_file, file_format  # noqa: F401
+from app.modules.customers.import_files import cell_text as _text, raw_rows as _raw_rows
 from app.modules.customers.models import Customer
 
 # The columns of the template, in order. "owner" is given as a user name.
 FIELDS = ["name", "kind", "industry", "region", "address", "phone", "email", "source", "status",
           "credit_limit", "tax_id", "owner", "notes"]
 DEFAULTS = {"kind": "company", "status": "potential"}
-TEXT_COLUMNS = ("xlsx", "csv")
 BATCH = 500
 MAX_LISTED_ERRORS = 500      # rows with errors listed in full; the rest are only counted
 PREVIEW_ROWS = 20
@@ -51,10 +50,6 @@ SYNC_ROWS = 2000             # larger files are imported by a background job
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 STATE_TTL = 7 * 24 * 3600
 MONEY_NOISE = str.maketrans("", "", ",，¥￥元 \u00a0")
-
-
-class ImportFileError(DomainError):
-    """The file as a whole cannot be imported (format, encoding, headers)."""
 
 
 # -- columns and headers -----------------------------------------------------------------------
@@ -182,68 +177,6 @@ def _choice_label(field_name: str, value: str) -> str:
 
 
 # -- reading files -----------------------------------------------------------------------------
-def file_format(filename: str) -> str:
-    """"xlsx" or "csv" from the file name, or ImportFileError."""
-    suffix = Path(filename or "").suffix.lower().lstrip(".")
-    if suffix not in TEXT_COLUMNS:
-        raise ImportFileError("customers.import_format",
-                              _("Please upload an Excel workbook (.xlsx) or a CSV file (.csv)."), field="file")
-    return suffix
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as such, else GB18030 (a superset of
-    GBK, which Excel in China uses for CSV)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                break
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return "gb18030"
-    return "utf-8-sig"
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(Decimal(str(value)))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    return str(value).strip()
-
-
-def _raw_rows(path: Path, fmt: str):
-    """Every row of the file's first sheet as a list of cell values, streamed."""
-    if fmt == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # zip, XML or openpyxl errors: the upload is not a workbook
-            raise ImportFileError("customers.import_unreadable",
-                                  _("The file could not be read as an Excel workbook (.xlsx)."), field="file") from exc
-        try:
-            yield from wb.worksheets[0].iter_rows(values_only=True)
-        finally:
-            wb.close()
-        return
-    encoding = _csv_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
-        try:
-            yield from csv.reader(fh)
-        except csv.Error as exc:
-            raise ImportFileError("customers.import_unreadable",
-                                  _("The file could not be read as CSV: %(reason)s", reason=str(exc)),
-                                  field="file") from exc
-
-
 def read_rows(path: Path, fmt: str):
     """(header map, iterator of (row number, {field: text})) of a file; empty rows skipped.
     Row numbers are the ones Excel shows (the header is row 1)."""
@@ -539,17 +472,26 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
 
     if not commit:
         work()
+        _check_has_rows(result)
         return result
     try:
         with unit_of_work(actor):
             work()
-            if result.error_rows or not result.rows:
+            _check_has_rows(result)
+            if result.error_rows:
                 raise _RollBack()
     except _RollBack:
         result.created = 0
         return result
     result.committed = True
     return result
+
+
+def _check_has_rows(result: ImportResult) -> None:
+    if not result.rows:
+        raise ImportFileError("customers.import_no_rows",
+                              _("The file has the headers but no customer rows. Fill in one customer per row "
+                                "under the headers."), field="file")
 
 
 def _prepare(customer: Customer, checker: _Checker) -> None:
@@ -623,10 +565,21 @@ def save_upload(actor, storage) -> dict:
     if size == 0:
         path.unlink(missing_ok=True)
         raise ImportFileError("customers.import_empty", _("The file is empty."), field="file")
+    try:
+        check_file(path, fmt)
+    except ImportFileError:
+        path.unlink(missing_ok=True)
+        raise
     state = {"token": token, "user_id": actor.id, "filename": filename, "fmt": fmt, "status": "uploaded",
              "rows": 0, "processed": 0, "created": 0, "error_rows": 0, "problems": [], "message": ""}
     save_state(state)
     return state
+
+
+def discard_upload(state: dict) -> None:
+    """Forget an upload that will not be imported (its file could not be read)."""
+    upload_path(state).unlink(missing_ok=True)
+    redis_connection().delete(_state_key(state["token"]))
 
 
 def upload_path(state: dict) -> Path:
