@@ -20,6 +20,7 @@ from app.core.org import Department, User, place_department
 from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from app.core.spec import ModuleSpec
 from app.core.transaction import unit_of_work
+from app.core.webhooks import local_time
 from app.extensions import db
 
 SYSTEM = lazy_pgettext("menu", "System")
@@ -66,6 +67,7 @@ class MailOutboxView(ModelView):
     show_columns = ["created_at", "to", "subject", "body", "status", "error", "sent_at"]
     search_columns = ["to", "subject", "status", "created_at"]
     base_order = ("id", "desc")
+    formatters_columns = {"created_at": local_time, "sent_at": local_time}
     label_columns = {
         "created_at": _l("Created at"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
         "status": _l("Status"), "error": _l("Error"), "sent_at": _l("Sent at"),

@@ -14,6 +14,7 @@ from app.core.jobs import in_app_context, queue
 from app.core.notify import notify
 from app.core.org import User
 from app.core.transaction import unit_of_work
+from app.core.webhooks import local_time
 from app.extensions import db
 from app.workflow.models import PENDING, RUNNING, ApprovalAction, ApprovalInstance, ApprovalTask
 
@@ -91,7 +92,7 @@ def remind_task(task_id: int, expected_version: int) -> str:
         db.session.add(ApprovalAction(instance_id=instance.id, task_id=task.id, step_id=task.step_id,
                                       action="remind", target_id=assignee.id, reason="sla", at=utcnow()))
         notify(uow, [assignee], _("Waiting for your approval: %(doc)s", doc=instance.title),
-               _("This approval has been waiting since %(time)s.", time=task.created_at.strftime("%Y-%m-%d %H:%M")) ,
+               _("This approval has been waiting since %(time)s.", time=local_time(task.created_at)),
                link=task_link(task.id))
     return "reminded"
 
