@@ -611,9 +611,17 @@ def _render_tab(spec, item):
 
 
 def highlight_mentions(body: str) -> Markup:
-    """The comment text, escaped, with @mentions emphasised."""
-    escaped = str(Markup.escape(body or ""))
-    return Markup(MENTION.sub(lambda m: f'<span class="zwt-mention">{m.group(0)}</span>', escaped))
+    """The comment text, escaped, with @mentions emphasised. Mentions are found in the text as
+    typed and each piece is escaped on its own: matched in escaped text, a mention would run
+    into an entity ("@lina&lt") and cut it in two."""
+    body = body or ""
+    pieces, last = [], 0
+    for match in MENTION.finditer(body):
+        pieces.append(Markup.escape(body[last:match.start()]))
+        pieces.append(Markup('<span class="zwt-mention">%s</span>') % match.group(0))
+        last = match.end()
+    pieces.append(Markup.escape(body[last:]))
+    return Markup("").join(pieces)
 
 
 # -- screens -----------------------------------------------------------------------------------

@@ -338,3 +338,55 @@ def test_merging_records_moves_their_comments_and_followers(org):
     # The manager followed both and now follows the survivor once; the rep moved along.
     assert sorted((f.record_id, f.user_id) for f in followers) == sorted(
         [(keep.id, org.manager.id), (keep.id, org.east_rep.id)])
+
+
+# -- typed HTML stays text -----------------------------------------------------------------------
+PAYLOAD = "<img src=x onerror=alert(1)>"
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def _shown_as_text(html: str, where: str) -> None:
+    assert PAYLOAD not in html, f"{where}: the payload reaches the page as markup"
+    assert "&amp;lt;" not in html, f"{where}: escaped twice"
+    assert ESCAPED in html, f"{where}: the text is not shown"
+
+
+def test_html_in_comments_and_customer_names_is_shown_as_text_everywhere(org, login):
+    customer = make_customer(org.east_rep, name=f"{PAYLOAD}{unique('客户')}")
+    collab.add_comment(org.east_rep, "customers", customer.id, f"@{org.manager.username}{PAYLOAD} 请看")
+    client = login(org.east_rep)
+    pages = {
+        "list": f"/customers/list/?_flt_2_name={customer.name[-8:]}",
+        "show": f"/customers/show/{customer.id}",
+        "timeline": f"/customer_timeline/{customer.id}/",
+        "profile": f"/customer_profile/{customer.id}/",
+    }
+    for where, url in pages.items():
+        resp = client.get(url)
+        assert resp.status_code == 200, where
+        _shown_as_text(resp.get_data(as_text=True), where)
+    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    tab = html[html.index('id="zwt-collab"'):]
+    tab = tab[:tab.index('id="zwt-comment-form"')]
+    # The mention is emphasised and the text after it is whole, not cut into a broken entity.
+    assert f'<span class="zwt-mention">@{org.manager.username}</span>{ESCAPED} 请看' in tab
+
+
+def test_a_mention_notice_and_its_mail_carry_the_text_not_markup(org, login):
+    customer = make_customer(org.east_rep, name=f"{PAYLOAD}{unique('客户')}")
+    collab.add_comment(org.east_rep, "customers", customer.id, f"@{org.manager.username} {PAYLOAD}")
+    [note] = [n for n in _notes(org.manager) if PAYLOAD in n.body]
+    assert customer.name in note.title   # stored as typed; escaped where it is drawn
+    page = login(org.manager).get("/notifications/").get_data(as_text=True)
+    _shown_as_text(page, "notifications")
+    mail = db.session.scalars(select(MailMessage).where(MailMessage.to == org.manager.email)
+                              .order_by(MailMessage.id.desc())).first()
+    assert PAYLOAD in mail.body   # the plain-text part is the text as typed
+    if mail.html:
+        assert PAYLOAD not in mail.html and ESCAPED in mail.html
+
+
+def test_a_mention_highlight_never_cuts_an_entity():
+    shown = str(collab.highlight_mentions('@lina"& <b>@张伟</b>'))
+    assert shown == ('<span class="zwt-mention">@lina</span>&#34;&amp; &lt;b&gt;'
+                     '<span class="zwt-mention">@张伟</span>&lt;/b&gt;')
