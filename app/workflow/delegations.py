@@ -30,11 +30,11 @@ def create_delegation(actor, user_id: int | None, delegate_id: int | None, start
         user_id = user_id or actor.id
         if user_id != actor.id and not any_user:
             raise Forbidden("workflow.delegation_forbidden", _("You can only delegate your own approvals."))
-        user = db.session.get(User, user_id)
+        user = _user(user_id)
         if user is None:
             raise ValidationErrors({"user": [_("Please choose a user.")]}, code="workflow.bad_delegation")
         errors: dict[str, list[str]] = {}
-        delegate = db.session.get(User, delegate_id) if delegate_id else None
+        delegate = _user(delegate_id)
         if delegate is None:
             errors["delegate"] = [_("Please choose who approves in your place.")]
         elif delegate.id == user.id:
@@ -71,6 +71,11 @@ def create_delegation(actor, user_id: int | None, delegate_id: int | None, start
                          definition_name=name)
         db.session.add(row)
     return row
+
+
+def _user(user_id) -> User | None:
+    """The user with this id; None for ids no user can have (a typed number beyond the column's range)."""
+    return db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2 ** 31 else None
 
 
 def find_delegation(actor, delegation_id: int, *, any_user: bool = False) -> Delegation:

@@ -74,7 +74,8 @@ class Row:
 
 def rows(user, tab: str, search: str = "", page: int = 0, page_size: int = PAGE_SIZE) -> list[Row]:
     """One page of a tab, newest first."""
-    offset = max(page, 0) * page_size
+    # Past the last row a page is empty; the cap keeps an absurd page number a valid OFFSET.
+    offset = min(max(page, 0), 1_000_000) * page_size
     if tab == WAITING:
         stmt = _title_filter(_waiting(user), search).options(
             joinedload(ApprovalTask.instance).joinedload(ApprovalInstance.version),

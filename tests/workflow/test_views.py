@@ -464,3 +464,12 @@ def test_after_a_withdrawal_the_finance_directors_link_says_the_task_is_no_longe
     resp = login(org.finance_user).post(f"/approvals/task/{finance_task.id}/approve", data={"via": "link"})
     assert resp.status_code in (400, 409)
     assert actions(run, "approve")[-1].actor_id == org.manager.id
+
+
+def test_numbers_no_record_can_have_are_answered_without_an_error(org, app, login, api_token, shown):
+    client = login(org.manager)
+    resp = client.post("/approvals/delegations/add", data={"delegate": "99999999999999999999",
+                                                            "starts_on": "2030-01-01", "ends_on": "2030-01-02"})
+    assert resp.status_code == 400 and shown("Please choose who approves in your place.") in text(resp)
+    listed = app.test_client().get("/api/v1/approvals/tasks?page=99999999999999999999", headers=api_token(org.manager))
+    assert listed.status_code == 200 and listed.get_json()["result"] == []
