@@ -5,18 +5,20 @@ reads its SPECS. Nothing else needs editing to add a module.
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 
-from flask import Response, flash, redirect
+from flask import Response, current_app, flash, redirect
 from flask_babel import gettext as _, lazy_gettext as _l
 from decimal import ROUND_HALF_UP, Decimal
 
-from marshmallow import fields as ma_fields, validate
+from marshmallow import ValidationError, fields as ma_fields, validate
 from sqlalchemy import Boolean, DateTime, Integer, Numeric
 from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
+from app.core import api_errors, inputs, openapi
 from app.core.datamodel import ModuleInterface, current_actor
 from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
@@ -93,6 +95,11 @@ class Registry:
     # -- generation --------------------------------------------------------------------------
     def build(self, appbuilder) -> None:
         self.views, self.apis, self.menu_names = {}, {}, {}
+        # Input no screen or API may see (NUL characters, bad list arguments, ids beyond range).
+        app = current_app._get_current_object()
+        inputs.install(app, appbuilder)
+        api_errors.install(app)
+        openapi.install(app)
         # Children first: a parent's show page embeds their views as tabs.
         ordered = sorted(self.specs.values(), key=lambda s: len(s.related))
         for spec in ordered:
@@ -210,20 +217,67 @@ class Registry:
         return type(f"{spec.model.__name__}Api", (ModuleRestApi,), attrs)
 
 
+INT32 = (-(2**31), 2**31 - 1)
+MONEY_METADATA = {"type": "string", "format": "decimal", "pattern": r"^-?\d{1,16}(\.\d{1,2})?$", "example": "2500.00"}
+
+
+class UtcDateTime(ma_fields.DateTime):
+    """Times are stored in UTC without a zone: a time with a zone (2026-01-05T10:00:00Z,
+    +08:00) is converted to UTC; one without is taken as UTC. They are sent with their offset
+    (2026-01-05T10:00:00+00:00), so no client mistakes them for local time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed is not None and parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return parsed
+
+
+def _fits_column(bound: int):
+    """A plain validator, so that the OpenAPI description keeps amounts as text without bounds."""
+    def fits(value) -> None:
+        if value is not None and abs(value) >= bound:
+            raise ValidationError(_("The amount is out of range."))
+    return fits
+
+
+def _replace_field(schema, name: str, new_field) -> None:
+    schema._bind_field(name, new_field)
+    for mapping in (schema.fields, schema.load_fields, schema.dump_fields, schema.declared_fields):
+        if name in mapping:
+            mapping[name] = new_field
+
+
 def _tighten_schemas(api, model) -> None:
     """Money is rounded half up at 0.01 (marshmallow would round half even before the service
-    sees it), and foreign-key ids must be integers (FAB leaves them untyped)."""
+    sees it) and fits its column; foreign-key ids must be integers (FAB leaves them untyped);
+    whole numbers fit an INTEGER column on every database; times with a zone are accepted."""
     columns = model.__table__.columns
-    for schema in (api.add_model_schema, api.edit_model_schema):
+    for schema in (api.list_model_schema, api.show_model_schema, api.add_model_schema, api.edit_model_schema):
         for name, fld in list(schema.fields.items()):
             if isinstance(fld, ma_fields.Decimal):
+                # Amounts travel as text with two decimals ("2500.00"), never as binary floats.
+                fld.metadata.update(MONEY_METADATA)
+            elif type(fld) is ma_fields.DateTime:
+                _replace_field(schema, name, UtcDateTime(required=fld.required, allow_none=fld.allow_none,
+                                                         validate=fld.validators, metadata=fld.metadata))
+    for schema in (api.add_model_schema, api.edit_model_schema):
+        for name, fld in list(schema.fields.items()):
+            column = columns.get(name)
+            if isinstance(fld, ma_fields.Decimal):
                 fld.rounding = ROUND_HALF_UP
-            elif isinstance(fld, ma_fields.Inferred) and name in columns and isinstance(columns[name].type, Integer):
-                typed = ma_fields.Integer(allow_none=columns[name].nullable, required=False)
-                schema._bind_field(name, typed)
-                for mapping in (schema.fields, schema.load_fields, schema.dump_fields):
-                    if name in mapping:
-                        mapping[name] = typed
+                if column is not None and isinstance(column.type, Numeric) and column.type.precision:
+                    fld.validators.append(_fits_column(10 ** (column.type.precision - (column.type.scale or 0))))
+            elif isinstance(fld, ma_fields.Inferred) and column is not None and isinstance(column.type, Integer):
+                typed = ma_fields.Integer(allow_none=column.nullable, required=False, validate=validate.Range(*INT32))
+                _replace_field(schema, name, typed)
+            elif isinstance(fld, ma_fields.Integer) and not isinstance(fld, ma_fields.Boolean):
+                fld.validators.append(validate.Range(*INT32))
 
 
 def _make_action(action, attr_name: str):

@@ -14,7 +14,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
 
 from app.core import exports
@@ -298,6 +298,19 @@ class ModuleRestApi(ModelRestApi):
             body["message"] = {error.field: [error.message]}
         return self.response(error.status, **body)
 
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        """FAB translates missing labels and descriptions as gettext(""), which answers the
+        catalogue's header, and shows validators as Python reprs."""
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        name = field.name
+        label = self.label_columns.get(name) or self.label_columns.get(name.removesuffix("_id"))
+        info["label"] = str(label) if label else name
+        description = self.description_columns.get(name)
+        info["description"] = str(description) if description else ""
+        if "validate" in info:
+            info["validate"] = [text for text in (_describe_validator(v) for v in field.validators) if text]
+        return info
+
     def _payload(self):
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
@@ -410,3 +423,17 @@ class ModuleRestApi(ModelRestApi):
         except DomainError as error:
             return self._domain_error(error)
         return self.response(200, message="OK")
+
+
+def _describe_validator(validator) -> str:
+    """A marshmallow validator as a rule people read (for /_info)."""
+    if isinstance(validator, validate.OneOf):
+        return _("One of: %(choices)s", choices=", ".join(str(c) for c in validator.choices))
+    if isinstance(validator, validate.Length):
+        if validator.max is not None:
+            return _("At most %(n)s characters", n=validator.max)
+        if validator.min is not None:
+            return _("At least %(n)s characters", n=validator.min)
+    if isinstance(validator, validate.Range):
+        return _("From %(low)s to %(high)s", low=validator.min, high=validator.max)
+    return ""

@@ -116,6 +116,8 @@ def create_key(actor, name: str, expires_on: dt.datetime | None = None, now: dt.
     now = now or utcnow()
     with unit_of_work(actor):
         name = _check_name(actor, name)
+        if expires_on is not None and expires_on.tzinfo is not None:  # stored as naive UTC
+            expires_on = expires_on.astimezone(dt.timezone.utc).replace(tzinfo=None)
         if expires_on is not None and expires_on <= now:
             raise DomainError("api_keys.expiry_past", _("The expiry date must be today or later."), field="expires_on")
         key, raw_key = _new_key(actor, name, expires_on, now)

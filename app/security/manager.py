@@ -20,6 +20,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, select
 
+from app.core import fab_apis
 from app.core.datamodel import current_actor
 from app.core.jobs import embedded_redis_url, open_embedded_redis
 from app.core.org import User
@@ -187,6 +188,10 @@ class ZwtGroupApi(GroupApi):
 class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     user_model = User
     group_api = ZwtGroupApi
+    user_api = fab_apis.ZwtUserApi
+    role_api = fab_apis.ZwtRoleApi
+    view_menu_api = fab_apis.ZwtViewMenuApi
+    permission_view_menu_api = fab_apis.ZwtPermissionViewMenuApi
     userstatschartview = None   # draws with Google Charts from Google's servers: app.core.system.UserStatsView instead
     userdbmodelview = ZwtUserView
     authdbview = ZwtAuthDBView
