@@ -1,0 +1,125 @@
+"""客户分析报表 and a customer's profile page with its grade chart."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, jsonify, request
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from app.core import exports
+from app.core.charts import echarts_option
+from app.core.datamodel import current_actor
+from app.core.webhooks import local_time
+from app.modules.customers.views import _may, _parse_day, _profile_tab, _visible_customer
+
+
+# -- analysis and profile ----------------------------------------------------------------------
+def _analysis_filters():
+    from app.modules.customers.analysis import Filters
+
+    errors: dict = {}
+    filters = Filters(date_from=_parse_day(request.args.get("date_from", ""), errors, "date_from"),
+                      date_to=_parse_day(request.args.get("date_to", ""), errors, "date_to"),
+                      department_id=request.args.get("department", type=int))
+    return filters, errors
+
+
+class AnalysisView(BaseView):
+    """客户分析: grade, industry, region, source, owner, new and lost per month."""
+
+    route_base = "/customer_analysis"
+    default_view = "index"
+    class_permission_name = "customers"
+    method_permission_name = {"index": "read", "data": "read", "export": "export"}
+    base_permissions = ["can_read", "can_export"]
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from app.modules.customers.analysis import CHARTS
+        from app.security.registration_views import department_choices
+
+        filters, errors = _analysis_filters()
+        for messages in errors.values():
+            for message in messages:
+                flash(message, "danger")
+        return self.render_template(
+            "customers/analysis.html", title=_("Customer analysis report"), charts=CHARTS,
+            query_string=urlencode({k: v for k, v in request.args.items() if v}),
+            departments=department_choices(_l("(all departments)")), args=request.args,
+            can_export=_may("export"))
+
+    def _table(self, name):
+        from app.modules.customers import analysis
+
+        chart = analysis.BY_NAME.get(name)
+        if chart is None:
+            abort(404)
+        filters, _errors = _analysis_filters()
+        rows = analysis.rows(name, current_actor(), filters)
+        label_of = analysis.labeller(name)
+        return chart, rows, label_of
+
+    @expose("/<name>.json")
+    @has_access
+    def data(self, name):
+        chart, rows, label_of = self._table(name)
+        option = echarts_option(chart, rows, label_of)
+        return jsonify(option=option, table=[[label_of(k), str(v)] for k, v in rows])
+
+    @expose("/<name>.<fmt>")
+    @has_access
+    def export(self, name, fmt):
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        chart, rows, label_of = self._table(name)
+        table = _Rows([{"key": label_of(k), "value": v} for k, v in rows])
+        maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
+        return maker(table, ["key", "value"], [str(chart.key_label), _("Customers")], str(chart.title), {},
+                     current_app.config["EXPORT_MAX_ROWS"])
+
+
+class _Rows(list):
+    """Aggregated rows handed to the list exporters, which read a query in batches."""
+
+    def yield_per(self, _n):
+        return iter([type("Row", (), row) for row in self])
+
+
+class ProfileView(BaseView):
+    """A customer's profile: totals, follow-up and the grade history as a chart."""
+
+    route_base = "/customer_profile"
+    class_permission_name = "customers"
+    method_permission_name = {"show": "read", "grades": "read"}
+    base_permissions = ["can_read"]
+
+    @expose("/<int:pk>/")
+    @has_access
+    def show(self, pk):
+        customer = _visible_customer(pk)
+        return self.render_template("customers/profile_page.html", customer=customer,
+                                    profile=_profile_tab(None, customer),
+                                    title=_("Profile of %(name)s", name=customer.name))
+
+    @expose("/<int:pk>/grades.json")
+    @has_access
+    def grades(self, pk):
+        from app.modules.customers.grading import grade_history, rules
+
+        customer = _visible_customer(pk)
+        order = [r.code for r in reversed(rules())]
+        history = grade_history(customer.id)
+        points = [[local_time(c.at, "%Y-%m-%d"), c.new_grade or "—"] for c in history]
+        option = {
+            "title": {"text": _("Grade history"), "left": "center"},
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 48, "right": 24, "bottom": 48, "containLabel": True},
+            "xAxis": {"type": "category", "data": [p[0] for p in points]},
+            "yAxis": {"type": "category", "data": ["—"] + order},
+            "series": [{"type": "line", "step": "end", "data": [p[1] for p in points]}],
+        }
+        table = [[p[0], f"{c.old_grade or '—'} → {c.new_grade or '—'}", f"{c.paid_12m:,.2f}", str(c.months)]
+                 for p, c in zip(points, history)]
+        return jsonify(option=option, table=table)
