@@ -24,7 +24,7 @@ import secrets
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import gettext as _, ngettext
+from flask_babel import force_locale, gettext as _, ngettext
 from sqlalchemy import func, or_, select, update
 from werkzeug.security import generate_password_hash
 
@@ -258,6 +258,12 @@ def _send_new_code(uow, reg: Registration, now: dt.datetime) -> None:
 
 
 def _tell_address_owner(uow, reg: Registration, holder) -> None:
+    # In the app's language: the reader is the address's owner, not whoever filled in the form.
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+        _mail_address_owner(uow, reg, holder)
+
+
+def _mail_address_owner(uow, reg: Registration, holder) -> None:
     app_name = current_app.config.get("APP_NAME", "")
     subject = _("%(app)s: someone tried to register with your e-mail address", app=app_name)
     if isinstance(holder, User):
