@@ -40,7 +40,78 @@ def month_of(column, dialect_name: str):
     return func.strftime("%Y-%m", column)
 
 
+def like_literal(text) -> str:
+    """User text as a LIKE pattern that matches it literally (escape character: backslash)."""
+    return str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _LiteralLike:
+    """FAB's "contains / starts with / ends with" filters pass the user's text into LIKE as it
+    is, so "%" matches every row and "_" any character. These match the text itself."""
+
+    pattern = "%{}%"
+    negate = False
+
+    def apply(self, query, value):
+        query, field = sqla_filters.get_field_setup_query(query, self.model, self.column_name)
+        condition = field.ilike(self.pattern.format(like_literal(value if value is not None else "")), escape="\\")
+        return query.filter(~condition if self.negate else condition)
+
+
+class LiteralStartsWith(_LiteralLike, sqla_filters.FilterStartsWith):
+    pattern = "{}%"
+
+
+class LiteralNotStartsWith(_LiteralLike, sqla_filters.FilterNotStartsWith):
+    pattern, negate = "{}%", True
+
+
+class LiteralEndsWith(_LiteralLike, sqla_filters.FilterEndsWith):
+    pattern = "%{}"
+
+
+class LiteralNotEndsWith(_LiteralLike, sqla_filters.FilterNotEndsWith):
+    pattern, negate = "%{}", True
+
+
+class LiteralContains(_LiteralLike, sqla_filters.FilterContains):
+    pass
+
+
+class LiteralNotContains(_LiteralLike, sqla_filters.FilterNotContains):
+    negate = True
+
+
+_LITERAL = {
+    sqla_filters.FilterStartsWith: LiteralStartsWith, sqla_filters.FilterNotStartsWith: LiteralNotStartsWith,
+    sqla_filters.FilterEndsWith: LiteralEndsWith, sqla_filters.FilterNotEndsWith: LiteralNotEndsWith,
+    sqla_filters.FilterContains: LiteralContains, sqla_filters.FilterNotContains: LiteralNotContains,
+}
+
+
+class LiteralFilterConverter(sqla_filters.SQLAFilterConverter):
+    conversion_table = tuple((test, [_LITERAL.get(cls, cls) for cls in classes])
+                             for test, classes in sqla_filters.SQLAFilterConverter.conversion_table)
+
+
+class ModuleFilters(fab_filters.Filters):
+    def rest_add_filters(self, data) -> None:
+        """An API filter is the column's own filter with that operator. FAB looks the operator up
+        in a process-wide table that the last-built filter of that name wins (its own, which
+        would treat "%" as a wildcard again)."""
+        for item in data:
+            column = item.get("col") if isinstance(item, dict) else None
+            own = next((f for f in self._search_filters.get(column, []) if f.arg_name == item.get("opr")), None) \
+                if isinstance(column, str) else None
+            if own is None:
+                super().rest_add_filters([item])
+            else:
+                self._add_filter(type(own)(column, self.datamodel), item.get("value"))
+
+
 class ModuleInterface(SQLAInterface):
+    filter_converter_class = LiteralFilterConverter
+
     def __init__(self, obj, session=None, spec=None):
         # FAB builds plain interfaces of related models through this constructor too.
         super().__init__(obj, session=session)
@@ -53,7 +124,8 @@ class ModuleInterface(SQLAInterface):
     def get_filters(self, search_columns=None, search_filters=None):
         """FAB's filters plus the spec's own filter classes, which screens (by index in the
         URL) and the API (by arg_name) both find."""
-        filters = super().get_filters(search_columns, search_filters)
+        filters = ModuleFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                                search_filters=search_filters)
         for column, classes in (self.spec.search_filters if self.spec is not None else {}).items():
             extra = [cls(column, self) for cls in classes]
             for table in (filters._all_filters, filters._search_filters):
@@ -208,14 +280,14 @@ def filter_value_problem(datamodel, flt, value, label: str, largest_id: int) -> 
     column = flt.column_name
     if value is None or value == "" or "." in column:
         return None
+    if type(flt).__module__ != sqla_filters.__name__ and not isinstance(flt, _TEXT_FILTERS):
+        return None
     if isinstance(value, (list, dict)):
         return _("The filter on “%(column)s” takes a single value, not a list or object.", column=label)
     if isinstance(flt, fab_filters.FilterRelation):
         text = str(value).strip()
         if isinstance(value, bool) or not text.isdigit() or int(text) > largest_id:
             return _("“%(value)s” is not the id of a record (filter on “%(column)s”).", value=value, column=label)
-        return None
-    if type(flt).__module__ != sqla_filters.__name__ and not isinstance(flt, _TEXT_FILTERS):
         return None
     if isinstance(flt, _TEXT_FILTERS) and not isinstance(value, str):
         return _("The filter on “%(column)s” takes text; put the value in quotes.", column=label)
