@@ -2,6 +2,10 @@
 
 CSV streams row by row (UTF-8 with BOM so Excel opens Chinese correctly); XLSX uses openpyxl's
 write-only mode, so memory stays flat however many rows there are.
+
+Text a user typed may look like a formula (a customer named =HYPERLINK(...)); a spreadsheet
+would run it. Every text cell that starts like a formula gets a leading apostrophe, as OWASP
+recommends for CSV injection; numbers, amounts and dates stay numbers and dates.
 """
 from __future__ import annotations
 
@@ -17,6 +21,19 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 BATCH = 1000
+# What makes Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP: CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text as a spreadsheet shows it and never runs it."""
+    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_START) else text
+
+
+def text_cell(value) -> str:
+    """A cell of a CSV file: its text, neutralised unless it is a number, amount or date."""
+    text = _text(value)
+    return text if value is None or isinstance(value, (int, Decimal, float, dt.date)) else neutralise(text)
 
 
 def cell_value(item, column: str, formatters: dict):
@@ -51,11 +68,11 @@ def csv_response(query, columns: list[str], labels: list[str], filename: str, fo
         buf = io.StringIO()
         writer = csv.writer(buf)
         buf.write("\ufeff")
-        writer.writerow(labels)
+        writer.writerow([neutralise(str(label)) for label in labels])
         for n, item in enumerate(query.yield_per(BATCH)):
             if n >= max_rows:
                 break
-            writer.writerow([_text(cell_value(item, c, formatters)) for c in columns])
+            writer.writerow([text_cell(cell_value(item, c, formatters)) for c in columns])
             if buf.tell() > 64 * 1024:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -64,7 +81,8 @@ def csv_response(query, columns: list[str], labels: list[str], filename: str, fo
 
     return Response(
         stream_with_context(generate()),
-        mimetype="text/csv; charset=utf-8",
+        # content_type, not mimetype: Flask would add "; charset=utf-8" a second time.
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": _disposition(filename + ".csv")},
     )
 
@@ -75,7 +93,7 @@ def xlsx_response(query, columns: list[str], labels: list[str], filename: str, f
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=filename[:31])
-    ws.append(labels)
+    ws.append([neutralise(str(label)) for label in labels])
 
     def cell(value):
         if isinstance(value, Decimal):
@@ -85,7 +103,7 @@ def xlsx_response(query, columns: list[str], labels: list[str], filename: str, f
             return money
         if isinstance(value, (int, dt.date, dt.datetime)) and not isinstance(value, bool):
             return value
-        return _text(value)
+        return neutralise(_text(value))
 
     for n, item in enumerate(query.yield_per(BATCH)):
         if n >= max_rows:

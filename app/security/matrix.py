@@ -24,6 +24,7 @@ from app.core.audit import AuditLog
 from app.core.clock import utcnow
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
+from app.core.exports import neutralise
 from app.core.registry import registry
 from app.core.scope import ALL, DEPARTMENT, OWN, SCOPES, RoleScope
 from app.core.spec import ACTIONS, DELETE, EXPORT, READ, WRITE
@@ -233,14 +234,15 @@ def export_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    writer.writerow([_admin_role_name(), "*", *(["1"] * len(ACTIONS)), ALL])
+    writer.writerow([neutralise(_admin_role_name()), "*", *(["1"] * len(ACTIONS)), ALL])
     role_list = roles()
     cells = current_cells(role_list)
     for role in role_list:
         for module in modules():
             cell = cells[(role.id, module.name)]
             if cell.actions:
-                writer.writerow([role.name, module.name, *("1" if a in cell.actions else "0" for a in ACTIONS), cell.scope])
+                writer.writerow([neutralise(role.name), module.name,
+                                 *("1" if a in cell.actions else "0" for a in ACTIONS), cell.scope])
     return out.getvalue()
 
 

@@ -20,7 +20,7 @@ def _may(permission: str) -> bool:
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
+    response = Response(data, content_type=mimetype)   # mimetype= would add a second "; charset=utf-8"
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
