@@ -127,6 +127,11 @@ def notify(uow, users, title: str, body: str = "", link: str = "", mail: bool = 
 _INSERTS = {"notification": insert(Notification.__table__), "mail": insert(MailMessage.__table__)}
 
 
+# Called as fn(user_ids) -> the ids of those who want their notices in the app only (their
+# notification settings, app.security.preferences).
+mail_opt_outs: list = []
+
+
 def notify_each(uow, messages, mail: bool = True) -> int:
     """Like notify(), for messages that differ per user: `messages` is a list of
     (user, title, body, link) or (user, title, body, link, actions), where `actions` are
@@ -138,8 +143,9 @@ def notify_each(uow, messages, mail: bool = True) -> int:
     now = utcnow()
     notes = [{"user_id": user.id, "title": title, "body": body, "link": link, "is_read": False, "created_at": now}
              for user, title, body, link, _actions in messages]
+    app_only = set().union(*(f([m[0].id for m in messages]) for f in mail_opt_outs)) if mail else set()
     mails = [(user.email, _subject(title), *_mail_of(title, body, link, actions))
-             for user, title, body, link, actions in messages if mail and user.email]
+             for user, title, body, link, actions in messages if mail and user.email and user.id not in app_only]
     smtp = bool(current_app.config.get("MAIL_SERVER"))
     outbox = [] if smtp else [{"to": address, "subject": title, "body": text, "html": html, "status": OUTBOX,
                                "created_at": now} for address, title, text, html in mails]

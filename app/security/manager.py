@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.sqla.apis.group.api import GroupApi
@@ -28,7 +28,7 @@ from app.core.scope import SCOPES, RoleScope
 from app.core.spec import ACTIONS
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.security import auth, lockout, redirects
+from app.security import auth, lockout, preferences, redirects
 from app.security.apikeys import ApiKeyManagerMixin
 from app.security.api import ZwtSecurityApi
 from app.security.history import LoginHistoryView, MyLoginHistoryView
@@ -48,7 +48,8 @@ USER_VIEW = "ZwtUserView"
 BASELINE = [
     ("can_read", "notifications"), ("menu_access", "menu:notifications"), ("menu_access", "menu:system"),
     ("can_userinfo", USER_VIEW), ("resetmypassword", USER_VIEW), ("userinfoedit", USER_VIEW),
-    ("signout_mine", USER_VIEW),
+    ("signout_mine", USER_VIEW), ("notification_settings", USER_VIEW),
+    ("can_read", "notification_settings"), ("can_write", "notification_settings"),
     ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
     ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
     ("can_read", "api_keys"), ("can_write", "api_keys"), ("menu_access", "menu:api_keys"),
@@ -109,6 +110,11 @@ class ZwtUserView(UserDBModelView):
         flash(_("You have been signed out on all devices, including this one."), "info")
         return redirect(self.appbuilder.get_url_for_login)
 
+    # Offered on one's own profile only, like signout_mine.
+    @fab_action("notification_settings", _l("Notification settings"), "", "fa-bell", multiple=False)
+    def notification_settings(self, _item):
+        return redirect(url_for("NotificationSettingsView.index"))
+
     # FAB answers an unknown action name with a 500.
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
@@ -141,7 +147,7 @@ class ZwtUserView(UserDBModelView):
     @has_access
     def userinfo(self):
         item = self.datamodel.get(g.user.id, self._base_filters)
-        widgets = self._widgets_with(g.user.id, item, ["resetmypassword", "userinfoedit", "signout_mine"],
+        widgets = self._widgets_with(g.user.id, item, ["resetmypassword", "userinfoedit", "notification_settings", "signout_mine"],
                                      show_fieldsets=self.user_show_fieldsets)
         self.update_redirect()
         return self.render_template(self.show_template, title=self.user_info_title, widgets=widgets,
@@ -265,6 +271,7 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
         ab = self.appbuilder
         ab.add_view_no_menu(MfaView)
         ab.add_view_no_menu(MyLoginHistoryView)
+        preferences.install(ab)
         ab.add_view_no_menu(SmsOutboxView)
         ab.add_view(LoginHistoryView, "menu:login_history", label=_l("Login history"), icon="fa-history",
                     category="Security")
