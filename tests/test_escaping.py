@@ -82,7 +82,7 @@ def build_world(app) -> SimpleNamespace:
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         company = make_department(f"{IMG}公司{marker}")
-        dept = make_department(f"{BOTH}销售部", company)
+        dept = make_department(f"{BOTH}销售部{marker}", company)
         boss = _named(make_user("Manager", dept), IMG, "总")
         mgr = _named(make_user("Manager", dept, boss), IMG, SCRIPT)
         mgr2 = _named(make_user("Manager", dept, boss), SCRIPT, "二")
@@ -262,10 +262,10 @@ PAGES = [
     ("mgr", "/notifications/"),
     ("rep", "/notifications/"),
     ("admin", "/mail_outbox/list/"),
-    ("admin", "/departments/list/"),
+    ("admin", "/departments/list/?_flt_2_name={marker}"),
     ("admin", "/departments/show/{dept}"),
     ("admin", "/departments/edit/{dept}"),
-    ("admin", "/users/list/"),
+    ("admin", "/users/list/?_flt_0_username={rep}"),
     ("admin", "/users/show/{rep_id}"),
     ("rep", "/users/userinfo/"),
     ("rep", "/"),
@@ -419,8 +419,9 @@ def test_chart_json_carries_typed_labels_as_plain_strings(world, signed_in):
 
 def test_user_statistics_json_carries_names_as_plain_strings(world, signed_in):
     departments = _json(signed_in, "admin", "/user_stats/data/departments")
-    assert f"{BOTH}销售部" in [d["name"] for d in departments["option"]["series"][0]["data"]]
-    assert [f"{BOTH}销售部", 4] in departments["table"]
+    name = f"{BOTH}销售部{world.marker}"
+    assert name in [d["name"] for d in departments["option"]["series"][0]["data"]]
+    assert [name, 4] in departments["table"]
 
 
 def test_the_api_answers_typed_text_as_plain_strings(world, signed_in, app):
