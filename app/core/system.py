@@ -21,6 +21,7 @@ from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from app.core.spec import ModuleSpec
 from app.core.transaction import unit_of_work
 from app.core.webhooks import local_time
+from app.core.webhooks import local_time
 from app.extensions import db
 
 SYSTEM = lazy_pgettext("menu", "System")
@@ -56,6 +57,18 @@ class NotificationsView(BaseView):
         return redirect(url_for("NotificationsView.index"))
 
 
+MAIL_STATUS = {
+    notify.OUTBOX: lazy_pgettext("mail status", "in the outbox"),
+    notify.QUEUED: lazy_pgettext("mail status", "sending"),
+    notify.SENT: lazy_pgettext("mail status", "sent"),
+    notify.FAILED: lazy_pgettext("mail status", "failed"),
+}
+
+
+def mail_status(value) -> str:
+    return str(MAIL_STATUS.get(value, value or ""))
+
+
 class MailOutboxView(ModelView):
     datamodel = SQLAInterface(notify.MailMessage)
     route_base = "/mail_outbox"
@@ -72,6 +85,7 @@ class MailOutboxView(ModelView):
         "created_at": _l("Created at"), "to": _l("To"), "subject": _l("Subject"), "body": _l("Body"),
         "status": _l("Status"), "error": _l("Error"), "sent_at": _l("Sent at"),
     }
+    formatters_columns = {"status": mail_status, "created_at": local_time, "sent_at": local_time}
 
 
 # -- user statistics ---------------------------------------------------------------------------

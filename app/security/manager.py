@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from app.core import fab_apis
 from app.core.datamodel import current_actor
 from app.core.jobs import embedded_redis_url, open_embedded_redis
+from app.core.localise import GroupView
 from app.core.org import User
 from app.core.scope import SCOPES, RoleScope
 from app.core.spec import ACTIONS
@@ -199,6 +200,7 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     view_menu_api = fab_apis.ZwtViewMenuApi
     permission_view_menu_api = fab_apis.ZwtPermissionViewMenuApi
     userstatschartview = None   # draws with Google Charts from Google's servers: app.core.system.UserStatsView instead
+    groupmodelview = GroupView
     userdbmodelview = ZwtUserView
     authdbview = ZwtAuthDBView
     resetmypasswordview = ZwtResetMyPasswordView

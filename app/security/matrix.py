@@ -25,6 +25,7 @@ from app.core.clock import utcnow
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
 from app.core.exports import neutralise
+from app.core.names import role_label
 from app.core.registry import registry
 from app.core.scope import ALL, DEPARTMENT, OWN, SCOPES, RoleScope
 from app.core.spec import ACTIONS, DELETE, EXPORT, READ, WRITE
@@ -164,7 +165,7 @@ def check_cells(role_list, cells: dict) -> None:
         if cell.actions and READ not in cell.actions:
             raise DomainError("roles_matrix.read_needed",
                               _("%(role)s — %(module)s: write, delete and export need read as well; tick read or "
-                                "untick the others.", role=by_id[role_id], module=labels[module]))
+                                "untick the others.", role=role_label(by_id[role_id]), module=labels[module]))
         if cell.scope is not None and cell.scope not in SCOPES:
             raise DomainError("roles_matrix.scope", _("Unknown data scope."))
 

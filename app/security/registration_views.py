@@ -18,6 +18,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, NotFound, ValidationErrors
+from app.core.names import role_label
 from app.core.org import Department
 from app.extensions import db
 from app.security import challenge, lockout
@@ -292,8 +293,8 @@ class RegistrationSettingsView(BaseView):
     def _form(self, settings=None):
         form = SettingsForm()
         default_name = current_app.config.get("REGISTRATION_DEFAULT_ROLE", "ReadOnly")
-        form.default_role_id.choices = [("", _("%(role)s (default)", role=default_name))] + [
-            (str(r.id), r.name) for r in service.assignable_roles()]
+        form.default_role_id.choices = [("", _("%(role)s (default)", role=role_label(default_name)))] + [
+            (str(r.id), role_label(r.name)) for r in service.assignable_roles()]
         form.default_department_id.choices = department_choices(_l("(none)"))
         if settings is not None:
             form.enabled.data, form.approval_required.data = settings.enabled, settings.approval_required

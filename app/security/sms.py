@@ -17,6 +17,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Text
 
 from app.core.clock import utcnow
 from app.core.jobs import enqueue_after_commit, in_app_context
+from app.core.system import mail_status
 from app.core.webhooks import local_time
 from app.extensions import db
 
@@ -110,4 +111,4 @@ class SmsOutboxView(ModelView):
         "created_at": _l("Created at"), "mobile": _l("Mobile"), "text": _l("Text"), "status": _l("Status"),
         "error": _l("Error"), "sent_at": _l("Sent at"),
     }
-    formatters_columns = {"created_at": local_time, "sent_at": local_time}
+    formatters_columns = {"created_at": local_time, "sent_at": local_time, "status": mail_status}

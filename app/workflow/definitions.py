@@ -799,7 +799,9 @@ def describe_rule(rule: ApproverRule) -> str:
     if rule.kind == "user":
         return _("user %(name)s", name=rule.value)
     if rule.kind == "role":
-        return _("role %(name)s", name=rule.value)
+        from app.core.names import role_label
+
+        return _("role %(name)s", name=role_label(rule.value))
     if rule.kind == "department_head":
         if rule.value == "submitter":
             return _("head of the submitter's department")

@@ -73,7 +73,15 @@ class _Node:
         return self.top + self.height / 2
 
 
-def _step_lines(step) -> list[tuple[str, str]]:
+def _field_label(document: str, field: str) -> str:
+    """A document field by its label on the module's screens (the code when the module has none)."""
+    from app.core.registry import registry
+
+    spec = registry.specs.get(document)
+    return str(spec.label_columns.get(field, field)) if spec is not None else field
+
+
+def _step_lines(step, document: str = "") -> list[tuple[str, str]]:
     info = describe_step(step)
     room = BOX_W - 2 * PAD
     lines = [(line, "name") for line in _wrap(f"{info['name']}  [{info['id']}]", room)]
@@ -84,7 +92,8 @@ def _step_lines(step) -> list[tuple[str, str]]:
         lines += [(line, "when") for line in _wrap(_("Only when %(condition)s; skipped otherwise",
                                                      condition=info["when"]), room)]
     if step.editable_fields:
-        lines += [(line, "rule") for line in _wrap(_("May edit: %(fields)s", fields=", ".join(step.editable_fields)),
+        lines += [(line, "rule") for line in _wrap(_("May edit: %(fields)s", fields="、".join(
+            _field_label(document, f) for f in step.editable_fields)),
                                                     room)]
     return lines
 
@@ -117,7 +126,7 @@ def render_svg(definition) -> Markup:
     nodes.append(_Node("", y, TERMINAL_H, [(_("Start"), "terminal")], "start"))
     y += TERMINAL_H + GAP
     for step in definition.steps:
-        lines = _step_lines(step)
+        lines = _step_lines(step, definition.document)
         height = 2 * PAD + LINE * len(lines)
         nodes.append(_Node(step.id, y, height, lines, "step"))
         y += height + GAP

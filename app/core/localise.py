@@ -1,0 +1,125 @@
+"""Flask-AppBuilder's own screens in the user's language and time zone.
+
+FAB prints stored codes as they are (role `Admin`, permission `can read on RoleModelView`,
+`True`, the blank choice `__None`) and times as Python writes them (UTC, with microseconds).
+Once every view is registered, install() makes every ModelView — FAB's security screens as much
+as ours — show:
+  * roles, permissions and view menus by their labels (app.core.names), codes unchanged;
+  * stored UTC times in the user's zone without seconds (webhooks.local_time);
+  * yes / no for booleans, and a readable blank choice in selects.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import ModelView
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+from flask_appbuilder.security.views import UserGroupModelView
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup
+from sqlalchemy import Boolean, DateTime
+from wtforms.fields.core import UnboundField
+
+from app.core.names import permission_label, permission_view_label, role_label, view_menu_label
+from app.core.webhooks import local_time
+
+
+def yes_no(value) -> str:
+    return "" if value is None else (_("Yes") if value else _("No"))
+
+
+def shown(value):
+    """A value of a list or show page as people read it."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, dt.datetime):
+        return local_time(value)
+    if isinstance(value, (list, tuple, set)) or type(value).__name__ == "InstrumentedList":
+        return "、".join(str(shown(v)) for v in value)
+    return value
+
+
+class GroupView(UserGroupModelView):
+    """FAB's 用户组 screens name no labels, so FAB prints its column names in English."""
+
+    label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
+                     "users": _l("Users"), "roles": _l("Roles")}
+
+
+_FAB_LABELS = {
+    Role: lambda self: role_label(self.name),
+    Permission: lambda self: permission_label(self.name),
+    ViewMenu: lambda self: view_menu_label(self.name),
+    PermissionView: lambda self: permission_view_label(getattr(self.permission, "name", None),
+                                                       getattr(self.view_menu, "name", None)),
+}
+_NAME_FORMATTERS = {Role: role_label, Permission: permission_label, ViewMenu: view_menu_label}
+
+
+def _blank_choice_text(original):
+    # FAB's relation selects offer a blank choice whose text is empty; the browser then shows
+    # its value, "__None".
+    def iter_choices(self):
+        for choice in original(self):
+            if choice[0] == "__None" and not choice[1]:
+                choice = (choice[0], _("(none)"), *choice[2:])
+            yield choice
+
+    iter_choices.zwt_localised = True
+    return iter_choices
+
+
+def install(app, appbuilder) -> None:
+    for model, label in _FAB_LABELS.items():
+        model.__str__ = label   # __repr__ (logs) keeps the code
+    if not getattr(QuerySelectField.iter_choices, "zwt_localised", False):
+        QuerySelectField.iter_choices = _blank_choice_text(QuerySelectField.iter_choices)
+    app.jinja_env.filters["shown"] = shown
+    app.jinja_env.filters["role_label"] = role_label
+    for view in appbuilder.baseviews:
+        if isinstance(view, ModelView):
+            _localise_view(view)
+
+
+def _localise_view(view) -> None:
+    model = getattr(view.datamodel, "obj", None)
+    if model is None:
+        return
+    formatters = view.formatters_columns = dict(view.formatters_columns or {})
+    if model in _NAME_FORMATTERS:
+        formatters.setdefault("name", _NAME_FORMATTERS[model])
+    # Relations FAB gives no label, so it prints their column names in English.
+    if model is Role:
+        view.label_columns.update({"user": _l("Users"), "groups": _l("Groups")})
+    elif model is PermissionView:
+        view.label_columns["role"] = _l("Role")
+    for form in (view.search_form, getattr(view, "add_form", None), getattr(view, "edit_form", None)):
+        if form is not None:
+            _relabel(form, view.label_columns)
+    table = getattr(model, "__table__", None)
+    for column in table.columns if table is not None else []:
+        if column.key in formatters:
+            continue
+        if isinstance(column.type, DateTime):
+            formatters[column.key] = local_time
+        elif isinstance(column.type, Boolean):
+            formatters[column.key] = yes_no
+
+
+def _relabel(form_class, labels: dict) -> None:
+    """Give a form class's fields the (translated) labels of `labels`: FAB built its forms when
+    the view was created, from the labels it had then."""
+    for name in dir(form_class):
+        field = getattr(form_class, name, None)
+        if not isinstance(field, UnboundField) or name not in labels or not isinstance(labels[name], LazyString):
+            continue
+        if "label" in field.kwargs or not field.args:
+            field.kwargs["label"] = labels[name]
+        else:
+            field.args = (labels[name], *field.args[1:])
