@@ -77,6 +77,33 @@ def _fix_schemas(schemas: dict, module_apis: set[str]) -> None:
                 prop["nullable"] = True
 
 
+VERSION = {"type": "integer", "minimum": 0,
+           "description": "The version of the record the change is based on, as GET answered it (also sent as "
+                          "ETag; If-Match works too). A version that is no longer the record's answers 409 with "
+                          "who changed what since; without one, only the fields sent are written."}
+
+
+def _document_versions(spec: dict, module_apis: set[str]) -> None:
+    """The module APIs' record versions: returned by GET, accepted by PUT."""
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        api, _dot, kind = name.partition(".")
+        if api in module_apis and kind == "put":
+            schema.setdefault("properties", {})["version"] = VERSION
+    for path, operations in spec.get("paths", {}).items():
+        get = operations.get("get")
+        if not get or not path.endswith("/{pk}") or get.get("tags", [""])[0] not in _module_tags(spec, module_apis):
+            continue
+        schema = get.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if "properties" in schema:
+            schema["properties"]["version"] = {"type": "integer", "description": "The record's version."}
+
+
+def _module_tags(spec: dict, module_apis: set[str]) -> set[str]:
+    from app.core.registry import registry
+
+    return {api.resource_name for api in registry.apis.values() if api.__name__ in module_apis}
+
+
 def _fix_ids(operation: dict) -> None:
     """FAB documents ids as text; lists and created records carry them as numbers."""
     for code in ("200", "201"):
@@ -98,7 +125,9 @@ def correct(spec: dict, app) -> dict:
     from app.core.registry import registry
 
     components = spec.setdefault("components", {})
-    _fix_schemas(components.get("schemas", {}), {api.__name__ for api in registry.apis.values()})
+    module_apis = {api.__name__ for api in registry.apis.values()}
+    _fix_schemas(components.get("schemas", {}), module_apis)
+    _document_versions(spec, module_apis)
     responses = components.setdefault("responses", {})
     for code, description in STANDARD.items():
         responses[code] = {"description": description, "content": {"application/json": {"schema": ERROR_BODY}}}

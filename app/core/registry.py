@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 
-from flask import Response, current_app, flash, redirect
+from flask import Response, current_app, flash, redirect, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,7 +18,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
-from app.core import api_errors, inputs, openapi
+from app.core import api_errors, inputs, openapi, versions
 from app.core.datamodel import ModuleInterface, current_actor
 from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
@@ -288,6 +288,14 @@ def _tighten_schemas(api, model) -> None:
 def _make_action(action, attr_name: str):
     def run(self, items):
         items = [i for i in (items if isinstance(items, list) else [items]) if i is not None]
+        shown = {key[len(versions.FIELD) + 1:]: value for key, value in request.form.items()
+                 if key.startswith(versions.FIELD + "_")}
+        refusal = versions.stale_rows(items, shown, self._describe)
+        if refusal:
+            db.session.rollback()
+            flash(refusal, "danger")
+            self.update_redirect()
+            return redirect(self.get_redirect())
         try:
             message = action.handler(current_actor(), items)
         except DomainError as error:

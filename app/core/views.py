@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, jsonify, request
+from flask import abort, current_app, flash, g, jsonify, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import permission_name, protect
@@ -16,8 +16,9 @@ from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
 from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
+from wtforms import HiddenField
 
-from app.core import exports
+from app.core import exports, versions
 from app.core.audit import history_of
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
@@ -43,6 +44,8 @@ class ModuleListWidget(ListWidget):
 
     def __call__(self, **kwargs):
         kwargs["count_cap"] = self.spec.count_cap if self.spec is not None else None
+        if self.spec is not None and self.spec.actions:
+            kwargs["row_versions"] = versions.versions_of(self.spec.model, self.template_args.get("pks") or [])
         return super().__call__(**kwargs)
 
 
@@ -73,7 +76,9 @@ class ModuleModelView(ModelView):
         kwargs.setdefault("has_charts", bool(self.spec.charts))
         if "related_views" in kwargs:
             kwargs["related_views"] = self._readable_related_views()
-        return super().render_template(template, **kwargs)
+        page = super().render_template(template, **kwargs)
+        status = g.pop("zwt_status", None)   # a refused save answers 409 with its form
+        return (page, status) if status else page
 
     # -- related tabs, only for those who may read them --------------------------------------
     def _readable_related_views(self) -> list:
@@ -145,19 +150,32 @@ class ModuleModelView(ModelView):
             self._fill_form_exclude_cols(exclude_cols, form)
             form._id = pk
             if form.validate():
-                self.process_form(form, False)
-                form.populate_obj(item)
-                try:
-                    self.datamodel.edit(item)
-                except DomainError as error:
-                    db.session.rollback()
-                    _attach_errors(form, error)
+                seen = versions.read(form[versions.FIELD].data)
+                versions.lock(item)
+                current = versions.version_of(item)
+                if seen is not None and seen[0] != current:
+                    form, item = self._stale(pk, item, form, seen, current)
                 else:
-                    flash(self.edit_row_message, "success")
-                    return None
+                    changed = self._changed(form, seen)
+                    token = form[versions.FIELD].data
+                    del form[versions.FIELD]
+                    self.process_form(form, False)
+                    for name, field in form._fields.items():
+                        if name in changed:
+                            field.populate_obj(item, name)
+                    try:
+                        self.datamodel.edit(item)
+                    except DomainError as error:
+                        db.session.rollback()
+                        form = self._with_version(self.edit_form.refresh(request.form), token)
+                        _attach_errors(form, error)
+                    else:
+                        flash(self.edit_row_message, "success")
+                        return None
         else:
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
+            form[versions.FIELD].data = versions.sign(versions.version_of(item), self._shown(form))
             self.update_redirect()
             for notice in edit_notices(self.spec, item):
                 flash(notice, "warning")
@@ -165,6 +183,42 @@ class ModuleModelView(ModelView):
         return self._get_related_views_widgets(item, filters={}, orders=get_order_args(),
                                                pages=get_page_args(), page_sizes=get_page_size_args(),
                                                widgets=widgets)
+
+    # -- edits carry the version they started from ------------------------------------------
+    def _init_forms(self):
+        super()._init_forms()
+        setattr(self.edit_form, versions.FIELD, HiddenField())
+
+    def _shown(self, form) -> dict:
+        return {name: versions.shown(form[name]) for name in self.edit_columns if name in form}
+
+    def _changed(self, form, seen) -> set:
+        """The fields the user changed on the page: without a version (an old page) all of them."""
+        columns = [name for name in self.edit_columns if name in form]
+        if seen is None:
+            return set(columns) | {name for name in form._fields if name not in (versions.FIELD, "csrf_token")}
+        return {name for name in columns if versions.shown(form[name]) != seen[1].get(name)}
+
+    def _with_version(self, form, token):
+        form[versions.FIELD].data = token
+        return form
+
+    def _stale(self, pk, item, form, seen, current):
+        """Refuse a save started from an older version: say who changed what since, and give the
+        form back with their changes and the user's own typing, at the current version."""
+        entries = versions.changes_since(item, seen[0])
+        changed = self._changed(form, seen)
+        db.session.rollback()   # nothing was written; let go of the row
+        item = self.datamodel.get(pk, self._base_filters)
+        fresh = self.edit_form(formdata=None, obj=item)   # not the posted data Flask-WTF would take
+        self.prefill_form(fresh, pk)
+        fresh[versions.FIELD].data = versions.sign(current, self._shown(fresh))
+        for name in changed:
+            if name in fresh:
+                fresh[name].process(request.form)
+        flash(versions.conflict_message(entries, self._describe), "danger")
+        g.zwt_status = 409
+        return fresh, item
 
     def _delete(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
@@ -385,6 +439,16 @@ class ModuleRestApi(ModelRestApi):
         data = self._payload()
         if data is None:
             return self.response_400(message=_("The request body must be a JSON object."))
+        based_on = _version_sent(data.pop("version", None), request.headers.get("If-Match"))
+        if based_on == "bad":
+            return self.response_400(message={"version": [_("Not a valid integer.")]})
+        versions.lock(item)
+        current = versions.version_of(item)
+        if based_on is not None and based_on != current:
+            entries = versions.changes_since(item, based_on)
+            message = versions.conflict_message(entries, self._describe_change)
+            db.session.rollback()
+            return self.response(409, error="stale", message=message, version=current)
         try:
             item = self.edit_model_schema.load(self._merge_update_item(item, data), instance=item)
         except ValidationError as err:
@@ -394,7 +458,32 @@ class ModuleRestApi(ModelRestApi):
             self.datamodel.edit(item)
         except DomainError as error:
             return self._domain_error(error)
-        return self.response(200, result=self.edit_model_schema.dump(item))
+        version = versions.version_of(item)
+        response = self.response(200, result=self.edit_model_schema.dump(item), version=version)
+        response.set_etag(str(version))
+        return response
+
+    def get_headless(self, pk, **kwargs):
+        """The record with its version (also as ETag), to send back with a change."""
+        response = super().get_headless(pk, **kwargs)
+        if response.status_code == 200:
+            version = versions.versions_of(self.datamodel.obj, [pk]).get(str(pk), 0)
+            body = response.get_json()
+            body["version"] = version
+            response = self.response(200, **body)
+            response.set_etag(str(version))
+        return response
+
+    def _describe_change(self, entry) -> dict:
+        """A history entry described as the module's screens describe it."""
+        from app.core.registry import registry
+
+        view_class = registry.views.get(self.spec.name)
+        view = next((v for v in self.appbuilder.baseviews if view_class and type(v) is view_class), None)
+        if view is not None:
+            return view._describe(entry)
+        return {"at": entry.at, "actor": entry.actor, "action": entry.action,
+                "changes": [(str(self.label_columns.get(f, f)), old, new) for f, (old, new) in entry.changes.items()]}
 
     @expose("/<int:pk>", methods=["DELETE"])
     @protect()
@@ -423,6 +512,17 @@ class ModuleRestApi(ModelRestApi):
         except DomainError as error:
             return self._domain_error(error)
         return self.response(200, message="OK")
+
+
+def _version_sent(in_body, if_match):
+    """The version a change was based on: the body's "version", else If-Match ("17", W/"17");
+    None when neither says, "bad" when it is no number."""
+    value = in_body if in_body is not None else (if_match or "").strip().removeprefix("W/").strip('"') or None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) > 2**63:
+        return "bad"
+    return int(value)
 
 
 def _describe_validator(validator) -> str:

@@ -58,8 +58,11 @@ class Findings:
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     from app import create_app
+    from app.core.registry import registry
     from app.core.setup import initialise
 
+    # Building a second app rebuilds the registry's views: the session's app gets its own back.
+    served = registry.views, registry.apis, registry.menu_names
     url = os.environ.get("DATABASE_URL")
     admin_engine = schema = None
     if not url:
@@ -84,6 +87,7 @@ def fuzz_app(tmp_path_factory):
     try:
         yield app
     finally:
+        registry.views, registry.apis, registry.menu_names = served
         if schema:
             from app.extensions import db
 
