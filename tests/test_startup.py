@@ -89,7 +89,8 @@ def test_serve_keeps_its_files_in_the_instance_folder_and_stops_everything_it_st
     port = _free_port()
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
-        serve = subprocess.Popen([sys.executable, "run.py", "serve", "--port", str(port), "--web-workers", "1"],
+        # As scripts/start.sh starts it: with the demo data.
+        serve = subprocess.Popen([sys.executable, "run.py", "serve", "--demo", "--port", str(port), "--web-workers", "1"],
                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     started: list[psutil.Process] = []
     try:
