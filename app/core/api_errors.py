@@ -122,6 +122,7 @@ MESSAGES: list[tuple[str, Callable]] = [
     (r"Could not process entity", lambda m: _("The request is not valid.")),
     (r"Fatal error|Internal error", lambda m: _("Something went wrong on our side. Please try again.")),
     (r"Request (?:payload )?is not JSON", lambda m: _("The request body must be a JSON object.")),
+    (r"\d{3} [A-Za-z ]+: .*", lambda m: _("The request is not valid.")),
     (r"Not a valid rison(?:/json)? argument", lambda m: _("The query argument q is neither valid Rison nor JSON.")),
     (r"Not a valid rison schema (?P<d>.*)", lambda m: _(
         "The query argument q is not valid: %(detail)s", detail=_schema_detail(m["d"]))),

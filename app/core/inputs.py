@@ -121,6 +121,8 @@ def _check_json() -> None:
         data = request.get_json(silent=True)
     except RecursionError:
         raise Refused(400, _("The JSON is nested too deeply (at most %(depth)d levels).", depth=MAX_JSON_DEPTH))
+    if data is None and request.get_data(cache=True).strip() != b"null":
+        raise Refused(400, _("The request body is not valid JSON."))
     problem = json_problem(data)
     if problem:
         raise Refused(400, problem)

@@ -163,3 +163,8 @@ def test_screens_refuse_nul_characters_in_forms(org, login):
     resp = client.post("/customers/add", data={"name": "表单\x00客户", "kind": "company", "status": "potential"})
     assert resp.status_code == 400 and "空字符" in resp.get_data(as_text=True)
     assert db.session.query(Customer).count() == before
+
+
+def test_a_body_that_is_no_json_is_refused_in_chinese(api):
+    resp = api.post("/api/v1/security/roles/", data="{not json", content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["message"] == "请求内容不是有效的 JSON。"
