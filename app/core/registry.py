@@ -18,7 +18,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
-from app.core import api_errors, inputs, openapi, versions
+from app.core import api_errors, forms, inputs, openapi, versions
 from app.core.datamodel import ModuleInterface, current_actor
 from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
@@ -147,6 +147,7 @@ class Registry:
                 default = column.default.arg if column.default is not None and column.default.is_scalar else False
                 fields[column.key] = BooleanField(spec.label_columns.get(column.key, column.key), default=default,
                                                   description=spec.description_columns.get(column.key, ""))
+        fields.update(forms.default_fields(spec, columns))
         fields.update({col: fld for col, fld in spec.form_fields.items() if col in columns})
         return fields
 
@@ -173,6 +174,8 @@ class Registry:
             "list_columns": list(spec.list_columns),
             "show_fieldsets": list(spec.show_fieldsets),
             "add_columns": list(spec.add_columns),
+            "add_fieldsets": forms.fieldsets(spec, spec.add_columns),
+            "edit_fieldsets": forms.fieldsets(spec, spec.edit_columns),
             "edit_columns": list(spec.edit_columns),
             "search_columns": list(spec.search_columns),
             "order_columns": list(spec.order_columns),

@@ -45,6 +45,16 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class QuickFilter:
+    """A chip above a list: one click narrows it with FAB filter arguments, e.g.
+    QuickFilter("vip", _l("VIP"), {"_flt_0_tags": "3"})."""
+
+    key: str
+    label: Any
+    args: dict
+
+
+@dataclass(frozen=True)
 class NumberingSpec:
     code: str
     name: Any
@@ -110,6 +120,18 @@ class ModuleSpec:
     # column -> extra FAB filter classes offered for it in the list search and the API
     search_filters: dict = field(default_factory=dict)
 
+    # -- how the shell presents the module: lists, detail header, phone cards, global search --
+    title_column: str = ""          # the record's name (detail header, phone card title, search hit)
+    code_column: str = ""           # its document number, e.g. KH-2026-00001
+    status_column: str = ""         # drawn as a coloured badge; defaults to the workflow's status field
+    status_tones: dict = field(default_factory=dict)   # status value -> default/processing/success/warning/error
+    key_figures: list = field(default_factory=list)    # columns shown as figures in the detail header card
+    date_column: str = ""           # the list's date presets (本周/本月/本季度) filter this column
+    quick_filters: list = field(default_factory=list)  # QuickFilter chips beyond status / mine / dates
+    card_columns: list = field(default_factory=list)   # fields a phone card shows (default: first list columns)
+    global_search: list = field(default_factory=list)  # columns the top bar search matches (code, name, phone)
+    form_fieldsets: list = field(default_factory=list)  # add / edit sections; default: show_fieldsets
+
     def __post_init__(self):
         if not self.permission_name:
             self.permission_name = self.name
@@ -117,6 +139,22 @@ class ModuleSpec:
             self.label_plural = self.label
         if not self.export_columns:
             self.export_columns = list(self.list_columns)
+        columns = self.model.__table__.columns if hasattr(self.model, "__table__") else {}
+        if not self.title_column:
+            self.title_column = next((c for c in ("name", "title", "subject") if c in columns), "")
+        if not self.code_column and "code" in columns and self.title_column != "code":
+            self.code_column = "code"
+        if not self.status_column:
+            if self.workflow is not None:
+                self.status_column = self.workflow.status_field
+            elif "status" in columns and "choices" in columns["status"].info:
+                self.status_column = "status"
+        if not self.date_column and "created_at" in columns:
+            self.date_column = "created_at"
+        if not self.card_columns:
+            self.card_columns = list(self.list_columns[:4])
+        if not self.form_fieldsets and self.show_fieldsets:
+            self.form_fieldsets = list(self.show_fieldsets)
 
 
 class SpecError(Exception):
@@ -148,6 +186,18 @@ def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
         for col in fs.get("fields", []):
             if not _known(model, col):
                 err("E008", f"fieldset '{title}' column '{col}' is not a column or relation of {mname}")
+    for attr in ("title_column", "code_column", "status_column", "date_column"):
+        col = getattr(spec, attr)
+        if col and not _known(model, col):
+            err("E013", f"{attr} '{col}' is not a column or relation of {mname}")
+    for attr in ("key_figures", "card_columns", "global_search"):
+        for col in getattr(spec, attr):
+            if not _known(model, col) and not (attr == "card_columns" and col in spec.list_columns):
+                err("E014", f"{attr[:-1] if attr.endswith('s') else attr} '{col}' is not a column or relation of {mname}")
+    for title, fs in (spec.form_fieldsets if spec.form_fieldsets != spec.show_fieldsets else []):
+        for col in fs.get("fields", []):
+            if not _known(model, col):
+                err("E015", f"form fieldset '{title}' column '{col}' is not a column or relation of {mname}")
     if spec.base_order and not _known(model, spec.base_order[0]):
         err("E009", f"base_order column '{spec.base_order[0]}' is not a column of {mname}")
     for chart in spec.charts:

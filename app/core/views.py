@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
 from wtforms import HiddenField
 
 from app.core import exports, versions
+from app.core import detail, forms
 from app.core.audit import history_of
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
@@ -66,6 +67,10 @@ class ModuleModelView(ModelView):
     spec = None
     list_template = "zwt/list.html"
     show_template = "zwt/show.html"
+    add_template = "zwt/add.html"
+    edit_template = "zwt/edit.html"
+    add_widget = forms.ModuleFormWidget
+    edit_widget = forms.ModuleFormWidget
     chart_template = "zwt/chart.html"
     list_widget = ModuleListWidget
     base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
@@ -249,6 +254,7 @@ class ModuleModelView(ModelView):
             history=[self._describe(entry) for entry in history_of(item)],
             extra_tabs=tabs_for(self.spec, item) if item is not None else [],
             record_bar=record_bar(self, item) if item is not None else None,
+            **(detail.show_context(self, item) if item is not None else {}),
         )
 
     def _describe(self, entry) -> dict:

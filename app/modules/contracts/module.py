@@ -72,6 +72,11 @@ SPECS = [
                                  "the legal department then reviews it."),
         },
         scope=ScopeSpec(owner="owner_id", department="department_id"),
+        status_tones={"draft": "default", "in_approval": "processing", "approved": "success",
+                      "rejected": "error", "signed": "success", "archived": "default"},
+        key_figures=["amount", "signed_on", "ends_on"],
+        card_columns=["code", "customer", "amount", "status"],
+        global_search=["code", "title"],
         numbering=NumberingSpec(code="contract", name=_l("Contract code"), pattern="HT-{yyyy}-{seq:05d}"),
         charts=[
             ChartSpec(name="by_status", title=_l("Contracts by status"), group_by="status", kind="pie"),
