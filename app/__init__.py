@@ -21,7 +21,7 @@ def create_app(**overrides) -> Flask:
     """Build the app. `overrides` replace settings from the environment (tests use them)."""
     from config import build_config
 
-    from app.core import collab, system
+    from app.core import collab, preferences, system  # noqa: F401 (models)
     from app.core.registry import registry
     from app.core.webhooks import install_web_hooks
     from app.extensions import db, migrate
