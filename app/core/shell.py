@@ -1,7 +1,137 @@
 """The frame around every page: sidebar menu, top bar, breadcrumbs, theme and the user's
-folded-sidebar choice."""
+folded-sidebar choice.
+
+The sidebar's folded state and the theme are remembered in two small cookies the page's script
+writes (zwt_sidebar, zwt_theme) and read here when the page is drawn, so a page never jumps
+after load. The menu is FAB's, filtered by the same `menu_access` permissions FAB checks.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import g, request
+from flask_babel import gettext as _
+
+THEMES = ("light", "dark", "auto")
+
+
+@dataclass
+class NavEntry:
+    name: str
+    label: str
+    icon: str
+    url: str = ""
+    active: bool = False
+    children: list = field(default_factory=list)
+
+
+def _item_url(item) -> str:
+    try:
+        return item.get_url() or ""
+    except Exception:   # a menu link to a view that is not registered in this app
+        return ""
+
+
+def _base_of(url: str) -> str:
+    """/customers/list/ -> /customers/ : every page of a generated module lives under its base."""
+    path = urlsplit(url).path
+    for tail in ("list/", "list"):
+        if path.endswith(tail):
+            return path[: -len(tail)]
+    return path
+
+
+def _matches(url: str, path: str) -> int:
+    """How well a menu entry's URL matches the current path (0: not at all)."""
+    if not url or url.startswith(("http://", "https://", "#")):
+        return 0
+    target = urlsplit(url).path
+    if target == path:
+        return 10_000 + len(target)
+    base = _base_of(url)
+    if base not in ("", "/") and path.startswith(base):
+        return len(base)
+    return 0
+
+
+def navigation(appbuilder) -> list[NavEntry]:
+    """The menu the current user may open, with the entry of the current page marked active."""
+    cached = getattr(g, "_zwt_navigation", None)
+    if cached is not None:
+        return cached
+    sm = appbuilder.sm
+    path = request.path
+    entries: list[NavEntry] = []
+    best: tuple[int, NavEntry | None, NavEntry | None] = (0, None, None)
+    for item in appbuilder.menu.get_list():
+        if not sm.has_access("menu_access", item.name):
+            continue
+        if item.childs:
+            group = NavEntry(name=item.name, label=_(str(item.label)), icon=item.icon or "fa-folder")
+            for child in item.childs:
+                if not child or child.name == "-" or not sm.has_access("menu_access", child.name):
+                    continue
+                url = _item_url(child)
+                entry = NavEntry(name=child.name, label=_(str(child.label)), icon=child.icon or "fa-circle-o", url=url)
+                group.children.append(entry)
+                score = _matches(url, path)
+                if score > best[0]:
+                    best = (score, group, entry)
+            if group.children:
+                entries.append(group)
+        else:
+            url = _item_url(item)
+            entry = NavEntry(name=item.name, label=_(str(item.label)), icon=item.icon or "fa-circle-o", url=url)
+            entries.append(entry)
+            score = _matches(url, path)
+            if score > best[0]:
+                best = (score, None, entry)
+    _score, group, entry = best
+    if entry is not None:
+        entry.active = True
+    if group is not None:
+        group.active = True
+    g._zwt_navigation = entries
+    return entries
+
+
+def breadcrumbs(appbuilder, title: Any = None) -> list[dict]:
+    """首页 › group › module › this page: [{label, url}], the last one without a link."""
+    crumbs = [{"label": _("Home"), "url": appbuilder.get_url_for_index}]
+    if request.path == appbuilder.get_url_for_index:
+        return []
+    for group in navigation(appbuilder):
+        members = group.children or [group]
+        active = next((e for e in members if e.active), None)
+        if active is None:
+            continue
+        if group.children:
+            crumbs.append({"label": group.label, "url": ""})
+        crumbs.append({"label": active.label, "url": active.url})
+        break
+    page = str(title) if title else ""
+    if page and page != crumbs[-1]["label"]:
+        crumbs.append({"label": page, "url": ""})
+    crumbs[-1] = {"label": crumbs[-1]["label"], "url": ""}
+    return crumbs if len(crumbs) > 1 else []
+
+
+def sidebar_folded() -> bool:
+    return request.cookies.get("zwt_sidebar") == "folded"
+
+
+def theme() -> str:
+    value = request.cookies.get("zwt_theme", "light")
+    return value if value in THEMES else "light"
 
 
 def install(app, appbuilder) -> None:
-    """Template globals and the small endpoints the shell needs."""
+    """Template globals the base layout uses."""
+    app.jinja_env.globals.update(
+        zwt_navigation=lambda: navigation(appbuilder),
+        zwt_breadcrumbs=lambda title=None: breadcrumbs(appbuilder, title),
+        zwt_sidebar_folded=sidebar_folded,
+        zwt_theme=theme,
+    )

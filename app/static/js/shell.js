@@ -1,0 +1,69 @@
+/* The shell: fold the sidebar to icons (remembered in a cookie the server reads, so the next
+   page is drawn folded without a jump), the phone drawer, menu groups and the theme. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var YEAR = 60 * 60 * 24 * 365;
+
+  function remember(name, value) {
+    document.cookie = name + "=" + value + "; path=/; max-age=" + YEAR + "; SameSite=Lax";
+  }
+
+  var fold = document.getElementById("zwt-fold");
+  function foldLabel() {
+    if (!fold) { return; }
+    var label = fold.getAttribute(body.classList.contains("zwt-folded") ? "data-unfold" : "data-fold");
+    fold.setAttribute("aria-label", label);
+    fold.setAttribute("title", label);
+    fold.setAttribute("aria-expanded", body.classList.contains("zwt-folded") ? "false" : "true");
+  }
+  if (fold) {
+    foldLabel();
+    fold.addEventListener("click", function () {
+      body.classList.toggle("zwt-folded");
+      remember("zwt_sidebar", body.classList.contains("zwt-folded") ? "folded" : "open");
+      foldLabel();
+    });
+  }
+
+  var opener = document.getElementById("zwt-drawer-open");
+  var backdrop = document.getElementById("zwt-backdrop");
+  var sidebar = document.getElementById("zwt-sidebar");
+  function drawer(open) {
+    body.classList.toggle("zwt-drawer", open);
+    if (backdrop) { backdrop.hidden = !open; }
+    if (opener) { opener.setAttribute("aria-expanded", open ? "true" : "false"); }
+    if (open && sidebar) {
+      var first = sidebar.querySelector("a, button");
+      if (first) { first.focus(); }
+    } else if (!open && opener) {
+      opener.focus();
+    }
+  }
+  if (opener) { opener.addEventListener("click", function () { drawer(!body.classList.contains("zwt-drawer")); }); }
+  if (backdrop) { backdrop.addEventListener("click", function () { drawer(false); }); }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && body.classList.contains("zwt-drawer")) { drawer(false); }
+  });
+
+  document.querySelectorAll(".zwt-nav-toggle").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var group = button.parentElement;
+      var open = !group.classList.contains("zwt-open");
+      group.classList.toggle("zwt-open", open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
+
+  document.querySelectorAll(".zwt-theme-choice").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var theme = link.getAttribute("data-theme");
+      document.documentElement.setAttribute("data-theme", theme);
+      remember("zwt_theme", theme);
+      document.querySelectorAll(".zwt-theme-choice").forEach(function (other) {
+        other.setAttribute("aria-checked", other === link ? "true" : "false");
+      });
+    });
+  });
+})();
