@@ -28,14 +28,18 @@ install_requirements() {
     echo "$app_sum" >"$VENV/.installed-requirements.txt.sha256"
 }
 
-# The browser tests drive Debian's chromium; without it they skip themselves.
+# The browser tests drive Debian's chromium; without it they skip themselves. Their screenshots
+# need a Chinese font (Noto Sans CJK, one of the fonts the pages ask for).
 ensure_chromium() {
-    command -v chromium >/dev/null 2>&1 && return 0
+    local missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    [ "${#missing[@]}" -eq 0 ] && return 0
     if [ "$(id -u)" -eq 0 ]; then
-        echo "Installing chromium for the browser tests ..."
-        apt_install chromium
+        echo "Installing ${missing[*]} for the browser tests ..."
+        apt_install "${missing[@]}"
     else
-        echo "Note: chromium is not installed, so the browser tests will be skipped (sudo apt-get install chromium)."
+        echo "Note: ${missing[*]} not installed; without chromium the browser tests are skipped (sudo apt-get install ${missing[*]})."
     fi
 }
 
