@@ -314,7 +314,8 @@ def test_no_page_without_parameters_carries_typed_text_as_markup(world, signed_i
 
 def test_the_navbar_shows_the_signed_in_users_name_as_text(world, signed_in):
     html = page(signed_in, world.mgr, "/approvals/delegations/")
-    navbar = html[html.index('id="zwt-notifications"'):html.index("</nav>") if "</nav>" in html else None]
+    navbar = html[html.index('<header class="zwt-topbar"'):html.index("</header>")]
+    assert 'id="zwt-user-menu"' in navbar
     assert_shown_as_text(navbar, "the navbar")
 
 

@@ -221,8 +221,9 @@ def _links(html: str, pattern: str = "") -> list[str]:
 
 
 def _menu(html: str) -> list[str]:
-    header = html.split('<header class="top"', 1)[1].split("</header>", 1)[0]
-    return _links(header)
+    sidebar = html.split('<aside id="zwt-sidebar"', 1)[1].split("</aside>", 1)[0]
+    topbar = html.split('<header class="zwt-topbar"', 1)[1].split("</header>", 1)[0]
+    return _links(sidebar + topbar)
 
 
 def _sign_in(app, username="admin", password="admin-pass-123"):
