@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_pgettext, pgettext
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
+from app.core.system import short_time
 from app.extensions import db
 from app.workflow import engine, inbox
 from app.workflow.models import PENDING, ApprovalTask
@@ -73,7 +74,7 @@ class ApprovalInboxView(BaseView):
         rows = [_describe(r, tab) for r in inbox.rows(actor, tab, search, page)]
         return self.render_template("workflow/inbox.html", title=_("My approvals"), tab=tab, tabs=inbox.TABS,
                                     labels=TAB_LABELS, counts=counts, rows=rows, search=search, page=page,
-                                    pages=pages)
+                                    pages=pages, short_time=short_time)
 
     @expose("/bulk", methods=["POST"])
     @has_access
@@ -111,7 +112,7 @@ class ApprovalInboxView(BaseView):
                 results.append({"task_id": task_id, "title": title, "ok": True, "message": pgettext("approval action", "Approved")})
         done = sum(r["ok"] for r in results)
         return self.render_template("workflow/bulk_result.html", title=_("Bulk approval"), results=results,
-                                    done=done, failed=len(results) - done)
+                                    done=done, failed=len(results) - done, short_time=short_time)
 
 
 def navbar_count() -> dict:

@@ -17,6 +17,7 @@ from app.core.datamodel import current_actor
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.registry import registry
 from app.core.scope import can_see
+from app.core.system import short_time
 from app.extensions import db
 from app.workflow import engine, reading
 from app.workflow.models import PENDING, RUNNING, ApprovalInstance, ApprovalTask
@@ -26,7 +27,23 @@ from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_ST
 TAB_KEY = "approval"
 TAB_LABEL = _l("Approval")
 # A decision that arrives after the task was closed: the page says who handled it.
-TOO_LATE = ("workflow.already_handled", "workflow.on_hold")
+TOO_LATE = ("workflow.already_handled", "workflow.on_hold", "workflow.task_changed")
+
+
+class TaskChanged(DomainError):
+    """The task was reopened or changed after the page the decision comes from was drawn."""
+
+    status = 409
+
+
+def check_task_seen(actor, task: ApprovalTask, seen: str | None) -> None:
+    """A decision from a page carries the version of the task it showed (task_version): a task
+    reopened since then (an added signer decided, a return) is decided on its current state only
+    after the user has seen it. Forms without the field (API clients, old pages) are not checked."""
+    seen = (seen or "").strip()
+    if seen and task.assignee_id == actor.id and task.status == PENDING and seen != str(task.version):
+        raise TaskChanged("workflow.task_changed",
+                          _("This task changed after you opened it; please read it again before you decide."))
 
 
 # -- the document's fields, read-only ---------------------------------------------------------
@@ -67,7 +84,7 @@ def render_tab(spec, item):
     here = f"/{spec.name}/show/{item.id}#zwt-tab-{TAB_KEY}"
     html = render_template("workflow/tab.html", spec=spec, item=item, views=views, can_submit=can_submit,
                            here=here, users=active_users() if any(v.actions.task for v in views) else [],
-                           error=None, form={})
+                           error=None, form={}, short_time=short_time)
     return Markup(html)
 
 
@@ -115,7 +132,8 @@ class ApprovalTaskView(BaseView):
             "workflow/task.html", title=instance.title, spec=spec, item=item, task=task, v=view, closed=closed,
             fields=document_fields(spec, item) if item is not None else [], here=here,
             document_url=document_link(instance) if may_open_document else None,
-            users=active_users() if view.actions.task is not None else [], error=error, form=form or {}), status
+            users=active_users() if view.actions.task is not None else [], error=error, form=form or {},
+            short_time=short_time), status
 
     @expose("/task/<int:task_id>")
     @has_access
@@ -173,6 +191,7 @@ class ApprovalTaskView(BaseView):
         task = self._task(task_id)
         comment = request.form.get("comment", "").strip()
         try:
+            check_task_seen(current_actor(), task, request.form.get("task_version"))
             instance = action(current_actor(), task.id, comment or None)
         except DomainError as error:
             db.session.rollback()
