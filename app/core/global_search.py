@@ -1,6 +1,367 @@
-"""The global search behind the top bar box and Ctrl+K: code, name or phone across modules."""
+"""The global search behind the top bar box and Ctrl+K: code, name or phone across modules.
+
+Every registered module whose spec declares `global_search` columns takes part; a module joins
+by declaring them. Its columns play one of three parts:
+- the spec's code column: equal to the query, or starting with it, whatever the case;
+- phone columns (named like phone / mobile / tel / fax): their digits, spaces and dashes left
+  out, starting with the query's digits or containing them;
+- any other column (names, titles): containing the query.
+The query is text, never a pattern: "%" and "_" match themselves.
+
+A user sees only modules they may read and, in them, only rows of their data scope: the same
+scope_clause() the lists use, through the parent for child modules (contacts → customers).
+
+Speed (PostgreSQL, a million customers): one statement per module, a UNION ALL of one branch
+per way of matching, in order of relevance, each limited to a few rows and written so an index
+serves it (migration 0008: lower(code) and phone digits with text_pattern_ops, trigram and
+bigram GIN indexes), and an outer LIMIT, so later branches do not run once earlier ones found
+enough. Each module's statement runs under a statement timeout taken from one budget for the
+whole search: a slow branch costs its hits (the group says it is incomplete), never a slow box.
+"""
 from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_babel import gettext as _
+from sqlalchemy import Integer, String, and_, bindparam, func, inspect as sa_inspect, literal, literal_column, select, text, \
+    union_all
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
+
+from app.core.datamodel import current_actor, like_literal
+from app.core.scope import scope_clause
+from app.extensions import db
+
+MAX_LENGTH = 100
+PER_MODULE = 5
+MIN_TEXT = 2            # name parts: the bigram index needs two characters
+MIN_DIGITS = 3          # phone digits
+# The database's share of a search on PostgreSQL; a module's statement gets what is left of it
+# (at least FLOOR_MS), so three modules answer well under the 200 ms the box is allowed.
+BUDGET_MS = 150
+FLOOR_MS = 25
+PHONE_WORDS = ("phone", "mobile", "tel", "fax")
+QUERY_CANCELED = "57014"
+BIGRAM_COLUMN = re.compile(r'zwt_bigrams\(\(*"?(\w+)"?\)*(?:::\w+)?\)')
+
+# Ranks: the order branches run and hits are listed in.
+EXACT_CODE, CODE_PREFIX, PHONE_PREFIX, TEXT_CONTAINS, PHONE_CONTAINS = range(5)
+
+
+class SearchRefused(ValueError):
+    """The query cannot be searched for; `message` (translated) says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Hit:
+    id: int
+    title: str
+    code: str
+    secondary: str
+    url: str
+    rank: int
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "code": self.code, "secondary": self.secondary, "url": self.url}
+
+
+@dataclass
+class Group:
+    module: str
+    label: str
+    icon: str
+    hits: list = field(default_factory=list)
+    more: bool = False          # more hits than shown: the list holds them all
+    more_url: str = ""
+    partial: bool = False       # the module's search was cut off by the time budget
+    child: bool = False
+
+    def as_dict(self) -> dict:
+        return {"module": self.module, "label": self.label, "icon": self.icon, "more": self.more,
+                "more_url": self.more_url, "partial": self.partial, "hits": [h.as_dict() for h in self.hits]}
+
+
+# -- the query ------------------------------------------------------------------------------
+def clean_query(raw) -> str:
+    """The query trimmed; SearchRefused when it is empty, too long or holds a NUL character."""
+    query = (raw or "").strip()
+    if not query:
+        raise SearchRefused(_("Type a code, a name or a phone number to search for."))
+    if "\x00" in query:
+        raise SearchRefused(_("The search text contains a NUL character, which no field accepts."))
+    if len(query) > MAX_LENGTH:
+        raise SearchRefused(_("The search text is too long: at most %(n)d characters.", n=MAX_LENGTH))
+    return query
+
+
+def phone_digits(query: str) -> str:
+    """The digits of a query that looks like a phone number (digits, spaces, dashes, a leading
+    + with a country code, China's 86 left out as numbers are stored without it), or ""."""
+    body = query[1:].lstrip() if query.startswith("+") else query
+    digits = body.replace(" ", "").replace("-", "")
+    if not (digits.isdigit() and digits.isascii()):
+        return ""
+    return digits[2:] if query.startswith("+") and digits.startswith("86") else digits
+
+
+def digits_of(column):
+    """The column's digits, as migration 0008 indexes them (the constants written out, so the
+    expression is the index's)."""
+    dash, space, empty = literal_column("'-'"), literal_column("' '"), literal_column("''")
+    return func.replace(func.replace(column, dash, empty), space, empty)
+
+
+def _pattern(value: str):
+    """A LIKE pattern as an inline literal: PostgreSQL uses a text_pattern_ops index for
+    LIKE 'x%' only when it sees the pattern while planning."""
+    return bindparam(None, value, type_=String(), literal_execute=True, unique=True)
+
+
+# -- which modules and columns ---------------------------------------------------------------
+def _columns(spec) -> tuple[list, list, list]:
+    """(code, phone, text) columns of the spec's global_search."""
+    table = spec.model.__table__.columns
+    code, phone, words = [], [], []
+    for name in spec.global_search:
+        if name not in table:
+            continue
+        column = getattr(spec.model, name)
+        if name == spec.code_column:
+            code.append(column)
+        elif any(word in name.lower() for word in PHONE_WORDS):
+            phone.append(column)
+        else:
+            words.append(column)
+    return code, phone, words
+
+
+def _parent(spec):
+    """(relationship attribute, parent spec) of the first many-to-one relation among the list
+    columns that leads to another searchable module's records (a contact's or a contract's
+    customer), or (None, None)."""
+    from app.core.registry import registry
+
+    mapper = sa_inspect(spec.model)
+    for name in spec.list_columns:
+        rel = mapper.relationships.get(name)
+        if rel is None or rel.direction.name != "MANYTOONE":
+            continue
+        for other in registry.specs.values():
+            if other.model is rel.mapper.class_ and other.title_column and other.global_search:
+                return getattr(spec.model, name), other
+    return None, None
+
+
+def searchable_specs(user) -> list:
+    """Specs with global_search columns that `user` may read, in registry order."""
+    from app.core.registry import registry
+
+    sm = current_app.appbuilder.sm
+    return [spec for spec in registry.specs.values()
+            if spec.global_search and sm.has_access("can_read", spec.permission_name)]
+
+
+def _bigram_columns() -> set:
+    """(table, column) pairs with a zwt_bigrams GIN index on PostgreSQL, read once per process."""
+    engine = db.engine
+    cache = current_app.extensions.setdefault("zwt_bigram_columns", {})
+    key = str(engine.url)
+    if key not in cache:
+        rows = db.session.execute(text(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexdef LIKE '%zwt_bigrams(%'")).all()
+        # e.g. "... USING gin (public.zwt_bigrams((name)::text))"
+        cache[key] = {(table, match.group(1)) for table, definition in rows
+                      for match in [BIGRAM_COLUMN.search(definition)] if match}
+    return cache[key]
+
+
+# -- the statements --------------------------------------------------------------------------
+def module_statement(spec, user, query: str, postgres: bool):
+    """One statement for a module: (rank, id, title, code, phones…, parent title) of up to
+    2 × (PER_MODULE + 1) candidate rows, or None when no branch applies."""
+    model = spec.model
+    code_cols, phone_cols, text_cols = _columns(spec)
+    scope = scope_clause(spec, user)
+    lowered = query.lower()
+    literal_query = like_literal(lowered)
+    digits = phone_digits(query)
+    bigrams = _bigram_columns() if postgres else set()
+    branches = []
+
+    def branch(rank, condition):
+        stmt = select(literal(rank, Integer()).label("rank"), model.id.label("id")).where(condition)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        branches.append(stmt.limit(PER_MODULE + 1).subquery())
+
+    for column in code_cols:
+        branch(EXACT_CODE, func.lower(column) == lowered)
+        branch(CODE_PREFIX, and_(func.lower(column).like(_pattern(literal_query + "%"), escape="\\"),
+                                 func.lower(column) != lowered))
+    if len(digits) >= MIN_DIGITS:
+        for column in phone_cols:
+            branch(PHONE_PREFIX, digits_of(column).like(_pattern(digits + "%")))
+    if len(query) >= MIN_TEXT:
+        for column in text_cols:
+            condition = column.ilike(_pattern("%" + literal_query + "%"), escape="\\")
+            if (model.__table__.name, column.key) in bigrams:
+                # The bigram index finds the candidates; ILIKE decides (see migration 0004).
+                condition = and_(func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(query)), condition)
+            branch(TEXT_CONTAINS, condition)
+    if len(digits) >= MIN_DIGITS:
+        for column in phone_cols:
+            branch(PHONE_CONTAINS, and_(digits_of(column).like(_pattern("%" + digits + "%")),
+                                        digits_of(column).notlike(_pattern(digits + "%"))))
+    if not branches:
+        return None
+    parts = [select(b.c.rank, b.c.id) for b in branches]
+    hits = (union_all(*parts) if len(parts) > 1 else parts[0]).limit(2 * (PER_MODULE + 1)).subquery("hits")
+    title = getattr(model, spec.title_column) if spec.title_column else model.id
+    code = code_cols[0] if code_cols else literal(None, String())
+    columns = [hits.c.rank, model.id, title, code, *phone_cols]
+    relation, parent = _parent(spec)
+    stmt = select(*columns).select_from(hits).join(model, model.id == hits.c.id)
+    if relation is not None:
+        alias = aliased(parent.model)
+        stmt = stmt.add_columns(getattr(alias, parent.title_column)).outerjoin(alias, relation.of_type(alias))
+    else:
+        stmt = stmt.add_columns(literal(None, String()))
+    return stmt
+
+
+def _group(spec, query: str, rows) -> Group:
+    best: dict[int, Hit] = {}
+    for row in rows:
+        rank, pk, title, code, *rest = row
+        phones, parent_title = rest[:-1], rest[-1]
+        secondary = " · ".join(str(v) for v in (*phones, parent_title) if v)
+        hit = Hit(id=pk, title="" if title is None else str(title), code=code or "", secondary=secondary,
+                  url=f"/{spec.name}/show/{pk}", rank=rank)
+        if pk not in best or rank < best[pk].rank:
+            best[pk] = hit
+    ordered = sorted(best.values(), key=lambda h: (h.rank, len(h.title), -h.id))
+    return Group(module=spec.name, label=str(spec.label_plural), icon=spec.icon, hits=ordered[:PER_MODULE],
+                 more=len(ordered) > PER_MODULE,
+                 more_url=f"/{spec.name}/list/?{urlencode({'q': query})}",
+                 child=bool(spec.scope is not None and spec.scope.via))
+
+
+def _timed_out(error: DBAPIError) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED
+
+
+def search(user, query: str, specs=None) -> list[Group]:
+    """Groups of hits for `query` (already cleaned) in the modules `user` may read, those with
+    the best hits first; modules without hits are left out."""
+    specs = searchable_specs(user) if specs is None else specs
+    session = db.session
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statements = [(spec, module_statement(spec, user, query, postgres)) for spec in specs]
+    groups = []
+    deadline = time.perf_counter() + BUDGET_MS / 1000
+    savepoint = None
+    for spec, stmt in statements:
+        if stmt is None:
+            continue
+        partial = False
+        if postgres:
+            if savepoint is None:
+                savepoint = session.begin_nested()
+            left = max(FLOOR_MS, int((deadline - time.perf_counter()) * 1000))
+            # No parallel workers: starting them costs more than these few rows.
+            session.execute(select(func.set_config("statement_timeout", str(left), True),
+                                   func.set_config("max_parallel_workers_per_gather", "0", True)))
+            try:
+                rows = session.execute(stmt).all()
+            except DBAPIError as error:
+                if not _timed_out(error):
+                    raise
+                savepoint.rollback()
+                savepoint, rows, partial = None, [], True
+        else:
+            rows = session.execute(stmt).all()
+        group = _group(spec, query, rows)
+        group.partial = partial
+        if group.hits or partial:
+            groups.append(group)
+    if savepoint is not None:
+        # Read only: rolling back ends the timeout with it.
+        savepoint.rollback()
+    order = {spec.name: i for i, (spec, _stmt) in enumerate(statements)}
+    groups.sort(key=lambda g: (min((h.rank for h in g.hits), default=99), g.child, order[g.module]))
+    return groups
+
+
+# -- the screens -----------------------------------------------------------------------------
+def _wants_json() -> bool:
+    if request.args.get("format") == "json":
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _signed_in(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        if current_actor() is None:
+            if _wants_json():
+                return jsonify(message=_("Please sign in first.")), 401
+            login = current_app.appbuilder.sm.auth_view.__class__.__name__ + ".login"
+            return redirect(url_for(login, next=request.full_path))
+        return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+class GlobalSearchView(BaseView):
+    """/search/?q=…: JSON for the search dialog, a results page otherwise (top bar form, no
+    script). Open to every signed-in user; what they find follows their permissions and scope."""
+
+    route_base = "/search"
+    default_view = "index"
+
+    @expose("/")
+    @_signed_in
+    def index(self):
+        raw = request.args.get("q", "")
+        wants_json = _wants_json()
+        started = time.perf_counter()
+        try:
+            query = clean_query(raw)
+        except SearchRefused as refused:
+            if wants_json:
+                return jsonify(message=refused.message), 400
+            # An empty box is the page's starting point, not a mistake.
+            status = 200 if not raw.strip() else 400
+            return self.render_template("zwt/search.html", title=_("Global search"), query=raw.replace("\x00", "")[:MAX_LENGTH],
+                                        groups=[], message=refused.message if status == 400 else "",
+                                        searched=False, hint=""), status
+        hint = _("Type at least two characters to search names.") if len(query) < MIN_TEXT else ""
+        groups = search(current_actor(), query)
+        took = (time.perf_counter() - started) * 1000
+        if wants_json:
+            return jsonify(q=query, groups=[g.as_dict() for g in groups], hint=hint,
+                           total=sum(len(g.hits) for g in groups), took_ms=round(took, 1))
+        return self.render_template("zwt/search.html", title=_("Global search"), query=query, groups=groups,
+                                    message="", searched=True, hint=hint)
+
+    @expose("/dialog")
+    @_signed_in
+    def dialog(self):
+        """The search dialog's markup, for pages whose layout does not include it."""
+        return render_template("zwt/search_dialog.html")
 
 
 def register_views(appbuilder) -> None:
     """Add the search endpoint."""
+    appbuilder.add_view_no_menu(GlobalSearchView)
