@@ -247,4 +247,4 @@ def register_views(appbuilder) -> None:
 
     appbuilder.add_view(BrandingView, "menu:branding", label=_l("Company name and logo"), icon="fa-building",
                         category="menu:system", category_label=SYSTEM)
-    appbuilder.app.jinja_env.globals["zwt_branding"] = branding
+    current_app.jinja_env.globals["zwt_branding"] = branding
