@@ -67,3 +67,19 @@
     });
   });
 })();
+
+/* Select boxes that FAB turns into select2 widgets keep their field's name for screen readers. */
+jQuery(function ($) {
+  "use strict";
+  $("select").each(function () {
+    var select = this;
+    var label = select.id ? document.querySelector("label[for='" + select.id + "']") : null;
+    var name = select.getAttribute("aria-label") || (label ? label.textContent.trim() : "") || select.name;
+    var rendered = document.getElementById("select2-" + select.id + "-container");
+    if (rendered && name) {
+      rendered.setAttribute("aria-label", name);
+      var box = rendered.closest(".select2-selection");
+      if (box && !box.getAttribute("aria-label")) { box.setAttribute("aria-label", name); }
+    }
+  });
+});
