@@ -49,8 +49,10 @@ def seed(customers: int) -> None:
     """Customers with two contacts each, then as many contracts, then VACUUM ANALYZE."""
     from bench import seed_contracts, seed_customers
 
-    # Interactions play no part in the search; a handful keep the generator's long timelines.
-    os.environ.setdefault("BENCH_INTERACTIONS_PER_CUSTOMER", "0.01")
+    # Interactions play no part in the search; a handful keep the generator's long timelines
+    # (the generator divides by this figure: it cannot be 0).
+    if float(os.environ.get("BENCH_INTERACTIONS_PER_CUSTOMER") or 0) <= 0:
+        os.environ["BENCH_INTERACTIONS_PER_CUSTOMER"] = "0.01"
     seed_customers.main(customers, 2)
     seed_contracts.main(customers)
 

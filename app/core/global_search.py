@@ -226,7 +226,7 @@ def module_statement(spec, user, query: str, postgres: bool):
     if not branches:
         return None
     parts = [select(b.c.rank, b.c.id) for b in branches]
-    hits = (union_all(*parts) if len(parts) > 1 else parts[0]).limit(2 * (PER_MODULE + 1)).subquery("hits")
+    hits = (union_all(*parts) if len(parts) > 1 else parts[0]).limit(PER_MODULE + 1).subquery("hits")
     title = getattr(model, spec.title_column) if spec.title_column else model.id
     code = code_cols[0] if code_cols else literal(None, String())
     columns = [hits.c.rank, model.id, title, code, *phone_cols]

@@ -51,7 +51,7 @@
 
   function isOpen() { return dialog && !dialog.hidden; }
 
-  function open(initial) {
+  function open(initial, selectAll) {
     return load().then(function () {
       if (!isOpen()) {
         lastFocus = document.activeElement;
@@ -63,7 +63,7 @@
         schedule(0);
       }
       input.focus();
-      if (typeof initial !== "string") { input.select(); }
+      if (typeof initial !== "string" || selectAll) { input.select(); }
     }, function () {
       // The dialog could not be loaded: the results page still works.
       var q = topInput ? topInput.value.trim() : "";
@@ -267,7 +267,7 @@
   });
 
   if (topInput) {
-    topInput.addEventListener("focus", function () { open(topInput.value); });
+    topInput.addEventListener("focus", function () { open(topInput.value, true); });
     topInput.addEventListener("input", function () { open(topInput.value); });
   }
   if (form) {
