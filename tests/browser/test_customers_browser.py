@@ -137,7 +137,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     shot("history-created")
 
     page.goto(show_url.replace("/show/", "/edit/"))
-    expect(page.locator("#credit_limit")).to_have_value("12345.60")
+    expect(page.locator("#credit_limit")).to_have_value("12,345.60")   # amounts read with separators
     page.fill("#credit_limit", "80000")
     _save(page)
     expect(page.locator(".alert-success")).to_be_visible()
@@ -171,7 +171,7 @@ def test_duplicate_name_is_shown_at_the_field_and_keeps_what_was_typed(as_admin,
     page.fill("#notes", "展会上认识的，下周回访")
     _save(page)
 
-    name_cell = page.locator("#model_form td", has=page.locator("#name"))
+    name_cell = page.locator("#model_form .zwt-form-field", has=page.locator("#name"))
     expect(name_cell).to_contain_text(
         zh("A customer named “%(name)s” already exists (%(code)s). Please do not enter it twice.",
            name=existing.name, code=existing.code))
@@ -182,7 +182,7 @@ def test_duplicate_name_is_shown_at_the_field_and_keeps_what_was_typed(as_admin,
     expect(page.locator("#region")).to_have_value("江苏省")
     expect(page.locator("#phone")).to_have_value(phone)
     expect(page.locator("#status")).to_have_value("dormant")
-    expect(page.locator("#credit_limit")).to_have_value("6600.5")
+    expect(page.locator("#credit_limit")).to_have_value("6,600.50")   # formatted as it was typed
     expect(page.locator("#owner")).to_have_value(str(people.assignee.id))
     expect(page.locator("#notes")).to_have_value("展会上认识的，下周回访")
     assert _count_customers(app, existing.name) == 1
