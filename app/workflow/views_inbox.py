@@ -14,6 +14,7 @@ from app.workflow import engine, inbox
 from app.workflow.models import PENDING, ApprovalTask
 from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, INSTANCE_STATUS, INSTANCE_STATUS_CLASS,
                                        TASK_STATUS, step_name, waiting_for)
+from app.workflow.views_task import check_task_seen
 
 TAB_LABELS = {
     inbox.WAITING: lazy_pgettext("approvals inbox", "Waiting for me"),
@@ -96,7 +97,8 @@ class ApprovalInboxView(BaseView):
     @has_access
     def bulk_approve(self):
         """Each task is approved on its own (engine.approve); a refusal is reported on its row
-        and the others still go through."""
+        and the others still go through. A task reopened after the confirmation page showed it
+        is refused (the user has not seen its new state)."""
         actor = current_actor()
         comment = request.form.get("comment", "").strip() or None
         results = []
@@ -104,6 +106,8 @@ class ApprovalInboxView(BaseView):
             task = db.session.get(ApprovalTask, task_id)
             title = task.instance.title if task is not None else f"#{task_id}"
             try:
+                if task is not None:
+                    check_task_seen(actor, task, request.form.get(f"version_{task_id}"))
                 engine.approve(actor, task_id, comment)
             except DomainError as error:
                 db.session.rollback()

@@ -126,6 +126,26 @@ def test_a_decision_from_a_page_drawn_before_the_task_reopened_is_refused(org, l
     assert fresh(run).status == "approved"
 
 
+def test_bulk_approval_refuses_a_task_reopened_after_the_confirmation_page(org, login, shown):
+    signer = make_user("Finance")
+    _contract, run = submitted(org)
+    _other, other_run = submitted(org)
+    ids = [task_of(run, org.manager).id, task_of(other_run, org.manager).id]
+    client = login(org.manager)
+    confirm = text(client.post("/approvals/bulk", data={"task": ids}))
+    versions = dict(re.findall(r'name="version_(\d+)" value="(\d+)"', confirm))
+    assert sorted(int(i) for i in versions) == sorted(ids)
+    engine.add_signer(org.manager, ids[0], signer.id, "before")          # meanwhile: reopened
+    engine.approve(signer, task_of(run, signer).id)
+
+    result = client.post("/approvals/bulk/approve", data={"task": ids, **{f"version_{i}": v for i, v in versions.items()}})
+
+    html = text(result)
+    assert re.findall(r'data-ok="(\d)"', html) == ["0", "1"]
+    assert shown("This task changed after you opened it; please read it again before you decide.") in html
+    assert task_of(run, org.manager).status == "pending" and fresh(other_run).status == "approved"
+
+
 # -- notifications ---------------------------------------------------------------------------------
 def _notices(user) -> list[Notification]:
     db.session.expire_all()
