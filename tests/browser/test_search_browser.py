@@ -169,3 +169,24 @@ def test_on_a_phone_the_dialog_fills_the_screen(browser, live_server, people, re
     expect(dialog).to_be_hidden()
     context.close()
     assert not watch.problems(), "\n".join(watch.problems())
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_open_dialog_with_hits_has_no_serious_accessibility_problems(browser, live_server, people, theme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, watch = new_context(browser, live_server)
+    context.add_cookies([{"name": "zwt_theme", "value": theme, "url": live_server}])
+    page = context.new_page()
+    log_in(page, people.rep, PASSWORD)
+    page.goto("/customers/list/")
+    page.keyboard.press("Control+k")
+    page.locator("#zwt-search-dialog-input").type(people.token)
+    expect(page.locator(f'#zwt-search-results [href="/customers/show/{people.mine.id}"]')).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    results = Axe().run(page, context="#zwt-search-dialog")
+    serious = [f"[{v['impact']}] {v['id']}: {v['help']} — " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    context.close()
+    assert not serious, "\n".join(serious)
+    assert not watch.problems(), "\n".join(watch.problems())

@@ -213,13 +213,14 @@
   }
 
   function onKey(event) {
+    if (event.isComposing) { return; }
     if (event.key === "Escape") { event.preventDefault(); close(); return; }
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       move(active + (event.key === "ArrowDown" ? 1 : -1));
       return;
     }
-    if (event.key === "Enter" && event.target === input && !event.isComposing) {
+    if (event.key === "Enter" && event.target === input) {
       event.preventDefault();
       var q = input.value.trim();
       if (timer && q && !cache.has(q)) { clearTimeout(timer); run(); return; }   // typed faster than the debounce
@@ -235,7 +236,9 @@
   }
 
   function wire() {
-    input.addEventListener("input", function () { schedule(); });
+    // While an input method composes (拼音), the field holds letters, not what is meant.
+    input.addEventListener("input", function (event) { if (!event.isComposing) { schedule(); } });
+    input.addEventListener("compositionend", function () { schedule(); });
     dialog.addEventListener("keydown", onKey);
     dialog.addEventListener("click", function (event) {
       if (event.target.closest("[data-zwt-search-close]")) { close(); }
