@@ -12,13 +12,13 @@ from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
-from flask_appbuilder.widgets import ListWidget
+from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
 from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
 from wtforms import HiddenField
 
-from app.core import exports, versions
+from app.core import exports, listing, versions
 from app.core import detail, forms
 from app.core.audit import history_of
 from app.core.charts import echarts_option
@@ -45,9 +45,18 @@ class ModuleListWidget(ListWidget):
 
     def __call__(self, **kwargs):
         kwargs["count_cap"] = self.spec.count_cap if self.spec is not None else None
+        kwargs["page_sizes"] = sorted(set(listing.PAGE_SIZES) | {self.spec.page_size if self.spec else 25})
+        kwargs["list_url"] = listing.list_url
+        kwargs["empty_text"] = listing.empty_text(self.spec) if self.spec is not None else ""
         if self.spec is not None and self.spec.actions:
             kwargs["row_versions"] = versions.versions_of(self.spec.model, self.template_args.get("pks") or [])
         return super().__call__(**kwargs)
+
+
+class ModuleSearchWidget(SearchWidget):
+    """FAB's advanced filters, keeping the search box and chips when they are applied."""
+
+    template = "zwt/widgets/search.html"
 
 
 def _attach_errors(form, error: DomainError) -> None:
@@ -73,6 +82,7 @@ class ModuleModelView(ModelView):
     edit_widget = forms.ModuleFormWidget
     chart_template = "zwt/chart.html"
     list_widget = ModuleListWidget
+    search_widget = ModuleSearchWidget
     base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
     method_permission_name = VIEW_PERMISSIONS
 
@@ -84,6 +94,31 @@ class ModuleModelView(ModelView):
         page = super().render_template(template, **kwargs)
         status = g.pop("zwt_status", None)   # a refused save answers 409 with its form
         return (page, status) if status else page
+
+    # -- the list: search box, chips, the user's columns ---------------------------------------
+    @expose("/list/")
+    @has_access
+    def list(self):
+        refused = listing.refusal_of_args(self)
+        if refused is not None:
+            return refused
+        self.update_redirect()
+        widgets = self._list()
+        return self.render_template(self.list_template, title=self.list_title, widgets=widgets,
+                                    **listing.page_context(self))
+
+    def _get_list_widget(self, filters, **kwargs):
+        return listing.list_widget(self, filters, **kwargs)
+
+    @expose("/columns", methods=["POST"])
+    def columns(self):
+        """The columns this user sees in the list; checked for read access by listing."""
+        return listing.save_columns(self)
+
+    def _list_filters(self):
+        """FAB's filters of this request, the base filters and the list's own arguments."""
+        get_filter_args(self._filters)
+        return listing.narrowed(self, self._filters.get_joined_filters(self._base_filters))
 
     # -- related tabs, only for those who may read them --------------------------------------
     def _readable_related_views(self) -> list:
@@ -294,8 +329,10 @@ class ModuleModelView(ModelView):
     def export(self, fmt):
         if fmt not in ("csv", "xlsx"):
             abort(404)
-        get_filter_args(self._filters)
-        filters = self._filters.get_joined_filters(self._base_filters)
+        refused = listing.refusal_of_args(self)
+        if refused is not None:
+            return refused
+        filters = self._list_filters()
         order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
         if not order_column and self.base_order:
             order_column, order_direction = self.base_order
@@ -326,8 +363,10 @@ class ModuleModelView(ModelView):
         chart = next((c for c in self.spec.charts if c.name == name), None)
         if chart is None:
             abort(404)
-        get_filter_args(self._filters)
-        filters = self._filters.get_joined_filters(self._base_filters)
+        try:
+            filters = self._list_filters()
+        except listing.ListArgError as error:
+            return jsonify(message=str(error)), 400
         rows = self.datamodel.chart_rows(chart, filters)
         formatter = self.formatters_columns.get(chart.group_by) if chart.period is None else None
 

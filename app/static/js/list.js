@@ -1,1 +1,26 @@
-/* list.js */
+/* Lists: a row's actions (⋯ menu) post through one hidden form per list, with the CSRF token and
+   the version of the row as the page showed it, after asking when the action says so. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-zwt-post]") : null;
+    if (!link) { return; }
+    event.preventDefault();
+    var question = link.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { return; }
+    var list = link.closest(".zwt-list-body");
+    var form = list && document.getElementById(list.getAttribute("data-row-form"));
+    if (!form) { return; }
+    var pk = link.getAttribute("data-pk");
+    var version = pk && document.querySelector('input[name="zwt_version_' + pk + '"]');
+    if (version) {
+      var copy = document.createElement("input");
+      copy.type = "hidden";
+      copy.name = version.name;
+      copy.value = version.value;
+      form.appendChild(copy);
+    }
+    form.action = link.getAttribute("data-zwt-post");
+    form.submit();
+  });
+})();

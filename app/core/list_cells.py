@@ -1,0 +1,147 @@
+"""A list cell as people read it: amounts with ¥ and thousands separators, times in the short
+form of the user's language (the full local time as a tooltip), statuses as coloured badges,
+yes / no; the module's own formatters win for their columns."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from babel.dates import format_date, format_datetime
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
+
+from app.core.localise import shown
+from app.core.webhooks import local_time, user_zone
+
+# Short forms: this year's dates without the year, other years' without the time.
+PATTERNS = {
+    "zh": {"time": "M月d日 HH:mm", "time_old": "y年M月d日", "date": "M月d日", "date_old": "y年M月d日"},
+    "en": {"time": "MMM d, HH:mm", "time_old": "MMM d, y", "date": "MMM d", "date_old": "MMM d, y"},
+}
+
+
+@dataclass
+class Cell:
+    column: str
+    label: str
+    html: Markup
+    classes: str
+
+
+def _kinds(view) -> dict:
+    """column -> how its cells are drawn, worked out once per screen."""
+    kinds = view.__dict__.get("_zwt_cell_kinds")
+    if kinds is not None:
+        return kinds
+    spec = view.spec
+    columns = spec.model.__table__.columns
+    kinds = {}
+    for name in view.list_columns + [c for c in spec.card_columns + [spec.title_column] if c]:
+        column = columns.get(name)
+        if name == spec.status_column:
+            kind = "status"
+        elif name in spec.formatters:
+            kind = "formatted"
+        elif column is None:
+            kind = "text"
+        elif isinstance(column.type, Numeric) and not isinstance(column.type, Float):
+            kind = "money" if column.type.scale == 2 else "number"
+        elif isinstance(column.type, (Integer, Float)):
+            kind = "number"
+        elif isinstance(column.type, DateTime):
+            kind = "datetime"
+        elif isinstance(column.type, Date):
+            kind = "date"
+        elif isinstance(column.type, Boolean):
+            kind = "bool"
+        else:
+            kind = "text"
+        kinds[name] = kind
+    view._zwt_cell_kinds = kinds
+    return kinds
+
+
+def _language() -> str:
+    locale = get_locale()
+    return "zh" if locale is None or str(locale).startswith("zh") else "en"
+
+
+def money(value) -> str:
+    """¥1,234,567.80 (and -¥1,234.00)."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = f"¥{abs(amount):,.2f}"
+    return "-" + text if amount < 0 else text
+
+
+def short_time(value, now: dt.datetime | None = None) -> str:
+    """12月4日 10:07 this year, 2025年8月4日 before (Dec 4, 10:07 / Aug 4, 2025 in English)."""
+    language = _language()
+    zone = user_zone()
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    if isinstance(value, dt.datetime):
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(zone)
+        pattern = PATTERNS[language]["time" if local.year == now.year else "time_old"]
+        return format_datetime(local, pattern, tzinfo=zone, locale=language)
+    pattern = PATTERNS[language]["date" if value.year == now.year else "date_old"]
+    return format_date(value, pattern, locale=language)
+
+
+def _time_html(value) -> Markup:
+    if isinstance(value, dt.datetime):
+        utc = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+        stamp, full = utc.strftime("%Y-%m-%dT%H:%MZ"), local_time(value)
+    else:
+        stamp = full = value.isoformat()
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(stamp, full, short_time(value))
+
+
+def _formatted(view, column, value):
+    formatter = view.formatters_columns.get(column)
+    drawn = formatter(value) if formatter is not None else shown(value)
+    return drawn if isinstance(drawn, Markup) else escape("" if drawn is None else str(drawn))
+
+
+def head_classes(view, column: str) -> str:
+    """The classes of a column's heading: aligned as its cells are."""
+    kind = _kinds(view).get(column, "text")
+    return f"zwt-c-{kind}" + (" zwt-num" if kind in ("money", "number") else "")
+
+
+def cell(view, item, column: str, link: str = "", title: bool = False, card: bool = False,
+         desktop: bool = True) -> Cell:
+    """The cell of `column` for `item`. `title`: the row's name (the phone card's heading),
+    linking to `link`; `card`: shown on the phone card; `desktop`: shown in the table."""
+    value = view.datamodel._get_attr_value(item, column)
+    kind = _kinds(view).get(column, "text")
+    classes = [f"zwt-c-{kind}"]
+    if value is None or value == "":
+        html = Markup("")
+    elif kind == "money":
+        html = escape(money(value))
+    elif kind == "number":
+        html = escape(f"{value:,}" if isinstance(value, int) else str(value))
+    elif kind in ("datetime", "date") and isinstance(value, (dt.date, dt.datetime)):
+        html = _time_html(value)
+    elif kind == "status":
+        tone = view.spec.status_tones.get(value, "default")
+        html = Markup('<span class="zwt-tag zwt-tag-{}">{}</span>').format(tone, _formatted(view, column, value))
+    else:
+        html = _formatted(view, column, value)
+    if kind in ("money", "number"):
+        classes.append("zwt-num")
+    if column == view.spec.code_column:
+        classes.append("zwt-c-code")
+    if title:
+        classes.append("zwt-c-title")
+        if link:
+            html = Markup('<a class="zwt-row-link" href="{}">{}</a>').format(link, html if html else "—")
+    elif card and kind != "status":
+        classes.append("zwt-c-card")
+    if not desktop:
+        classes.append("zwt-card-only")
+    return Cell(column, str(view.label_columns.get(column, column)), html, " ".join(classes))
