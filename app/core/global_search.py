@@ -29,10 +29,9 @@ from urllib.parse import urlencode
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, func, inspect as sa_inspect, literal, literal_column, select, text, \
+from sqlalchemy import String, and_, bindparam, func, inspect as sa_inspect, literal, literal_column, select, text, \
     union_all
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import aliased
 
 from app.core.datamodel import current_actor, like_literal
 from app.core.scope import scope_clause
@@ -46,6 +45,7 @@ MIN_DIGITS = 3          # phone digits
 # (at least FLOOR_MS), so three modules answer well under the 200 ms the box is allowed.
 BUDGET_MS = 150
 FLOOR_MS = 25
+SLACK_MS = 40
 PHONE_WORDS = ("phone", "mobile", "tel", "fax")
 QUERY_CANCELED = "57014"
 BIGRAM_COLUMN = re.compile(r'zwt_bigrams\(\(*"?(\w+)"?\)*(?:::\w+)?\)')
@@ -189,7 +189,7 @@ def _bigram_columns() -> set:
 # -- the statements --------------------------------------------------------------------------
 def module_statement(spec, user, query: str, postgres: bool):
     """One statement for a module: (rank, id, title, code, phones…, parent title) of up to
-    2 × (PER_MODULE + 1) candidate rows, or None when no branch applies."""
+    PER_MODULE + 1 candidate rows, or None when no branch applies."""
     model = spec.model
     code_cols, phone_cols, text_cols = _columns(spec)
     scope = scope_clause(spec, user)
@@ -200,10 +200,12 @@ def module_statement(spec, user, query: str, postgres: bool):
     branches = []
 
     def branch(rank, condition):
-        stmt = select(literal(rank, Integer()).label("rank"), model.id.label("id")).where(condition)
+        stmt = select(literal_column(str(rank)).label("rank"), model.id.label("id")).where(condition)
         if scope is not None:
             stmt = stmt.where(scope)
-        branches.append(stmt.limit(PER_MODULE + 1).subquery())
+        stmt = stmt.limit(PER_MODULE + 1)
+        # PostgreSQL takes (SELECT … LIMIT n) UNION ALL (…); SQLite wants each in a subquery.
+        branches.append(stmt if postgres else select(stmt.subquery()))
 
     for column in code_cols:
         branch(EXACT_CODE, func.lower(column) == lowered)
@@ -225,19 +227,20 @@ def module_statement(spec, user, query: str, postgres: bool):
                                         digits_of(column).notlike(_pattern(digits + "%"))))
     if not branches:
         return None
-    parts = [select(b.c.rank, b.c.id) for b in branches]
-    hits = (union_all(*parts) if len(parts) > 1 else parts[0]).limit(PER_MODULE + 1).subquery("hits")
-    title = getattr(model, spec.title_column) if spec.title_column else model.id
-    code = code_cols[0] if code_cols else literal(None, String())
-    columns = [hits.c.rank, model.id, title, code, *phone_cols]
+    hits = (union_all(*branches) if len(branches) > 1 else branches[0]).limit(PER_MODULE + 1).subquery("hits")
+    table = model.__table__
+    title = table.c[spec.title_column] if spec.title_column else table.c.id
+    code = table.c[code_cols[0].key] if code_cols else literal(None, String())
+    joined = hits.join(table, table.c.id == hits.c.id)
+    parent_title = literal(None, String())
     relation, parent = _parent(spec)
-    stmt = select(*columns).select_from(hits).join(model, model.id == hits.c.id)
     if relation is not None:
-        alias = aliased(parent.model)
-        stmt = stmt.add_columns(getattr(alias, parent.title_column)).outerjoin(alias, relation.of_type(alias))
-    else:
-        stmt = stmt.add_columns(literal(None, String()))
-    return stmt
+        alias = parent.model.__table__.alias("parent")
+        (local, remote), = relation.property.local_remote_pairs
+        joined = joined.outerjoin(alias, table.c[local.key] == alias.c[remote.key])
+        parent_title = alias.c[parent.title_column]
+    return select(hits.c.rank, table.c.id, title, code, *[table.c[c.key] for c in phone_cols],
+                  parent_title).select_from(joined)
 
 
 def _group(spec, query: str, rows) -> Group:
@@ -261,43 +264,73 @@ def _timed_out(error: DBAPIError) -> bool:
     return getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED
 
 
+class _TimeLimit:
+    """The statement timeout of the search's statements on PostgreSQL, set for the transaction
+    (SET LOCAL) only when it must shrink, and put back afterwards: two statements per search
+    when nothing is slow."""
+
+    SETTINGS = ("statement_timeout", "max_parallel_workers_per_gather")
+
+    def __init__(self, session):
+        self.session, self.current, self.saved = session, None, None
+
+    def at_most(self, ms: int) -> None:
+        # Shrunk only by a worthwhile step: each statement costs a round trip.
+        if self.current is not None and self.current <= ms + SLACK_MS:
+            return
+        # No parallel workers either: starting them costs more than these few rows.
+        values = [func.set_config("statement_timeout", str(ms), True),
+                  func.set_config("max_parallel_workers_per_gather", "0", True)]
+        if self.saved is None:
+            values = [func.current_setting(name) for name in self.SETTINGS] + values
+        row = self.session.execute(select(*values)).one()
+        if self.saved is None:
+            self.saved = row[:2]
+        self.current = ms
+
+    def lost(self) -> None:
+        """A statement was cancelled: the transaction is gone, and its settings with it."""
+        self.session.rollback()
+        self.current = self.saved = None
+
+    def restore(self) -> None:
+        if self.saved is not None:
+            self.session.execute(select(*[func.set_config(name, value, True)
+                                          for name, value in zip(self.SETTINGS, self.saved)]))
+            self.current = self.saved = None
+
+
 def search(user, query: str, specs=None) -> list[Group]:
     """Groups of hits for `query` (already cleaned) in the modules `user` may read, those with
-    the best hits first; modules without hits are left out."""
+    the best hits first; modules without hits are left out. On PostgreSQL the modules share a
+    time budget: one that runs out of it comes back empty and marked partial."""
     specs = searchable_specs(user) if specs is None else specs
     session = db.session
     postgres = session.get_bind().dialect.name == "postgresql"
-    statements = [(spec, module_statement(spec, user, query, postgres)) for spec in specs]
+    statements = [(spec, stmt) for spec in specs
+                  if (stmt := module_statement(spec, user, query, postgres)) is not None]
     groups = []
     deadline = time.perf_counter() + BUDGET_MS / 1000
-    savepoint = None
+    limit = _TimeLimit(session)
     for spec, stmt in statements:
-        if stmt is None:
-            continue
         partial = False
         if postgres:
-            if savepoint is None:
-                savepoint = session.begin_nested()
-            left = max(FLOOR_MS, int((deadline - time.perf_counter()) * 1000))
-            # No parallel workers: starting them costs more than these few rows.
-            session.execute(select(func.set_config("statement_timeout", str(left), True),
-                                   func.set_config("max_parallel_workers_per_gather", "0", True)))
+            limit.at_most(max(FLOOR_MS, int((deadline - time.perf_counter()) * 1000)))
             try:
                 rows = session.execute(stmt).all()
             except DBAPIError as error:
                 if not _timed_out(error):
                     raise
-                savepoint.rollback()
-                savepoint, rows, partial = None, [], True
+                limit.lost()
+                rows, partial = [], True
         else:
             rows = session.execute(stmt).all()
         group = _group(spec, query, rows)
         group.partial = partial
         if group.hits or partial:
             groups.append(group)
-    if savepoint is not None:
-        # Read only: rolling back ends the timeout with it.
-        savepoint.rollback()
+    if postgres:
+        limit.restore()
     order = {spec.name: i for i, (spec, _stmt) in enumerate(statements)}
     groups.sort(key=lambda g: (min((h.rank for h in g.hits), default=99), g.child, order[g.module]))
     return groups
