@@ -245,8 +245,20 @@ def _install_compression(app) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["gzip"])
     # Static files are compressed above, once.
     app.config.setdefault("COMPRESS_STREAMING_ENDPOINT_CONDITIONAL", [])
+    # The API's ETag is the record's version ("17"), sent back as If-Match; Flask-Compress would
+    # make it "17:gzip". Pages and API answers keep the ETag their view gave them, and are not
+    # turned into 304s here (static files answer conditional requests themselves).
+    app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)
     app.config["COMPRESS_REGISTER"] = False
     compress = Compress(app)
+
+    def compress_response(response):
+        etag = response.headers.get("ETag")
+        response = compress.after_request(response)
+        if etag is not None:
+            response.headers["ETag"] = etag
+        return response
+
     # Flask runs after-request hooks last registered first: the first registered sees the final
     # body, after every hook that reads or rewrites it (API error messages, the OpenAPI spec).
-    app.after_request_funcs.setdefault(None, []).insert(0, compress.after_request)
+    app.after_request_funcs.setdefault(None, []).insert(0, compress_response)

@@ -149,6 +149,19 @@ def test_json_travels_compressed(org, login):
     assert b'"openapi"' in _decode(resp)
 
 
+def test_a_compressed_api_answer_keeps_the_record_version_as_its_etag(app, org, api_token):
+    """API clients send the ETag back as If-Match: compression must not change it."""
+    customer = make_customer(org.east_rep, name="版本号客户", address="很长的地址" * 100)
+    client, headers = app.test_client(), {**api_token(org.admin), "Accept-Encoding": "gzip, br"}
+    got = client.get(f"/api/v1/customers/{customer.id}", headers=headers)
+    assert got.headers["Content-Encoding"] in ("br", "gzip")
+    version = __import__("json").loads(_decode(got))["version"]
+    assert got.headers["ETag"] == f'"{version}"'
+    changed = client.put(f"/api/v1/customers/{customer.id}", json={"address": "新地址"},
+                         headers={**headers, "If-Match": got.headers["ETag"]})
+    assert changed.status_code == 200, _decode(changed)
+
+
 def test_unknown_or_outside_files_are_not_found(app):
     client = app.test_client()
     assert client.get("/static/css/no-such-file.css").status_code == 404
