@@ -314,3 +314,26 @@ def test_a_module_that_runs_out_of_time_is_marked_incomplete(org, login, books, 
     assert groups["contacts"]["partial"] is True and groups["contacts"]["hits"] == []
     assert [h["id"] for h in groups["customers"]["hits"]] == [books.mine.customer.id]
     assert [h["id"] for h in groups["contracts"]["hits"]] == [books.mine.contract.id]
+
+
+def test_a_cancelled_statement_after_the_modules_still_answers(org, login, books, monkeypatch, app):
+    from sqlalchemy import func, select
+
+    from app.core import global_search
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the statement timeout is PostgreSQL's")
+    real = global_search._TimeLimit.restore
+
+    def slow_restore(limit):
+        # On a busy server setting the limit back may itself outlast the limit.
+        limit.session.execute(select(func.pg_sleep(1)))
+        real(limit)
+
+    monkeypatch.setattr(global_search._TimeLimit, "restore", slow_restore)
+    status, body = search(login(org.east_rep), books.token + "mine")
+    assert status == 200
+    assert found(body) == {"customers": [books.mine.customer.id], "contacts": [books.mine.contact.id],
+                           "contracts": [books.mine.contract.id]}
