@@ -1,11 +1,13 @@
-"""How generated add / edit forms are drawn and read: sections, money fields, the save bar.
+"""How generated add / edit forms are drawn and read: sections, money, date and time fields.
 
 Amounts are typed the way clerks write them — 1,234,567.80, ¥1234.5, ￥１，２３４ — and read into
-a Decimal rounded half up at 0.01, never through float. Anything else comes back to the field
-with a message saying what to type.
+a Decimal rounded half up at 0.01, never through float. Times are shown and typed in the user's
+time zone and stored in UTC. Anything else comes back to the field with a message saying what to
+type.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -13,10 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Boolean, Numeric, inspect as sa_inspect
-from wtforms import DecimalField
+from sqlalchemy import Boolean, Date, DateTime, Numeric, inspect as sa_inspect
+from wtforms import DecimalField, Field
 from wtforms.validators import InputRequired, Optional as OptionalValidator
-from wtforms.widgets import TextInput
+from wtforms.widgets import DateTimeLocalInput, TextInput, html_params
 
 CENT = Decimal("0.01")
 # 1234 / 1,234 / 1,234,567.8 / .5 — thousands separators only in groups of three.
@@ -99,6 +101,111 @@ class MoneyField(DecimalField):
         return format_amount(self.data)
 
 
+# -- dates and times ------------------------------------------------------------------------------
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def _parse(text: str, formats) -> dt.datetime:
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+class DatePickerInput:
+    """Flask-AppBuilder's date box (bootstrap-datepicker, in Chinese with the bundled locale)
+    without the id it repeats for every date of a form, showing what was typed on an error."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs["class"] = " ".join(c for c in ("form-control", kwargs.get("class", "")) if c)
+        kwargs.setdefault("autocomplete", "off")
+        if field.flags.required:
+            kwargs.setdefault("required", True)
+        box = html_params(type="text", name=field.name, value=field._value(), **kwargs)
+        return Markup('<div class="input-group date appbuilder_date" data-provide="datepicker">'
+                      '<span class="input-group-addon" aria-hidden="true"><i class="fa fa-calendar cursor-hand"></i>'
+                      '</span><input %s></div>') % Markup(box)
+
+
+class LocalDateField(Field):
+    """A date typed or picked as 2026-01-05."""
+
+    widget = DatePickerInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%Y-%m-%d") if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0] and valuelist[0].strip():
+            try:
+                self.data = _parse(valuelist[0], DATE_FORMATS).date()
+            except ValueError:
+                raise ValueError(_("Enter a date, for example 2026-01-05")) from None
+
+
+class LocalDateTimeInput(DateTimeLocalInput):
+    def __call__(self, field, **kwargs):
+        kwargs["class"] = " ".join(c for c in ("form-control", kwargs.get("class", "")) if c)
+        kwargs.setdefault("step", "60")
+        return super().__call__(field, **kwargs)
+
+
+class LocalDateTimeField(Field):
+    """A time as people read it — in their own time zone, to the minute — stored in UTC."""
+
+    widget = LocalDateTimeInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if not isinstance(self.data, dt.datetime):
+            return ""
+        from app.core.webhooks import local_time
+
+        return local_time(self.data, "%Y-%m-%dT%H:%M")
+
+    def process_formdata(self, valuelist):
+        from app.core.webhooks import user_zone
+
+        self.data = None
+        if valuelist and valuelist[0] and valuelist[0].strip():
+            try:
+                local = _parse(valuelist[0], TIME_FORMATS + DATE_FORMATS)
+            except ValueError:
+                raise ValueError(_("Enter a date and time, for example 2026-01-05 10:30")) from None
+            self.data = local.replace(tzinfo=user_zone()).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _default(column):
+    """The column's Python default as the form's: a value, or a function called per form."""
+    default = column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return lambda: default.arg(None)
+    return None
+
+
+def date_field(spec, column):
+    field_class = LocalDateTimeField if isinstance(column.type, DateTime) else LocalDateField
+    return field_class(
+        spec.label_columns.get(column.key, column.key),
+        validators=[OptionalValidator() if column.nullable else InputRequired()],
+        default=_default(column),
+        description=spec.description_columns.get(column.key, ""),
+    )
+
+
 def is_money(column) -> bool:
     return isinstance(column.type, Numeric) and column.type.scale == 2
 
@@ -108,7 +215,7 @@ def money_field(spec, column) -> MoneyField:
     limit = None
     if column.type.precision:
         limit = Decimal(10) ** (column.type.precision - column.type.scale)
-    default = column.default.arg if column.default is not None and column.default.is_scalar else None
+    default = _default(column)
     return MoneyField(
         spec.label_columns.get(column.key, column.key),
         validators=[OptionalValidator() if column.nullable else InputRequired()],
@@ -123,21 +230,31 @@ def default_fields(spec, columns: list[str]) -> dict:
     table = getattr(spec.model, "__table__", None)
     if table is None:
         return {}
-    return {column.key: money_field(spec, column) for column in table.columns
-            if column.key in columns and is_money(column)}
+    fields = {}
+    for column in table.columns:
+        if column.key not in columns:
+            continue
+        if is_money(column):
+            fields[column.key] = money_field(spec, column)
+        elif isinstance(column.type, (Date, DateTime)):
+            fields[column.key] = date_field(spec, column)
+    return fields
 
 
 def required_columns(spec, columns: list[str]) -> list[str]:
-    """The form's columns a record cannot be saved without: NOT NULL columns (but checkboxes)
-    and relations held by NOT NULL keys, whether or not their field says so itself."""
+    """The form's columns a record cannot be saved without: NOT NULL columns without a default
+    (but checkboxes) and relations held by such keys, whether or not their field says so."""
     model = spec.model
     table = getattr(model, "__table__", None)
     if table is None:
         return []
-    required = {c.key for c in table.columns if not c.nullable and not c.primary_key
-                and not isinstance(c.type, Boolean)}
+    def needed(column) -> bool:   # a value the database will not fill in itself
+        return (not column.nullable and not column.primary_key and not isinstance(column.type, Boolean)
+                and column.default is None and column.server_default is None)
+
+    required = {c.key for c in table.columns if needed(c)}
     for rel in sa_inspect(model).relationships:
-        if rel.direction.name == "MANYTOONE" and all(not c.nullable for c in rel.local_columns):
+        if rel.direction.name == "MANYTOONE" and all(needed(c) for c in rel.local_columns):
             required.add(rel.key)
     return [name for name in columns if name in required]
 

@@ -154,7 +154,7 @@ def test_a_module_without_sections_gets_one_untitled_section():
     spec = registry.get("tags")
     spec_sections, spec.form_fieldsets = spec.form_fieldsets, []
     try:
-        assert forms.fieldsets(spec, ["name", "colour"]) == [(None, {"fields": ["name", "colour"], "required": ["name", "colour"]})]
+        assert forms.fieldsets(spec, ["name", "colour"]) == [(None, {"fields": ["name", "colour"], "required": ["name"]})]
     finally:
         spec.form_fieldsets = spec_sections
 
@@ -169,3 +169,37 @@ def test_the_contract_amount_is_read_the_same_way(org, login):
     assert client.post(f"/contracts/edit/{contract.id}", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(type(contract), contract.id).amount == Decimal("130000.50")
+
+
+def test_times_are_shown_and_typed_in_the_users_zone_and_stored_in_utc(org, login):
+    import datetime as dt
+
+    from app.modules.customers.models import Interaction
+
+    customer = make_customer(org.east_rep)
+    client = login(org.east_rep)
+    html = client.get("/interactions/add").get_data(as_text=True)
+    box = re.search(r'<input[^>]*id="occurred_at"[^>]*>', html).group(0)
+    assert 'type="datetime-local"' in box
+    shown = re.search(r'value="([^"]*)"', box).group(1)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", shown), shown      # now, to the minute, local
+    subject = unique("本地时间")
+    resp = client.post("/interactions/add", data={"customer": str(customer.id), "kind": "call", "subject": subject,
+                                                   "occurred_at": "2026-01-05T10:30"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    item = db.session.query(Interaction).filter_by(subject=subject).one()
+    assert item.occurred_at == dt.datetime(2026, 1, 5, 2, 30)             # 10:30 in Shanghai
+    html = client.get(f"/interactions/edit/{item.id}").get_data(as_text=True)
+    assert 'value="2026-01-05T10:30"' in html
+
+
+def test_dates_are_picked_in_chinese_boxes_and_a_bad_one_is_refused_in_chinese(org, login):
+    customer = make_customer(org.east_rep)
+    client = login(org.east_rep)
+    html = client.get("/contracts/add").get_data(as_text=True)
+    assert html.count('class="input-group date appbuilder_date"') == 3 and 'id="datepicker"' not in html
+    data = {"title": unique("日期合同"), "customer": str(customer.id), "amount": "100", "owner": str(org.east_rep.id),
+            "signed_on": "2026/02/30"}
+    html = client.post("/contracts/add", data=data).get_data(as_text=True)
+    assert _field_errors(html, "signed_on") == ["请输入日期，例如 2026-01-05"]
+    assert 'value="2026/02/30"' in html
