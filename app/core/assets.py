@@ -117,25 +117,32 @@ class StaticAssets:
         self.app = app
         self.folders: dict[str, str] = {}
         if app.has_static_folder and "static" in app.view_functions:
-            self.folders["static"] = app.static_folder
+            self.folders["static"] = os.path.normpath(app.static_folder)
         for name, blueprint in app.blueprints.items():
             endpoint = f"{name}.static"
             if blueprint.has_static_folder and endpoint in app.view_functions:
-                self.folders[endpoint] = blueprint.static_folder
-        self._assets: dict[tuple[str, str], Asset | None] = {}
+                self.folders[endpoint] = os.path.normpath(blueprint.static_folder)
+        self._assets: dict[str, Asset] = {}
         self._lock = threading.RLock()
 
     def get(self, endpoint: str, filename: str) -> Asset | None:
-        key = (endpoint, filename)
-        asset = self._assets.get(key, False)
-        if asset is False or (asset is not None and self.app.debug and self._changed(asset)):
-            with self._lock:
-                asset = self._assets[key] = self._load(endpoint, filename, frozenset())
-        return asset
+        folder = self.folders.get(endpoint)
+        path = safe_join(folder, filename) if folder else None
+        if path is None or not os.path.isfile(path):
+            return None          # misses are not kept: request paths are the client's to invent
+        return self._asset(path, folder, frozenset())
 
     def fingerprint(self, endpoint: str, filename: str) -> str | None:
         asset = self.get(endpoint, filename)
         return asset.fingerprint if asset is not None else None
+
+    def _asset(self, path: str, folder: str, loading: frozenset) -> Asset:
+        """The file at `path` (one entry per file, however the URL spelled its name)."""
+        asset = self._assets.get(path)
+        if asset is None or (self.app.debug and self._changed(asset)):
+            with self._lock:
+                asset = self._assets[path] = self._load(path, folder, loading)
+        return asset
 
     @staticmethod
     def _changed(asset: Asset) -> bool:
@@ -145,43 +152,35 @@ class StaticAssets:
             return True
         return stat.st_mtime != asset.mtime or stat.st_size != asset.size
 
-    def _load(self, endpoint: str, filename: str, loading: frozenset) -> Asset | None:
-        folder = self.folders.get(endpoint)
-        path = safe_join(folder, filename) if folder else None
-        if path is None or not os.path.isfile(path):
-            return None
+    def _load(self, path: str, folder: str, loading: frozenset) -> Asset:
         stat = os.stat(path)
-        mimetype = mimetype_of(filename)
+        mimetype = mimetype_of(path)
         keep = mimetype in COMPRESSIBLE and stat.st_size <= MAX_IN_MEMORY_BYTES
         with open(path, "rb") as fh:
             data = fh.read() if keep else None
             digest = fingerprint_of(data) if keep else hashlib.file_digest(fh, "sha256").hexdigest()[:FINGERPRINT_LENGTH]
         if keep and mimetype == "text/css":
-            data = self._fingerprint_references(endpoint, filename, data, loading | {filename})
+            data = self._fingerprint_references(path, folder, data, loading | {path})
             digest = fingerprint_of(data)
         return Asset(path=path, mimetype=mimetype, fingerprint=digest, mtime=stat.st_mtime, size=stat.st_size,
                      body=data)
 
-    def _fingerprint_references(self, endpoint: str, filename: str, css: bytes, loading: frozenset) -> bytes:
-        """The style sheet with `?v=<fingerprint>` on every file of the same folder it names."""
-        base = posixpath.dirname(filename)
+    def _fingerprint_references(self, path: str, folder: str, css: bytes, loading: frozenset) -> bytes:
+        """The style sheet with `?v=<fingerprint>` on every file of its static folder it names."""
+        base = os.path.dirname(path)
 
         def fingerprinted(match: re.Match) -> str:
-            quote, ref = (match.group(1), match.group(2)) if match.group(2) else (match.group(3), match.group(4))
+            ref = match.group(2) or match.group(4)
             if ref.startswith(("data:", "http:", "https:", "//", "/", "#")):
                 return match.group(0)
-            path, _, fragment = ref.partition("#")
-            path = path.split("?", 1)[0]
-            target = posixpath.normpath(posixpath.join(base, path))
-            if target.startswith("..") or target in loading:
+            name, _, fragment = ref.partition("#")
+            name = name.split("?", 1)[0]
+            target = os.path.normpath(os.path.join(base, name))
+            if (not target.startswith(os.path.join(folder, "")) or target in loading
+                    or not os.path.isfile(target)):
                 return match.group(0)
-            key = (endpoint, target)
-            if key not in self._assets:
-                self._assets[key] = self._load(endpoint, target, loading)
-            asset = self._assets[key]
-            if asset is None:
-                return match.group(0)
-            new = f"{path}?{FINGERPRINT_ARG}={asset.fingerprint}" + (f"#{fragment}" if fragment else "")
+            asset = self._asset(target, folder, loading)
+            new = f"{name}?{FINGERPRINT_ARG}={asset.fingerprint}" + (f"#{fragment}" if fragment else "")
             return match.group(0).replace(ref, new, 1)
 
         return _CSS_URL.sub(fingerprinted, css.decode("utf-8")).encode("utf-8")

@@ -169,6 +169,17 @@ def test_unknown_or_outside_files_are_not_found(app):
     assert client.get("/static/appbuilder/../../__init__.py").status_code == 404
 
 
+def test_the_kept_files_do_not_grow_with_the_names_clients_invent(app):
+    client = app.test_client()
+    kept = app.extensions["zwt_assets"]._assets
+    client.get("/static/css/zwt.css")
+    before = len(kept)
+    for n in range(30):
+        assert client.get(f"/static/css/missing-{n}.css").status_code == 404
+        assert client.get("/static/css/" + "./" * n + "zwt.css").status_code == 200
+    assert len(kept) == before
+
+
 def test_a_csv_export_travels_compressed_and_whole(org, login):
     make_customer(org.east_rep, name="压缩导出客户")
     client = login(org.admin)
