@@ -98,7 +98,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     expect(page.locator("#zwt-notifications")).to_be_visible()
 
     page.goto("/customers/list/")
-    expect(page.locator(".panel-heading .panel-title").first).to_have_text(zh("Customers"))
+    expect(page.locator(".zwt-page-title")).to_have_text(zh("Customers"))
     page.locator("a[href^='/customers/add']").first.click()
     expect(page.locator("#model_form")).to_be_visible()
     page.fill("#name", name)
@@ -122,7 +122,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     expect(rows.first).to_contain_text(people.assignee.display_name)
     shot("search-result")
 
-    rows.first.locator("a[href*='/customers/show/']").click()
+    rows.first.locator("a.zwt-row-link").click()          # the name opens the record
     detail = page.locator("#Home")
     expect(detail).to_contain_text(name)
     expect(detail).to_contain_text("12,345.60")

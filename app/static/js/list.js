@@ -24,3 +24,22 @@
     form.submit();
   });
 })();
+
+/* Where a table scrolls inside its card (narrow desktops), a row's menu near the bottom opens
+   upwards rather than being cut off by the card's edge. */
+(function ($) {
+  "use strict";
+  if (!$) { return; }
+  $(document).on("show.bs.dropdown", ".zwt-row-menu", function () {
+    var wrap = this.closest(".table-responsive");
+    var menu = this.querySelector(".dropdown-menu");
+    if (!wrap || !menu || getComputedStyle(wrap).overflowX === "visible") {
+      this.classList.remove("dropup");
+      return;
+    }
+    var needed = menu.children.length * 32 + 12;
+    var box = this.getBoundingClientRect(), area = wrap.getBoundingClientRect();
+    var below = area.bottom - box.bottom, above = box.top - area.top;
+    this.classList.toggle("dropup", below < needed && above > below);
+  });
+})(window.jQuery);
