@@ -337,3 +337,14 @@ def test_a_cancelled_statement_after_the_modules_still_answers(org, login, books
     assert status == 200
     assert found(body) == {"customers": [books.mine.customer.id], "contacts": [books.mine.contact.id],
                            "contracts": [books.mine.contract.id]}
+
+
+def test_the_page_and_the_dialog_read_in_chinese(org, login, books):
+    from tests.test_language import ALLOWED, english, visible_texts
+
+    client = login(org.east_rep)
+    for path in ("/search/", f"/search/?q={quote(books.token)}", "/search/?q=" + quote(books.token + "无此记录"),
+                 "/search/?q=" + "x" * 101, "/search/dialog"):
+        html = client.get(path).get_data(as_text=True)
+        words = english(visible_texts(html), ALLOWED | {"x"})
+        assert not words, (path, words)
