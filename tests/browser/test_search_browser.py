@@ -88,6 +88,16 @@ def test_ctrl_k_finds_my_customer_arrows_and_enter_open_it_esc_closes(page, peop
     expect(dialog).to_be_hidden()
 
 
+def test_keys_typed_right_after_ctrl_k_are_not_lost(page, people):
+    log_in(page, people.rep, PASSWORD)
+    page.keyboard.press("Control+k")
+    page.keyboard.type(people.mine.code.lower())         # before the dialog has arrived
+    expect(page.locator("#zwt-search-dialog-input")).to_have_value(people.mine.code.lower())
+    expect(page.locator(f'#zwt-search-results [href="/customers/show/{people.mine.id}"]')).to_be_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/customers/show/{people.mine.id}")
+
+
 def test_sales_user_does_not_see_another_reps_customer(page, people):
     log_in(page, people.rep, PASSWORD)
     page.keyboard.press("Control+k")

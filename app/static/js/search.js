@@ -12,7 +12,7 @@
   var DEBOUNCE_MS = 150, CACHE_SIZE = 30;
   var isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
   var searchUrl = (form && form.getAttribute("action")) || "/search/";
-  var dialog, input, results, statusBox, loading, timer, controller, lastFocus, active = -1, options = [];
+  var dialog, input, results, statusBox, loading, early, timer, controller, lastFocus, active = -1, options = [];
   var cache = new Map();
 
   function text(name, values) {
@@ -52,19 +52,39 @@
   function isOpen() { return dialog && !dialog.hidden; }
 
   function open(initial, selectAll) {
+    var from = document.activeElement;
+    if (!dialog && !early) {
+      // Keys typed while the dialog's markup is on its way are kept for its field.
+      early = function (event) {
+        if (event.key && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+          early.typed += event.key;
+          event.preventDefault();
+        }
+      };
+      early.typed = "";
+      document.addEventListener("keydown", early, true);
+    }
     return load().then(function () {
+      var typed = "";
+      if (early) {
+        document.removeEventListener("keydown", early, true);
+        typed = early.typed;
+        early = null;
+      }
       if (!isOpen()) {
-        lastFocus = document.activeElement;
+        lastFocus = from;
         dialog.hidden = false;
         document.documentElement.classList.add("zwt-search-locked");
       }
-      if (typeof initial === "string" && initial !== input.value) {
-        input.value = initial;
+      var text = (typeof initial === "string" ? initial : (typed ? "" : input.value)) + typed;
+      if ((typeof initial === "string" || typed) && text !== input.value) {
+        input.value = text;
         schedule(0);
       }
       input.focus();
-      if (typeof initial !== "string" || selectAll) { input.select(); }
+      if ((typeof initial !== "string" && !typed) || selectAll) { input.select(); }
     }, function () {
+      if (early) { document.removeEventListener("keydown", early, true); early = null; }
       // The dialog could not be loaded: the results page still works.
       var q = topInput ? topInput.value.trim() : "";
       window.location.assign(searchUrl + (q ? "?q=" + encodeURIComponent(q) : ""));
