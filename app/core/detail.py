@@ -46,7 +46,7 @@ def _value(view, item, name: str):
     "money" or "text"."""
     try:
         raw = view.datamodel._get_attr_value(item, name)
-    except Exception:   # a dotted path through an empty relation
+    except (AttributeError, KeyError, TypeError):   # a dotted path through an empty relation
         raw = None
     column = _columns(view).get(name)
     formatter = view.formatters_columns.get(name)
@@ -70,6 +70,27 @@ def _relation_to(model, local_column: str) -> str:
         if [c.key for c in rel.local_columns] == [local_column]:
             return rel.key
     return ""
+
+
+def _linked(view, item, name: str, value):
+    """A related record's name as a link to its own detail page, when it is a module's record
+    the user may read; otherwise the name as it is."""
+    from flask import url_for
+
+    from app.core.registry import registry
+
+    rel = sa_inspect(view.datamodel.obj).relationships.get(name)
+    target = getattr(item, name, None) if rel is not None and rel.direction.name == "MANYTOONE" else None
+    if target is None:
+        return value
+    spec = next((s for s in registry.specs.values() if s.model is rel.mapper.class_ and s.name in registry.views), None)
+    if spec is None or not view.appbuilder.sm.has_access("can_read", spec.permission_name):
+        return value
+    pk = sa_inspect(target).identity
+    if not pk:
+        return value
+    href = url_for(f"{registry.views[spec.name].__name__}.show", pk=pk[0])
+    return Markup('<a href="{}">{}</a>').format(href, value)
 
 
 def _label(view, name: str, fallback: str = "") -> str:
@@ -102,7 +123,7 @@ def _lifecycle(view, status: dict | None) -> list[dict]:
     values = [v for v, _label in status["choices"]]
     labels = dict(status["choices"])
     if current == workflow.rejected:
-        # Rejected takes the place of "approved" and ends the road here.
+        # Rejected takes the place of "approved"; the steps after it are not reached.
         steps = [v for v in values if v != workflow.approved]
     else:
         steps = [v for v in values if v != workflow.rejected]
@@ -138,6 +159,8 @@ def _header(view, item) -> dict:
             relation = _relation_to(model, column) if column else ""
             if relation:
                 value, kind = _value(view, item, relation)
+                if kind != "empty":
+                    value = _linked(view, item, relation, value)
                 meta.append({"label": _label(view, relation, _("Owner") if key == "owner" else _("Department")),
                              "value": value, "key": key})
     if "created_at" in columns:
@@ -169,6 +192,8 @@ def _sections(view, item, status: dict | None) -> list[dict]:
             value, kind = _value(view, item, name)
             if status is not None and name == view.spec.status_column:
                 value = Markup('<span class="zwt-tag zwt-tag-{}">{}</span>').format(status["tone"], status["label"])
+            elif kind == "text":
+                value = _linked(view, item, name, value)
             column = columns.get(name)
             wide = column is not None and isinstance(column.type, Text)
             fields.append({"name": name, "label": _label(view, name), "value": value, "kind": kind, "wide": wide})

@@ -173,3 +173,14 @@ def test_money_is_shown_with_yuan_sign_separators_and_two_decimals():
     assert money(Decimal("-1234")) == "-¥1,234.00"
     assert money(Decimal("0.005")) == "¥0.01"                  # half up, never half even
     assert money(None) == ""
+
+
+def test_related_records_link_to_their_own_page_for_those_who_may_read_them(org, login):
+    contract = make_contract(org.east_rep)
+    html = _page(login(org.east_rep), f"/contracts/show/{contract.id}")
+    customer = re.search(r'data-field="customer">\s*<dt>.*?</dt>\s*<dd[^>]*>(.*?)</dd>', html, re.S).group(1)
+    assert f'<a href="/customers/show/{contract.customer_id}">' in customer
+    owner = re.search(r'data-field="owner">\s*<dt>.*?</dt>\s*<dd[^>]*>(.*?)</dd>', html, re.S).group(1)
+    assert "<a " not in owner                                   # users have no module page
+    department = re.search(r'data-key="department"><dt>.*?</dt><dd>(.*?)</dd>', html, re.S).group(1)
+    assert "<a " not in department                              # Sales may not read departments
