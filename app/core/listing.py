@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from flask import abort, current_app, redirect, render_template, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from sqlalchemy import DateTime, String, Text, and_, false, func, or_
+from sqlalchemy import DateTime, String, Text, and_, any_, false, func, or_, select
 
 from app.core import global_search, list_cells
 from app.core.datamodel import current_actor, like_literal
@@ -104,7 +104,16 @@ def search_condition(spec, term: str, dialect: str):
             # The bigram index finds the candidates; the ILIKE decides.
             condition = and_(func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(term)), condition)
         branches.append(condition)
-    return or_(*branches) if branches else false()
+    if not branches:
+        return false()
+    condition = or_(*branches)
+    if dialect == "postgresql" and len(term) >= 2:
+        # The planner cannot tell how many rows a bigram match finds and may walk the whole key
+        # index in list order testing each row (seconds at a million rows). Collected first
+        # (one union of index scans), the matches are then fetched by key.
+        matches = select(getattr(model, "id")).where(condition).scalar_subquery()
+        return getattr(model, "id") == any_(func.array(matches))
+    return condition
 
 
 def search_placeholder(view) -> str:
