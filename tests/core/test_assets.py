@@ -151,7 +151,7 @@ def test_json_travels_compressed(org, login):
 
 def test_a_compressed_api_answer_keeps_the_record_version_as_its_etag(app, org, api_token):
     """API clients send the ETag back as If-Match: compression must not change it."""
-    customer = make_customer(org.east_rep, name="版本号客户", address="很长的地址" * 100)
+    customer = make_customer(org.east_rep, name="版本号客户", address="很长的地址" * 40)
     client, headers = app.test_client(), {**api_token(org.admin), "Accept-Encoding": "gzip, br"}
     got = client.get(f"/api/v1/customers/{customer.id}", headers=headers)
     assert got.headers["Content-Encoding"] in ("br", "gzip")
