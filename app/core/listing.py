@@ -365,7 +365,7 @@ def _permissions(view) -> dict:
     }
 
 
-def rows(view, items, pks, columns: list[str]) -> list[Row]:
+def rows(view, items, pks, columns: list[str], leave_out=frozenset()) -> list[Row]:
     """Each row's cells (the shown columns, then the phone card's other fields) and the actions the
     user may take on it as it is now."""
     from flask import url_for
@@ -373,7 +373,7 @@ def rows(view, items, pks, columns: list[str]) -> list[Row]:
     spec, actor, endpoint = view.spec, current_actor(), view.__class__.__name__
     may = _permissions(view)
     title = locked_columns(view)[0] if view.list_columns else None
-    card_only = [c for c in spec.card_columns if c not in columns and c in view.list_columns]
+    card_only = [c for c in spec.card_columns if c not in columns and c in view.list_columns and c not in leave_out]
     if spec.title_column and spec.title_column not in columns and _text_column(spec.model, spec.title_column) is not None:
         card_only.insert(0, spec.title_column)
         title = spec.title_column
@@ -417,14 +417,16 @@ def list_widget(view, filters, actions=None, order_column="", order_direction=""
         joined = narrowed(view, joined)
     count, items = view.datamodel.query(joined, order_column, order_direction, page=page, page_size=page_size)
     pks = [view._serialize_pk_if_composite(pk) for pk in view.datamodel.get_keys(items)]
-    columns = shown_columns(view)
+    # On a parent's page its own column (a contract's customer) would only repeat the parent.
+    parents = {flt.column_name for flt in filters.filters if flt.is_related_view}
+    columns = [c for c in shown_columns(view) if c not in parents] or shown_columns(view)
     if main:
         kwargs.update(filtering=filtering(view), clear_url=clear_url(view), import_url=import_url(view))
     widgets["list"] = view.list_widget(
         label_columns=view.label_columns, include_columns=columns, value_columns=[], order_columns=view.order_columns,
         formatters_columns=view.formatters_columns, page=page, page_size=page_size, count=count, pks=pks,
         actions=actions, filters=filters, modelview_name=view.__class__.__name__,
-        rows=rows(view, items, pks, columns), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
+        rows=rows(view, items, pks, columns, parents), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
         chooser=chooser(view, columns) if main else None, **kwargs)
     return widgets
 

@@ -346,7 +346,7 @@ def test_an_empty_list_says_what_to_do(app, org, login):
     assert 'id="zwt-add"' not in reader and 'id="zwt-import"' not in reader
 
 
-def test_related_tables_on_a_detail_page_use_the_same_rows(org, login):
+def test_related_tables_on_a_detail_page_use_the_same_rows(app, org, login):
     from app.modules.customers.models import Contact
     from app.modules.customers.service import create_contact
 
@@ -355,3 +355,7 @@ def test_related_tables_on_a_detail_page_use_the_same_rows(org, login):
     html = login(org.east_rep).get(f"/customers/show/{customer.id}").get_data(as_text=True)
     assert contact.name in html and "zwt-related-list" in html
     assert f'href="/contacts/show/{contact.id}"' in html
+    related = html[html.index('id="ContactView"'):]
+    related = related[:related.index("</table>")]
+    assert 'data-label="%s"' % _zh(app, "Phone") in related
+    assert 'data-label="%s"' % _zh(app, "Customer") not in related      # the page is the customer's
