@@ -231,3 +231,43 @@ def test_date_pickers_and_select_boxes_speak_chinese(as_admin):
     page.locator("#select2-industry-container").click()
     page.locator(".select2-container--open .select2-search__field").fill("没有这个行业")
     expect(page.locator(".select2-results__option")).to_have_text("未找到结果")
+
+
+@pytest.fixture(scope="module")
+def every_module(app, records):
+    """(name, add URL, show URL or None, edit URL or None) of every generated module with screens."""
+    from app.core.registry import registry
+    from app.extensions import db
+
+    found = []
+    with app.app_context():
+        try:
+            for name, spec in sorted(registry.specs.items()):
+                if name not in registry.views:
+                    continue
+                first = db.session.scalars(select(spec.model).limit(1)).first()
+                pk = first.id if first is not None else None
+                found.append((name, f"/{name}/add" if spec.add_columns else None,
+                              f"/{name}/show/{pk}" if pk else None,
+                              f"/{name}/edit/{pk}" if pk and spec.edit_columns else None))
+        finally:
+            db.session.remove()
+    return found
+
+
+@pytest.mark.parametrize("size", [PHONE, {"width": 375, "height": 667}], ids=["390", "375"])
+def test_every_modules_detail_and_forms_fit_a_phone(as_admin, every_module, size):
+    page = as_admin
+    page.set_viewport_size(size)
+    problems, seen = [], 0
+    for name, *urls in every_module:
+        for url in filter(None, urls):
+            response = page.goto(url)
+            if response.status in (403, 404):       # a record the module keeps out of its own screens
+                continue
+            assert response.status == 200, url
+            seen += 1
+            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if widths[0] > widths[1]:
+                problems.append(f"{url}: {widths}")
+    assert seen >= 10 and not problems, problems
