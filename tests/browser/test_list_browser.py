@@ -82,7 +82,7 @@ def test_a_status_chip_narrows_the_list_and_a_second_click_removes_it(page, team
     chip.click()
     expect(page).to_have_url(re.compile(r"status=potential"))
     expect(_rows(page)).to_have_count(4)
-    expect(chip).to_have_attribute("aria-pressed", "true")
+    expect(chip).to_have_attribute("aria-current", "true")
     expect(chip).to_have_class(re.compile("zwt-chip-on"))
     for row in _rows(page).all():
         expect(row.locator(".zwt-tag")).to_have_text(zh("Potential"))
