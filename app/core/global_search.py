@@ -209,8 +209,9 @@ def module_statement(spec, user, query: str, postgres: bool):
 
     for column in code_cols:
         branch(EXACT_CODE, func.lower(column) == lowered)
-        branch(CODE_PREFIX, and_(func.lower(column).like(_pattern(literal_query + "%"), escape="\\"),
-                                 func.lower(column) != lowered))
+        if len(query) >= MIN_TEXT:      # every code starts with "K"
+            branch(CODE_PREFIX, and_(func.lower(column).like(_pattern(literal_query + "%"), escape="\\"),
+                                     func.lower(column) != lowered))
     if len(digits) >= MIN_DIGITS:
         for column in phone_cols:
             branch(PHONE_PREFIX, digits_of(column).like(_pattern(digits + "%")))
