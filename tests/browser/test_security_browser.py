@@ -232,4 +232,4 @@ def test_register_activate_enrol_totp_and_sign_in_with_two_factors(page, app, zh
     shot("signed-in")
     page.goto("/customers/list/")
     expect(page).to_have_url(re.compile(r"/customers/list/$"))
-    expect(page.locator(".panel-heading .panel-title").first).to_have_text(zh("Customers"))
+    expect(page.locator(".zwt-page-title")).to_have_text(zh("Customers"))

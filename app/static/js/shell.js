@@ -83,3 +83,17 @@ jQuery(function ($) {
     }
   });
 });
+
+/* A table or box that scrolls sideways on a small screen can be reached and scrolled with the keyboard. */
+(function () {
+  "use strict";
+  function reachable() {
+    document.querySelectorAll(".zwt-content table.table, .zwt-scroll-x, .table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) { box.setAttribute("tabindex", "0"); }
+      }
+    });
+  }
+  window.addEventListener("load", reachable);
+  window.addEventListener("resize", reachable);
+})();
