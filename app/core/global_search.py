@@ -2,10 +2,11 @@
 
 Every registered module whose spec declares `global_search` columns takes part; a module joins
 by declaring them. Its columns play one of three parts:
-- the spec's code column: equal to the query, or starting with it, whatever the case;
+- the spec's code column: equal to the query, or starting with it (two characters or more),
+  whatever the case;
 - phone columns (named like phone / mobile / tel / fax): their digits, spaces and dashes left
   out, starting with the query's digits or containing them;
-- any other column (names, titles): containing the query.
+- any other column (names, titles): containing the query (two characters or more).
 The query is text, never a pattern: "%" and "_" match themselves.
 
 A user sees only modules they may read and, in them, only rows of their data scope: the same
