@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 from flask import abort, current_app, redirect, render_template, request
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import DateTime, String, Text, and_, any_, false, func, or_, select
 
-from app.core import global_search, list_cells
+from app.core import global_search, list_cells, versions
 from app.core.datamodel import current_actor, like_literal
 from app.core.panels import applies_to
 from app.core.preferences import get_preference, set_preference
@@ -40,6 +41,29 @@ PAGE_SIZES = (10, 25, 50, 100)
 
 class ListArgError(Exception):
     """A list argument no list can take; the message says why, in the user's language."""
+
+
+class ModuleListWidget(ListWidget):
+    """The table of a module's list and of its tabs on other records' pages."""
+
+    template = "zwt/widgets/list.html"
+    spec = None
+
+    def __call__(self, **kwargs):
+        spec = self.spec
+        kwargs["count_cap"] = spec.count_cap if spec is not None else None
+        kwargs["page_sizes"] = sorted(set(PAGE_SIZES) | {spec.page_size if spec is not None else 25})
+        kwargs["list_url"] = list_url
+        kwargs["empty_text"] = empty_text(spec) if spec is not None else ""
+        if spec is not None and spec.actions:
+            kwargs["row_versions"] = versions.versions_of(spec.model, self.template_args.get("pks") or [])
+        return super().__call__(**kwargs)
+
+
+class ModuleSearchWidget(SearchWidget):
+    """FAB's advanced filters, keeping the search box and chips when they are applied."""
+
+    template = "zwt/widgets/search.html"
 
 
 # -- URLs that keep the list's arguments ---------------------------------------------------------

@@ -23,7 +23,8 @@ from app.core.datamodel import ModuleInterface, current_actor
 from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
 from app.core.webhooks import local_time
-from app.core.views import API_PERMISSIONS, VIEW_PERMISSIONS, ModuleListWidget, ModuleModelView, ModuleRestApi
+from app.core.listing import ModuleListWidget
+from app.core.views import API_PERMISSIONS, VIEW_PERMISSIONS, ModuleModelView, ModuleRestApi
 from app.extensions import db
 
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, g, jsonify, request
+from flask import abort, current_app, flash, g, jsonify, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
+from flask_appbuilder.exceptions import FABException
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
-from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
 from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
 from wtforms import HiddenField
 
 from app.core import exports, listing, versions
+from app.core.listing import ModuleListWidget, ModuleSearchWidget
 from app.core import detail, forms
 from app.core.audit import history_of
 from app.core.charts import echarts_option
@@ -37,26 +38,6 @@ API_PERMISSIONS = {
     "get_list": "read", "get": "read", "info": "read",
     "post": "write", "put": "write", "delete": "delete",
 }
-
-
-class ModuleListWidget(ListWidget):
-    template = "zwt/widgets/list.html"
-    spec = None
-
-    def __call__(self, **kwargs):
-        kwargs["count_cap"] = self.spec.count_cap if self.spec is not None else None
-        kwargs["page_sizes"] = sorted(set(listing.PAGE_SIZES) | {self.spec.page_size if self.spec else 25})
-        kwargs["list_url"] = listing.list_url
-        kwargs["empty_text"] = listing.empty_text(self.spec) if self.spec is not None else ""
-        if self.spec is not None and self.spec.actions:
-            kwargs["row_versions"] = versions.versions_of(self.spec.model, self.template_args.get("pks") or [])
-        return super().__call__(**kwargs)
-
-
-class ModuleSearchWidget(SearchWidget):
-    """FAB's advanced filters, keeping the search box and chips when they are applied."""
-
-    template = "zwt/widgets/search.html"
 
 
 def _attach_errors(form, error: DomainError) -> None:
@@ -103,7 +84,11 @@ class ModuleModelView(ModelView):
         if refused is not None:
             return refused
         self.update_redirect()
-        widgets = self._list()
+        try:
+            widgets = self._list()
+        except FABException as exc:
+            flash(str(exc), "warning")
+            return redirect(self.get_redirect())
         return self.render_template(self.list_template, title=self.list_title, widgets=widgets,
                                     **listing.page_context(self))
 
