@@ -231,6 +231,17 @@ def bench_workflow(instances, workers):
     run_bench(instances, workers)
 
 
+@bench_group.command("search", with_appcontext=False)
+@click.option("--full", is_flag=True, help="1,000,000 customers (seeded into an empty database), 100 requests per query kind and user")
+@click.option("--requests", "count", type=int, default=None)
+@click.option("--explain", is_flag=True, help="EXPLAIN ANALYZE each kind's slowest search statement")
+def bench_search(full, count, explain):
+    """p50/p95 of the global search per kind of query, for a manager and a sales user."""
+    from bench.bench_global_search import main as run_bench
+
+    run_bench(full=full, count=count, explain=explain)
+
+
 cli.add_command(workflows_group)
 
 if __name__ == "__main__":

@@ -210,6 +210,8 @@ INTERACTION_TEXTS = [
 def interaction_counts(n: int, per_customer: float, seed: int = 2028) -> list[int]:
     """How many interactions each customer 1..n has: skewed (many have a few, some dozens), a
     handful of long-standing accounts thousands; about n * per_customer in all."""
+    if per_customer <= 0:
+        return [0] * n
     rng = random.Random(seed)
     counts = [int(rng.expovariate(1 / per_customer) + 0.5) for _ in range(n)]
     for i in range(min(HEAVY_CUSTOMERS, n)):

@@ -348,6 +348,7 @@ def _fill_months(rows: list[tuple]) -> list[tuple]:
 
 
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic autogenerate hook: bigram indexes exist only in PostgreSQL migrations (their
-    expression uses a function SQLite does not have), so models do not declare them."""
-    return not (type_ == "index" and name and name.endswith("_bigram"))
+    """Alembic autogenerate hook: the search indexes exist only in PostgreSQL migrations (bigram
+    indexes and the global search's pattern and trigram indexes of migration 0008 use functions
+    and operator classes SQLite does not have), so models do not declare them."""
+    return not (type_ == "index" and name and name.endswith(("_bigram", "_search")))
