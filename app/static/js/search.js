@@ -25,18 +25,8 @@
     if (dialog) { return Promise.resolve(dialog); }
     if (loading) { return loading; }
     var present = document.getElementById("zwt-search-dialog");
-    var ready = present ? Promise.resolve(present) : fetch(searchUrl.replace(/\/?$/, "/") + "dialog", {
-      credentials: "same-origin", headers: { Accept: "text/html" }
-    }).then(function (resp) {
-      if (!resp.ok) { throw new Error(String(resp.status)); }
-      return resp.text();
-    }).then(function (html) {
-      var holder = document.createElement("div");
-      holder.innerHTML = html;
-      var element = holder.querySelector("#zwt-search-dialog");
-      document.body.appendChild(element);
-      return element;
-    });
+    // The dialog comes with every signed-in page; without it the top bar form opens the results page.
+    var ready = present ? Promise.resolve(present) : Promise.reject(new Error("no search dialog"));
     loading = ready.then(function (element) {
       dialog = element;
       input = document.getElementById("zwt-search-dialog-input");
