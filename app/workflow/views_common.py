@@ -235,10 +235,20 @@ def view_of(instance: ApprovalInstance, user) -> InstanceView:
         waiting_for=waiting_for(instance), timeline=timeline_of(instance, definition), actions=actions)
 
 
-def active_users(limit: int = 2000) -> list[User]:
-    """People a task can be transferred to or added as a signer: active users, by name."""
-    return list(db.session.scalars(select(User).where(User.active.is_(True))
-                                   .order_by(User.last_name, User.first_name, User.username).limit(limit)))
+def active_users(limit: int = 2000, keep=None) -> list[User]:
+    """People a task can be transferred to or added as a signer: active users, by name; `keep`
+    (an id the user chose on a refused form) is always among them, so the choice can be corrected."""
+    users = list(db.session.scalars(select(User).where(User.active.is_(True))
+                                    .order_by(User.last_name, User.first_name, User.username).limit(limit)))
+    try:
+        kept = int(keep) if keep not in (None, "") else None
+    except (TypeError, ValueError):
+        kept = None
+    if kept is not None and all(u.id != kept for u in users):
+        chosen = db.session.get(User, kept)
+        if chosen is not None:
+            users.append(chosen)
+    return users
 
 
 def may_write_module(spec) -> bool:

@@ -132,8 +132,8 @@ class ApprovalTaskView(BaseView):
             "workflow/task.html", title=instance.title, spec=spec, item=item, task=task, v=view, closed=closed,
             fields=document_fields(spec, item) if item is not None else [], here=here,
             document_url=document_link(instance) if may_open_document else None,
-            users=active_users() if view.actions.task is not None else [], error=error, form=form or {},
-            short_time=short_time), status
+            users=active_users(keep=(form or {}).get("user")) if view.actions.task is not None else [], error=error,
+            form=form or {}, short_time=short_time), status
 
     @expose("/task/<int:task_id>")
     @has_access
