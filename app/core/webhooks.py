@@ -77,6 +77,14 @@ def install_web_hooks(app, appbuilder) -> None:
     for code, (short, long) in pages.items():
         app.register_error_handler(code, lambda _error, c=code, s=short, l=long: _error_page(c, s(), l()))
 
+    from flask_wtf.csrf import CSRFError
+
+    # A form posted without its security token, or from a page open too long (Flask-WTF's own
+    # message is English): say what to do.
+    app.register_error_handler(CSRFError, lambda _error: _error_page(
+        400, _("The form has expired."),
+        _("The form has expired or was not sent from this site. Go back, reload the page and try again.")))
+
 
 def _api_token_messages(appbuilder) -> None:
     """The REST API's answers about missing, malformed and expired tokens, in the user's language
