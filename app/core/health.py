@@ -103,7 +103,8 @@ def main() -> int:
 
     from config import build_config
 
-    config = build_config()
+    # The checks need no secret; a container's health check does not get the entry point's.
+    config = build_config(SECRET_KEY="readiness-check")
     engine = create_engine(config["SQLALCHEMY_DATABASE_URI"], **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     try:
         status, body = readyz(config, engine)
