@@ -66,7 +66,8 @@ def check_redis(config) -> None:
 
 
 def file_store(config) -> Path:
-    return Path(config.get("FILE_STORE_DIR") or config["INSTANCE_DIR"])
+    """The instance folder (ZWT_INSTANCE_DIR): uploads wait there for the job that imports them."""
+    return Path(config["INSTANCE_DIR"])
 
 
 def check_store(config) -> None:

@@ -300,8 +300,12 @@ class ObservedApp:
         config = self.flask_app.config
         if path == METRICS_PATH:
             if not metrics_allowed(environ, config):
-                body = b"Metrics are served only to this machine or with the metrics token (METRICS_TOKEN).\n"
-                return self._answer(start_response, 403, body, "text/plain; charset=utf-8", request_id)
+                from flask_babel import gettext as _
+
+                with self.flask_app.app_context():
+                    body = _("Metrics are served only to this machine or with the metrics token (METRICS_TOKEN).")
+                return self._answer(start_response, 403, (body + "\n").encode(), "text/plain; charset=utf-8",
+                                    request_id)
             from prometheus_client import CONTENT_TYPE_LATEST
 
             return self._answer(start_response, 200, render_metrics(config), CONTENT_TYPE_LATEST, request_id)

@@ -75,7 +75,7 @@ def test_readyz_is_503_when_redis_is_unreachable(observed, monkeypatch):
 def test_readyz_is_503_when_the_file_store_is_not_writable(observed, monkeypatch, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setitem(observed.config, "FILE_STORE_DIR", str(blocker))
+    monkeypatch.setitem(observed.config, "INSTANCE_DIR", str(blocker))
     resp = observed.test_client().get("/readyz")
     assert resp.status_code == 503
     assert resp.get_json()["checks"]["store"]["ok"] is False

@@ -180,7 +180,9 @@ def test_metrics_are_served_to_this_machine_or_with_the_token(observed, monkeypa
     assert "zwt_http_requests_total" in resp.get_data(as_text=True)
     assert "Set-Cookie" not in resp.headers
     outside = {"REMOTE_ADDR": "203.0.113.7"}
-    assert client.get("/metrics", environ_base=outside).status_code == 403
+    refused = client.get("/metrics", environ_base=outside)
+    assert refused.status_code == 403
+    assert "监控令牌" in refused.get_data(as_text=True) and "zwt_http" not in refused.get_data(as_text=True)
     # Through a reverse proxy on this machine, the caller is someone else.
     assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 403
     assert client.get("/metrics", environ_base=outside, headers={"Authorization": "Bearer x"}).status_code == 403
