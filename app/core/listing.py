@@ -61,9 +61,40 @@ class ModuleListWidget(ListWidget):
 
 
 class ModuleSearchWidget(SearchWidget):
-    """FAB's advanced filters, keeping the search box and chips when they are applied."""
+    """FAB's advanced filters, keeping the search box and chips when they are applied. A filter
+    that chooses a row of another table (owner, customer, department) is a search-as-you-type
+    box (relation_search.py) holding only the chosen rows, never a list of the whole table."""
 
     template = "zwt/widgets/search.html"
+
+    def __call__(self, **kwargs):
+        from markupsafe import Markup, escape
+
+        from app.core import relation_search
+
+        form, route_base = self.template_args["form"], self.template_args.get("route_base")
+        view = next((v for v in current_app.appbuilder.baseviews
+                     if getattr(v, "route_base", None) == route_base and getattr(v, "spec", None) is not None), None)
+        relations = set(relation_search.relation_columns(view)) if view is not None and view.spec is not None else set()
+        active = self.filters.get_filters_values_tojson()
+        dict_filters = self.filters.get_search_filters()
+        labels, fields, names = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            labels[col] = str(form[col].label.text)
+            names[col] = [str(flt.name) for flt in dict_filters[col]]
+            if col in relations:
+                values = [v for name, _f, value in active if name == col
+                          for v in (value if isinstance(value, (list, tuple)) else [value])]
+                chosen = relation_search.labels_of(view, col, values)
+                options = "".join(f'<option value="{escape(pk)}">{escape(text)}</option>' for pk, text in chosen.items())
+                fields[col] = Markup(
+                    f'<select class="form-control zwt-relation-filter" style="width: 100%" '
+                    f'data-url="{escape(relation_search.endpoint_url(view.spec.name, col))}" '
+                    f'data-placeholder="{escape(_("Type to search"))}">{options}</select>')
+            else:
+                fields[col] = form[col]()
+        kwargs.update(label_columns=labels, form_fields=fields, search_filters=names, active_filters=active)
+        return super(SearchWidget, self).__call__(**kwargs)
 
 
 # -- URLs that keep the list's arguments ---------------------------------------------------------

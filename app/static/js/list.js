@@ -43,3 +43,41 @@
     this.classList.toggle("dropup", below < needed && above > below);
   });
 })(window.jQuery);
+
+/* The advanced filter panel: FAB's filter rows from the page's settings (#zwt-filter-config); a
+   filter that chooses a record (owner, customer, department) asks the server as the user types
+   (at most 20 choices, only what the user may see). */
+(function ($) {
+  "use strict";
+  if (!$) { return; }
+  function relationBoxes(root) {
+    $(root).find("select.zwt-relation-filter").each(function () {
+      var $box = $(this);
+      if ($box.data("select2") || !$box.select2) { return; }
+      $box.select2({
+        theme: "bootstrap",
+        width: "100%",
+        allowClear: false,
+        minimumInputLength: 0,
+        placeholder: $box.attr("data-placeholder") || "",
+        ajax: {
+          url: $box.attr("data-url"),
+          dataType: "json",
+          delay: 250,
+          data: function (params) { return { q: params.term || "" }; },
+          processResults: function (data) { return { results: (data && data.results) || [] }; }
+        }
+      });
+    });
+  }
+  $(function () {
+    var node = document.getElementById("zwt-filter-config");
+    if (!node || typeof window.AdminFilters !== "function") { return; }
+    var config = JSON.parse(node.textContent || "{}");
+    new window.AdminFilters("#filter_form", config.labels || {}, config.fields || {},
+                            config.filters || {}, config.active || []);
+    var $form = $("#filter_form");
+    relationBoxes($form);
+    $form.on("click", "a.filter", function () { window.setTimeout(function () { relationBoxes($form); }, 0); });
+  });
+})(window.jQuery);

@@ -1,0 +1,147 @@
+"""Search-as-you-type for the relation filters of a list's advanced panel (owner, customer,
+department …), so that no list page loads a whole table to offer its choices.
+
+    GET /relation-search/<module>/<column>?q=华信    → {"results": [{"id": 7, "text": "…"}], "more": false}
+
+At most LIMIT rows, in the order of their keys, only what the signed-in user may see: the rows of
+a module's own table through its data scope (and its list's search, index-served on PostgreSQL),
+people and departments within the user's scope of the list's module (own: themselves and their
+department; department: their department's subtree; all: everyone). Refused (403) to whoever may
+not read the list.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from app.core.datamodel import current_actor, like_literal
+from app.core.org import AppUser, Department, subtree_ids
+from app.core.scope import ALL, DEPARTMENT, effective_scope, scope_clause
+from app.extensions import db
+
+LIMIT = 20
+MAX_TERM = 100
+blueprint = Blueprint("zwt_relation_search", __name__)
+
+
+def endpoint_url(spec_name: str, column: str) -> str:
+    return url_for("zwt_relation_search.search", module=spec_name, column=column)
+
+
+def relation_columns(view) -> list[str]:
+    """The list's filter columns that name one row of another table (many-to-one)."""
+    datamodel = view.datamodel
+    return [c for c in view.search_columns if datamodel.is_relation_many_to_one(c)]
+
+
+def _bad(message: str, status: int = 400):
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+def _contains(column, term: str):
+    return column.ilike(f"%{like_literal(term)}%", escape="\\")
+
+
+def _people(actor, module: str, term: str):
+    stmt = select(AppUser).where(AppUser.active.is_(True))
+    granted = effective_scope(actor, module)
+    if granted == DEPARTMENT and actor.department_id:
+        stmt = stmt.where(or_(AppUser.id == actor.id, AppUser.department_id.in_(subtree_ids(actor.department_id))))
+    elif granted != ALL:
+        stmt = stmt.where(AppUser.id == actor.id)
+    if term:
+        stmt = stmt.where(or_(_contains(AppUser.username, term), _contains(AppUser.first_name, term),
+                              _contains(AppUser.last_name, term),
+                              _contains(AppUser.last_name + AppUser.first_name, term)))
+    return stmt.order_by(AppUser.id)
+
+
+def _departments(actor, module: str, term: str):
+    stmt = select(Department)
+    granted = effective_scope(actor, module)
+    if granted != ALL:
+        if not actor.department_id:
+            return None
+        ids = subtree_ids(actor.department_id) if granted == DEPARTMENT else [actor.department_id]
+        stmt = stmt.where(Department.id.in_(ids))
+    if term:
+        stmt = stmt.where(or_(_contains(Department.name, term), _contains(Department.code, term)))
+    return stmt.order_by(Department.sort, Department.id)
+
+
+def _module_rows(actor, spec, term: str):
+    from app.core.listing import search_condition
+
+    model = spec.model
+    stmt = select(model)
+    clause = scope_clause(spec, actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if term:
+        stmt = stmt.where(search_condition(spec, term, db.session.get_bind().dialect.name))
+    return stmt.order_by(model.id.desc())
+
+
+def _statement(view, column: str, actor, term: str):
+    from app.core.registry import registry
+
+    related = view.datamodel.get_related_model(column)
+    module = view.spec.permission_name
+    if related is AppUser or issubclass(related, AppUser):
+        return _people(actor, module, term)
+    if related is Department:
+        return _departments(actor, module, term)
+    spec = next((s for s in registry.specs.values() if s.model is related), None)
+    if spec is None or not current_app.appbuilder.sm.has_access("can_read", registry.views[spec.name].class_permission_name):
+        return None
+    return _module_rows(actor, spec, term)
+
+
+@blueprint.route("/relation-search/<module>/<column>")
+def search(module: str, column: str):
+    from app.core.registry import registry
+
+    view_class = registry.views.get(module) if getattr(registry, "views", None) else None
+    actor = current_actor()
+    if actor is None:
+        return _bad(_("Please sign in."), 401)
+    if view_class is None:
+        return _bad(_("There is no such list."), 404)
+    view = next((v for v in current_app.appbuilder.baseviews if isinstance(v, view_class)), None)
+    if view is None or not current_app.appbuilder.sm.has_access("can_read", view.class_permission_name):
+        return _bad(_("You may not read this list."), 403)
+    if column not in relation_columns(view):
+        return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
+    term = request.args.get("q", "")
+    if not isinstance(term, str) or "\x00" in term:
+        return _bad(_("The search text cannot be read."))
+    term = term.strip()
+    if len(term) > MAX_TERM:
+        return _bad(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
+    stmt = _statement(view, column, actor, term)
+    found = [] if stmt is None else db.session.scalars(stmt.limit(LIMIT + 1)).all()
+    return jsonify({"results": [{"id": row.id, "text": str(row)} for row in found[:LIMIT]],
+                    "more": len(found) > LIMIT})
+
+
+def labels_of(view, column: str, ids) -> dict[str, str]:
+    """The labels of the chosen rows of an active relation filter (only those, never a table)."""
+    keys = sorted({int(i) for i in ids if str(i).isdigit() and len(str(i)) < 12})
+    if not keys:
+        return {}
+    from app.core.registry import registry
+
+    related = view.datamodel.get_related_model(column)
+    stmt = select(related).where(related.id.in_(keys))
+    spec = next((s for s in registry.specs.values() if s.model is related), None)
+    clause = scope_clause(spec, current_actor()) if spec is not None else None
+    rows = db.session.scalars(stmt if clause is None else stmt.where(clause)).all()
+    return {str(row.id): str(row) for row in rows}
+
+
+def install(app) -> None:
+    if "zwt_relation_search" not in app.blueprints:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,92 @@
+"""The relation filters of a list's advanced panel (owner, customer, department) ask a
+search-as-you-type endpoint: at most 20 choices, only what the user may see, refused to whoever
+may not read the list, and a list page never carries a whole table's choices."""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import current_app
+
+from app.core import relation_search
+from tests.conftest import unique
+from tests.factories import make_customer, make_user
+
+
+def _search(client, module: str, column: str, q: str = ""):
+    return client.get(f"/relation-search/{module}/{column}", query_string={"q": q})
+
+
+def _ids(resp) -> set:
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return {row["id"] for row in resp.get_json()["results"]}
+
+
+def test_owner_choices_follow_the_users_scope(app, org, login):
+    own = _ids(_search(login(org.east_rep), "customers", "owner"))
+    assert own == {org.east_rep.id}                                  # own scope: only oneself
+    department = _ids(_search(login(org.manager), "customers", "owner"))
+    assert {org.east_rep.id, org.east_rep2.id, org.south_rep.id, org.manager.id} <= department
+    assert org.finance_user.id not in department                     # outside the sales subtree
+    everyone = _search(login(org.admin), "customers", "owner", org.finance_user.username)
+    assert _ids(everyone) == {org.finance_user.id}                   # all: anyone, by name
+
+
+def test_department_choices_follow_the_users_scope(app, org, login):
+    found = _ids(_search(login(org.manager), "customers", "department"))
+    assert {org.sales.id, org.east.id, org.south.id} <= found
+    assert org.finance.id not in found and org.company.id not in found
+    assert _ids(_search(login(org.east_rep), "customers", "department")) == {org.east.id}
+
+
+def test_customer_choices_are_the_customers_the_user_sees_at_most_twenty(app, org, login):
+    token = unique("关联")
+    mine = [make_customer(org.east_rep, name=f"{token}{i:02d}") for i in range(23)]
+    theirs = make_customer(org.south_rep, name=f"{token}他")
+    from app.extensions import db
+
+    db.session.commit()
+    resp = _search(login(org.east_rep), "contracts", "customer", token)
+    body = resp.get_json()
+    assert len(body["results"]) == relation_search.LIMIT == 20 and body["more"] is True
+    assert _ids(resp) <= {c.id for c in mine}
+    assert theirs.id not in _ids(_search(login(org.east_rep), "contracts", "customer", f"{token}他"))
+    assert _ids(_search(login(org.manager), "contracts", "customer", f"{token}他")) == {theirs.id}
+
+
+def test_refused_without_read_and_bad_input_is_a_chinese_400(app, org, login):
+    sm = current_app.appbuilder.sm
+    role = sm.add_role(unique("无权"))
+    nobody = make_user(role.name, org.east)
+    from app.extensions import db
+
+    db.session.commit()
+    assert _search(login(nobody), "customers", "owner").status_code == 403
+    client = login(org.east_rep)
+    long = _search(client, "customers", "owner", "长" * 101)
+    assert long.status_code == 400 and re.search(r"[\u4e00-\u9fff]", long.get_json()["error"])
+    assert _search(client, "customers", "name").status_code == 404            # not a relation
+    assert _search(client, "nosuchmodule", "owner").status_code == 404
+    assert app.test_client().get("/relation-search/customers/owner").status_code in (401, 302)
+
+
+def test_a_list_page_carries_no_table_of_choices_and_no_inline_filter_script(app, org, login):
+    for _ in range(3):
+        make_user("Sales", org.finance)
+    html = login(org.admin).get("/customers/list/").get_data(as_text=True)
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
+    assert not any("AdminFilters" in body for _attrs, body in scripts)
+    blob = re.search(r'<script type="application/json" id="zwt-filter-config">(.*?)</script>', html, re.S)
+    config = json.loads(blob.group(1))
+    owner = config["fields"]["owner"]
+    assert "zwt-relation-filter" in owner and "/relation-search/customers/owner" in owner
+    assert "<option" not in owner                        # nothing chosen: no choices carried
+    assert org.finance_user.username not in blob.group(1)
+
+
+def test_an_active_relation_filter_keeps_only_its_chosen_row(app, org, login):
+    client = login(org.admin)
+    html = client.get("/customers/list/", query_string={"_flt_0_owner": org.east_rep.id}).get_data(as_text=True)
+    config = json.loads(re.search(r'id="zwt-filter-config">(.*?)</script>', html, re.S).group(1))
+    options = re.findall(r'<option value="(\d+)">', config["fields"]["owner"])
+    assert options == [str(org.east_rep.id)]
