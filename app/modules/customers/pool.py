@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import g, has_request_context
 from flask_babel import gettext as _, ngettext
 from sqlalchemy import and_, func, select, update
 
@@ -25,9 +26,16 @@ MAX_INACTIVE_DAYS = 3650
 
 # -- settings ----------------------------------------------------------------------------------
 def get_settings() -> CustomerSettings:
-    """The current settings; the defaults (30 days, no automatic release) until an admin saves."""
+    """The current settings; the defaults (30 days, no automatic release) until an admin saves.
+    Read once per request (a list page asks for every row)."""
+    cached = g.get("_customer_settings") if has_request_context() else None
+    if cached is not None:
+        return cached
     row = db.session.get(CustomerSettings, 1)
-    return row if row is not None else CustomerSettings(id=1, inactive_days=DEFAULT_INACTIVE_DAYS, auto_release=False)
+    row = row if row is not None else CustomerSettings(id=1, inactive_days=DEFAULT_INACTIVE_DAYS, auto_release=False)
+    if has_request_context():
+        g._customer_settings = row
+    return row
 
 
 def update_settings(actor, *, inactive_days, auto_release: bool) -> CustomerSettings:
@@ -47,6 +55,8 @@ def update_settings(actor, *, inactive_days, auto_release: bool) -> CustomerSett
             row = CustomerSettings(id=1)
             db.session.add(row)
         row.inactive_days, row.auto_release, row.changed_at = days, bool(auto_release), utcnow()
+    if has_request_context():
+        g.pop("_customer_settings", None)
     return row
 
 
