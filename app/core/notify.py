@@ -14,7 +14,7 @@ import os
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_appbuilder import Model
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -152,6 +152,7 @@ def notify_each(uow, messages, mail: bool = True) -> int:
     db.session.flush()   # the rows below may name users created in this unit of work
     connection = db.session.connection()
     connection.execute(_INSERTS["notification"], notes)
+    forget_unread_count()
     if outbox:
         connection.execute(_INSERTS["mail"], outbox)
     if smtp:
@@ -219,10 +220,35 @@ def deliver_mail(message_id: int) -> str:
     return "sent"
 
 
+def _unread_query(user):
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.is_read.is_(False))
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.user_id == user.id, Notification.is_read.is_(False))
-    ) or 0
+    """The user's unread notifications. In a request, counted once (every template the page
+    renders shows the badge), in the same statement as the approvals waiting for the user."""
+    if not has_request_context():
+        return db.session.scalar(_unread_query(user)) or 0
+    cached = g.get("_unread_notifications")
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    from app.workflow.models import PENDING, ApprovalTask
+
+    waiting_query = select(func.count()).select_from(ApprovalTask).where(
+        ApprovalTask.assignee_id == user.id, ApprovalTask.status == PENDING)
+    unread, waiting = db.session.execute(
+        select(_unread_query(user).scalar_subquery(), waiting_query.scalar_subquery())).one()
+    g._unread_notifications = (user.id, unread or 0)
+    if getattr(g, "user", None) is not None and getattr(g.user, "id", None) == user.id:
+        g._approvals_waiting = waiting or 0
+    return unread or 0
+
+
+def forget_unread_count() -> None:
+    """After a change of notifications in this request, the next badge counts again."""
+    if has_request_context():
+        g.pop("_unread_notifications", None)
 
 
 def notifications_of(user, limit: int = 50, offset: int = 0) -> list[Notification]:
@@ -239,4 +265,5 @@ def mark_read(user, notification_id: int | None = None) -> int:
         stmt = stmt.where(Notification.id == notification_id)
     count = db.session.execute(stmt.values(is_read=True)).rowcount
     db.session.commit()
+    forget_unread_count()
     return count

@@ -204,10 +204,8 @@ class ModuleModelView(ModelView):
             self.update_redirect()
             for notice in edit_notices(self.spec, item):
                 flash(notice, "warning")
-        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
-        return self._get_related_views_widgets(item, filters={}, orders=get_order_args(),
-                                               pages=get_page_args(), page_sizes=get_page_size_args(),
-                                               widgets=widgets)
+        # The edit page shows the form alone: no related tabs to query.
+        return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
 
     # -- edits carry the version they started from ------------------------------------------
     def _init_forms(self):
@@ -263,8 +261,13 @@ class ModuleModelView(ModelView):
     @has_access
     def show(self, pk):
         pk = self._deserialize_pk_if_composite(pk)
-        widgets = self._show(pk)
-        item = self.datamodel.get(pk, self._base_filters)
+        item = self.datamodel.get(pk, self._base_filters)   # read once for the widgets and the page
+        if not item:
+            abort(404)
+        widgets = self._get_show_widget(pk, item)
+        self.update_redirect()
+        widgets = self._get_related_views_widgets(item, orders=get_order_args(), pages=get_page_args(),
+                                                  page_sizes=get_page_size_args(), widgets=widgets)
         return self.render_template(
             self.show_template,
             pk=pk,

@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_pgettext, pgettext
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
+from app.core import notify
 from app.core.system import short_time
 from app.extensions import db
 from app.workflow import engine, inbox
@@ -125,6 +126,9 @@ def navbar_count() -> dict:
     if user is None or not getattr(user, "is_authenticated", False) or getattr(g, "_api_key_user", False):
         return {"approvals_waiting": 0}
     cached = getattr(g, "_approvals_waiting", None)
+    if cached is None:
+        notify.unread_count(user)   # counts the waiting tasks in the same statement
+        cached = getattr(g, "_approvals_waiting", None)
     if cached is None:
         cached = g._approvals_waiting = inbox.waiting_count(user)
     return {"approvals_waiting": cached}
