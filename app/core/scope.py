@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_appbuilder import Model
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, false, or_, select
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, any_, false, func, or_, select
 
 from app.core.org import subtree_ids
 from app.extensions import db
@@ -94,8 +94,21 @@ def scope_clause(spec, user):
     else:
         clause = owner_col == user.id
     if scope.shared:
-        clause = or_(clause, getattr(spec.model, scope.shared).isnot(None))
+        shared = getattr(spec.model, scope.shared).isnot(None)
+        if granted == OWN and db.session.get_bind().dialect.name == "postgresql":
+            return _own_or_shared(spec.model, clause, shared)
+        clause = or_(clause, shared)
     return clause
+
+
+def _own_or_shared(model, own, shared):
+    """`own OR shared` as the keys of both branches collected first (each one index scan:
+    (owner_id, id) and the shared column's), then the rows fetched by key. Written as an OR, the
+    planner walks the whole key index in list order testing each row (a person's few hundred
+    rows among a million: hundreds of milliseconds); collected, it costs what the person owns."""
+    key = model.id
+    keys = select(key).where(own).union_all(select(key).where(shared)).scalar_subquery()
+    return key == any_(func.array(keys))
 
 
 def can_see(spec_name: str, user, pk) -> bool:

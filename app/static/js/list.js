@@ -70,7 +70,8 @@
       });
     });
   }
-  $(function () {
+  /* Drawn as soon as this script runs (the end of the page), before the page is first shown. */
+  (function () {
     var node = document.getElementById("zwt-filter-config");
     if (!node || typeof window.AdminFilters !== "function") { return; }
     var config = JSON.parse(node.textContent || "{}");
@@ -79,5 +80,5 @@
     var $form = $("#filter_form");
     relationBoxes($form);
     $form.on("click", "a.filter", function () { window.setTimeout(function () { relationBoxes($form); }, 0); });
-  });
+  })();
 })(window.jQuery);
