@@ -350,5 +350,6 @@ def _fill_months(rows: list[tuple]) -> list[tuple]:
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic autogenerate hook: the search indexes exist only in PostgreSQL migrations (bigram
     indexes and the global search's pattern and trigram indexes of migration 0008 use functions
-    and operator classes SQLite does not have), so models do not declare them."""
-    return not (type_ == "index" and name and name.endswith(("_bigram", "_search")))
+    and operator classes SQLite does not have), and the sort indexes of migration 0010 serve lists
+    at a million rows only, so models do not declare them."""
+    return not (type_ == "index" and name and name.endswith(("_bigram", "_search", "_sort")))
