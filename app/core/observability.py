@@ -365,7 +365,7 @@ def install(app) -> None:
         return
     app.extensions["zwt_observability"] = True
     app.before_request_funcs.setdefault(None, []).insert(0, _note_route)
-    app.teardown_request(_note_user)
+    app.teardown_request_funcs.setdefault(None, []).append(_note_user)
     app.wsgi_app = ObservedApp(app.wsgi_app, app)
 
 
