@@ -1,0 +1,186 @@
+"""SQL time of the customer list's queries — text search (name contains, phone, code) and
+sorting by each sortable column, page 1 and a deep page — per data scope, next to the target.
+
+    # the full run on a seeded database (1,000,000 customers), 10 runs of each query
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_bench python -m bench.bench_queries --full
+    # the bounded run for CI: 20,000 customers, fixed seed, a temporary SQLite file unless DATABASE_URL is set
+    python -m bench.bench_queries
+    # add --explain for EXPLAIN ANALYZE of each kind's slowest statement
+
+The statements are the ones the list runs: the data scope of app/core/scope.py and the search of
+app/core/listing.py (search_condition), ordered by the column, 25 rows, with the offset of the
+page. Scopes: own (a sales person, with the shared pool), department (the manager of a team
+without sub-teams), department and below (the head of sales), all (admin). An empty database is
+seeded first with bench/seed_customers.py, then VACUUM ANALYZE. On SQLite the search is a plain
+scan (no bigram or trigram index there); its figures are printed for information.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import tempfile
+import time
+
+from sqlalchemy import func, select, text
+
+TARGET_MS = 80
+PAGE_SIZE = 25
+DEEP_PAGE = 2000
+CI_CUSTOMERS, CI_RUNS = 20_000, 3
+FULL_CUSTOMERS, FULL_RUNS = 1_000_000, 10
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _people(db):
+    """(label, user) for each scope, from the seeded staff."""
+    from app.core.org import AppUser, Department
+
+    def user(name):
+        return db.session.scalar(select(AppUser).where(AppUser.username == name))
+
+    people = [("all", user("admin"))]
+    top = db.session.scalar(select(AppUser).where(AppUser.username == "mgr_sales"))
+    if top is not None:
+        people.append(("department and below", top))
+        parents = set(db.session.scalars(select(Department.parent_id).where(Department.parent_id.isnot(None))))
+        leaf = db.session.scalar(select(AppUser).where(AppUser.username.like("mgr\\_%"), AppUser.id != top.id,
+                                                       AppUser.department_id.notin_(parents or {-1}))
+                                 .order_by(AppUser.id).limit(1))
+        if leaf is not None:
+            people.append(("department", leaf))
+    from app.modules.customers.models import Customer
+    busiest = db.session.execute(select(Customer.owner_id, func.count()).where(Customer.owner_id.isnot(None))
+                                 .group_by(Customer.owner_id).order_by(func.count().desc()).limit(1)).first()
+    rarest = db.session.execute(select(Customer.owner_id, func.count()).where(Customer.owner_id.isnot(None))
+                                .group_by(Customer.owner_id).order_by(func.count()).limit(1)).first()
+    for label, row in (("own (largest book)", busiest), ("own (smallest book)", rarest)):
+        if row is not None:
+            people.append((f"{label}, {row[1]:,} rows", db.session.get(AppUser, row[0])))
+    return [(label, u) for label, u in people if u is not None]
+
+
+def _terms(db):
+    from app.modules.customers.models import Customer
+
+    sample = db.session.execute(select(Customer.code, Customer.phone, Customer.name)
+                                .where(Customer.phone.isnot(None)).order_by(Customer.id.desc()).limit(1)).first()
+    code, phone, name = sample
+    return {
+        "name contains 科技": "科技",
+        "name contains (rare part)": name[2:5],
+        "phone (start of a number)": phone.replace("-", "")[:7],
+        "code (whole)": code,
+        "code (shared start)": code[:7],
+    }
+
+
+def statements(spec, user, dialect: str, terms: dict):
+    """(kind, statement) of every measured list query for `user`."""
+    from app.core.listing import search_condition
+    from app.core.scope import scope_clause
+
+    model = spec.model
+    base = select(model)
+    clause = scope_clause(spec, user)
+    if clause is not None:
+        base = base.where(clause)
+    out = [("default, page 1", base.order_by(model.id.desc()).limit(PAGE_SIZE)),
+           (f"default, page {DEEP_PAGE:,}", base.order_by(model.id.desc()).limit(PAGE_SIZE)
+            .offset((DEEP_PAGE - 1) * PAGE_SIZE))]
+    for column in spec.order_columns:
+        col = getattr(model, column)
+        out.append((f"sort {column} ↑", base.order_by(col.asc()).limit(PAGE_SIZE)))
+        out.append((f"sort {column} ↓", base.order_by(col.desc()).limit(PAGE_SIZE)))
+    for kind, term in terms.items():
+        out.append((f"search {kind}", base.where(search_condition(spec, term, dialect))
+                    .order_by(model.id.desc()).limit(PAGE_SIZE)))
+    return out
+
+
+def _pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(full: bool = False, runs: int | None = None, explain: bool = False, only: str = "") -> None:
+    runs = runs or (FULL_RUNS if full else CI_RUNS)
+    if not os.environ.get("DATABASE_URL"):
+        if full:
+            raise SystemExit("The full run needs DATABASE_URL (PostgreSQL).")
+        folder = tempfile.mkdtemp(prefix="zwt-queries-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
+        os.environ.setdefault("ZWT_INSTANCE_DIR", folder)
+    from app import create_app
+    from app.core.registry import registry
+    from app.core.setup import initialise
+    from app.extensions import db
+    from app.modules.customers.models import Customer
+
+    app = create_app()
+    with app.app_context():
+        initialise("admin", os.environ.get("ADMIN_PASSWORD") or "admin123")
+        have = db.session.scalar(select(func.count()).select_from(Customer))
+        db.session.remove()
+    if not have:
+        from bench import seed_customers
+
+        os.environ.setdefault("BENCH_INTERACTIONS_PER_CUSTOMER", "0.01")
+        _say(f"Seeding {CI_CUSTOMERS if not full else FULL_CUSTOMERS:,} customers")
+        seed_customers.main(CI_CUSTOMERS if not full else FULL_CUSTOMERS, 1)
+        with app.app_context():
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"))
+    with app.app_context(), app.test_request_context():
+        dialect = db.engine.dialect.name
+        spec = registry.get("customers")
+        rows = db.session.scalar(select(func.count()).select_from(Customer))
+        terms = _terms(db)
+        _say(f"Database: {db.engine.url.render_as_string(hide_password=True)} ({dialect}), {rows:,} customers")
+        _say(f"Runs per query: {runs}; target p95 ≤ {TARGET_MS} ms (SQL time, 25 rows)")
+        if dialect != "postgresql":
+            _say("SQLite: text search is a plain scan (no index); figures for information only.")
+        _say("Load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        over = 0
+        for label, user in _people(db):
+            _say(f"\n== scope {label}: {user.username}")
+            _say(f"{'query':42} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7}  target")
+            for kind, stmt in statements(spec, user, dialect, terms):
+                if only and only not in kind:
+                    continue
+                times, cpu = [], _cpu()
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    db.session.execute(stmt).all()
+                    times.append((time.perf_counter() - started) * 1000)
+                cpu = (_cpu() - cpu) * 1000 / runs
+                p95 = _pct(times, 0.95)
+                ok = p95 <= TARGET_MS
+                over += not ok
+                _say(f"{kind:42} {statistics.median(times):8.1f} {p95:8.1f} {cpu:7.1f}  "
+                     f"{'≤' if ok else '>'} {TARGET_MS}{'' if ok else '  OVER'}")
+                if explain and dialect == "postgresql":
+                    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+                    plan = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+                    _say("    " + "\n    ".join(plan))
+            db.session.rollback()
+        _say(f"\n{over} queries over target. Load average after: " + "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="1,000,000 customers (PostgreSQL), 10 runs each")
+    parser.add_argument("--runs", type=int, help="runs of each query")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each statement (PostgreSQL)")
+    parser.add_argument("--only", default="", help="only the queries whose kind contains this text")
+    args = parser.parse_args()
+    main(args.full, args.runs, args.explain, args.only)
