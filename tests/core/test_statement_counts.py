@@ -1,0 +1,81 @@
+"""How many SQL statements a sales person's list and detail pages run, once the page is warm.
+
+Counting statements is deterministic (unlike timing), so a page that starts reading per row or
+twice per request fails here. Statements on the user's identity, roles, permissions and data
+scopes are counted apart: the per-user permission cache answers them without SQL when warm.
+CEILINGS are what the pages run today; TARGETS are the issue's limits (6 per list page, 10 per
+detail page) — the test of the targets is expected to fail until the remaining statements
+(tag filter options, row versions, site settings, list preferences) are answered from caches.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.factories import make_customer
+from tests.modules.contracts.helpers import make_contract
+
+PERMISSION_TABLES = re.compile(r"\bFROM (ab_user|ab_role|ab_user_role|ab_permission\w*|ab_view_menu|role_scope|"
+                               r"user_security)\b", re.I)
+CEILINGS = {"customer list": 10, "contract list": 7, "customer detail": 27, "contract detail": 9}
+TARGETS = {"customer list": 6, "contract list": 6, "customer detail": 10, "contract detail": 10}
+ROWS = 30   # more than a page: per-row statements would show as 25 more
+
+
+def _count(client, url: str) -> tuple[int, list[str]]:
+    client.get(url).close()                       # warm: caches filled, session loaded
+    seen: list[str] = []
+
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "after_cursor_execute", _after)
+    try:
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        resp.close()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", _after)
+    counted = [s for s in seen if not PERMISSION_TABLES.search(s)]
+    return len(counted), counted
+
+
+@pytest.fixture
+def pages(org, login):
+    customers = [make_customer(org.east_rep) for _ in range(ROWS)]
+    contracts = [make_contract(org.east_rep, customers[i % 3]) for i in range(ROWS)]
+    db.session.commit()
+    client = login(org.east_rep)
+    return client, {
+        "customer list": "/customers/list/",
+        "contract list": "/contracts/list/",
+        "customer detail": f"/customers/show/{customers[0].id}",
+        "contract detail": f"/contracts/show/{contracts[0].id}",
+    }
+
+
+@pytest.mark.parametrize("page", list(CEILINGS))
+def test_a_page_runs_no_more_statements_than_it_does_today(pages, page):
+    client, urls = pages
+    count, statements = _count(client, urls[page])
+    assert count <= CEILINGS[page], f"{page}: {count} statements\n" + "\n".join(s[:160] for s in statements)
+
+
+def test_a_list_page_does_not_read_per_row(pages, org):
+    """25 rows or 30: the same number of statements."""
+    client, urls = pages
+    full, _ = _count(client, urls["customer list"] + "?psize_CustomerView=25")
+    small, _ = _count(client, urls["customer list"] + "?psize_CustomerView=10")
+    assert full == small
+
+
+@pytest.mark.xfail(reason="tag filter options, row versions, site settings and list preferences still run SQL",
+                   strict=False)
+@pytest.mark.parametrize("page", list(TARGETS))
+def test_a_page_meets_the_statement_target(pages, page):
+    client, urls = pages
+    count, statements = _count(client, urls[page])
+    assert count <= TARGETS[page], f"{page}: {count} statements\n" + "\n".join(s[:160] for s in statements)
