@@ -147,7 +147,9 @@ def redis_connection(config=None) -> Redis:
 
 def queue(config=None) -> Queue:
     config = config or current_app.config
-    return Queue(config["RQ_QUEUE"], connection=redis_connection(config))
+    from app.core.observability import TracedQueue
+
+    return TracedQueue(config["RQ_QUEUE"], connection=redis_connection(config))
 
 
 def enqueue_after_commit(uow, func, *args, **kwargs) -> None:
@@ -208,12 +210,12 @@ def cron_entries(registry) -> list[dict]:
 
 def run_worker(app, burst: bool = False) -> bool:
     """Work the queue. Each job runs in its own app context and database session."""
-    from rq import SimpleWorker
+    from app.core.observability import TracedWorker
 
     global _worker_app
     _worker_app = app
     gc.freeze()   # the app's objects live as long as the process: full collections need not walk them
-    worker = SimpleWorker([queue(app.config)], connection=redis_connection(app.config))
+    worker = TracedWorker([queue(app.config)], connection=redis_connection(app.config))
     # The scheduler moves jobs enqueued for later (approval reminders, time limits) when due.
     return worker.work(burst=burst, with_scheduler=True)
 

@@ -258,7 +258,6 @@ def test_a_job_enqueued_outside_a_request_gets_an_id_of_its_own(observed, json_l
     assert own[-1]["request_id"] == f"job-{job.id}"
 
 
-@pytest.mark.xfail(strict=True, reason="app/core/jobs.py builds TracedQueue and TracedWorker once wired (see the report)")
 def test_the_app_queue_and_worker_are_traced(app):
     assert isinstance(jobs.queue(app.config), TracedQueue)
     import inspect
