@@ -13,6 +13,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional as OptionalValidator
 
@@ -493,7 +494,8 @@ def _document_source(spec):
         if clause is not None:
             stmt = stmt.where(clause)
         entries = []
-        for doc in db.session.scalars(stmt.order_by(model.id.desc()).limit(limit)):
+        # The document alone: its customer is this page's, its owner is read lazily (often in the session).
+        for doc in db.session.scalars(stmt.order_by(model.id.desc()).limit(limit).options(lazyload("*"))):
             details = []
             if "amount" in columns and doc.amount is not None:
                 details.append((str(spec.label_columns.get("amount", _("Amount"))), f"{doc.amount:,.2f}"))
