@@ -242,6 +242,18 @@ def bench_search(full, count, explain):
     run_bench(full=full, count=count, explain=explain)
 
 
+@bench_group.command("queries", with_appcontext=False)
+@click.option("--full", is_flag=True, help="the seeded million-row database instead of the bounded SQLite run")
+@click.option("--runs", type=int, default=None)
+@click.option("--explain", is_flag=True, help="print each query's plan")
+@click.option("--only", default=None, help="only query kinds containing this text")
+def bench_queries(full, runs, explain, only):
+    """p50/p95 of list sorts, deep pages and searches per data scope, beside the 80 ms target."""
+    from bench.bench_queries import main as run_bench
+
+    run_bench(full, runs, explain, only)
+
+
 cli.add_command(workflows_group)
 
 if __name__ == "__main__":

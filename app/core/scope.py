@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_appbuilder import Model
 from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, any_, false, func, or_, select
 
@@ -46,8 +46,21 @@ class RoleScope(Model):
     scope = Column(String(16), nullable=False, default=OWN)
 
 
+def _cached_access(user):
+    """The user's roles and data scopes as the security manager caches them (invalidated through
+    Redis on any change); None outside a request or for anyone but a signed-in user."""
+    sm = getattr(getattr(current_app, "appbuilder", None), "sm", None)
+    if (sm is None or not hasattr(sm, "access_of") or not has_request_context()
+            or not isinstance(user, sm.user_model) or not getattr(user, "is_authenticated", False)):
+        return None
+    return sm.access_of(user)
+
+
 def is_admin(user) -> bool:
     admin = current_app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    access = _cached_access(user)
+    if access is not None:
+        return admin in access.role_names
     return any(role.name == admin for role in getattr(user, "roles", []) or [])
 
 
@@ -55,6 +68,9 @@ def effective_scope(user, module: str) -> str:
     """The widest scope any of the user's roles grants on `module` (own when none says)."""
     if user is None or not getattr(user, "is_authenticated", True):
         return OWN
+    access = _cached_access(user)
+    if access is not None:
+        return access.scope(module, OWN)
     if is_admin(user):
         return ALL
     role_ids = [r.id for r in user.roles]

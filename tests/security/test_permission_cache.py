@@ -81,8 +81,6 @@ def test_a_warm_list_page_reads_no_permission_of_fab(app, ctx, login, statements
     assert statements.touching(FAB_PERMISSION_TABLES) == []
 
 
-@pytest.mark.xfail(strict=True, reason="app/core/scope.py still reads the user's roles and role_scope itself; "
-                                       "it reads them from sm.access_of(user) once changed (see the report)")
 def test_a_warm_list_page_reads_no_role_or_scope(app, ctx, login, statements):
     client = login(make_user("Sales"))
     client.get(LIST)
