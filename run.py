@@ -254,6 +254,15 @@ def bench_queries(full, runs, explain, only):
     run_bench(full, runs, explain, only)
 
 
+@bench_group.command("pages", with_appcontext=False)
+@click.option("--requests", "count", default=30, show_default=True)
+def bench_pages(count):
+    """Each list and detail page: p50/p95, statements, SQL ms, overhead, HTML size, beside the targets."""
+    from bench.bench_pages import main as run_bench
+
+    run_bench(count)
+
+
 cli.add_command(workflows_group)
 
 if __name__ == "__main__":
