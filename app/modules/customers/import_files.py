@@ -137,30 +137,28 @@ def raw_rows(path: Path, fmt: str):
 
 
 def _workbook_rows(path: Path):
-    from openpyxl import load_workbook
+    from app.modules.customers.import_xlsx import READ_ERRORS, WorkbookReader
 
-    unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
     check_file(path, "xlsx")
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zip, XML or openpyxl errors: the upload is not a workbook
-        raise ImportFileError("customers.import_unreadable", unreadable, field="file") from exc
+        reader = WorkbookReader(path)
+    except READ_ERRORS as exc:   # zip or XML errors: the upload is not a workbook
+        raise ImportFileError("customers.import_unreadable",
+                              _("The file could not be read as an Excel workbook (.xlsx)."), field="file") from exc
     try:
-        if not wb.worksheets:
-            _refuse("import_unreadable", unreadable)
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        rows = reader.rows()
         while True:
             try:
                 row = next(rows)
             except StopIteration:
                 return
-            except Exception as exc:  # a sheet cut off or broken half-way
+            except READ_ERRORS as exc:  # a sheet cut off or broken half-way
                 raise ImportFileError("customers.import_unreadable",
                                       _("The workbook is damaged: its sheet could not be read to the end. "
                                         "Open it in Excel, save it again and upload it."), field="file") from exc
             yield row
     finally:
-        wb.close()
+        reader.close()
 
 
 def _csv_rows(path: Path):

@@ -11,12 +11,12 @@ import datetime as dt
 import unicodedata
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import String, func, select
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select
 
 from app.core.scope import may_assign_to
 from app.extensions import db
 from app.modules.customers import merging, service
-from app.modules.customers.models import Customer
+from app.modules.customers.models import Contact, Customer
 
 # The columns of the template, in order. "owner" is given as a user name.
 FIELDS = ["name", "kind", "industry", "region", "address", "phone", "email", "source", "status",
@@ -87,6 +87,57 @@ def choice_label(field_name: str, value: str) -> str:
 
 
 # -- checking rows -----------------------------------------------------------------------------
+class _ArrayLookups:
+    """The duplicate look-ups of merging.existing_* on PostgreSQL, each a single statement for
+    a whole batch: the values go as one array parameter (`= ANY(...)`, served by the same
+    indexes), so the statement's text stays short whatever the batch's size."""
+
+    @staticmethod
+    def _rows(stmt, values) -> dict:
+        found = {}
+        wanted = sorted({v for v in values if v})
+        if wanted:
+            for key, code, name in db.session.execute(stmt, {"wanted": wanted}):
+                found.setdefault(key, (code, name))
+        return found
+
+    @classmethod
+    def existing_names(cls, names) -> dict:
+        key = func.lower(Customer.name)
+        return cls._rows(select(key, Customer.code, Customer.name).where(key == any_(_wanted())),
+                         (n.lower() for n in names if n))
+
+    @classmethod
+    def existing_phones(cls, phones) -> dict:
+        phones = {p for p in phones if p}
+        found = cls._rows(select(Customer.phone, Customer.code, Customer.name).where(Customer.phone == any_(_wanted())),
+                          phones)
+        on_contacts = cls._rows(select(Contact.phone, Customer.code, Customer.name)
+                                .join(Customer, Customer.id == Contact.customer_id)
+                                .where(Contact.phone == any_(_wanted())), phones - found.keys())
+        return {**on_contacts, **found}
+
+    @classmethod
+    def existing_tax_ids(cls, tax_ids) -> dict:
+        return cls._rows(select(Customer.tax_id, Customer.code, Customer.name)
+                         .where(Customer.tax_id == any_(_wanted())), tax_ids)
+
+
+def _wanted():
+    return bindparam("wanted", type_=ARRAY(String))
+
+
+class ImportRow:
+    """One row's customer as checked: the typed fields and the owner's ids, as plain values
+    (the import writes rows in bulk; no ORM object is made per row)."""
+
+    __slots__ = (*FIELDS, "owner_id", "department_id")
+
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, None)
+
+
 class RowChecker:
     """Checks rows batch by batch; remembers the file's names, phones and tax ids."""
 
@@ -104,9 +155,9 @@ class RowChecker:
         self.today = service.local_today() if hasattr(service, "local_today") else dt.date.today()
 
     # one row, no database
-    def build(self, values: dict) -> tuple[Customer, dict]:
+    def build(self, values: dict) -> tuple[ImportRow, dict]:
         errors: dict[str, list[str]] = {}
-        customer = Customer()
+        customer = ImportRow()
         for field_name in FIELDS:
             text = values.get(field_name, "")
             if field_name in self.choices:
@@ -133,7 +184,7 @@ class RowChecker:
         self._service_rules(customer, errors)
         return customer, errors
 
-    def _service_rules(self, customer: Customer, errors: dict) -> None:
+    def _service_rules(self, customer: ImportRow, errors: dict) -> None:
         """The customers service's own checks of a customer's fields (its duplicate checks
         run once per batch instead, see check_batch)."""
         customer.name = (customer.name or "").strip()
@@ -148,7 +199,7 @@ class RowChecker:
                 _("Please enter a valid tax ID: the 18-character unified social credit code, e.g. 91310115MA1H7XXX1X."))
         customer.credit_limit = service._money(customer.credit_limit, "credit_limit", errors)
 
-    def _owner(self, customer: Customer, text: str, errors: dict) -> None:
+    def _owner(self, customer: ImportRow, text: str, errors: dict) -> None:
         key = text.lower()
         if key not in self.owners:
             self.owners[key] = self._find_owner(text)
@@ -182,9 +233,10 @@ class RowChecker:
     def check_batch(self, batch: list) -> list[tuple]:
         """[(row number, customer, {field: [message]})] for a batch of (row number, values)."""
         built = [(number, *self.build(values)) for number, values in batch]
-        names = merging.existing_names(c.name for _n, c, e in built if c.name and "name" not in e)
-        phones = merging.existing_phones(c.phone for _n, c, e in built if c.phone and "phone" not in e)
-        taxes = merging.existing_tax_ids(c.tax_id for _n, c, e in built if c.tax_id and "tax_id" not in e)
+        lookups = _ArrayLookups if db.session.get_bind().dialect.name == "postgresql" else merging
+        names = lookups.existing_names(c.name for _n, c, e in built if c.name and "name" not in e)
+        phones = lookups.existing_phones(c.phone for _n, c, e in built if c.phone and "phone" not in e)
+        taxes = lookups.existing_tax_ids(c.tax_id for _n, c, e in built if c.tax_id and "tax_id" not in e)
         for number, customer, errors in built:
             self._duplicate(
                 number, "name", customer.name.lower() if customer.name else None, names, errors,
