@@ -9,7 +9,7 @@ import zlib
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, String, and_, case, cast, func, insert, literal, select, text, update
+from sqlalchemy import Date, DateTime, Integer, String, and_, case, cast, func, insert, literal, select, text, update
 
 from app.core.clock import utcnow
 from app.core.errors import ValidationErrors
@@ -19,10 +19,14 @@ from app.modules.customers.models import Customer, CustomerGrade, GradeChange, G
 from app.modules.customers.service import _money, local_today
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-")
-BATCH = 100_000
-# Runs of the grading take this advisory lock per batch on PostgreSQL, so two runs at once
-# never both record the same change.
+# Customer ids per transaction of a full run: short transactions, so a customer graded at once
+# after its figures changed never waits long for a run going through the same ids.
+BATCH = 20_000
+# On PostgreSQL every grading takes the advisory lock of each span of LOCK_SPAN ids it grades
+# (LOCK_KEY * LOCK_SPANS + span number), so two runs at once never both record the same change.
 LOCK_KEY = zlib.crc32(b"customers.grading")
+LOCK_SPAN = 20_000
+LOCK_SPANS = 1 << 20
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -128,54 +132,81 @@ def regrade(actor=None, customer_ids: list[int] | None = None, today: dt.date | 
     record each change with the paid amount and months of cooperation that decided it.
     Returns the number of customers whose grade changed.
 
-    Set-based: per batch of ids one INSERT … SELECT records the changes, then the grades
-    recorded are applied (UPDATE … FROM, INSERT for customers graded the first time), in one
-    transaction; running it again changes nothing."""
+    Set-based: per range of `batch` customer ids one statement computes every grade, keeps the
+    changed ones, writes them (UPDATE … FROM, INSERT for customers graded the first time) and
+    records them, in a short transaction of its own; running it again changes nothing."""
     today = today or local_today()
     dialect = db.session.get_bind().dialect.name
     rule_list = rules()
-    since = _since(dialect)
-    grade = grade_expression(rule_list, since, today)
-    months = _months(dialect, since, today)
     at = utcnow()
     actor_id = getattr(actor, "id", None)
-    # Each batch is a condition on a customer-id column, applied to customers and to the
-    # change rows alike, so both statements walk an index.
-    if customer_ids is not None:
-        ids = sorted(set(customer_ids))
-        batches = [lambda col, chunk=ids[i:i + batch]: col.in_(chunk) for i in range(0, len(ids), batch)]
-    else:
-        low, high = db.session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
-        batches = [] if low is None else [
-            lambda col, start=start: col.between(start, start + batch - 1) for start in range(low, high + 1, batch)]
-    current = CustomerGrade.__table__
-    changes = GradeChange.__table__
     changed = 0
-    for within in batches:
+    for low, high, within in _batches(customer_ids, batch):
         with unit_of_work(actor):
             if dialect == "postgresql":
-                db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            picked = (select(Customer.id, current.c.grade, grade, Customer.paid_12m, months, literal(at),
-                             literal(actor_id, Integer))
-                      .select_from(Customer.__table__.outerjoin(current, current.c.customer_id == Customer.id))
-                      .where(within(Customer.id), current.c.grade.is_distinct_from(grade)))
-            result = db.session.execute(
-                insert(changes).from_select(
-                    ["customer_id", "old_grade", "new_grade", "paid_12m", "months", "at", "actor_id"], picked)
-                .execution_options(preserve_rowcount=True))
-            count = result.rowcount or 0
-            if count:
-                # Apply exactly the grades just recorded: change the rows there are, add the others.
-                ours = and_(changes.c.at == at, within(changes.c.customer_id))
-                db.session.execute(update(current).where(current.c.customer_id == changes.c.customer_id, ours)
-                                   .values(grade=changes.c.new_grade))
-                db.session.execute(insert(current).from_select(
-                    ["customer_id", "grade"],
-                    select(changes.c.customer_id, changes.c.new_grade).where(
-                        ours, ~select(current.c.customer_id).where(current.c.customer_id == changes.c.customer_id)
-                        .exists())))
-            changed += count
+                # Ascending, as every run takes them: two runs never wait for each other in a circle.
+                for span in range(low // LOCK_SPAN, high // LOCK_SPAN + 1):
+                    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY * LOCK_SPANS + span})
+            changed += _grade(dialect, rule_list, today, within, at, actor_id)
     return changed
+
+
+def _batches(customer_ids, batch: int):
+    """(lowest id, highest id, condition on a customer-id column) of each transaction: aligned
+    ranges of `batch` ids over the whole table, or the given ids `batch` at a time."""
+    if customer_ids is not None:
+        ids = sorted(set(customer_ids))
+        for i in range(0, len(ids), batch):
+            chunk = ids[i:i + batch]
+            yield chunk[0], chunk[-1], lambda col, chunk=chunk: col.in_(chunk)
+        return
+    low, high = db.session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
+    if low is None:
+        return
+    for start in range(low - low % batch, high + 1, batch):
+        yield start, start + batch - 1, lambda col, start=start: col.between(start, start + batch - 1)
+
+
+def _grade(dialect: str, rule_list, today: dt.date, within, at, actor_id) -> int:
+    """Grade the customers `within` selects; returns how many grades changed."""
+    current = CustomerGrade.__table__
+    changes = GradeChange.__table__
+    since = _since(dialect)
+    graded = (select(Customer.id.label("id"), current.c.customer_id.isnot(None).label("known"),
+                     current.c.grade.label("old_grade"), grade_expression(rule_list, since, today).label("new_grade"),
+                     Customer.paid_12m.label("paid_12m"), _months(dialect, since, today).label("months"))
+              # The range on both sides, so each walks its own index over the batch only.
+              .select_from(Customer.__table__.outerjoin(
+                  current, and_(current.c.customer_id == Customer.id, within(current.c.customer_id))))
+              .where(within(Customer.id)))
+    recorded = ["customer_id", "old_grade", "new_grade", "paid_12m", "months", "at", "actor_id"]
+    if dialect == "postgresql":
+        # One statement: the changed grades are computed once and written from the same rows.
+        found = graded.cte("graded")
+        changed = select(found).where(found.c.old_grade.is_distinct_from(found.c.new_grade)).cte("changed")
+        kept = update(current).where(current.c.customer_id == changed.c.id, changed.c.known,
+                                     within(current.c.customer_id)).values(grade=changed.c.new_grade).cte("kept")
+        added = insert(current).from_select(["customer_id", "grade"], select(changed.c.id, changed.c.new_grade)
+                                            .where(~changed.c.known)).cte("added")
+        statement = insert(changes).from_select(recorded, select(
+            changed.c.id, changed.c.old_grade, changed.c.new_grade, changed.c.paid_12m, changed.c.months,
+            literal(at, DateTime), literal(actor_id, Integer))).add_cte(kept, added)
+        return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
+    # SQLite (one writer at a time): record the changes, then apply the grades just recorded.
+    mark = db.session.scalar(select(func.coalesce(func.max(changes.c.id), 0)))
+    picked = graded.subquery()
+    count = db.session.execute(insert(changes).from_select(recorded, select(
+        picked.c.id, picked.c.old_grade, picked.c.new_grade, picked.c.paid_12m, picked.c.months,
+        literal(at, DateTime), literal(actor_id, Integer)).where(picked.c.old_grade.is_distinct_from(picked.c.new_grade)))
+        .execution_options(preserve_rowcount=True)).rowcount or 0
+    if count:
+        ours = and_(changes.c.id > mark, within(changes.c.customer_id))
+        db.session.execute(update(current).where(current.c.customer_id == changes.c.customer_id, ours)
+                           .values(grade=changes.c.new_grade))
+        db.session.execute(insert(current).from_select(["customer_id", "grade"], select(
+            changes.c.customer_id, changes.c.new_grade).where(
+            ours, ~select(current.c.customer_id).where(current.c.customer_id == changes.c.customer_id).exists())))
+    return count
 
 
 def regrade_selected(actor, customers: list[Customer]) -> str:
@@ -186,9 +217,10 @@ def regrade_selected(actor, customers: list[Customer]) -> str:
 
 def record_amounts(actor, customer_id: int, *, paid_12m=None, total_ordered=None, total_paid=None,
                    total_outstanding=None) -> Customer:
-    """Store the amounts the order and receivables modules compute for a customer (what it
-    paid in the last 12 months decides its grade at the next grading run). Amounts are
-    rounded half up to the fen; refuses negative ones, nothing written."""
+    """Store the amounts the order and receivables modules compute for a customer. What it paid
+    in the last 12 months decides its grade: a customer graded before is graded again at once,
+    in the same transaction; one not graded yet gets its first grade at the next grading run.
+    Amounts are rounded half up to the fen; refuses negative ones, nothing written."""
     errors: dict[str, list[str]] = {}
     given = {"paid_12m": paid_12m, "total_ordered": total_ordered, "total_paid": total_paid,
              "total_outstanding": total_outstanding}
@@ -197,8 +229,12 @@ def record_amounts(actor, customer_id: int, *, paid_12m=None, total_ordered=None
         raise ValidationErrors(errors, code="customers.invalid_amounts")
     with unit_of_work(actor):
         customer = db.session.get(Customer, customer_id)
+        before = customer.paid_12m
         for name, amount in amounts.items():
             setattr(customer, name, amount)
+        if "paid_12m" in amounts and amounts["paid_12m"] != before and db.session.get(CustomerGrade, customer_id):
+            db.session.flush()
+            regrade(actor, [customer_id])
     return customer
 
 
