@@ -93,8 +93,9 @@ def short_time(value, now: dt.datetime | None = None) -> str:
 
 def _time_html(value) -> Markup:
     if isinstance(value, dt.datetime):
-        utc = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
-        stamp, full = utc.strftime("%Y-%m-%dT%H:%MZ"), local_time(value)
+        # the machine-readable time in the reader's zone with its offset, like the text beside it
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(user_zone())
+        stamp, full = local.isoformat(timespec="minutes"), local_time(value)
     else:
         stamp = full = value.isoformat()
     return Markup('<time datetime="{}" title="{}">{}</time>').format(stamp, full, short_time(value))

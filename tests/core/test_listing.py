@@ -293,7 +293,7 @@ def test_cells_show_money_statuses_and_times(org, login, ctx):
     html = _list(login(org.east_rep), f"q={customer.name}")
     row = _rows(html)
     assert '<span class="zwt-tag zwt-tag-success">' in row
-    assert '<time datetime="2025-08-04T02:07Z" title="2025-08-04 10:07">2025年8月4日</time>' in row
+    assert '<time datetime="2025-08-04T10:07+08:00" title="2025-08-04 10:07">2025年8月4日</time>' in row
 
 
 def test_an_amount_cell_is_right_aligned_in_yuan(app):
