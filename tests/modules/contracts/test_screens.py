@@ -225,10 +225,12 @@ def test_the_customer_is_chosen_by_search_not_from_a_list_of_every_customer(org,
     other = make_customer(org.east_rep)
     contract = make_contract(org.east_rep, customer=mine)
     client = login(org.east_rep)
-    for url in ("/contracts/add", "/contracts/list/"):
-        html = client.get(url).get_data(as_text=True)
-        assert "data-ajax--url" in html and "/contracts/customers/choices.json" in html, url
-        assert other.name not in html, url  # a customer without contracts appears nowhere
+    html = client.get("/contracts/add").get_data(as_text=True)
+    assert "data-ajax--url" in html and "/contracts/customers/choices.json" in html
+    assert other.name not in html
+    listing = client.get("/contracts/list/").get_data(as_text=True)   # the filter asks as you type
+    assert "/relation-search/contracts/customer" in listing
+    assert other.name not in listing  # a customer without contracts appears nowhere
     edit = client.get(f"/contracts/edit/{contract.id}").get_data(as_text=True)
     assert f'<option value="{mine.id}" selected>{mine.name}（{mine.code}）</option>' in edit
     assert other.name not in edit
