@@ -16,6 +16,7 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, event, insert, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -146,6 +147,77 @@ def _write_claim(session, _context=None, _instances=None) -> None:
     if instance is not None:
         # Version column of the mapper: this UPDATE says WHERE lock_version = <as read>.
         instance.lock_version = instance.lock_version + 1
+    if session.dirty:
+        _write_changed_rows(session)
+
+
+@lru_cache(maxsize=None)
+def _columns_of(model) -> frozenset:
+    return frozenset(c.key for c in model.__table__.columns)
+
+
+@lru_cache(maxsize=256)
+def _update_statement(model, keys: tuple, versioned: bool):
+    """UPDATE <model> SET <keys> WHERE id = :w_id [AND lock_version = :w_version], built once."""
+    table = model.__table__
+    where = table.c.id == bindparam("w_id")
+    if versioned:
+        where = and_(where, table.c.lock_version == bindparam("w_version"))
+    return table.update().where(where).values({key: bindparam(key) for key in keys})
+
+
+def _write_changed_rows(session) -> None:
+    """Write the changed instance and tasks of an action as plain UPDATEs and mark them clean:
+    the instance's with its compare-and-set (StaleDataError when another action changed it
+    first), the tasks in one statement for all of them (each row with every column any of them
+    changed: their values as read in this action). Rows whose changes are known column by
+    column need none of the unit of work's general flush; anything else (new rows, relations)
+    is left to it."""
+    instances, tasks = [], []
+    for obj in session.dirty:
+        if isinstance(obj, ApprovalTask):
+            tasks.append(obj)
+        elif isinstance(obj, ApprovalInstance):
+            instances.append(obj)
+    if not instances and not tasks:
+        return
+    connection = session.connection()
+    for instance in instances:
+        state = sa_inspect(instance)
+        keys = _plain_changes(session, state, ApprovalInstance)
+        if keys is None:
+            continue
+        values = {key: state.dict.get(key) for key in keys}
+        before = state.committed_state.get("lock_version", instance.lock_version)
+        values.update(w_id=instance.id, w_version=before if isinstance(before, int) else instance.lock_version)
+        if connection.execute(_update_statement(ApprovalInstance, keys, True), values).rowcount != 1:
+            raise StaleDataError(f"approval {instance.id} was changed meanwhile")
+        state._commit_all(state.dict, session.identity_map)
+    changed, keys = [], set()
+    for task in tasks:
+        state = sa_inspect(task)
+        task_keys = _plain_changes(session, state, ApprovalTask)
+        if task_keys is not None:
+            changed.append(state)
+            keys.update(task_keys)
+    if not changed:
+        return
+    keys = tuple(sorted(keys))
+    connection.execute(_update_statement(ApprovalTask, keys, False),
+                       [{**{key: state.dict.get(key) for key in keys}, "w_id": state.dict["id"]} for state in changed])
+    for state in changed:
+        state._commit_all(state.dict, session.identity_map)
+
+
+def _plain_changes(session, state, model) -> tuple | None:
+    """The columns changed on a loaded row, or None when the row is for the flush to write
+    (new, deleted, unchanged, or a relation changed)."""
+    keys = tuple(sorted(state.committed_state))
+    if not keys or state.key is None or state.deleted or state.obj() in session.deleted:
+        return None
+    if not _columns_of(model).issuperset(keys) or any(key not in state.dict for key in keys):
+        return None
+    return keys
 
 
 # session.info: the timeline rows of the running action, written in one INSERT before it
