@@ -110,7 +110,10 @@ def search(module: str, column: str):
         return _bad(_("Please sign in."), 401)
     if view_class is None:
         return _bad(_("There is no such list."), 404)
-    view = next((v for v in current_app.appbuilder.baseviews if isinstance(v, view_class)), None)
+    # By name: the registry holds the view classes of the app built last (a process may build
+    # more than one app, e.g. a command that opens a second database).
+    view = next((v for v in current_app.appbuilder.baseviews
+                 if type(v).__name__ == view_class.__name__ and hasattr(v, "spec")), None)
     if view is None or not current_app.appbuilder.sm.has_access("can_read", view.class_permission_name):
         return _bad(_("You may not read this list."), 403)
     if column not in relation_columns(view):

@@ -512,7 +512,7 @@ class ModuleRestApi(ModelRestApi):
         from app.core.registry import registry
 
         view_class = registry.views.get(self.spec.name)
-        view = next((v for v in self.appbuilder.baseviews if view_class and type(v) is view_class), None)
+        view = next((v for v in self.appbuilder.baseviews if view_class and type(v).__name__ == view_class.__name__), None)
         if view is not None:
             return view._describe(entry)
         return {"at": entry.at, "actor": entry.actor, "action": entry.action,
