@@ -263,6 +263,56 @@ def bench_pages(count):
     run_bench(count)
 
 
+@bench_group.command("charts", with_appcontext=False)
+@click.option("--full", is_flag=True, help="the seeded million-row database instead of the bounded SQLite run")
+@click.option("--requests", "count", type=int, default=None)
+def bench_charts(full, count):
+    """p95 of each chart from its kept totals, and how soon a new record shows in its count."""
+    from bench.bench_charts import main as run_bench
+
+    run_bench(full=full, count=count)
+
+
+@bench_group.command("grading", with_appcontext=False)
+@click.option("--full", is_flag=True, help="the seeded million-row database instead of the bounded SQLite run")
+def bench_grading(full):
+    """Grading every customer from scratch (set-based) and one customer after a change."""
+    from bench.bench_grading import main as run_bench
+
+    run_bench(full=full)
+
+
+@bench_group.command("import", with_appcontext=False)
+@click.option("--rows", default=100_000, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+def bench_import(rows, fmt):
+    """Import ROWS customers from a generated workbook: seconds, CPU per row and peak RSS."""
+    from bench.bench_import import run as run_bench
+
+    run_bench(rows=rows, fmt=fmt)
+
+
+@bench_group.command("load", with_appcontext=False)
+@click.option("--users", default=200, show_default=True, help="concurrent simulated clerks")
+@click.option("--seconds", default=300, show_default=True)
+@click.option("--web", default=2, show_default=True, help="gunicorn web processes")
+@click.option("--workers", default=2, show_default=True, help="RQ worker processes")
+def bench_load(users, seconds, web, workers):
+    """Locust drives simulated clerks against web and worker processes; p95 per route, throughput."""
+    from bench.bench_load import main as run_bench
+
+    run_bench(users=users, seconds=seconds, web=web, workers=workers)
+
+
+@bench_group.command("rss", with_appcontext=False)
+@click.option("--requests", "count", default=1000, show_default=True)
+def bench_rss(count):
+    """A web process's RSS after COUNT mixed requests, and the HTML size of each list page."""
+    from bench.bench_rss import main as run_bench
+
+    run_bench(count=count)
+
+
 cli.add_command(workflows_group)
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ MODULES = [
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.
 FRAME_PACKAGES = [
     "app.workflow",
+    "app.core.chart_cache",
 ]
 
 

@@ -116,3 +116,15 @@ def api_token(app):
         return {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
 
     return _token
+
+
+@pytest.fixture(autouse=True)
+def _registry_of_the_session_app():
+    """A test that builds a second app (another database, a migration check) rebuilds the
+    registry's view classes; the session's app gets its own back afterwards."""
+    from app.core.registry import registry
+
+    kept = getattr(registry, "views", None), getattr(registry, "apis", None), getattr(registry, "menu_names", None)
+    yield
+    if kept[0] is not None:
+        registry.views, registry.apis, registry.menu_names = kept

@@ -22,7 +22,7 @@ from app.core import exports, listing, versions
 from app.core.listing import ModuleListWidget, ModuleSearchWidget
 from app.core import detail, forms
 from app.core.audit import history_of
-from app.core.charts import echarts_option
+from app.core.charts import chart_rows, echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
 from app.core.panels import edit_notices, record_bar, tabs_for
@@ -355,7 +355,7 @@ class ModuleModelView(ModelView):
             filters = self._list_filters()
         except listing.ListArgError as error:
             return jsonify(message=str(error)), 400
-        rows = self.datamodel.chart_rows(chart, filters)
+        rows = chart_rows(self.datamodel, chart, filters)
         formatter = self.formatters_columns.get(chart.group_by) if chart.period is None else None
 
         def label_of(key):
