@@ -18,7 +18,10 @@ counts against the target of none (exit status 1 otherwise). Every process it st
 stopped, also on Ctrl-C or a failure, and what the clerks wrote (tagged interactions and
 contracts, their approvals, notices, mails, history rows) is deleted again, so the benchmark
 database keeps its seeded figures. BENCH_LOAD_WAIT="min,max" sets the think time between two
-actions of a clerk (seconds, default 2,8); BENCH_LOAD_KEEP=1 keeps the process logs.
+actions of a clerk (seconds, default 10,30); with at most 10 users (the bounded run) each user
+first takes every kind of action once (BENCH_LOAD_TOUR=1); BENCH_LOAD_KEEP=1 keeps the logs.
+On PostgreSQL the processes connect with application_name zwt-load-…, so the CPU of their own
+database sessions is printed apart from that of every other client of the server.
 """
 from __future__ import annotations
 
@@ -142,8 +145,9 @@ def _wait_ready(url: str, procs: Processes, seconds: float = 120) -> None:
 class LoadMeter:
     """CPU seconds per group of processes and how busy the machine was, sampled every 2 s."""
 
-    def __init__(self, groups: dict[str, list[int]]):
+    def __init__(self, groups: dict[str, list[int]], own_sessions=None):
         self.groups = groups
+        self.own_sessions = own_sessions or (lambda: set())
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.group_of: dict[int, str] = {}
@@ -164,9 +168,10 @@ class LoadMeter:
                         yield group, child
                 except psutil.NoSuchProcess:
                     continue
+        ours = self.own_sessions()
         for proc in psutil.process_iter(["name"]):
             if proc.info["name"] in ("postgres", "postmaster"):
-                yield "PostgreSQL (every client)", proc
+                yield "PostgreSQL: this bench's sessions" if proc.pid in ours else "PostgreSQL: everything else", proc
             elif proc.info["name"] == "redis-server":
                 yield "Redis (every client)", proc
 
@@ -182,7 +187,8 @@ class LoadMeter:
                 continue
             self.first.setdefault(proc.pid, used if initial else 0.0)
             self.last[proc.pid] = used
-            self.group_of[proc.pid] = group
+            if self.group_of.get(proc.pid) != "PostgreSQL: this bench's sessions":
+                self.group_of[proc.pid] = group
         for group, size in sizes.items():
             self.rss[group] = max(self.rss[group], size)
 
@@ -202,6 +208,20 @@ class LoadMeter:
             seconds[self.group_of[pid]] += max(0.0, used - self.first.get(pid, 0.0))
         return {"busy": 1 - idle / total if total else 0.0, "cpu_seconds": dict(seconds), "rss": dict(self.rss),
                 "load_before": self.load0, "load_after": os.getloadavg()}
+
+
+def _sessions_named(url: str, name: str):
+    """A function giving the server pids of the database sessions called `name`."""
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def pids() -> set[int]:
+        try:
+            return {r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,))}
+        except psycopg.Error:
+            return set()
+    return pids
 
 
 # -- locust's figures ------------------------------------------------------------------------------
@@ -327,7 +347,8 @@ def undo_writes(app, plan: dict, since: dt.datetime) -> dict:
 def main(users: int = 200, seconds: int = 300, web: int = 2, workers: int = 2) -> dict:
     from app import create_app
 
-    wait = os.environ.get("BENCH_LOAD_WAIT", "2,8")
+    wait = os.environ.get("BENCH_LOAD_WAIT", "10,30")
+    tour = os.environ.get("BENCH_LOAD_TOUR") or ("1" if users <= 10 else "0")
     logs = Path(tempfile.mkdtemp(prefix="zwt-load-"))
     env = dict(os.environ)
     embedded = None
@@ -338,6 +359,11 @@ def main(users: int = 200, seconds: int = 300, web: int = 2, workers: int = 2) -
         embedded = open_embedded_redis(str(INSTANCE_DIR))
         env["REDIS_URL"] = os.environ["REDIS_URL"] = embedded_redis_url(embedded)
     queue_name = f"zwt-load-{uuid.uuid4().hex[:6]}"
+    own_sessions = None
+    if env.get("DATABASE_URL", "").startswith(("postgresql", "postgres:")):
+        url = env["DATABASE_URL"]
+        env["DATABASE_URL"] = url + ("&" if "?" in url else "?") + f"application_name={queue_name}"
+        own_sessions = _sessions_named(url, queue_name)
     port = _free_port()
     env.update({"RQ_QUEUE": queue_name, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(web),
                 "LOG_FORMAT": "json", "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),
@@ -380,7 +406,7 @@ def main(users: int = 200, seconds: int = 300, web: int = 2, workers: int = 2) -
         _say(f"Ready. uptime before: {uptime_before}")
         rate = max(1.0, users / max(5.0, min(30.0, seconds / 5)))
         csv_prefix = str(logs / "locust")
-        locust_env = dict(env, BENCH_LOAD_PLAN=str(plan_file), BENCH_LOAD_WAIT=wait,
+        locust_env = dict(env, BENCH_LOAD_PLAN=str(plan_file), BENCH_LOAD_WAIT=wait, BENCH_LOAD_TOUR=tour,
                           BENCH_LOAD_APPROVERS=str(min(len(plan["managers"]), max(1, plan["approvers"]))))
         with open(logs / "locust.log", "wb") as log:
             locust = subprocess.Popen(
@@ -390,7 +416,7 @@ def main(users: int = 200, seconds: int = 300, web: int = 2, workers: int = 2) -
                 cwd=ROOT, env=locust_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         procs.started.append(locust)
         locust.role = "locust"
-        meter = LoadMeter(dict(groups, locust=[locust.pid]))
+        meter = LoadMeter(dict(groups, locust=[locust.pid]), own_sessions)
         started = time.perf_counter()
         try:
             while locust.poll() is None:

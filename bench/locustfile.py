@@ -16,7 +16,8 @@ as an error when it answers anything but the expected status (200 for pages, 302
 that succeeded), when a page sends the user back to the sign-in page, or when a posted form comes
 back with a message. The plan (who signs in, the password, the tag written into what the clerks
 create) is a JSON file named by BENCH_LOAD_PLAN; BENCH_LOAD_WAIT="min,max" is the think time in
-seconds between two actions of one user.
+seconds between two actions of one user (default 10,30: a clerk between calls and paperwork);
+BENCH_LOAD_TOUR=1 makes every user, once signed in, take every kind of action once in a row.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlencode
 from locust import FastHttpUser, between, task
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())
-WAIT = tuple(float(x) for x in os.environ.get("BENCH_LOAD_WAIT", "2,8").split(","))
+WAIT = tuple(float(x) for x in os.environ.get("BENCH_LOAD_WAIT", "10,30").split(","))
 TAG = PLAN["tag"]
 # A past moment, older than the seeded history: a logged interaction never becomes a customer's
 # latest one (unless it has none), so the bench changes no follow-up date.
@@ -129,6 +130,14 @@ class Person(FastHttpUser):
         self.global_search()
         self.log_interaction()
 
+    def first_steps(self, *steps):
+        """The tour when BENCH_LOAD_TOUR=1 (short runs with a few users), else nothing: the tasks
+        come at random, a think time apart."""
+        if os.environ.get("BENCH_LOAD_TOUR") == "1":
+            self.tour(self.turn)
+            for step in steps:
+                step()
+
     @task(12)
     def browse_list(self, name: str | None = None, roll: float | None = None):
         name = name or random.choice(list(LISTS))
@@ -208,9 +217,7 @@ class Clerk(Person):
                     resp.success()
                 else:
                     resp.failure(f"{resp.status_code} for the REST sign-in")
-        self.tour(self.turn)
-        self.rest_reads()
-        self.write_and_submit_contract()
+        self.first_steps(self.rest_reads, self.write_and_submit_contract)
 
     @task(3)
     def rest_reads(self):
@@ -261,8 +268,7 @@ class Approver(Person):
 
     def on_start(self):
         super().on_start()
-        self.tour(self.turn)
-        self.approve_waiting()
+        self.first_steps(self.approve_waiting)
 
     @task(10)
     def approve_waiting(self):
