@@ -26,7 +26,7 @@ from sqlalchemy import select
 from app.core import assets
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
-from app.core.preferences import SiteSetting, get_setting_row, set_setting
+from app.core.preferences import SiteSetting, get_setting_row, set_setting, site_settings
 from app.core.transaction import unit_of_work
 from app.extensions import db
 
@@ -51,11 +51,12 @@ def _stored() -> dict:
     cached = getattr(g, "_zwt_branding", None)
     if cached is not None:
         return cached
-    rows = db.session.execute(select(SiteSetting.key, SiteSetting.value, SiteSetting.changed_at)
-                              .where(SiteSetting.key.in_([NAME_KEY, LOGO_KEY]))).all()
+    settings = site_settings()   # kept per process, invalidated through Redis on a change
     stored = {}
-    for key, value, changed_at in rows:
-        stored[key] = SiteSetting(key=key, value=value, changed_at=changed_at)
+    for key in (NAME_KEY, LOGO_KEY):
+        if key in settings:
+            value, changed_at = settings[key]
+            stored[key] = SiteSetting(key=key, value=value, changed_at=changed_at)
     g._zwt_branding = stored
     return stored
 

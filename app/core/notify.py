@@ -237,9 +237,15 @@ def unread_count(user) -> int:
 
     waiting_query = select(func.count()).select_from(ApprovalTask).where(
         ApprovalTask.assignee_id == user.id, ApprovalTask.status == PENDING)
-    unread, waiting = db.session.execute(
-        select(_unread_query(user).scalar_subquery(), waiting_query.scalar_subquery())).one()
+    from app.core.audit import AuditLog
+
+    # The newest history entry as this request sees it rides along: a list's rows carry it as
+    # the version they were shown at (versions.page_mark).
+    unread, waiting, mark = db.session.execute(
+        select(_unread_query(user).scalar_subquery(), waiting_query.scalar_subquery(),
+               select(func.max(AuditLog.id)).scalar_subquery())).one()
     g._unread_notifications = (user.id, unread or 0)
+    g.setdefault("_zwt_audit_mark", mark or 0)
     if getattr(g, "user", None) is not None and getattr(g.user, "id", None) == user.id:
         g._approvals_waiting = waiting or 0
     return unread or 0

@@ -9,6 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text, select
 
 from app.core.clock import utcnow
+from app.core.kept import Kept
 from app.extensions import db
 
 
@@ -32,11 +33,26 @@ class SiteSetting(Model):
     changed_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
+def _preferences_of(user_id: int) -> dict[str, str]:
+    return dict(db.session.execute(select(UserPreference.key, UserPreference.value)
+                                   .where(UserPreference.user_id == user_id)).all())
+
+
+def _site_settings() -> dict[str, tuple[str, Any]]:
+    """{key: (JSON value, changed at)} of every stored site setting (not the files)."""
+    return {key: (value, changed_at) for key, value, changed_at in
+            db.session.execute(select(SiteSetting.key, SiteSetting.value, SiteSetting.changed_at)).all()}
+
+
+USER_PREFERENCES = Kept("prefs", load=_preferences_of, tables={"user_preference"}, per_user=True,
+                        key_of=lambda row: row.user_id)
+SITE_SETTINGS = Kept("site", load=_site_settings, tables={"site_setting"})
+
+
 def get_preference(user_id: int | None, key: str, default: Any = None) -> Any:
     if not user_id:
         return default
-    raw = db.session.scalar(select(UserPreference.value).where(UserPreference.user_id == user_id,
-                                                               UserPreference.key == key))
+    raw = USER_PREFERENCES.get(user_id).get(key)
     return default if raw is None else json.loads(raw)
 
 
@@ -47,11 +63,17 @@ def set_preference(user_id: int, key: str, value: Any) -> None:
         row = UserPreference(user_id=user_id, key=key)
         db.session.add(row)
     row.value = json.dumps(value, ensure_ascii=False)
+    USER_PREFERENCES.changed(user_id)
+
+
+def site_settings() -> dict[str, tuple[str, Any]]:
+    """The stored site settings, {key: (JSON value, changed at)}, kept per process."""
+    return SITE_SETTINGS.get()
 
 
 def get_setting(key: str, default: Any = None) -> Any:
-    raw = db.session.scalar(select(SiteSetting.value).where(SiteSetting.key == key))
-    return default if raw is None else json.loads(raw)
+    found = site_settings().get(key)
+    return default if found is None else json.loads(found[0])
 
 
 def get_setting_row(key: str) -> SiteSetting | None:
@@ -66,3 +88,4 @@ def set_setting(key: str, value: Any, data: bytes | None = None) -> None:
         db.session.add(row)
     row.value = json.dumps(value, ensure_ascii=False)
     row.data = data
+    SITE_SETTINGS.changed()

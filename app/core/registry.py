@@ -18,7 +18,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional as OptionalValidator
 
-from app.core import api_errors, forms, inputs, openapi, relation_search, versions
+from app.core import api_errors, forms, inputs, kept, openapi, relation_search, versions
 from app.core.datamodel import ModuleInterface, current_actor
 from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
@@ -102,6 +102,7 @@ class Registry:
         api_errors.install(app)
         openapi.install(app)
         relation_search.install(app)
+        kept.install(app)
         # Children first: a parent's show page embeds their views as tabs.
         ordered = sorted(self.specs.values(), key=lambda s: len(s.related))
         for spec in ordered:

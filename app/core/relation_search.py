@@ -32,7 +32,8 @@ def endpoint_url(spec_name: str, column: str) -> str:
 def relation_columns(view) -> list[str]:
     """The list's filter columns that name one row of another table (many-to-one)."""
     datamodel = view.datamodel
-    return [c for c in view.search_columns if datamodel.is_relation_many_to_one(c)]
+    return [c for c in view.search_columns
+            if datamodel.is_relation_many_to_one(c) or datamodel.is_relation_many_to_many(c)]
 
 
 def _bad(message: str, status: int = 400):
@@ -95,9 +96,21 @@ def _statement(view, column: str, actor, term: str):
     if related is Department:
         return _departments(actor, module, term)
     spec = next((s for s in registry.specs.values() if s.model is related), None)
-    if spec is None or not current_app.appbuilder.sm.has_access("can_read", registry.views[spec.name].class_permission_name):
+    if spec is None:
+        return _dictionary_rows(related, term)
+    if not current_app.appbuilder.sm.has_access("can_read", registry.views[spec.name].class_permission_name):
         return None
     return _module_rows(actor, spec, term)
+
+
+def _dictionary_rows(related, term: str):
+    """A table of names that is no module (tags …): whoever may read the list chooses among
+    all its rows, by name."""
+    stmt = select(related)
+    name = related.__table__.columns.get("name")
+    if term and name is not None:
+        stmt = stmt.where(_contains(name, term))
+    return stmt.order_by(name if name is not None else related.id, related.id)
 
 
 @blueprint.route("/relation-search/<module>/<column>")

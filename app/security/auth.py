@@ -205,7 +205,9 @@ def complete_web_login(user) -> None:
 
 def session_is_current(user_id) -> bool:
     """Whether this browser session was signed in under the user's current security stamp."""
-    return session.get(SESSION_STAMP) is not None and session.get(SESSION_STAMP) == current_stamp_digest(user_id)
+    loaded = g.get("_zwt_loaded_stamp")   # read with the user at the start of this request
+    current = loaded[1] if loaded and loaded[0] == user_id else current_stamp_digest(user_id)
+    return session.get(SESSION_STAMP) is not None and session.get(SESSION_STAMP) == current
 
 
 def session_is_recorded(user_id) -> bool:

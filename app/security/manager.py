@@ -254,6 +254,24 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
             "Please log in again.")), 401))
         return jwt_manager
 
+    def load_user(self, pk):
+        """The signed-in user and the digest of their security stamp, in one statement: the
+        check below compares the session's stamp without asking again."""
+        try:
+            uid = int(pk)
+        except (TypeError, ValueError):
+            return None
+        row = self.session.execute(
+            select(self.user_model, UserSecurity.security_stamp)
+            .outerjoin(UserSecurity, UserSecurity.user_id == self.user_model.id)
+            .where(self.user_model.id == uid)).first()
+        if row is None:
+            return None
+        user, stamp = row
+        if has_request_context():
+            g._zwt_loaded_stamp = (uid, stamp_digest(stamp))
+        return user if user.is_active else None
+
     def before_request(self):
         """A browser session that was signed out (here, or everywhere), or signed in before
         the password changed or the user was deactivated, is signed out."""

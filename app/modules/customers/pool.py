@@ -10,6 +10,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import and_, func, select, update
 
 from app.core.clock import utcnow
+from app.core.kept import Kept
 from app.core.collab import already_told
 from app.core.errors import DomainError, Forbidden
 from app.core.notify import notify
@@ -31,11 +32,20 @@ def get_settings() -> CustomerSettings:
     cached = g.get("_customer_settings") if has_request_context() else None
     if cached is not None:
         return cached
-    row = db.session.get(CustomerSettings, 1)
-    row = row if row is not None else CustomerSettings(id=1, inactive_days=DEFAULT_INACTIVE_DAYS, auto_release=False)
+    days, auto_release, changed_at = SETTINGS.get()   # kept per process, invalidated through Redis
+    row = CustomerSettings(id=1, inactive_days=days, auto_release=auto_release, changed_at=changed_at)
     if has_request_context():
         g._customer_settings = row
     return row
+
+
+def _load_settings() -> tuple:
+    row = db.session.execute(select(CustomerSettings.inactive_days, CustomerSettings.auto_release,
+                                    CustomerSettings.changed_at).where(CustomerSettings.id == 1)).first()
+    return tuple(row) if row is not None else (DEFAULT_INACTIVE_DAYS, False, None)
+
+
+SETTINGS = Kept("customers.settings", load=_load_settings, tables={"customer_settings"})
 
 
 def update_settings(actor, *, inactive_days, auto_release: bool) -> CustomerSettings:
