@@ -290,11 +290,19 @@ def clear_jobs(redis_url: str, queue_name: str) -> None:
     queue.delete(delete_jobs=True)
 
 
+def _stored_time(app, local: str) -> dt.datetime:
+    """A time typed into a form (the users' zone) as the database keeps it (UTC, naive)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo((app.config.get("BABEL_DEFAULT_TIMEZONE") if app is not None else None) or "Asia/Shanghai")
+    return dt.datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 # -- undoing what the clerks wrote ------------------------------------------------------------------
 def undo_writes(app, plan: dict, since: dt.datetime) -> dict:
     """Delete the tagged interactions and contracts, their approvals, notices, mails and history;
     a customer whose latest interaction was a clerk's gets its seeded latest one back."""
-    from sqlalchemy import bindparam, text
+    from sqlalchemy import DateTime, bindparam, text
 
     from app.extensions import db
 
@@ -328,8 +336,9 @@ def undo_writes(app, plan: dict, since: dt.datetime) -> dict:
                   last_interaction_at = (SELECT max(occurred_at) FROM interaction i WHERE i.customer_id = customer.id),
                   next_follow_up_on = (SELECT next_follow_up_on FROM interaction i WHERE i.customer_id = customer.id
                                        ORDER BY occurred_at DESC, id DESC LIMIT 1)
-                WHERE id IN :ids AND last_interaction_at = :at""").bindparams(*expanding("ids")),
-                {"ids": customers, "at": dt.datetime.fromisoformat(LOGGED_AT) - dt.timedelta(hours=8)})
+                WHERE id IN :ids AND last_interaction_at = :at""").bindparams(*expanding("ids"),
+                                                                           bindparam("at", type_=DateTime())),
+                {"ids": customers, "at": _stored_time(app, LOGGED_AT)})
         if users:
             for table, column in (("notification", "created_at"), ("audit_log", "at")):
                 column_user = "user_id" if table == "notification" else "actor_id"
@@ -503,7 +512,7 @@ def report(prefix: str, elapsed: float, load: dict, jobs: dict, uptime_before: s
     for group, used in sorted(load["cpu_seconds"].items(), key=lambda kv: -kv[1]):
         per = used * 1000 / requests if requests else 0
         rss = f", largest process {load['rss'][group]:.0f} MB RSS" if group in load["rss"] else ""
-        _say(f"  {group:28} {used:7.1f} CPU s ({used / elapsed * 100:5.1f}% of one core, {per:5.1f} ms per request{rss})")
+        _say(f"  {group:34} {used:7.1f} CPU s ({used / elapsed * 100:5.1f}% of one core, {per:5.1f} ms per request{rss})")
     return {"errors": errors, "requests": requests, "throughput": requests / elapsed, "routes": routes,
             "jobs": jobs, "load": load}
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import DateTime, column, create_engine, func, select, table, text
+
+from bench.bench_load import LOGGED_AT, _stored_time
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,4 +109,8 @@ def test_a_short_load_run_makes_every_kind_of_request_without_an_error(bench_dat
         assert conn.execute(text("SELECT count(*) FROM contract WHERE title LIKE '压测%'")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM interaction WHERE subject LIKE '压测%'")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM wf_instance")).scalar() == 0
+        customer = table("customer", column("last_interaction_at", DateTime()))
+        logged = _stored_time(None, LOGGED_AT)
+        assert conn.execute(select(func.count()).select_from(customer)
+                            .where(customer.c.last_interaction_at == logged)).scalar() == 0
     engine.dispose()
