@@ -94,10 +94,10 @@ def test_a_short_load_run_makes_every_kind_of_request_without_an_error(bench_dat
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
     assert "Errors: 0 (target 0)" in out
-    table = _table(out)
-    missing = [route for route in ROUTES if table.get(route, (0, 0))[0] == 0]
+    asked = _table(out)
+    missing = [route for route in ROUTES if asked.get(route, (0, 0))[0] == 0]
     assert not missing, f"routes never asked for: {missing}\n{out}"
-    assert all(errors == 0 for _requests, errors in table.values()), out
+    assert all(errors == 0 for _requests, errors in asked.values()), out
     assert re.search(r"Throughput: [\d.]+ requests/s", out)
     assert re.search(r"Jobs: [\d,]+ finished, 0 failed", out)
     assert "load average before:" in out and "CPUs busy:" in out and "web (gunicorn)" in out
