@@ -403,6 +403,34 @@ class Row:
     def has_menu(self) -> bool:
         return bool(self.show_url or self.delete_url or self.actions)
 
+    @property
+    def menu(self) -> str:
+        """The names of the ⋯ menu's items for this row (drawn from the list's one template)."""
+        names = (["show"] if self.show_url else []) + [a["name"] for a in self.actions]
+        return " ".join(names + (["delete"] if self.delete_url else []))
+
+
+PK_MARK, RECORD_MARK = "__zwt_pk__", "__zwt_record__"
+
+
+def menu_items(view) -> list[dict]:
+    """Every item a row's ⋯ menu can hold, once per list, with PK_MARK (and RECORD_MARK) where
+    each row's key (and name) go: a page carries them once instead of once per row."""
+    from flask import url_for
+
+    endpoint, may = view.__class__.__name__, _permissions(view)
+    items = []
+    if may["show"]:
+        items.append({"name": "show", "label": _("View"), "url": url_for(f"{endpoint}.show", pk=PK_MARK)})
+    for a in may["actions"]:
+        items.append({"name": a.name, "label": str(a.text), "icon": a.icon, "confirmation": str(a.confirmation or ""),
+                      "post": url_for(f"{endpoint}.action", name=a.name, pk=PK_MARK)})
+    if may["delete"]:
+        items.append({"name": "delete", "label": _("Delete"), "icon": "fa-trash-o", "divider": True,
+                      "confirmation": _("Delete “%(record)s”? This cannot be undone.", record=RECORD_MARK),
+                      "post": url_for(f"{endpoint}.delete", pk=PK_MARK)})
+    return items
+
 
 def _permissions(view) -> dict:
     sm, name = view.appbuilder.sm, view.class_permission_name
@@ -480,7 +508,7 @@ def list_widget(view, filters, actions=None, order_column="", order_direction=""
         label_columns=view.label_columns, include_columns=columns, value_columns=[], order_columns=view.order_columns,
         formatters_columns=view.formatters_columns, page=page, page_size=page_size, count=count, pks=pks,
         actions=actions, filters=filters, modelview_name=view.__class__.__name__,
-        rows=rows(view, items, pks, columns, parents), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
+        rows=rows(view, items, pks, columns, parents), menu_items=menu_items(view), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
         chooser=chooser(view, columns) if main else None, **kwargs)
     return widgets
 

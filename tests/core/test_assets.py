@@ -232,3 +232,22 @@ def test_a_compressed_stream_keeps_streaming(accepted):
     assert len(produced) == 40
     whole = zlib.decompress(body, zlib.MAX_WBITS | 16) if encoding else body
     assert len(whole) == 40 * (64 * 1024 + 64 * 1024)
+
+
+def test_pages_are_sent_without_the_templates_indentation_but_text_areas_as_written(org, login):
+    notes = "第一行\n    缩进的第二行\n\n        第四行"
+    customer = make_customer(org.east_rep, notes=notes)
+    from app.extensions import db
+
+    db.session.commit()
+    client = login(org.east_rep)
+    page = client.get("/customers/list/").get_data(as_text=True)
+    assert not re.search(r"\n[ \t]+<", page) and "\n\n" not in page
+    form = client.get(f"/customers/edit/{customer.id}").get_data(as_text=True)
+    area = re.search(r'<textarea[^>]*name="notes"[^>]*>(.*?)</textarea>', form, re.S)
+    assert area is not None and notes in area.group(1).replace("\r\n", "\n")
+
+
+def test_squeezing_keeps_pre_and_textarea_text_and_the_words_apart():
+    html = b"<p>one\n   two</p>\n    <pre>\n  a\n    b</pre>\n  <TEXTAREA>\n x\n</TEXTAREA>\n\n   <b>end</b>"
+    assert assets.squeeze_html(html) == b"<p>one\ntwo</p>\n<pre>\n  a\n    b</pre>\n<TEXTAREA>\n x\n</TEXTAREA>\n<b>end</b>"

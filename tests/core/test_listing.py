@@ -315,25 +315,32 @@ def test_rows_offer_only_what_the_user_may_do(org, login, ctx):
     db.session.commit()
 
     def row(client, customer):
-        return _rows(_list(client, f"q={customer.name}"))
+        """(the row's HTML, the names of its ⋯ menu's items, the list's menu template)"""
+        html = _list(client, f"q={customer.name}")
+        body = _rows(html)
+        found = re.search(rf'data-pk="{customer.id}" data-record="[^"]*" data-items="([^"]*)"', body)
+        template = re.search(r'<template class="zwt-row-menu-items">(.*?)</template>', html, re.S)
+        return body, set(found.group(1).split()) if found else set(), template.group(1) if template else ""
 
     rep = login(org.east_rep)
-    mine = row(rep, own)
+    mine, items, template = row(rep, own)
     assert f'href="/customers/edit/{own.id}"' in mine and f'/customers/show/{own.id}' in mine
-    assert f'/customers/delete/{own.id}' not in mine                  # Sales may not delete
-    assert f'/customers/action/claim/{own.id}' not in mine            # not in the pool
+    assert "show" in items and 'href="/customers/show/__zwt_pk__"' in template
+    assert "delete" not in items and "/customers/delete/" not in template   # Sales may not delete
+    assert "claim" not in items                                             # not in the pool
+    assert 'data-zwt-post="/customers/action/claim/__zwt_pk__"' in template  # … though Sales may claim
     try:
-        pool = row(rep, pooled)
+        pool, pool_items, _template = row(rep, pooled)
     finally:   # every sales user sees the pool: leave it as other tests expect it
         pooled.owner_id, pooled.pooled_at = org.east_rep.id, None
         db.session.commit()
-    assert f'/customers/action/claim/{pooled.id}' in pool
+    assert "claim" in pool_items
     assert f'/customers/edit/{pooled.id}' not in pool                  # claim it first
-    admin = row(login(org.admin), own)
-    assert f'data-zwt-post="/customers/delete/{own.id}"' in admin
-    reader = row(login(org.readonly), own)
-    assert "/customers/edit/" not in reader and "/customers/delete/" not in reader
-    assert "/customers/action/" not in reader and f'/customers/show/{own.id}' in reader
+    admin, admin_items, admin_template = row(login(org.admin), own)
+    assert "delete" in admin_items and 'data-zwt-post="/customers/delete/__zwt_pk__"' in admin_template
+    reader, reader_items, reader_template = row(login(org.readonly), own)
+    assert "/customers/edit/" not in reader and reader_items == {"show"}
+    assert "/customers/action/" not in reader_template and f'/customers/show/{own.id}' in reader
 
 
 def test_an_empty_list_says_what_to_do(app, org, login):

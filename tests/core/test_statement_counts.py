@@ -4,8 +4,8 @@ Counting statements is deterministic (unlike timing), so a page that starts read
 twice per request fails here. Statements on the user's identity, roles, permissions and data
 scopes are counted apart: the per-user permission cache answers them without SQL when warm.
 CEILINGS are what the pages run today; TARGETS are the issue's limits (6 per list page, 10 per
-detail page) — the test of the targets is expected to fail until the remaining statements
-(tag filter options, row versions, site settings, list preferences) are answered from caches.
+detail page), met by the lists and the contract's page; a customer's page, which draws all its
+tabs at once, is expected to miss its target until the tabs are drawn when opened.
 """
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from app.extensions import db
 from tests.factories import make_customer
 from tests.modules.contracts.helpers import make_contract
 
-PERMISSION_TABLES = re.compile(r"\bFROM (ab_user|ab_role|ab_user_role|ab_permission\w*|ab_view_menu|role_scope|"
-                               r"user_security)\b", re.I)
-CEILINGS = {"customer list": 10, "contract list": 7, "customer detail": 26, "contract detail": 9}
+PERMISSION_TABLES = re.compile(r"\bFROM (ab_role|ab_user_role|ab_permission\w*|ab_view_menu|role_scope)\b", re.I)
+CEILINGS = {"customer list": 5, "contract list": 6, "customer detail": 23, "contract detail": 10}
 TARGETS = {"customer list": 6, "contract list": 6, "customer detail": 10, "contract detail": 10}
 ROWS = 30   # more than a page: per-row statements would show as 25 more
 
@@ -72,9 +71,9 @@ def test_a_list_page_does_not_read_per_row(pages, org):
     assert full == small
 
 
-@pytest.mark.xfail(reason="tag filter options, row versions, site settings and list preferences still run SQL",
-                   strict=False)
-@pytest.mark.parametrize("page", list(TARGETS))
+@pytest.mark.parametrize("page", [pytest.param(page, marks=pytest.mark.xfail(
+    reason="a customer's page still draws every tab (timeline, related lists, comments) when it opens",
+    strict=True)) if page == "customer detail" else page for page in TARGETS])
 def test_a_page_meets_the_statement_target(pages, page):
     client, urls = pages
     count, statements = _count(client, urls[page])

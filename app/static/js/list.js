@@ -82,3 +82,40 @@
     $form.on("click", "a.filter", function () { window.setTimeout(function () { relationBoxes($form); }, 0); });
   })();
 })(window.jQuery);
+
+/* A row's ⋯ menu is built from its list's one <template> when it opens: the page carries, per
+   row, only the names of the items that apply to it, its key and its name. */
+(function () {
+  "use strict";
+  var PK = "__zwt_pk__", RECORD = "__zwt_record__";
+  function swap(value, from, to) { return value.split(from).join(to); }
+  function build(menu) {
+    var list = menu.querySelector(".dropdown-menu");
+    if (!list || list.children.length) { return; }
+    var table = menu.closest("table");
+    var template = table && table.parentNode.querySelector("template.zwt-row-menu-items");
+    if (!template) { return; }
+    var pk = menu.getAttribute("data-pk") || "", record = menu.getAttribute("data-record") || "";
+    var names = (menu.getAttribute("data-items") || "").split(" ").filter(Boolean);
+    names.forEach(function (name, index) {
+      var item = template.content.querySelector('li[data-item="' + name + '"]');
+      if (!item) { return; }
+      var divider = template.content.querySelector('li[data-divider-of="' + name + '"]');
+      if (divider && index > 0) { list.appendChild(divider.cloneNode(true)); }
+      var copy = item.cloneNode(true);
+      Array.prototype.forEach.call(copy.querySelectorAll("a"), function (link) {
+        ["href", "data-zwt-post"].forEach(function (attr) {
+          if (link.hasAttribute(attr)) { link.setAttribute(attr, swap(link.getAttribute(attr), PK, encodeURIComponent(pk))); }
+        });
+        if (link.hasAttribute("data-pk")) { link.setAttribute("data-pk", pk); }
+        if (link.hasAttribute("data-confirm")) { link.setAttribute("data-confirm", swap(link.getAttribute("data-confirm"), RECORD, record)); }
+      });
+      list.appendChild(copy);
+    });
+  }
+  // Capturing, so that the menu has its items before Bootstrap opens it (a click, Enter or Space).
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest ? event.target.closest(".zwt-row-menu") : null;
+    if (menu) { build(menu); }
+  }, true);
+})();
