@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from babel.dates import format_date, format_datetime
+from flask import g, has_request_context
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
@@ -101,10 +102,41 @@ def _time_html(value) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(stamp, full, short_time(value))
 
 
+def _per_request(name: str) -> dict:
+    """A dict kept for this request only (empty outside one)."""
+    if not has_request_context():
+        return {}
+    found = g.get(name)
+    if found is None:
+        found = {}
+        setattr(g, name, found)
+    return found
+
+
 def _formatted(view, column, value):
+    # A page shows the same choice (状态, 行业 …) on many rows: each is translated once.
+    try:
+        key = (type(view).__name__, column, type(value).__name__, value)
+        hash(key)
+    except TypeError:
+        key = None
+    drawn_before = _per_request("_zwt_cells") if key is not None else {}
+    if key is not None and key in drawn_before:
+        return drawn_before[key]
     formatter = view.formatters_columns.get(column)
     drawn = formatter(value) if formatter is not None else shown(value)
-    return drawn if isinstance(drawn, Markup) else escape("" if drawn is None else str(drawn))
+    drawn = drawn if isinstance(drawn, Markup) else escape("" if drawn is None else str(drawn))
+    if key is not None:
+        drawn_before[key] = drawn
+    return drawn
+
+
+def _label(view, column: str) -> str:
+    labels = _per_request("_zwt_cell_labels")
+    key = (type(view).__name__, column)
+    if key not in labels:
+        labels[key] = str(view.label_columns.get(column, column))
+    return labels[key]
 
 
 def head_classes(view, column: str) -> str:
@@ -145,4 +177,4 @@ def cell(view, item, column: str, link: str = "", title: bool = False, card: boo
         classes.append("zwt-c-card")
     if not desktop:
         classes.append("zwt-card-only")
-    return Cell(column, str(view.label_columns.get(column, column)), html, " ".join(classes))
+    return Cell(column, _label(view, column), html, " ".join(classes))

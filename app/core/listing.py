@@ -413,6 +413,12 @@ class Row:
 PK_MARK, RECORD_MARK = "__zwt_pk__", "__zwt_record__"
 
 
+def row_texts() -> dict:
+    """The words every row repeats, translated once per page (RECORD_MARK for the row's name)."""
+    return {"select": _("Select %(record)s", record=RECORD_MARK),
+            "more": _("More actions on %(record)s", record=RECORD_MARK), "edit": _("Edit")}
+
+
 def menu_items(view) -> list[dict]:
     """Every item a row's ⋯ menu can hold, once per list, with PK_MARK (and RECORD_MARK) where
     each row's key (and name) go: a page carries them once instead of once per row."""
@@ -459,18 +465,24 @@ def rows(view, items, pks, columns: list[str], leave_out=frozenset()) -> list[Ro
         title = spec.title_column
     if may["edit"] or may["delete"] or may["actions"]:
         prepare_rules(spec, actor, items)
+    # Each kind of link is built once and given each row's key (url_for per row and link was a
+    # tenth of a list page's time).
+    links = {what: url_for(f"{endpoint}.{what}", pk=PK_MARK) for what in ("show", "edit", "delete")}
+
+    def link(what, pk) -> str:
+        return links[what].replace(PK_MARK, urllib.parse.quote(str(pk), safe=""))
+
     out = []
     for item, pk in zip(items, pks):
         row = Row(pk=pk, cells=[], label=str(item))
         if may["show"]:
-            row.show_url = url_for(f"{endpoint}.show", pk=pk)
+            row.show_url = link("show", pk)
         if may["edit"] and applies_to(spec, "edit", actor, item):
-            row.edit_url = url_for(f"{endpoint}.edit", pk=pk)
+            row.edit_url = link("edit", pk)
         if may["delete"] and applies_to(spec, "delete", actor, item):
-            row.delete_url = url_for(f"{endpoint}.delete", pk=pk)
-        row.actions = [{"name": a.name, "label": str(a.text), "icon": a.icon,
-                        "confirmation": str(a.confirmation or ""), "url": url_for(f"{endpoint}.action", name=a.name, pk=pk)}
-                       for a in may["actions"] if applies_to(spec, a.name, actor, item)]
+            row.delete_url = link("delete", pk)
+        # Only the names: the ⋯ menu's items are drawn once per list (menu_items).
+        row.actions = [{"name": a.name} for a in may["actions"] if applies_to(spec, a.name, actor, item)]
         for column in columns + card_only:
             row.cells.append(list_cells.cell(view, item, column, link=row.show_url if column == title else "",
                                              title=column == title, card=column in spec.card_columns,
@@ -508,7 +520,7 @@ def list_widget(view, filters, actions=None, order_column="", order_direction=""
         label_columns=view.label_columns, include_columns=columns, value_columns=[], order_columns=view.order_columns,
         formatters_columns=view.formatters_columns, page=page, page_size=page_size, count=count, pks=pks,
         actions=actions, filters=filters, modelview_name=view.__class__.__name__,
-        rows=rows(view, items, pks, columns, parents), menu_items=menu_items(view), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
+        rows=rows(view, items, pks, columns, parents), menu_items=menu_items(view), row_texts=row_texts(), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
         chooser=chooser(view, columns) if main else None, **kwargs)
     return widgets
 
