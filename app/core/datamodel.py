@@ -15,12 +15,12 @@ from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.filters import FilterContains
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import Numeric, func, inspect as sa_inspect, literal_column, select
+from sqlalchemy import Numeric, String, asc, bindparam, desc, func, inspect as sa_inspect, literal_column, select, union
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
-from app.core.scope import scope_clause
+from app.core.scope import scope_branches, scope_clause
 
 
 def current_actor():
@@ -139,12 +139,16 @@ class ModuleInterface(SQLAInterface):
         return scope_clause(self.spec, current_actor())
 
     def apply_filters(self, query, filters):
+        return self._narrowed(query, filters, self.scope_condition())
+
+    def _narrowed(self, query, filters, scope):
+        """`query` with FAB's filters, the bigram candidates of "contains" searches and `scope`
+        (a condition, or None for no limit)."""
         _typed_amounts(self.obj, filters)
         query = super().apply_filters(query, filters)
         for condition in self._bigram_conditions(filters):
             query = query.filter(condition)
-        condition = self.scope_condition()
-        return query if condition is None else query.filter(condition)
+        return query if scope is None else query.filter(scope)
 
     def _bigram_conditions(self, filters):
         """On PostgreSQL, a "contains" search on a text-search column also asks the bigram index
@@ -160,17 +164,87 @@ class ModuleInterface(SQLAInterface):
             # Screens pass each filter's values as a list (all must match), the API a string.
             for value in values if isinstance(values, list) else [values]:
                 if isinstance(value, str) and len(value) >= 2:
-                    yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(value))
+                    term = bindparam(None, value, type_=String(), literal_execute=True, unique=True)
+                    yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(term))
+
+    # -- pages ---------------------------------------------------------------------------
+    def _keyed(self, order_column, page_size, select_columns) -> bool:
+        """Whether a page is read as its keys first (PostgreSQL, ordered by a column of the
+        module's own table)."""
+        return (self.spec is not None and bool(page_size) and order_column in sa_inspect(self.obj).columns
+                and self.session.get_bind().dialect.name == "postgresql"
+                and not (select_columns and self.exists_col_to_many(select_columns)))
+
+    def _branches(self) -> list:
+        return scope_branches(self.spec, current_actor()) if self.spec is not None else [None]
+
+    def page_keys(self, filters, order_column, order_direction, page, page_size):
+        """SELECT of the keys of one page in list order, each scope branch read on its own.
+
+        Every branch (own rows, the department's, the shared pool's: scope.scope_branches)
+        gives its first (page + 1) × page_size keys in list order from its own index, the
+        union of them is sorted and the page cut from it: the first rows of the union are
+        among the first rows of their branch. Only the key and the sort column are read, so an
+        index holding both (the primary key, (owner_id, id), the lists' (column, id) indexes)
+        answers a deep page without reading the table."""
+        pk = sa_inspect(self.obj).primary_key[0]
+        column = getattr(self.obj, order_column)
+        direction = asc if order_direction == "asc" else desc  # as FAB reads it
+        by_key = column.key == pk.key
+        offset = (page or 0) * page_size
+        base, filters = self.session.query(self.obj), self.get_inner_filters(filters)
+        branches = self._branches()
+        order = [direction(column)] if by_key else [direction(column), direction(pk)]
+        if len(branches) == 1:
+            query = self._narrowed(base, filters, branches[0]).with_entities(pk).order_by(*order)
+            return query.offset(offset).limit(page_size).statement
+        cols = [pk.label("k")] if by_key else [pk.label("k"), column.label("o")]
+        parts = [self._narrowed(base, filters, branch).with_entities(*cols).order_by(*order).limit(offset + page_size)
+                 .subquery().select() for branch in branches]
+        merged = union(*parts).subquery()
+        merged_order = [direction(merged.c.k)] if by_key else [direction(merged.c.o), direction(merged.c.k)]
+        return select(merged.c.k).order_by(*merged_order).offset(offset).limit(page_size)
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        """FAB's query, with a page on PostgreSQL read as its keys first (page_keys) and then its
+        rows by key; a page past the end of a list whose count is exact reads nothing."""
+        if not self._keyed(order_column, page_size, select_columns):
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        cap = self.spec.count_cap
+        if (cap is None or count <= cap) and (page or 0) * page_size >= count:
+            return count, []
+        keys = self.page_keys(filters, order_column, order_direction, page, page_size)
+        pk = sa_inspect(self.obj).primary_key[0]
+        query = self.session.query(self.obj).filter(pk.in_(keys))
+        query = self.apply_inner_select_joins(query, select_columns, {})
+        query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
+        rows = query.all()
+        # With related columns selected, FAB's query gives (row, related…) tuples.
+        return count, [getattr(row, self.obj.__name__) if hasattr(row, self.obj.__name__) else row for row in rows]
 
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None) -> int:
-        """Exact up to the module's cap; cap + 1 means "more than cap"."""
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        """Exact up to the module's cap; cap + 1 means "more than cap". On PostgreSQL a capped
+        count reads at most cap + 1 keys of each scope branch."""
         cap = self.spec.count_cap if self.spec is not None else None
+        keys = sa_inspect(self.obj).primary_key
+        branches = self._branches() if cap is not None and self.session.get_bind().dialect.name == "postgresql" \
+            else [None]
+        if len(branches) > 1:
+            query = self.apply_inner_select_joins(query, select_columns, {})
+            inner = self.get_inner_filters(filters)
+            parts = [self._narrowed(query, inner, branch).order_by(None).with_entities(*keys).limit(cap + 1)
+                     .subquery().select() for branch in branches]
+            merged = union(*parts).subquery()
+            limited = select(merged.c[0]).limit(cap + 1).subquery()
+            return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         if cap is None:
             return inner.count()
         # Select the key columns, not a literal: with no filter a literal would lose the table.
-        keys = sa_inspect(self.obj).primary_key
         limited = inner.order_by(None).with_entities(*keys).limit(cap + 1).subquery()
         return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
 
