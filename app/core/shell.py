@@ -56,34 +56,66 @@ def _matches(url: str, path: str) -> int:
     return 0
 
 
+_menus: dict = {}   # (permission version, roles, language) → the menu those roles may open
+_MAX_MENUS = 256
+
+
+def _allowed_menu(appbuilder) -> list[tuple]:
+    """[(name, label, icon, url, [(name, label, icon, url)…])] the current user may open. The
+    same for everyone with the same roles and language until the access rules change: kept per
+    process under the permission cache's version (see permission_cache)."""
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    sm = appbuilder.sm
+    key = None
+    access_of = getattr(sm, "access_of", None)
+    if access_of is not None:
+        access = access_of(current_user if getattr(current_user, "is_authenticated", False) else None)
+        if access.version is not None:
+            key = (access.version, access.role_ids, str(get_locale()))
+            found = _menus.get(key)
+            if found is not None:
+                return found
+    menu = []
+    for item in appbuilder.menu.get_list():
+        if not sm.has_access("menu_access", item.name):
+            continue
+        if item.childs:
+            children = [(child.name, _(str(child.label)), child.icon or "fa-circle-o", _item_url(child))
+                        for child in item.childs
+                        if child and child.name != "-" and sm.has_access("menu_access", child.name)]
+            if children:
+                menu.append((item.name, _(str(item.label)), item.icon or "fa-folder", "", children))
+        else:
+            menu.append((item.name, _(str(item.label)), item.icon or "fa-circle-o", _item_url(item), None))
+    if key is not None:
+        if len(_menus) >= _MAX_MENUS:
+            _menus.clear()
+        _menus[key] = menu
+    return menu
+
+
 def navigation(appbuilder) -> list[NavEntry]:
     """The menu the current user may open, with the entry of the current page marked active."""
     cached = getattr(g, "_zwt_navigation", None)
     if cached is not None:
         return cached
-    sm = appbuilder.sm
     path = request.path
     entries: list[NavEntry] = []
     best: tuple[int, NavEntry | None, NavEntry | None] = (0, None, None)
-    for item in appbuilder.menu.get_list():
-        if not sm.has_access("menu_access", item.name):
-            continue
-        if item.childs:
-            group = NavEntry(name=item.name, label=_(str(item.label)), icon=item.icon or "fa-folder")
-            for child in item.childs:
-                if not child or child.name == "-" or not sm.has_access("menu_access", child.name):
-                    continue
-                url = _item_url(child)
-                entry = NavEntry(name=child.name, label=_(str(child.label)), icon=child.icon or "fa-circle-o", url=url)
+    for name, label, icon, url, children in _allowed_menu(appbuilder):
+        if children is not None:
+            group = NavEntry(name=name, label=label, icon=icon)
+            for child_name, child_label, child_icon, child_url in children:
+                entry = NavEntry(name=child_name, label=child_label, icon=child_icon, url=child_url)
                 group.children.append(entry)
-                score = _matches(url, path)
+                score = _matches(child_url, path)
                 if score > best[0]:
                     best = (score, group, entry)
-            if group.children:
-                entries.append(group)
+            entries.append(group)
         else:
-            url = _item_url(item)
-            entry = NavEntry(name=item.name, label=_(str(item.label)), icon=item.icon or "fa-circle-o", url=url)
+            entry = NavEntry(name=name, label=label, icon=icon, url=url)
             entries.append(entry)
             score = _matches(url, path)
             if score > best[0]:
