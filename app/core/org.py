@@ -12,6 +12,7 @@ from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
 from app.core.errors import DomainError
+from app.core.kept import Kept
 from app.extensions import db
 from flask_babel import lazy_gettext as _l, gettext as _
 
@@ -87,8 +88,18 @@ def subtree_ids(department_id: int) -> list[int]:
     cannot (it scans the table instead)."""
     cache = g.setdefault("_zwt_subtrees", {}) if has_app_context() else {}
     if department_id not in cache:
-        cache[department_id] = list(db.session.scalars(subtree_ids_select(department_id)))
+        paths = DEPARTMENT_PATHS.get()   # kept per process, invalidated through Redis
+        top = paths.get(department_id)
+        cache[department_id] = [] if top is None else sorted(
+            i for i, path in paths.items() if path is not None and path.startswith(top))
     return cache[department_id]
+
+
+def _department_paths() -> dict[int, str]:
+    return dict(db.session.execute(select(Department.id, Department.path)).all())
+
+
+DEPARTMENT_PATHS = Kept("departments", load=_department_paths, tables={"department"})
 
 
 def place_department(dept: Department) -> None:
