@@ -194,7 +194,7 @@ class ModuleInterface(SQLAInterface):
         offset = (page or 0) * page_size
         base, filters = self.session.query(self.obj), self.get_inner_filters(filters)
         branches = self._branches()
-        order = [direction(column)] if by_key else [direction(column), direction(pk)]
+        order = self._order(order_column, order_direction)
         if len(branches) == 1:
             query = self._narrowed(base, filters, branches[0]).with_entities(pk).order_by(*order)
             return query.offset(offset).limit(page_size).statement
@@ -205,6 +205,13 @@ class ModuleInterface(SQLAInterface):
         merged_order = [direction(merged.c.k)] if by_key else [direction(merged.c.o), direction(merged.c.k)]
         return select(merged.c.k).order_by(*merged_order).offset(offset).limit(page_size)
 
+    def _order(self, order_column, order_direction) -> list:
+        """The list's ORDER BY: the column, then the key (FAB's tie-break), one direction."""
+        pk = sa_inspect(self.obj).primary_key[0]
+        column = getattr(self.obj, order_column)
+        direction = asc if order_direction == "asc" else desc  # as FAB reads it
+        return [direction(column)] if column.key == pk.key else [direction(column), direction(pk)]
+
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
         """FAB's query, with a page on PostgreSQL read as its keys first (page_keys) and then its
@@ -212,7 +219,8 @@ class ModuleInterface(SQLAInterface):
         if not self._keyed(order_column, page_size, select_columns):
             return super().query(filters, order_column, order_direction, page, page_size, select_columns,
                                  outer_default_load)
-        count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        count = self.query_count(self.session.query(self.obj), filters, select_columns,
+                                 order=self._order(order_column, order_direction))
         cap = self.spec.count_cap
         if (cap is None or count <= cap) and (page or 0) * page_size >= count:
             return count, []
@@ -226,9 +234,11 @@ class ModuleInterface(SQLAInterface):
         return count, [getattr(row, self.obj.__name__) if hasattr(row, self.obj.__name__) else row for row in rows]
 
     # -- counts --------------------------------------------------------------------------
-    def query_count(self, query, filters=None, select_columns=None) -> int:
+    def query_count(self, query, filters=None, select_columns=None, order=None) -> int:
         """Exact up to the module's cap; cap + 1 means "more than cap". On PostgreSQL a capped
-        count reads at most cap + 1 keys of each scope branch."""
+        count reads at most cap + 1 keys of each scope branch, in the list's `order` when given:
+        the rows the page reads first. (Unordered, the planner may read them in the table's
+        order, and the matches of a search can lie at its far end: codes of this year, say.)"""
         cap = self.spec.count_cap if self.spec is not None else None
         keys = sa_inspect(self.obj).primary_key
         branches = self._branches() if cap is not None and self.session.get_bind().dialect.name == "postgresql" \
@@ -236,8 +246,8 @@ class ModuleInterface(SQLAInterface):
         if len(branches) > 1:
             query = self.apply_inner_select_joins(query, select_columns, {})
             inner = self.get_inner_filters(filters)
-            parts = [self._narrowed(query, inner, branch).order_by(None).with_entities(*keys).limit(cap + 1)
-                     .subquery().select() for branch in branches]
+            parts = [self._narrowed(query, inner, branch).order_by(None).order_by(*order or ()).with_entities(*keys)
+                     .limit(cap + 1).subquery().select() for branch in branches]
             merged = union(*parts).subquery()
             limited = select(merged.c[0]).limit(cap + 1).subquery()
             return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
@@ -245,7 +255,7 @@ class ModuleInterface(SQLAInterface):
         if cap is None:
             return inner.count()
         # Select the key columns, not a literal: with no filter a literal would lose the table.
-        limited = inner.order_by(None).with_entities(*keys).limit(cap + 1).subquery()
+        limited = inner.order_by(None).order_by(*order or ()).with_entities(*keys).limit(cap + 1).subquery()
         return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
 
     # -- export --------------------------------------------------------------------------
