@@ -263,6 +263,40 @@ print(json.dumps({"mb": rss() - before, "modules": len(sys.modules) - n}))
 """
 
 
+LEFT_OUT = r"""
+import gc, sys, types, psutil
+from unittest import mock
+rss = lambda: psutil.Process().memory_info().rss / 2**20
+left_out = [n for n in sys.argv[1].split(",") if n]
+for name in left_out:
+    stub = mock.MagicMock(name=name)
+    stub.__path__, stub.__spec__ = [], None
+    sys.modules[name] = stub
+    if name == "celpy":
+        sys.modules["celpy.celtypes"] = stub.celtypes
+    if name == "flask_migrate":
+        class Migrate:
+            def __init__(self, *args, **kwargs): pass
+            def configure(self, f): return f
+            def init_app(self, app, db, directory=None):
+                app.extensions["migrate"] = types.SimpleNamespace(directory=directory)
+        stub.Migrate = Migrate
+import app
+application = app.create_app()
+client = application.test_client()
+client.get("/login/")
+client.get("/healthz")
+gc.collect()
+print(f"{rss():.2f} {len(sys.modules)}")
+"""
+# What a web process would not load if these were imported where they are used (the module that
+# imports them today is printed with them).
+LAZY = [("flask_migrate", "app/extensions.py: Migrate (alembic, mako, pygments); only `run.py db` and `init` migrate"),
+        ("celpy", "app/workflow/conditions.py: the CEL language (lark, re2); only chains with conditions"),
+        ("segno,pyotp", "app/security/mfa.py: QR code and TOTP; only setting up or checking a second factor"),
+        ("email_validator", "app/security/registration.py: only the registration form")]
+
+
 def _python(code: str, *args: str) -> str:
     done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, env=dict(os.environ, LOG_LEVEL="ERROR"))
@@ -379,7 +413,22 @@ def analyse(count: int, sales: str) -> None:
          "(with what it imports itself: an upper bound of what loading it lazily saves), and who imports it first:")
     _say(f"  {'package':20} {'MB':>6} {'modules':>7}  first imported by")
     for mb, modules, name in sorted(rows, reverse=True):
-        _say(f"  {name:20} {mb:6.1f} {modules:7}  {chains.get(name, '?')[:150]}")
+        if mb >= 0.05:
+            _say(f"  {name:20} {mb:6.1f} {modules:7}  {chains.get(name, '?')[:150]}")
+    _say("  loaded by Flask-AppBuilder or SQLAlchemy already (nothing to save here): "
+         + ", ".join(sorted(name for mb, _m, name in rows if mb < 0.05)))
+    _say()
+    _say("What the started process (create_app() and its first requests) would weigh without each "
+         "(the package replaced by a stub):")
+    whole, count_all = (float(x) for x in _python(LEFT_OUT, "").split())
+    _say(f"  {'everything loaded as today':34} {whole:6.1f} MB  {count_all:5.0f} modules")
+    together = []
+    for names, where in LAZY:
+        mb, modules = (float(x) for x in _python(LEFT_OUT, names).split())
+        together.append(names)
+        _say(f"  {'without ' + names:34} {mb:6.1f} MB  {modules:5.0f} modules  saves {whole - mb:4.1f} MB  ({where})")
+    mb, modules = (float(x) for x in _python(LEFT_OUT, ",".join(together)).split())
+    _say(f"  {'without all of them':34} {mb:6.1f} MB  {modules:5.0f} modules  saves {whole - mb:4.1f} MB")
     not_loaded = [n for n in ("openpyxl", "xhtml2pdf", "reportlab", "pandas", "schemathesis", "hypothesis", "PIL")
                   if n not in loaded]
     _say(f"  not loaded at start (already lazy or not installed): {', '.join(not_loaded)}")
