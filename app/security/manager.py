@@ -261,6 +261,9 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
             uid = int(pk)
         except (TypeError, ValueError):
             return None
+        checked = g.get("_zwt_jwt_user") if has_request_context() else None
+        if checked is not None and checked.id == uid:   # read with the token's stamp just now
+            return checked if checked.is_active else None
         row = self.session.execute(
             select(self.user_model, UserSecurity.security_stamp)
             .outerjoin(UserSecurity, UserSecurity.user_id == self.user_model.id)
@@ -319,12 +322,15 @@ def _token_revoked(_header, payload) -> bool:
         user_id = int(payload.get("sub"))
     except (TypeError, ValueError):
         return True
+    # The user and their stamp in one statement; the user is kept for the request (load_user).
     row = db.session.execute(
-        select(User.active, UserSecurity.security_stamp)
+        select(User, UserSecurity.security_stamp)
         .outerjoin(UserSecurity, UserSecurity.user_id == User.id).where(User.id == user_id)).first()
-    if row is None or not row.active or not row.security_stamp:
+    if row is None or not row[0].active or not row[1]:
         return True
-    return payload.get("stamp") != stamp_digest(row.security_stamp)
+    if has_request_context():
+        g._zwt_jwt_user = row[0]
+    return payload.get("stamp") != stamp_digest(row[1])
 
 
 def read_matrix(path: Path = ACCESS_FILE) -> list[dict]:
