@@ -363,10 +363,8 @@ for stat in snapshot.statistics("filename"):
     parts = name.split("site-packages/")
     name = parts[1] if len(parts) > 1 else name.replace(%(root)r + "/", "")
     by_file["/".join(name.split("/")[:2])] += stat.size
-import babel.localedata
 first = {"rss": [before_first, after_first], "traced": sum(by_file.values()) / 2**20,
-         "files": [(k, v / 2**20) for k, v in by_file.most_common(12)],
-         "babel_locales": sorted(babel.localedata._cache)}
+         "files": [(k, v / 2**20) for k, v in by_file.most_common(12)]}
 def counts():
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 from app.extensions import db
@@ -441,7 +439,6 @@ def analyse(count: int, sales: str) -> None:
          "allocated by:")
     for name, mb in first["files"]:
         _say(f"  {name:60} {mb:6.2f} MB")
-    _say(f"  Babel locale data loaded: {', '.join(first['babel_locales'])}")
     _say(f"Caches while the same mix runs {count:,} more times in one process (test client): RSS {r0:.1f} → {r1:.1f} MB")
     for key in grown["sizes"][0]:
         if key.startswith("Werkzeug"):
