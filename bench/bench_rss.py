@@ -22,6 +22,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -231,6 +232,9 @@ def measure_worker(count: int, sales: str, manager: str) -> dict:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+        shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        if server.returncode in (0, -signal.SIGTERM):
+            os.unlink(log.name)
 
 
 # -- 2. what the memory is made of ---------------------------------------------------------------------
