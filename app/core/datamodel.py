@@ -219,13 +219,16 @@ class ModuleInterface(SQLAInterface):
         if not self._keyed(order_column, page_size, select_columns):
             return super().query(filters, order_column, order_direction, page, page_size, select_columns,
                                  outer_default_load)
+        # The count reads its keys newest first (or in the list's direction when the list is in key
+        # order): from the key's and (owner_id, id)-like indexes alone, whatever the sort column.
+        pk = sa_inspect(self.obj).primary_key[0]
+        by_key = getattr(self.obj, order_column).key == pk.key
         count = self.query_count(self.session.query(self.obj), filters, select_columns,
-                                 order=self._order(order_column, order_direction))
+                                 order=[(asc if by_key and order_direction == "asc" else desc)(pk)])
         cap = self.spec.count_cap
         if (cap is None or count <= cap) and (page or 0) * page_size >= count:
             return count, []
         keys = self.page_keys(filters, order_column, order_direction, page, page_size)
-        pk = sa_inspect(self.obj).primary_key[0]
         query = self.session.query(self.obj).filter(pk.in_(keys))
         query = self.apply_inner_select_joins(query, select_columns, {})
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
@@ -236,9 +239,9 @@ class ModuleInterface(SQLAInterface):
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None, order=None) -> int:
         """Exact up to the module's cap; cap + 1 means "more than cap". On PostgreSQL a capped
-        count reads at most cap + 1 keys of each scope branch, in the list's `order` when given:
-        the rows the page reads first. (Unordered, the planner may read them in the table's
-        order, and the matches of a search can lie at its far end: codes of this year, say.)"""
+        count reads at most cap + 1 keys of each scope branch, in `order` when given (the query
+        reads keys newest first). Unordered, the planner may read them in the table's order, and
+        the matches of a search can lie at its far end: codes of this year, say."""
         cap = self.spec.count_cap if self.spec is not None else None
         keys = sa_inspect(self.obj).primary_key
         branches = self._branches() if cap is not None and self.session.get_bind().dialect.name == "postgresql" \
