@@ -5,6 +5,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from app.core import notify
 from app.core.panels import register_record_rule
 from app.core.references import register_alternatives
+from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
 from app.modules.customers import grading, pool, service, tags, views
@@ -107,6 +108,9 @@ SPECS = [
         show_fieldsets=[(_l("Contact"), {"fields": CONTACT_FORM})],
         add_columns=CONTACT_FORM,
         edit_columns=CONTACT_FORM,
+        # Customers number in the hundreds of thousands: chosen by typing, among those the user sees.
+        form_fields={"customer": RemoteSelectField(_l("Customer"), model=Customer,
+                                                   url="/relation-search/contacts/customer")},
         search_columns=["name", "customer", "phone", "email", "title", "is_primary"],
         order_columns=["name", "title", "phone", "email", "is_primary"],
         export_columns=["customer.name", "name", "title", "phone", "email", "is_primary", "notes"],
@@ -136,6 +140,8 @@ SPECS = [
         ],
         add_columns=INTERACTION_FORM,
         edit_columns=INTERACTION_FORM[1:],
+        form_fields={"customer": RemoteSelectField(_l("Customer"), model=Customer,
+                                                   url="/relation-search/interactions/customer")},
         search_columns=["customer", "kind", "subject", "content", "occurred_at", "outcome", "next_follow_up_on", "user"],
         order_columns=["occurred_at", "kind", "outcome", "next_follow_up_on"],
         base_order=("occurred_at", "desc"),
