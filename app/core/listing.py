@@ -23,7 +23,7 @@ from flask import abort, current_app, redirect, render_template, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from sqlalchemy import DateTime, String, Text, and_, any_, false, func, or_, select
+from sqlalchemy import DateTime, String, Text, and_, false, func, or_
 
 from app.core import global_search, list_cells, versions
 from app.core.datamodel import current_actor, like_literal
