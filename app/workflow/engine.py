@@ -23,7 +23,8 @@ from app.workflow import reading, resolver
 from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
                                     set_status, workflow_spec)
 from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, _record, _round_tasks, _run,
-                                _run_on_task, _write_actions, active_definition, definition_of)
+                                _run_on_task, _write_actions, active_definition, active_version_column,
+                                definition_of, definition_of_version)
 from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
                                  ApprovalAction, ApprovalInstance, ApprovalTask)
@@ -51,23 +52,25 @@ def submit(actor, document: str, record_id: int, comment: str | None = None) -> 
 
 def _submit(actor, spec, document, record_id, comment):
     with unit_of_work(actor) as uow:
-        # The document, locked, and only if the actor may see it: one statement.
-        stmt = (select(spec.model).where(spec.model.id == record_id).options(lazyload("*"))
-                .with_for_update(of=spec.model))
+        # The document, locked, and only if the actor may see it, with the id of its chain's
+        # active version: one statement.
+        stmt = (select(spec.model, active_version_column(spec.workflow.name)).where(spec.model.id == record_id)
+                .options(lazyload("*")).with_for_update(of=spec.model))
         clause = scope_clause(spec, actor) if actor is not None else None
-        item = db.session.scalars(stmt.where(clause) if clause is not None else stmt).first()
+        row = db.session.execute(stmt.where(clause) if clause is not None else stmt).first()
+        item, version_id = row if row is not None else (None, None)
         if item is None:
             raise NotFound("workflow.no_document", _("The document does not exist or you may not see it."))
         state = getattr(item, spec.workflow.status_field)
         if state != spec.workflow.draft:
             raise DomainError("workflow.not_draft", _("Only a draft can be submitted for approval."))
-        version, definition = active_definition(spec.workflow.name)
+        definition = definition_of_version(version_id)
         if definition is None:
             raise DomainError("workflow.not_published",
                               _("The approval chain %(name)s has not been published.", name=spec.workflow.name))
         doc = Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
-        instance = ApprovalInstance(version_id=version.id, document=document, record_id=record_id,
+        instance = ApprovalInstance(version_id=version_id, document=document, record_id=record_id,
                                     title=document_title(spec, item)[:255], submitter_id=id_of(actor),
                                     status=RUNNING, round=0, lock_version=0,
                                     context={"doc": json_safe(context["doc"]), "submitter": context["submitter"]},

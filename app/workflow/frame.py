@@ -65,6 +65,24 @@ def active_definition(name: str):
     return version, definition
 
 
+def active_version_column(name: str):
+    """The id of chain `name`'s active version, as a column a submission reads together with its
+    document (no statement of its own)."""
+    return (select(WorkflowDefinition.active_version_id).where(WorkflowDefinition.name == name)
+            .scalar_subquery().label("wf_active_version"))
+
+
+def definition_of_version(version_id: int | None):
+    """The definition of a published version (None for none), parsed once per process."""
+    if version_id is None:
+        return None
+    definition = _by_version.get(version_id)
+    if definition is None:
+        version = db.session.get(WorkflowVersion, version_id)
+        definition = _by_version[version_id] = _parsed(version.digest, version.source)
+    return definition
+
+
 # -- the compare-and-set frame -------------------------------------------------------------------
 def _run(actor, instance_id: int, fn, *args, **kwargs):
     """Run fn(uow, instance, *args) as one compare-and-set action on the instance, retrying on
@@ -204,7 +222,8 @@ def _write_changed_rows(session) -> None:
         return
     keys = tuple(sorted(keys))
     connection.execute(_update_statement(ApprovalTask, keys, False),
-                       [{**{key: state.dict.get(key) for key in keys}, "w_id": state.dict["id"]} for state in changed])
+                       _one_or_many([{**{key: state.dict.get(key) for key in keys}, "w_id": state.dict["id"]}
+                                     for state in changed]))
     for state in changed:
         state._commit_all(state.dict, session.identity_map)
 
@@ -249,10 +268,15 @@ def _write_actions() -> None:
     if not rows:
         return
     db.session.flush()   # the instance and tasks the rows name have their ids
-    db.session.connection().execute(_insert_action_rows(), [
+    db.session.connection().execute(_insert_action_rows(), _one_or_many([
         {**{k: v for k, v in row.items() if k not in ("instance", "task")},
          "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
-        for row in rows])
+        for row in rows]))
+
+
+def _one_or_many(rows: list[dict]):
+    """One row's parameters as a plain execution (cheaper for the driver than a batch of one)."""
+    return rows[0] if len(rows) == 1 else rows
 
 
 # -- the action's tasks ----------------------------------------------------------------------------
