@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, Integer, String, and_, case, cast, func, insert, literal, select, text, update
 
 from app.core.clock import utcnow
-from app.core.errors import ValidationErrors
+from app.core.errors import DomainError, ValidationErrors
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.models import Customer, CustomerGrade, GradeChange, GradeRule
@@ -215,12 +215,24 @@ def regrade_selected(actor, customers: list[Customer]) -> str:
     return _("%(count)d customer(s) graded, %(changed)d grade(s) changed.", count=len(customers), changed=changed)
 
 
+def grade_after_change(actor, customer_id: int) -> int:
+    """Grade again one customer whose figures (paid amount, start of cooperation) just changed,
+    inside the caller's transaction, so the new grade is there as soon as the change is. A
+    customer not graded yet gets its first grade at the next grading run. Returns 1 when its
+    grade changed (the change is recorded like a run's), else 0."""
+    db.session.flush()
+    if db.session.get(CustomerGrade, customer_id) is None:
+        return 0
+    return regrade(actor, [customer_id])
+
+
 def record_amounts(actor, customer_id: int, *, paid_12m=None, total_ordered=None, total_paid=None,
                    total_outstanding=None) -> Customer:
     """Store the amounts the order and receivables modules compute for a customer. What it paid
-    in the last 12 months decides its grade: a customer graded before is graded again at once,
-    in the same transaction; one not graded yet gets its first grade at the next grading run.
-    Amounts are rounded half up to the fen; refuses negative ones, nothing written."""
+    in the last 12 months decides its grade: when it changes, a customer graded before is graded
+    again at once, in the same transaction (one not graded yet gets its first grade at the next
+    grading run). Amounts are rounded half up to the fen; refuses negative ones, nothing
+    written."""
     errors: dict[str, list[str]] = {}
     given = {"paid_12m": paid_12m, "total_ordered": total_ordered, "total_paid": total_paid,
              "total_outstanding": total_outstanding}
@@ -229,12 +241,13 @@ def record_amounts(actor, customer_id: int, *, paid_12m=None, total_ordered=None
         raise ValidationErrors(errors, code="customers.invalid_amounts")
     with unit_of_work(actor):
         customer = db.session.get(Customer, customer_id)
+        if customer is None:
+            raise DomainError("customers.not_found", _("Customer not found."))
         before = customer.paid_12m
         for name, amount in amounts.items():
             setattr(customer, name, amount)
-        if "paid_12m" in amounts and amounts["paid_12m"] != before and db.session.get(CustomerGrade, customer_id):
-            db.session.flush()
-            regrade(actor, [customer_id])
+        if "paid_12m" in amounts and amounts["paid_12m"] != before:
+            grade_after_change(actor, customer_id)
     return customer
 
 

@@ -248,14 +248,20 @@ def update_customer(actor, customer: Customer) -> Customer:
     """Save changes to a customer; the code never changes. Refuses duplicates like create, and
     changes to a pooled customer by someone who may only claim it. An emptied department falls
     back to the owner's, and a department left as it was follows a new owner; choosing an owner
-    for a pooled customer takes it out of the pool."""
+    for a pooled customer takes it out of the pool. A new start of cooperation grades the
+    customer again at once (the months of cooperation decide its grade)."""
     with unit_of_work(actor):
+        since_changed = sa_inspect(customer).attrs.cooperating_since.history.has_changes()
         stored = _stored(customer)
         check_may_manage(actor, customer)
         with db.session.no_autoflush:   # the duplicate checks look at other rows only
             _validate_customer(customer)
         _check_owner(actor, customer, stored)
         _track_status(customer)
+        if since_changed:
+            from app.modules.customers.grading import grade_after_change   # grading builds on this module
+
+            grade_after_change(actor, customer.id)
     return customer
 
 
