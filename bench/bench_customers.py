@@ -12,7 +12,9 @@ BENCH_SHOW_SQL=1 prints each endpoint's slowest SQL statement for EXPLAIN ANALYZ
 The customer page (detail with its timeline tab: the first 50 of interactions, field and grade
 changes, plus the profile tab) is asked for customers of each user's scope, a fifth of them the
 longest timelines (thousands of interactions). The grading job then grades every customer
-from scratch (all grades reset first, not timed) and once more with nothing left to change;
+from scratch (all grades reset first, not timed) and once more with nothing left to change
+(target ≤ 60 s in one process), then single customers' paid amount and start of cooperation
+change and each is graded again at once (target ≤ 1 s; the changes are undone afterwards);
 BENCH_GRADE=0 skips it (it rewrites the grade of every customer).
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ from bench.seed_customers import STAFF_PASSWORD
 WARMUP = 5
 NAME_PART = "华信"
 LIST_TARGET_MS, FILTERED_TARGET_MS, RSS_TARGET_MB = 150, 200, 250
-CUSTOMER_PAGE_TARGET_MS, GRADE_TARGET_S = 200, 120
+CUSTOMER_PAGE_TARGET_MS, GRADE_TARGET_S = 200, 60
 
 
 def _page(rng: random.Random) -> int:
@@ -308,7 +310,8 @@ def customer_pages(app, sessions, names, clock, count: int) -> None:
 
 
 def grade_job(app) -> None:
-    """Time of grading every customer from scratch, then of a run with nothing to change."""
+    """Time of grading every customer from scratch, then of a run with nothing to change, then
+    of one customer graded again after its figures changed."""
     from sqlalchemy import text
 
     from app.extensions import db
@@ -317,7 +320,7 @@ def grade_job(app) -> None:
 
     with app.app_context():
         total = db.session.scalar(select(func.count()).select_from(Customer))
-        print(f"\nGrading job over {total:,} customers (target < {GRADE_TARGET_S} s)")
+        print(f"\nGrading job over {total:,} customers (target ≤ {GRADE_TARGET_S} s)")
         t0 = time.perf_counter()
         db.session.execute(text("DELETE FROM grade_change"))
         db.session.execute(text("DELETE FROM customer_grade"))
@@ -333,10 +336,16 @@ def grade_job(app) -> None:
             took = time.perf_counter() - t0
             rss = psutil.Process().memory_info().rss / 2**20
             print(f"  {label:26} {took:7.1f}s  {changed:>9,} grades changed  RSS {rss:.0f} MB  "
-                  f"{'yes' if took < GRADE_TARGET_S else 'NO'}")
+                  f"target ≤ {GRADE_TARGET_S}s  {'yes' if took <= GRADE_TARGET_S else 'NO'}")
         rows = db.session.execute(text("SELECT g.grade, count(*) FROM customer c LEFT JOIN customer_grade g "
                                        "ON g.customer_id = c.id GROUP BY g.grade ORDER BY g.grade")).all()
         print("  grades: " + ", ".join(f"{g or '-'} {n:,}" for g, n in rows))
+        from bench.bench_grading import DriverClock, incremental
+        from app.modules.customers.grading import rules
+
+        clock = DriverClock(db.engine)
+        for kind in ("paid", "since"):
+            incremental(db, rules(), kind, clock, count=20)
         db.session.remove()
 
 
