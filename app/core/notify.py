@@ -151,10 +151,11 @@ def notify_each(uow, messages, mail: bool = True) -> int:
                                "created_at": now} for address, title, text, html in mails]
     db.session.flush()   # the rows below may name users created in this unit of work
     connection = db.session.connection()
-    connection.execute(_INSERTS["notification"], notes)
+    # One row as a plain execute: the driver's batch path costs about twice as much for one.
+    connection.execute(_INSERTS["notification"], notes[0] if len(notes) == 1 else notes)
     forget_unread_count()
     if outbox:
-        connection.execute(_INSERTS["mail"], outbox)
+        connection.execute(_INSERTS["mail"], outbox[0] if len(outbox) == 1 else outbox)
     if smtp:
         for address, title, text, html in mails:
             send_mail(uow, address, title, text, internal=True, html=html)
