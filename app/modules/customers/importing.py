@@ -13,10 +13,13 @@ progress in Redis.
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import io
 import json
+import queue
 import secrets
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -221,7 +224,8 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
     history, and if any row has a problem, none is created.
 
     Rows are checked and written a batch at a time: one look-up per batch for each kind of
-    duplicate, one numbering step, one INSERT of the customers and one of their history rows.
+    duplicate, one numbering step, one INSERT of the customers and one of their history rows;
+    the next batch is read from the file meanwhile (read_ahead).
     `progress(rows done)` is called after every batch. Raises ImportFileError for a file that
     cannot be read or whose headers are not the template's.
     """
@@ -229,19 +233,9 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
     checker = RowChecker(actor)
     _columns, rows = read_rows(path, fmt)
 
-    def batches():
-        batch = []
-        for item in rows:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
     def work():
         writer = _Writer(actor, checker) if commit else None
-        for batch in batches():
+        for batch in read_ahead(rows, BATCH):
             good = []
             for (number, customer, errors), (_n, values) in zip(checker.check_batch(batch), batch):
                 result.rows += 1
@@ -273,6 +267,58 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
         return result
     result.committed = True
     return result
+
+
+_END = object()
+
+
+def read_ahead(rows, size: int):
+    """Batches of `size` rows, read from the file by a thread of its own while the caller checks
+    and writes the batch before, so reading the file overlaps the database's share of the work
+    (COPY, its indexes). At most two batches wait; an error reading the file is raised here, at
+    the batch it stopped at, and leaving early stops the reading."""
+    waiting: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            batch = []
+            for item in rows:
+                batch.append(item)
+                if len(batch) >= size:
+                    if not put(batch):
+                        return
+                    batch = []
+            if batch and not put(batch):
+                return
+            put(_END)
+        except BaseException as exc:   # handed to the caller, raised there
+            put(exc)
+
+    # The reader sees the caller's application context and locale (its messages are translated).
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), daemon=True,
+                              name="customer-import-reader")
+    reader.start()
+    try:
+        while True:
+            item = waiting.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _check_has_rows(result: ImportResult) -> None:
