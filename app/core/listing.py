@@ -410,13 +410,13 @@ class Row:
         return " ".join(names + (["delete"] if self.delete_url else []))
 
 
-PK_MARK, RECORD_MARK = "__zwt_pk__", "__zwt_record__"
+PK_MARK, RECORD_MARK = "__zwt_pk__", "§§"   # RECORD_MARK: no word a reader could see
 
 
 def row_texts() -> dict:
     """The words every row repeats, translated once per page (RECORD_MARK for the row's name)."""
     return {"select": _("Select %(record)s", record=RECORD_MARK),
-            "more": _("More actions on %(record)s", record=RECORD_MARK), "edit": _("Edit")}
+            "more": _("More actions on %(record)s", record=RECORD_MARK), "edit": _("Edit"), "mark": RECORD_MARK}
 
 
 def menu_items(view) -> list[dict]:

@@ -87,7 +87,7 @@
    row, only the names of the items that apply to it, its key and its name. */
 (function () {
   "use strict";
-  var PK = "__zwt_pk__", RECORD = "__zwt_record__";
+  var PK = "__zwt_pk__", RECORD = "\u00a7\u00a7";
   function swap(value, from, to) { return value.split(from).join(to); }
   function build(menu) {
     var list = menu.querySelector(".dropdown-menu");
