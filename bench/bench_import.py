@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     parser.add_argument("--keep", action="store_true", help="keep the imported customers")
     args = parser.parse_args()
-    run(rows=rows, fmt=fmt, keep=keep)
+    run(rows=args.rows, fmt=args.format, keep=args.keep)
 
 
 def _verdict(ok: bool) -> str:
