@@ -59,6 +59,7 @@ def test_the_own_scope_collects_its_rows_by_index_and_still_sees_the_pool(app, o
     mine, theirs, pooled = (make_customer(org.east_rep), make_customer(org.south_rep), make_customer(org.south_rep))
     db.session.flush()
     pooled.pooled_at = db.session.scalar(select(Customer.created_at).where(Customer.id == pooled.id))
+    pooled.owner_id = None   # as release_to_pool leaves it
     db.session.flush()
     spec = registry.get("customers")
     seen = set(db.session.scalars(select(Customer.id).where(scope_clause(spec, org.east_rep),
@@ -123,6 +124,7 @@ def crowded_list(app, org):
     db.session.flush()
     for customer in made[::7]:
         customer.pooled_at = customer.created_at
+        customer.owner_id = None
     db.session.flush()
     return marker, made
 
@@ -176,6 +178,7 @@ def test_the_count_of_a_scope_s_branches_is_capped_like_the_plain_count(app, org
     pooled = make_customer(org.south_rep, f"{marker}池")
     db.session.flush()
     pooled.pooled_at = pooled.created_at
+    pooled.owner_id = None
     db.session.flush()
     spec = registry.get("customers")
     datamodel = ModuleInterface.for_spec(spec)
