@@ -96,7 +96,9 @@ def _statement(view, column: str, actor, term: str):
     if related is Department:
         return _departments(actor, module, term)
     spec = next((s for s in registry.specs.values() if s.model is related), None)
-    if spec is None:
+    if spec is None or (spec.scope is None and view.datamodel.is_relation_many_to_many(column)):
+        # Labels put on the list's records (tags): whoever reads the list sees them on its rows
+        # and may choose among them, whether or not they may open their own module.
         return _dictionary_rows(related, term)
     if not current_app.appbuilder.sm.has_access("can_read", registry.views[spec.name].class_permission_name):
         return None

@@ -90,3 +90,15 @@ def test_an_active_relation_filter_keeps_only_its_chosen_row(app, org, login):
     config = json.loads(re.search(r'id="zwt-filter-config"[^>]*>(.*?)</script>', html, re.S).group(1))
     options = re.findall(r'<option value="(\d+)">', config["fields"]["owner"])
     assert options == [str(org.east_rep.id)]
+
+
+def test_a_sales_user_chooses_among_every_tag_by_name(app, org, login):
+    from app.extensions import db
+    from app.modules.customers.models import Tag
+
+    token = unique("标签")
+    tag = Tag(name=f"{token}重点")
+    db.session.add(tag)
+    db.session.commit()
+    found = _search(login(org.east_rep), "customers", "tags", token)
+    assert _ids(found) == {tag.id}
