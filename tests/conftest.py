@@ -128,3 +128,26 @@ def _registry_of_the_session_app():
     yield
     if kept[0] is not None:
         registry.views, registry.apis, registry.menu_names = kept
+
+
+@pytest.fixture
+def bench_database(tmp_path):
+    """DATABASE_URL of a database of its own for a bench's bounded run: a SQLite file, or on
+    PostgreSQL a database next to DATABASE_URL's, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith(("postgresql://", "postgres://")):
+        yield f"sqlite:///{tmp_path / 'bench.db'}"
+        return
+    base, _, name = configured.rpartition("/")
+    name = f"{name.split('?')[0]}_bench_{uuid.uuid4().hex[:6]}"
+    admin = create_engine("postgresql+psycopg://" + configured.split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -32,26 +32,6 @@ ROUTES = [
 ]
 
 
-@pytest.fixture
-def bench_database(tmp_path):
-    """DATABASE_URL of a database of its own, dropped afterwards on PostgreSQL."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith(("postgresql://", "postgres://")):
-        yield f"sqlite:///{tmp_path / 'load.db'}"
-        return
-    base, _, name = configured.rpartition("/")
-    name = f"{name.split('?')[0]}_load_{uuid.uuid4().hex[:6]}"
-    admin = create_engine("postgresql+psycopg://" + configured.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _run(args, env, timeout):
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -17,26 +17,6 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def bench_database(tmp_path):
-    """DATABASE_URL of a database of its own, dropped afterwards on PostgreSQL."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith(("postgresql://", "postgres://")):
-        yield f"sqlite:///{tmp_path / 'wfbench.db'}"
-        return
-    base, _, name = configured.rpartition("/")
-    name = f"{name.split('?')[0]}_wfb_{uuid.uuid4().hex[:6]}"
-    admin = create_engine("postgresql+psycopg://" + configured.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def test_bench_workflow_small_run_approves_everything_and_prints_its_figures(bench_database, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_QUEUE")}
     if os.environ.get("REDIS_URL"):
