@@ -25,7 +25,6 @@ import functools
 import inspect
 import os
 import random
-import resource
 import statistics
 import tempfile
 import time
@@ -33,25 +32,14 @@ from collections import defaultdict
 
 from sqlalchemy import select, text
 
+from bench.common import say as _say, cpu as _cpu, load as _load
+
 TARGET_MS, FRESH_TARGET_S = 100, 60
 WARMUP = 3
 CI_CUSTOMERS, CI_REQUESTS = 20_000, 20
 FULL_REQUESTS = 100
 CHARTS = [("customers", "by_industry"), ("customers", "by_month"), ("contracts", "by_status"),
           ("contracts", "amount_by_month")]
-
-
-def _say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def _pct(values, q: float) -> float:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import tempfile
 import time
@@ -33,22 +32,11 @@ from decimal import Decimal
 
 from sqlalchemy import event, func, select, text
 
+from bench.common import say as _say, cpu as _cpu, load as _load
+
 SCRATCH_TARGET_S, ONE_TARGET_S = 60, 1
 CI_CUSTOMERS, FULL_CUSTOMERS = 20_000, 1_000_000
 SINGLE_CHANGES = 50
-
-
-def _say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 class DriverClock:

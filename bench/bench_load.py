@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,20 +42,12 @@ from pathlib import Path
 
 import psutil
 
+from bench.common import say as _say, free_port as _free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo1234"          # bench/seed_customers.py STAFF_PASSWORD
 LOGGED_AT = "2022-01-03T10:00"  # the clerks' interactions: older than the seeded history
 TARGET_ERRORS = 0
-
-
-def _say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- who signs in ------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psutil
+
+from bench.common import free_port as _free_port, say as _say
 
 ROOT = Path(__file__).resolve().parents[1]
 RSS_MB, LIST_KB = 120, 40
@@ -52,16 +53,6 @@ WATCH = ("openpyxl", "xhtml2pdf", "reportlab", "pandas", "numpy", "schemathesis"
          "psutil", "prometheus_client", "croniter", "email_validator", "asyncio", "multiprocessing", "xml",
          "re2", "jmespath", "dateutil", "pytz", "psycopg", "flask_migrate", "flask_compress", "brotli",
          "backports", "jwt", "flask_jwt_extended", "prison", "attr", "idna", "tomllib", "concurrent")
-
-
-def _say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def proc_status(pid: int) -> dict[str, float]:
