@@ -28,7 +28,9 @@ class Cell:
     column: str
     label: str
     html: Markup
-    classes: str
+    classes: str          # "" for plain text: the table's default cell (list.css)
+    card: bool = False    # a phone card's "label: value" line (it carries its label)
+    title: bool = False   # the row's name: what its checkbox and ⋯ menu are named after
 
 
 def _kinds(view) -> dict:
@@ -177,4 +179,8 @@ def cell(view, item, column: str, link: str = "", title: bool = False, card: boo
         classes.append("zwt-c-card")
     if not desktop:
         classes.append("zwt-card-only")
-    return Cell(column, _label(view, column), html, " ".join(classes))
+    # A page is mostly plain text cells: they go without classes (list.css styles a bare <td>).
+    plain = len(classes) == 1 and kind in ("text", "formatted")
+    card_line = "zwt-c-card" in classes
+    return Cell(column, _label(view, column) if card_line else "", html, "" if plain else " ".join(classes),
+                card=card_line, title=title)

@@ -296,7 +296,7 @@ def _make_action(action, attr_name: str):
         items = [i for i in (items if isinstance(items, list) else [items]) if i is not None]
         shown = {key[len(versions.FIELD) + 1:]: value for key, value in request.form.items()
                  if key.startswith(versions.FIELD + "_")}
-        refusal = versions.stale_rows(items, shown, self._describe)
+        refusal = versions.stale_rows(items, shown, self._describe, every=request.form.get(versions.FIELD))
         if refusal:
             db.session.rollback()
             flash(refusal, "danger")

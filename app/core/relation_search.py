@@ -115,22 +115,50 @@ def _dictionary_rows(related, term: str):
     return stmt.order_by(name if name is not None else related.id, related.id)
 
 
-@blueprint.route("/relation-search/<module>/<column>")
-def search(module: str, column: str):
+def filters_url(spec_name: str) -> str:
+    return url_for("zwt_relation_search.filters", module=spec_name)
+
+
+def _readable_view(module: str):
+    """(the list's view, None) for a user who may read module's list, else (None, refusal)."""
     from app.core.registry import registry
 
     view_class = registry.views.get(module) if getattr(registry, "views", None) else None
-    actor = current_actor()
-    if actor is None:
-        return _bad(_("Please sign in."), 401)
+    if current_actor() is None:
+        return None, _bad(_("Please sign in."), 401)
     if view_class is None:
-        return _bad(_("There is no such list."), 404)
+        return None, _bad(_("There is no such list."), 404)
     # By name: the registry holds the view classes of the app built last (a process may build
     # more than one app, e.g. a command that opens a second database).
     view = next((v for v in current_app.appbuilder.baseviews
                  if type(v).__name__ == view_class.__name__ and hasattr(v, "spec")), None)
     if view is None or not current_app.appbuilder.sm.has_access("can_read", view.class_permission_name):
-        return _bad(_("You may not read this list."), 403)
+        return None, _bad(_("You may not read this list."), 403)
+    return view, None
+
+
+@blueprint.route("/list-filters/<module>")
+def filters(module: str):
+    """The advanced filter panel's settings of a list (its inputs and operators), fetched when the
+    panel is first opened: {labels, fields, filters, active: []}."""
+    view, refusal = _readable_view(module)
+    if refusal is not None:
+        return refusal
+    widget = view.search_widget(route_base=view.route_base, form=view.search_form.refresh(),
+                                include_cols=view.search_columns, exclude_cols=[],
+                                filters=view.datamodel.get_filters(view.search_columns))
+    settings = widget.settings(view, active=[])
+    response = jsonify({**settings, "fields": {col: str(html) for col, html in settings["fields"].items()}})
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.route("/relation-search/<module>/<column>")
+def search(module: str, column: str):
+    view, refusal = _readable_view(module)
+    if refusal is not None:
+        return refusal
+    actor = current_actor()
     if column not in relation_columns(view):
         return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
     term = request.args.get("q", "")

@@ -180,16 +180,16 @@ def conflict_message(entries, describe) -> str:
              changes=changes_text(entries, describe))
 
 
-def stale_rows(items, sent: dict, describe) -> str | None:
+def stale_rows(items, sent: dict, describe, every=None) -> str | None:
     """The refusal of a bulk action on rows changed since the list was shown, or None. `sent`
-    maps str(pk) to the version the list showed (its page mark); rows it does not name are not
-    checked."""
+    maps str(pk) to the version the list showed; `every` is the version of all the rows it does
+    not name (a list sends its page mark once). Rows with neither are not checked."""
     from flask_babel import gettext as _
 
     problems = []
     for item in items:
         pk = str(sa_inspect(item).identity[0])
-        shown_version = sent.get(pk)
+        shown_version = sent.get(pk, every)
         if shown_version is None or not str(shown_version).isdigit():
             continue
         lock(item)

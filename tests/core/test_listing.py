@@ -254,7 +254,11 @@ def test_phone_cards_keep_their_fields_when_the_table_hides_them(org, login, peo
     client = login(org.east_rep)
     client.post("/customers/columns", data={"columns": ["code"]})
     html = _list(client, "")
-    assert 'class="zwt-c-formatted zwt-c-card zwt-card-only" data-label="' in html   # the owner, on the card only
+    assert 'class="zwt-c-formatted zwt-c-card zwt-card-only" data-label="负责人"' in html   # the owner, on the card only
+    # Only a card line carries its label; a desktop-only cell is a bare <td>.
+    assert re.search(r'<td class="zwt-c-text zwt-c-code zwt-c-card" data-label="客户编号">', html)
+    cells = re.findall(r"<td[^>]*>", _rows(html))
+    assert all("zwt-c-card" in c for c in cells if "data-label=" in c)
     client.post("/customers/columns", data={"reset": "1"})
 
 
@@ -318,9 +322,12 @@ def test_rows_offer_only_what_the_user_may_do(org, login, ctx):
         """(the row's HTML, the names of its ⋯ menu's items, the list's menu template)"""
         html = _list(client, f"q={customer.name}")
         body = _rows(html)
-        found = re.search(rf'data-pk="{customer.id}" data-record="[^"]*" data-items="([^"]*)"', body)
-        template = re.search(r'<template class="zwt-row-menu-items">(.*?)</template>', html, re.S)
-        return body, set(found.group(1).split()) if found else set(), template.group(1) if template else ""
+        # A row names its items where they differ from the list's (the template's data-items).
+        menu = re.search(rf'<span class="dropdown zwt-row-menu" data-pk="{customer.id}"([^>]*)>', body)
+        template = re.search(r'<template class="zwt-row-menu-items" data-items="([^"]*)">(.*?)</template>', html, re.S)
+        own = re.search(r'data-items="([^"]*)"', menu.group(1)) if menu else None
+        names = own.group(1) if own else (template.group(1) if menu and template else "")
+        return body, set(names.split()), template.group(2) if template else ""
 
     rep = login(org.east_rep)
     mine, items, template = row(rep, own)
@@ -341,6 +348,21 @@ def test_rows_offer_only_what_the_user_may_do(org, login, ctx):
     reader, reader_items, reader_template = row(login(org.readonly), own)
     assert "/customers/edit/" not in reader and reader_items == {"show"}
     assert "/customers/action/" not in reader_template and f'/customers/show/{own.id}' in reader
+
+
+def test_each_rows_checkbox_and_menu_are_named_after_the_row(org, login):
+    customer = make_customer(org.east_rep, unique("命名行"))
+    html = _list(login(org.east_rep), f"q={customer.name}")
+    body = _rows(html)
+    # The words are said once per list; each row points at them and at its own name cell.
+    assert re.search(r'<span hidden id="rsel">选择</span><span hidden id="rmore">更多操作</span>', html)
+    name_cell = re.search(rf'<td class="zwt-c-text zwt-c-title" id="(r{customer.id})"><a [^>]*>([^<]*)</a>', body)
+    assert name_cell and name_cell.group(2) == customer.name
+    assert f'value="{customer.id}" type="checkbox" aria-labelledby="rsel r{customer.id}"' in body
+    assert f'aria-labelledby="rmore r{customer.id}"' in body
+    assert "aria-label=" not in body                     # no per-row copy of the words
+    # One version for the page's rows instead of one input per row.
+    assert len(re.findall(r'name="zwt_version', html)) == 1
 
 
 def test_an_empty_list_says_what_to_do(app, org, login):

@@ -73,15 +73,38 @@ def test_refused_without_read_and_bad_input_is_a_chinese_400(app, org, login):
 def test_a_list_page_carries_no_table_of_choices_and_no_inline_filter_script(app, org, login):
     for _ in range(3):
         make_user("Sales", org.finance)
-    html = login(org.admin).get("/customers/list/").get_data(as_text=True)
+    client = login(org.admin)
+    html = client.get("/customers/list/").get_data(as_text=True)
     scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
     assert not any("AdminFilters" in body for _attrs, body in scripts)
-    blob = re.search(r'<script type="application/json" id="zwt-filter-config"[^>]*>(.*?)</script>', html, re.S)
-    config = json.loads(blob.group(1))
+    # No filter active: the panel's settings are not on the page, only where to fetch them.
+    assert not re.search(r'<script type="application/json" id="zwt-filter-config"', html)
+    url = re.search(r'<div hidden id="zwt-filter-config" data-url="([^"]+)"', html).group(1)
+    assert url == "/list-filters/customers"
+    assert 'name="owner" class="filter"' in html           # the panel's "add a filter" choices are
+    resp = client.get(url)
+    assert resp.status_code == 200 and resp.headers["Cache-Control"].startswith("private")
+    config = resp.get_json()
     owner = config["fields"]["owner"]
     assert "zwt-relation-filter" in owner and "/relation-search/customers/owner" in owner
     assert "<option" not in owner                        # nothing chosen: no choices carried
-    assert org.finance_user.username not in blob.group(1)
+    assert org.finance_user.username not in resp.get_data(as_text=True)
+    assert config["active"] == [] and config["labels"]["owner"] == "负责人"
+    assert config["filters"]["name"] and 'name="name"' in config["fields"]["name"]
+
+
+def test_the_panels_settings_are_refused_to_whoever_may_not_read_the_list(app, org, login):
+    sm = current_app.appbuilder.sm
+    role = sm.add_role(unique("无权"))
+    nobody = make_user(role.name, org.east)
+    from app.extensions import db
+
+    db.session.commit()
+    refused = login(nobody).get("/list-filters/customers")
+    assert refused.status_code == 403 and re.search(r"[\u4e00-\u9fff]", refused.get_json()["error"])
+    missing = login(org.east_rep).get("/list-filters/nosuchmodule")
+    assert missing.status_code == 404 and re.search(r"[\u4e00-\u9fff]", missing.get_json()["error"])
+    assert app.test_client().get("/list-filters/customers").status_code in (401, 302)
 
 
 def test_an_active_relation_filter_keeps_only_its_chosen_row(app, org, login):

@@ -11,8 +11,7 @@
     var list = link.closest(".zwt-list-body");
     var form = list && document.getElementById(list.getAttribute("data-row-form"));
     if (!form) { return; }
-    var pk = link.getAttribute("data-pk");
-    var version = pk && document.querySelector('input[name="zwt_version_' + pk + '"]');
+    var version = list.querySelector('input[name="zwt_version"]');
     if (version) {
       var copy = document.createElement("input");
       copy.type = "hidden";
@@ -70,33 +69,74 @@
       });
     });
   }
-  /* Drawn as soon as this script runs (the end of the page), before the page is first shown. */
-  (function () {
-    var node = document.getElementById("zwt-filter-config");
-    if (!node || typeof window.AdminFilters !== "function") { return; }
-    var config = JSON.parse(node.textContent || "{}");
+  function draw(config) {
     new window.AdminFilters("#filter_form", config.labels || {}, config.fields || {},
                             config.filters || {}, config.active || []);
     var $form = $("#filter_form");
     relationBoxes($form);
     $form.on("click", "a.filter", function () { window.setTimeout(function () { relationBoxes($form); }, 0); });
+  }
+  /* With an active filter the settings are on the page, drawn as soon as this script runs (the
+     end of the page), before the page is first shown. Otherwise they are fetched when the panel
+     is first opened; a filter chosen before they arrive is added once they have. */
+  (function () {
+    var node = document.getElementById("zwt-filter-config");
+    if (!node || typeof window.AdminFilters !== "function") { return; }
+    var url = node.getAttribute("data-url");
+    if (!url) { draw(JSON.parse(node.textContent || "{}")); return; }
+    var loading = null, drawn = false;
+    function load() {
+      if (!loading) {
+        loading = $.ajax({ url: url, dataType: "json" }).then(function (config) {
+          draw(config);
+          drawn = true;
+        }, function (xhr) {
+          loading = null;
+          var message = (xhr.responseJSON && xhr.responseJSON.error) || node.getAttribute("data-error") || "";
+          if (message) { window.alert(message); }
+          return $.Deferred().reject().promise();
+        });
+      }
+      return loading;
+    }
+    $("#accordion1_href").on("show.bs.collapse", load);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("#filter_form a.filter") : null;
+      if (!link || drawn) { return; }
+      event.preventDefault();
+      event.stopPropagation();
+      load().then(function () { if (drawn) { $(link).trigger("click"); } });
+    }, true);
   })();
 })(window.jQuery);
 
 /* A row's ⋯ menu is built from its list's one <template> when it opens: the page carries, per
-   row, only the names of the items that apply to it, its key and its name. */
+   row, its key and the names of the items that apply to it where they are not the list's own;
+   its name is read from the row's name cell. */
 (function () {
   "use strict";
   var PK = "__zwt_pk__", RECORD = "\u00a7\u00a7";
   function swap(value, from, to) { return value.split(from).join(to); }
+  function recordName(menu) {
+    if (menu.hasAttribute("data-record")) { return menu.getAttribute("data-record"); }
+    var button = menu.querySelector("[aria-labelledby]");
+    var ids = button ? button.getAttribute("aria-labelledby").split(" ") : [];
+    var cell = ids.length > 1 ? document.getElementById(ids[ids.length - 1]) : null;
+    return cell ? cell.textContent.trim() : "";
+  }
   function build(menu) {
     var list = menu.querySelector(".dropdown-menu");
-    if (!list || list.children.length) { return; }
+    if (list && list.children.length) { return; }
     var table = menu.closest("table");
     var template = table && table.parentNode.querySelector("template.zwt-row-menu-items");
     if (!template) { return; }
-    var pk = menu.getAttribute("data-pk") || "", record = menu.getAttribute("data-record") || "";
-    var names = (menu.getAttribute("data-items") || "").split(" ").filter(Boolean);
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "dropdown-menu dropdown-menu-right";
+      menu.appendChild(list);
+    }
+    var pk = menu.getAttribute("data-pk") || "", record = recordName(menu);
+    var names = (menu.getAttribute("data-items") || template.getAttribute("data-items") || "").split(" ").filter(Boolean);
     names.forEach(function (name, index) {
       var item = template.content.querySelector('li[data-item="' + name + '"]');
       if (!item) { return; }
