@@ -15,12 +15,31 @@ from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.filters import FilterContains
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import Numeric, String, asc, bindparam, desc, func, inspect as sa_inspect, literal_column, select, union
+from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspect as sa_inspect, literal_column,
+                        select, union)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
 from app.core.scope import scope_branches, scope_clause
+
+
+class _ArrayOf(ColumnElement):
+    """PostgreSQL's ARRAY(SELECT …): a sub-query's one column as an array (read once)."""
+
+    inherit_cache = True
+    _traverse_internals = [("select", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, select_):
+        self.select = select_
+
+
+@compiles(_ArrayOf, "postgresql")
+def _array_of(element, compiler, **kw):
+    return "ARRAY(%s)" % compiler.process(element.select, **kw)
 
 
 def current_actor():
@@ -229,7 +248,11 @@ class ModuleInterface(SQLAInterface):
         if (cap is None or count <= cap) and (page or 0) * page_size >= count:
             return count, []
         keys = self.page_keys(filters, order_column, order_direction, page, page_size)
-        query = self.session.query(self.obj).filter(pk.in_(keys))
+        # = ANY(ARRAY(keys)): the page's keys are read once (an InitPlan) and its rows fetched by
+        # key. As "IN (keys)" the planner may join the whole table to the related ones first and
+        # keep the page's rows last (the REST list, which joins customer, owner and department:
+        # 1.7 s at a million contracts).
+        query = self.session.query(self.obj).filter(pk == any_(_ArrayOf(keys)))
         query = self.apply_inner_select_joins(query, select_columns, {})
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
         rows = query.all()
