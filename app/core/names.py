@@ -52,6 +52,7 @@ PERMISSION_LABELS = {
     "signout_mine": lazy_pgettext("permission", "sign out own devices"),
     "signout_everywhere": lazy_pgettext("permission", "sign users out everywhere"),
     "unlock": lazy_pgettext("permission", "unlock users"),
+    "can_share": lazy_pgettext("permission", "share with roles"),
 }
 
 # FAB's own views and APIs that have no menu entry to borrow a label from.
@@ -79,6 +80,7 @@ VIEW_LABELS = {
     "ZwtSecurityApi": lazy_pgettext("view", "Sign-in API"),
     "CommentApi": lazy_pgettext("view", "Comments API"),
     "CommentsView": lazy_pgettext("view", "Comments"),
+    "SavedViews": lazy_pgettext("view", "Saved views of lists"),
     "notification_settings": _l("Notification settings"),
 }
 

@@ -269,3 +269,40 @@ def test_a_desktop_list_keeps_to_the_page_width(page, team, zh, shot):
     page.set_viewport_size(PHONE)
     page.reload()
     shot("customers-phone")
+
+
+def test_a_list_is_saved_as_a_view_made_the_default_and_opened_again(page, team, zh, shot):
+    """The newcomer saves "potential customers of the team" from the 视图 menu as their default;
+    the list then opens with it, and 全部记录 shows everything again."""
+    page.set_viewport_size(DESKTOP)
+    log_in(page, team.newcomer.username, PASSWORD)
+    page.goto(f"/customers/list/?q={team.token}&status=potential")
+    page.locator("#zwt-views-toggle").click()
+    name = f"潜在{team.token}"
+    page.locator("#zwt-view-name").fill(name)
+    page.locator(".zwt-views-save input[name=default]").check()
+    page.locator("#zwt-view-save").click()
+    expect(page).to_have_url(re.compile(r"[?&]view=\d+"))
+    expect(page.locator("#zwt-views-toggle")).to_contain_text(name)
+    page.goto("/customers/list/")                               # the default view opens the list
+    expect(page).to_have_url(re.compile(r"status=potential"))
+    expect(page.locator("#zwt-list-q")).to_have_value(team.token)
+    page.locator("#zwt-views-toggle").click()
+    page.locator("#zwt-view-plain").click()
+    expect(page).to_have_url(re.compile(r"[?&]view=0$"))
+    expect(page.locator("#zwt-list-q")).to_have_value("")
+    shot("saved-view")
+    # Deleting asks first; declining keeps the view.
+    page.locator("#zwt-views-toggle").click()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator(".zwt-view-delete").first.click()
+    page.reload()
+    expect(page.locator(".zwt-views-list")).to_contain_text(name)
+    # Accepting deletes it, and the list no longer opens with it.
+    page.locator("#zwt-views-toggle").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".zwt-view-delete").first.click()
+    expect(page.locator(".zwt-messages")).to_contain_text(zh("The view is deleted."))
+    expect(page.locator(".zwt-views-list")).not_to_contain_text(name)
+    page.goto("/customers/list/")
+    expect(page).to_have_url(re.compile(r"/customers/list/$"))

@@ -24,6 +24,13 @@
   });
 })();
 
+/* A form that says what it will do (deleting a saved view) asks first. */
+document.addEventListener("submit", function (event) {
+  "use strict";
+  var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); }
+});
+
 /* Where a table scrolls inside its card (narrow desktops), a row's menu near the bottom opens
    upwards rather than being cut off by the card's edge. */
 (function ($) {

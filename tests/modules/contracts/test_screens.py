@@ -228,9 +228,11 @@ def test_the_customer_is_chosen_by_search_not_from_a_list_of_every_customer(org,
     html = client.get("/contracts/add").get_data(as_text=True)
     assert "data-ajax--url" in html and "/contracts/customers/choices.json" in html
     assert other.name not in html
-    listing = client.get("/contracts/list/").get_data(as_text=True)   # the filter asks as you type
-    assert "/relation-search/contracts/customer" in listing
-    assert other.name not in listing  # a customer without contracts appears nowhere
+    listing = client.get("/contracts/list/").get_data(as_text=True)
+    assert 'data-url="/list-filters/contracts"' in listing            # the panel's settings come when opened
+    panel = client.get("/list-filters/contracts").get_data(as_text=True)
+    assert "/relation-search/contracts/customer" in panel             # the filter asks as you type
+    assert other.name not in listing and other.name not in panel      # a customer without contracts appears nowhere
     edit = client.get(f"/contracts/edit/{contract.id}").get_data(as_text=True)
     assert f'<option value="{mine.id}" selected>{mine.name}（{mine.code}）</option>' in edit
     assert other.name not in edit
