@@ -83,9 +83,7 @@ class ViewError(ValueError):
 
 # -- who sees what ------------------------------------------------------------------------------
 def _role_ids(actor) -> set:
-    from app.security.permission_cache import access_of
-
-    return set(access_of(current_app.appbuilder.sm, actor).role_ids)
+    return set(current_app.appbuilder.sm.access_of(actor).role_ids)
 
 
 def may_share(actor=None) -> bool:
