@@ -1,4 +1,4 @@
-"""SQL time of the customer list's queries — text search (name contains, phone, code) and
+"""SQL time of the customer and contract lists' queries — text search (name contains, phone, code) and
 sorting by each sortable column, page 1 and a deep page — per data scope, next to the target.
 Each figure is one page as the list reads it: the data layer's query (app/core/datamodel.py),
 its capped count and its rows, signed in as the person of the scope.
@@ -26,6 +26,8 @@ import tempfile
 import time
 
 from sqlalchemy import func, select, text
+
+from bench.bench_customers import _pad
 
 TARGET_MS = 80
 PAGE_SIZE = 25
@@ -71,42 +73,114 @@ def _people(db):
     return [(label, u) for label, u in people if u is not None]
 
 
-def _terms(db):
-    from app.modules.customers.models import Customer
+COMMON = {"customers": ("name", "科技"), "contracts": ("title", "合同")}
 
-    sample = db.session.execute(select(Customer.code, Customer.phone, Customer.name)
-                                .where(Customer.phone.isnot(None)).order_by(Customer.id.desc()).limit(1)).first()
-    code, phone, name = sample
-    return {
-        "name contains 科技": "科技",
-        "name contains (rare part)": name[2:5],
-        "phone (start of a number)": phone.replace("-", "")[:7],
+
+def _terms(db, spec):
+    """{kind: term} searched in `spec`'s list: a common word, a rare part of the newest row's
+    name, the start of a phone number, a whole code, the shared start of this year's codes and
+    of the oldest year's."""
+    model = spec.model
+    column, common = COMMON[spec.name]
+    phone = getattr(model, "phone", None)
+    code, text_value, number = db.session.execute(
+        select(model.code, getattr(model, column), phone if phone is not None else model.code)
+        .where(*([phone.isnot(None)] if phone is not None else [])).order_by(model.id.desc()).limit(1)).first()
+    oldest = db.session.scalar(select(func.min(model.code)))
+    terms = {
+        f"{column} contains {common}": common,
+        f"{column} contains (rare part)": text_value[2:5],
         "code (whole)": code,
         "code (shared start)": code[:7],
+        "code (start of the oldest year)": oldest[:7],
     }
+    if phone is not None:
+        terms["phone (start of a number)"] = number.replace("-", "")[:7]
+    return terms
 
 
 def pages(spec, dialect: str, terms: dict):
-    """(kind, search term or None, order column, direction, page index) of every measured page."""
+    """(kind, search term or None, order column, direction, page index) of every measured page.
+    A search's pages stop at the count cap (datamodel.SEARCH_PAGES_NOTE): its deepest page is
+    measured, not page 2,000."""
+    text_column, common = COMMON[spec.name]
+    last = (spec.count_cap or 1000) // PAGE_SIZE - 1
     out = [("default, page 1", None, "id", "desc", 0),
            (f"default, page {DEEP_PAGE:,}", None, "id", "desc", DEEP_PAGE - 1)]
     for column in spec.order_columns:
         out.append((f"sort {column} ↑", None, column, "asc", 0))
         out.append((f"sort {column} ↓", None, column, "desc", 0))
-    out.append((f"sort name ↑, page {DEEP_PAGE:,}", None, "name", "asc", DEEP_PAGE - 1))
+    out.append((f"sort {text_column} ↑, page {DEEP_PAGE:,}", None, text_column, "asc", DEEP_PAGE - 1))
     for kind, term in terms.items():
         out.append((f"search {kind}", term, "id", "desc", 0))
-    out.append((f"search name contains 科技, page {DEEP_PAGE:,}", "科技", "id", "desc", DEEP_PAGE - 1))
+    out.append((f"search {text_column} contains {common}, page {last + 1}", common, "id", "desc", last))
+    out.append((f"search {text_column} contains {common}, sort {text_column} ↑", common, text_column, "asc", 0))
+    out.append((f"search code (oldest year), page {last + 1}", terms["code (start of the oldest year)"], "id", "desc",
+                last))
     return out
+
+
+def _measure(app, db, spec, terms, dialect, label, user_id, runs, explain, only) -> int:
+    """Print the figures of every page of `spec`'s list read as the user; the number over target."""
+    from flask import g
+    from flask_login import login_user
+    from sqlalchemy import event
+
+    from app.core.datamodel import ModuleInterface
+    from app.core.org import AppUser
+
+    over = 0
+    with app.test_request_context():
+        user = db.session.get(AppUser, user_id)
+        login_user(user)
+        g.user = user
+        datamodel = ModuleInterface.for_spec(spec)
+        seen = []
+
+        def remember(conn, cursor, statement, parameters, context, executemany):
+            seen.append((statement, parameters))
+
+        _say(f"\n== {spec.name}, scope {label}: {user.username}")
+        _say(f"{'page':46} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7} {'stmts':>5}  target")
+        for kind, term, column, direction, page in pages(spec, dialect, terms):
+            if only and only not in kind:
+                continue
+            read_page(datamodel, spec, dialect, term, column, direction, page)  # the user's access, cached
+            times, cpu = [], _cpu()
+            event.listen(db.engine, "before_cursor_execute", remember)
+            try:
+                for _ in range(runs):
+                    seen.clear()
+                    started = time.perf_counter()
+                    read_page(datamodel, spec, dialect, term, column, direction, page)
+                    times.append((time.perf_counter() - started) * 1000)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", remember)
+            cpu = (_cpu() - cpu) * 1000 / runs
+            p95 = _pct(times, 0.95)
+            ok = p95 <= TARGET_MS
+            over += not ok
+            _say(f"{_pad(kind, 46)} {statistics.median(times):8.1f} {p95:8.1f} {cpu:7.1f} {len(seen):5}  "
+                 f"{'≤' if ok else '>'} {TARGET_MS}{'' if ok else '  OVER'}")
+            if explain and dialect == "postgresql":
+                for statement, parameters in list(seen):
+                    raw = db.session.connection().connection.driver_connection
+                    with raw.cursor() as cursor:
+                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                        _say("    " + "\n    ".join(row[0] for row in cursor.fetchall()))
+                    _say("")
+        db.session.rollback()
+        db.session.remove()
+    return over
 
 
 def read_page(datamodel, spec, dialect: str, term, column: str, direction: str, page: int):
     """The page as the list reads it: (count, rows)."""
-    from app.core.listing import _Where, search_condition
+    from app.core.listing import _Search, search_condition
 
     filters = datamodel.get_filters([])
     if term is not None:
-        filters._add_filter(_Where("id", datamodel), search_condition(spec, term, dialect))
+        filters._add_filter(_Search("id", datamodel), search_condition(spec, term, dialect))
     return datamodel.query(filters, column, direction, page=page, page_size=PAGE_SIZE)
 
 
@@ -115,7 +189,8 @@ def _pct(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def main(full: bool = False, runs: int | None = None, explain: bool = False, only: str = "") -> None:
+def main(full: bool = False, runs: int | None = None, explain: bool = False, only: str = "",
+         modules: tuple = ("customers", "contracts")) -> None:
     runs = runs or (FULL_RUNS if full else CI_RUNS)
     if not os.environ.get("DATABASE_URL"):
         if full:
@@ -145,9 +220,7 @@ def main(full: bool = False, runs: int | None = None, explain: bool = False, onl
                 conn.execute(text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"))
     with app.app_context(), app.test_request_context():
         dialect = db.engine.dialect.name
-        spec = registry.get("customers")
         rows = db.session.scalar(select(func.count()).select_from(Customer))
-        terms = _terms(db)
         _say(f"Database: {db.engine.url.render_as_string(hide_password=True)} ({dialect}), {rows:,} customers")
         _say(f"Runs per query: {runs}; target p95 ≤ {TARGET_MS} ms (SQL time, 25 rows)")
         if dialect != "postgresql":
@@ -155,56 +228,17 @@ def main(full: bool = False, runs: int | None = None, explain: bool = False, onl
         _say("Load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         over = 0
         people = [(label, user.id) for label, user in _people(db)]
+        lists = []
+        for name in modules:
+            spec = registry.get(name)
+            if db.session.scalar(select(spec.model.id).limit(1)) is None:
+                _say(f"{name}: no rows, not measured")
+                continue
+            lists.append((spec, _terms(db, spec)))
         db.session.remove()
-    for label, user_id in people:
-        with app.test_request_context():
-            from flask import g
-            from flask_login import login_user
-            from sqlalchemy import event
-
-            from app.core.datamodel import ModuleInterface
-            from app.core.org import AppUser
-
-            user = db.session.get(AppUser, user_id)
-            login_user(user)
-            g.user = user
-            datamodel = ModuleInterface.for_spec(spec)
-            seen = []
-
-            def remember(conn, cursor, statement, parameters, context, executemany):
-                seen.append((statement, parameters))
-
-            _say(f"\n== scope {label}: {user.username}")
-            _say(f"{'page':42} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7} {'stmts':>5}  target")
-            for kind, term, column, direction, page in pages(spec, dialect, terms):
-                if only and only not in kind:
-                    continue
-                read_page(datamodel, spec, dialect, term, column, direction, page)  # the user's access, cached
-                times, cpu = [], _cpu()
-                event.listen(db.engine, "before_cursor_execute", remember)
-                try:
-                    for _ in range(runs):
-                        seen.clear()
-                        started = time.perf_counter()
-                        read_page(datamodel, spec, dialect, term, column, direction, page)
-                        times.append((time.perf_counter() - started) * 1000)
-                finally:
-                    event.remove(db.engine, "before_cursor_execute", remember)
-                cpu = (_cpu() - cpu) * 1000 / runs
-                p95 = _pct(times, 0.95)
-                ok = p95 <= TARGET_MS
-                over += not ok
-                _say(f"{kind:42} {statistics.median(times):8.1f} {p95:8.1f} {cpu:7.1f} {len(seen):5}  "
-                     f"{'≤' if ok else '>'} {TARGET_MS}{'' if ok else '  OVER'}")
-                if explain and dialect == "postgresql":
-                    for statement, parameters in list(seen):
-                        raw = db.session.connection().connection.driver_connection
-                        with raw.cursor() as cursor:
-                            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-                            _say("    " + "\n    ".join(row[0] for row in cursor.fetchall()))
-                        _say("")
-            db.session.rollback()
-            db.session.remove()
+    for spec, terms in lists:
+        for label, user_id in people:
+            over += _measure(app, db, spec, terms, dialect, label, user_id, runs, explain, only)
     _say(f"\n{over} pages over target. Load average after: " + "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
@@ -214,5 +248,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, help="runs of each query")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each statement (PostgreSQL)")
     parser.add_argument("--only", default="", help="only the queries whose kind contains this text")
+    parser.add_argument("--module", action="append", choices=("customers", "contracts"),
+                        help="the lists to measure (both unless given)")
     args = parser.parse_args()
-    main(args.full, args.runs, args.explain, args.only)
+    main(args.full, args.runs, args.explain, args.only, tuple(args.module or ("customers", "contracts")))

@@ -19,6 +19,7 @@ from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspe
                         select, union)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
@@ -40,6 +41,11 @@ class _ArrayOf(ColumnElement):
 @compiles(_ArrayOf, "postgresql")
 def _array_of(element, compiler, **kw):
     return "ARRAY(%s)" % compiler.process(element.select, **kw)
+
+
+# A search's matches are read from the first WINDOW rows of each data-scope branch in list
+# order when they hold enough of them, else collected from the search indexes (search_keys).
+WINDOW = 10_000
 
 
 def current_actor():
@@ -186,6 +192,15 @@ class ModuleInterface(SQLAInterface):
                     term = bindparam(None, value, type_=String(), literal_execute=True, unique=True)
                     yield func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(term))
 
+    def is_search(self, filters) -> bool:
+        """Whether `filters` hold a text search: the list's search box (a filter marked
+        `search`) or a "contains" filter on one of the spec's text-search columns."""
+        if filters is None or self.spec is None:
+            return False
+        return any(getattr(flt, "search", False) or (isinstance(flt, FilterContains)
+                                                      and flt.column_name in self.spec.text_search_columns)
+                   for flt in filters.filters)
+
     # -- pages ---------------------------------------------------------------------------
     def _keyed(self, order_column, page_size, select_columns) -> bool:
         """Whether a page is read as its keys first (PostgreSQL, ordered by a column of the
@@ -234,13 +249,30 @@ class ModuleInterface(SQLAInterface):
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
         """FAB's query, with a page on PostgreSQL read as its keys first (page_keys) and then its
-        rows by key; a page past the end of a list whose count is exact reads nothing."""
+        rows by key; a page past the end of a list whose count is exact reads nothing. A search
+        shows its first count_cap matches only (search_keys)."""
+        cap = self.spec.count_cap if self.spec is not None else None
+        searching = bool(page_size) and cap is not None and self.is_search(filters)
+        offset = (page or 0) * (page_size or 0)
+        if searching and offset >= cap:
+            found = self.search_keys(filters, order_column, order_direction) \
+                if self._keyed(order_column, page_size, select_columns) else None
+            return (len(found) if found is not None
+                    else self.query_count(self.session.query(self.obj), filters, select_columns)), []
         if not self._keyed(order_column, page_size, select_columns):
-            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
-                                 outer_default_load)
+            count, rows = super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                        outer_default_load)
+            return count, rows[:cap - offset] if searching else rows
+        pk = sa_inspect(self.obj).primary_key[0]
+        found = self.search_keys(filters, order_column, order_direction) if searching else None
+        if found is not None:
+            # A search's first cap + 1 matches give its count and every page it shows.
+            count, keys = len(found), found[offset:min(offset + page_size, cap)]
+            if not keys:
+                return count, []
+            return count, self._rows(pk.in_(keys), select_columns, order_column, order_direction)
         # The count reads its keys newest first (or in the list's direction when the list is in key
         # order): from the key's and (owner_id, id)-like indexes alone, whatever the sort column.
-        pk = sa_inspect(self.obj).primary_key[0]
         by_key = getattr(self.obj, order_column).key == pk.key
         count = self.query_count(self.session.query(self.obj), filters, select_columns,
                                  order=[(asc if by_key and order_direction == "asc" else desc)(pk)])
@@ -252,12 +284,77 @@ class ModuleInterface(SQLAInterface):
         # key. As "IN (keys)" the planner may join the whole table to the related ones first and
         # keep the page's rows last (the REST list, which joins customer, owner and department:
         # 1.7 s at a million contracts).
-        query = self.session.query(self.obj).filter(pk == any_(_ArrayOf(keys)))
+        return count, self._rows(pk == any_(_ArrayOf(keys)), select_columns, order_column, order_direction)
+
+    def _rows(self, condition, select_columns, order_column, order_direction) -> list:
+        """The rows meeting `condition` (their keys) in list order, related rows joined."""
+        query = self.session.query(self.obj).filter(condition)
         query = self.apply_inner_select_joins(query, select_columns, {})
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
         rows = query.all()
         # With related columns selected, FAB's query gives (row, related…) tuples.
-        return count, [getattr(row, self.obj.__name__) if hasattr(row, self.obj.__name__) else row for row in rows]
+        return [getattr(row, self.obj.__name__) if hasattr(row, self.obj.__name__) else row for row in rows]
+
+    def search_keys(self, filters, order_column, order_direction) -> list | None:
+        """The keys of a search's first count_cap + 1 matches in list order, in one statement; None
+        where this reading does not apply (no cap, or filters on other tables' columns): the list
+        is then read as any other.
+
+        A search may match a tenth of the rows (a common word) or a few scattered over the whole
+        table (a code of an old year), and the planner cannot tell which from its statistics: it
+        walks the list's order index when it expects many matches and reads them all from the
+        search indexes when it expects few, and a wrong guess costs seconds. So each data-scope
+        branch gives its matches among its first WINDOW rows in list order (a walk of a bounded
+        length) when they are enough (cap + 1) or are all the branch's rows; only otherwise are
+        its matches collected from the search indexes (a MATERIALIZED CTE is planned for all its
+        rows: a bitmap scan of the bigram, code and phone indexes) and the first cap + 1 of them
+        kept. The branches' keys are merged as in page_keys. A search shows no page past the cap
+        (listing.py says so): nobody reads the 2,000th page of a search, and its count already
+        stops there."""
+        cap = self.spec.count_cap if self.spec is not None else None
+        if cap is None or self.session.get_bind().dialect.name != "postgresql":
+            return None
+        model, table = self.obj, self.obj.__table__
+        pk = sa_inspect(model).primary_key[0]
+        column = getattr(model, order_column)
+        by_key = column.key == pk.key
+        direction = asc if order_direction == "asc" else desc  # as FAB reads it
+
+        def ordered(k, o):
+            return [direction(k)] if by_key else [direction(o), direction(k)]
+
+        order, limit = self._order(order_column, order_direction), cap + 1
+        inner = self.get_inner_filters(filters)
+        parts = []
+        for i, branch in enumerate(self._branches()):
+            query = self._narrowed(self.session.query(model), inner, branch)
+            where = query.whereclause
+            if where is None or any(f is not table for f in select(pk).where(where).get_final_froms()):
+                return None
+            read = {c.name for c in _columns_in(where) if c.table is table} | {pk.name, column.name}
+            wanted = [c for c in table.columns if c.name in read]
+            # The window's keys from the index the list's page would read (with the scope's
+            # columns in it: no table), then their rows by key.
+            first = select(pk).select_from(table)
+            if branch is not None:
+                first = first.where(branch)
+            first = first.order_by(*order).limit(WINDOW)
+            window = select(*wanted).where(pk == any_(_ArrayOf(first))).cte(f"zwt_window_{i}")
+            k, o = window.c[pk.key], window.c[column.key]
+            hits = (select(k.label("k"), o.label("o")).where(ClauseAdapter(window).traverse(_without_bigrams(where)))
+                    .order_by(*ordered(k, o)).limit(limit).cte(f"zwt_hits_{i}"))
+            every = (select(pk.label("k"), column.label("o")).where(where)
+                     .cte(f"zwt_all_{i}").prefix_with("MATERIALIZED"))
+            collected = (select(every.c.k, every.c.o).order_by(*ordered(every.c.k, every.c.o)).limit(limit)
+                         .subquery(f"zwt_first_{i}"))
+            enough = select(func.count()).select_from(hits).scalar_subquery() >= limit
+            whole = select(func.count()).select_from(window).scalar_subquery() < WINDOW
+            parts.append(select(hits.c.k, hits.c.o))
+            parts.append(select(collected.c.k, collected.c.o).where(~(enough | whole)))
+        # UNION: a branch's collected keys include its window's, and branches may share rows.
+        merged = union(*parts).subquery("zwt_found")
+        statement = select(merged.c.k).order_by(*ordered(merged.c.k, merged.c.o)).limit(limit)
+        return list(self.session.execute(statement).scalars())
 
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None, order=None) -> int:
@@ -348,6 +445,33 @@ class ModuleInterface(SQLAInterface):
     def delete_all(self, items):
         for item in items:
             self.delete(item)
+
+
+def _without_bigrams(clause):
+    """`clause` with its bigram conditions (zwt_bigrams(column) @> zwt_bigrams(term)) taken as
+    true: they only let an index find a search's candidates, the ILIKE beside them decides. Along
+    a list's order index they would only cost time (the bigrams of a row cost ten times its
+    ILIKE)."""
+    from sqlalchemy import true
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import BinaryExpression
+    from sqlalchemy.sql.functions import Function
+
+    def bigram(element):
+        return (isinstance(element, BinaryExpression) and isinstance(element.left, Function)
+                and element.left.name == "zwt_bigrams")
+
+    return visitors.replacement_traverse(clause, {}, lambda element: true() if bigram(element) else None)
+
+
+def _columns_in(clause):
+    """The table columns a SQL condition reads (the model's annotated columns too), subqueries
+    included."""
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import ColumnClause
+
+    return [element for element in visitors.iterate(clause)
+            if isinstance(element, ColumnClause) and getattr(element, "table", None) is not None]
 
 
 def _typed_amounts(model, filters) -> None:

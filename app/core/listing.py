@@ -19,7 +19,7 @@ import datetime as dt
 import urllib.parse
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, has_request_context, redirect, render_template, request
+from flask import abort, current_app, redirect, render_template, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -182,9 +182,10 @@ def search_condition(spec, term: str, dialect: str):
         condition = column.ilike(global_search._pattern(f"%{lowered}%"), escape="\\")
         indexed = (model.__table__.name, name) in bigrams or name in spec.text_search_columns
         if dialect == "postgresql" and indexed and len(term) >= 2:
-            # The bigram index finds the candidates; the ILIKE decides.
-            condition = and_(func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(global_search._pattern(term))),
-                             condition)
+            # The bigram index finds the candidates; the ILIKE decides. Along the list's order index
+            # the ILIKE comes first: the bigrams of a row's name cost ten times as much.
+            condition = and_(condition,
+                             func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(global_search._pattern(term))))
         branches.append(condition)
     if not branches:
         return false()
@@ -285,15 +286,30 @@ class _Where(BaseFilter):
         return query.filter(value)
 
 
+class _Search(_Where):
+    """The search box's condition: the data layer reads a search's matches its own way
+    (datamodel.search_keys) and shows its first count_cap of them."""
+
+    search = True
+
+
 def narrowed(view, filters):
     """`filters` (FAB's, joined with the base filters) plus the list's own arguments."""
-    extra = conditions(view, read_args(view))
+    found = read_args(view)
+    extra = conditions(view, found)
     if not extra:
         return filters
     out = filters.copy()
-    for condition in extra:
-        out._add_filter(_Where("id", view.datamodel), condition)
+    for i, condition in enumerate(extra):
+        out._add_filter((_Search if i == 0 and SEARCH in found else _Where)("id", view.datamodel), condition)
     return out
+
+
+def past_search_pages(view, filters, page, page_size) -> bool:
+    """Whether `page` lies past the first count_cap matches of a search, which is all a search
+    shows (datamodel.search_keys); the list then says so instead of showing rows."""
+    cap = view.spec.count_cap if view.spec is not None else None
+    return bool(cap and page and page * page_size >= cap and view.datamodel.is_search(filters))
 
 
 @dataclass
@@ -362,11 +378,7 @@ def locked_columns(view) -> list[str]:
 
 
 def shown_columns(view) -> list[str]:
-    from app.core import saved_views
-
-    chosen = saved_views.columns_of_request(view) if has_request_context() else None
-    if chosen is None:
-        chosen = get_preference(getattr(current_actor(), "id", None), _columns_key(view.spec))
+    chosen = get_preference(getattr(current_actor(), "id", None), _columns_key(view.spec))
     if not isinstance(chosen, list):
         return list(view.list_columns)
     keep = set(chosen) | set(locked_columns(view))
@@ -537,6 +549,9 @@ def list_widget(view, filters, actions=None, order_column="", order_direction=""
     if main:
         joined = narrowed(view, joined)
     count, items = view.datamodel.query(joined, order_column, order_direction, page=page, page_size=page_size)
+    if main and past_search_pages(view, joined, page, page_size):
+        kwargs["notice"] = _("A search shows its first %(n)s matches; add words to the search or a filter to "
+                             "find the others.", n="{:,}".format(view.spec.count_cap))
     pks = [view._serialize_pk_if_composite(pk) for pk in view.datamodel.get_keys(items)]
     # On a parent's page its own column (a contract's customer) would only repeat the parent.
     parents = {flt.column_name for flt in filters.filters if flt.is_related_view}
