@@ -19,7 +19,7 @@ import datetime as dt
 import urllib.parse
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, redirect, render_template, request
+from flask import abort, current_app, has_request_context, redirect, render_template, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -378,7 +378,11 @@ def locked_columns(view) -> list[str]:
 
 
 def shown_columns(view) -> list[str]:
-    chosen = get_preference(getattr(current_actor(), "id", None), _columns_key(view.spec))
+    from app.core import saved_views
+
+    chosen = saved_views.columns_of_request(view) if has_request_context() else None
+    if chosen is None:
+        chosen = get_preference(getattr(current_actor(), "id", None), _columns_key(view.spec))
     if not isinstance(chosen, list):
         return list(view.list_columns)
     keep = set(chosen) | set(locked_columns(view))
