@@ -132,6 +132,12 @@ def build_config(**overrides) -> dict:
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 1000),
         "EXPORT_MAX_ROWS": _env_int("EXPORT_MAX_ROWS", 1_000_000),
         "IMPORT_SYNC_ROWS": _env_int("IMPORT_SYNC_ROWS", 2000),  # larger imports run as a background job
+        # Files (附件): FILE_STORE empty → <instance>/files; a folder; or s3://bucket/prefix with
+        # FILE_STORE_ENDPOINT (empty: AWS) and the AWS_* keys and region from the environment.
+        "FILE_STORE": _env("FILE_STORE", ""),
+        "FILE_STORE_ENDPOINT": _env("FILE_STORE_ENDPOINT", ""),
+        "MAX_UPLOAD_MB": _env_int("MAX_UPLOAD_MB", 50),   # per file, checked while the upload streams in
+        "MAX_UPLOAD_FILES": _env_int("MAX_UPLOAD_FILES", 10),   # per request (the form's several files)
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_MINUTES": _env_int("LOCKOUT_MINUTES", 15),
@@ -151,6 +157,9 @@ def build_config(**overrides) -> dict:
         # (Options given in the URL, e.g. a search_path, are left alone: connect_args would replace them.)
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
     cfg.update(overrides)
+    if "MAX_CONTENT_LENGTH" not in overrides:
+        # No request body larger than a full attachment upload (several files) is read at all.
+        cfg["MAX_CONTENT_LENGTH"] = (int(cfg["MAX_UPLOAD_MB"]) * int(cfg["MAX_UPLOAD_FILES"]) + 1) * 1024 * 1024
     # One switch: Flask-Limiter's own setting follows the documented RATE_LIMITS_ENABLED.
     cfg["RATELIMIT_ENABLED"] = bool(cfg["RATE_LIMITS_ENABLED"])
     return cfg

@@ -1,8 +1,8 @@
 """Health of a process: /healthz (the process answers) and /readyz (what it needs is reachable).
 
-/readyz checks the database (SELECT 1), Redis (PING) and the file store (the instance folder,
-shared by every web and worker process: uploads waiting for their import job, for example) by
-writing and removing a small file. Each check reports ok and its time in milliseconds; a failed
+/readyz checks the database (SELECT 1), Redis (PING) and the file store (app.core.files: the
+configured FILE_STORE — a folder, by writing and removing a small file, or an S3 bucket, by asking
+for it), shared by every web and worker process. Each check reports ok and its time in milliseconds; a failed
 one reports the kind of error only (details go to the log, not to whoever asks), and the answer
 is 503 so that a load balancer or an orchestrator takes the process out of rotation.
 
@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import sys
 import time
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +62,10 @@ def check_redis(config) -> None:
     client.ping()
 
 
-def file_store(config) -> Path:
-    """The instance folder (ZWT_INSTANCE_DIR): uploads wait there for the job that imports them."""
-    return Path(config["INSTANCE_DIR"])
-
-
 def check_store(config) -> None:
-    folder = file_store(config)
-    probe = folder / f".readyz-{socket.gethostname()}-{os.getpid()}"
-    probe.write_bytes(b"ok")
-    try:
-        if probe.read_bytes() != b"ok":
-            raise OSError("the file store returned other bytes than written")
-    finally:
-        probe.unlink(missing_ok=True)
+    from app.core.files import store
+
+    store(config).check()
 
 
 def readyz(config, engine) -> tuple[int, dict]:
