@@ -35,8 +35,9 @@ def create_app(**overrides) -> Flask:
         # Client addresses (rate limits, login history) come from the proxies we trust.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
-    from app.core import observability
+    from app.core import jobs, observability
 
+    jobs.use_app_factory(create_app)
     observability.install(app)   # JSON logs, request ids, /metrics, /healthz, /readyz
 
     registry.load(MODULES, frame_specs=system.SPECS, frame_packages=FRAME_PACKAGES)

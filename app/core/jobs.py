@@ -158,6 +158,16 @@ def enqueue_after_commit(uow, func, *args, **kwargs) -> None:
     uow.after_commit(lambda: q.enqueue(func, *args, **kwargs))
 
 
+_app_factory = None
+
+
+def use_app_factory(factory) -> None:
+    """The function that builds the application (app.create_app, handed over by the composition
+    root): a job run outside any application builds it once."""
+    global _app_factory
+    _app_factory = factory
+
+
 def in_app_context(fn):
     """Run a job function inside the application (created once per worker process)."""
 
@@ -167,9 +177,9 @@ def in_app_context(fn):
             return fn(*args, **kwargs)
         global _worker_app
         if _worker_app is None:
-            from app import create_app
-
-            _worker_app = create_app()
+            if _app_factory is None:
+                raise RuntimeError("No application to run this job in: start workers with `python run.py worker`.")
+            _worker_app = _app_factory()
         with _worker_app.app_context():
             try:
                 return fn(*args, **kwargs)

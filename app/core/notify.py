@@ -18,7 +18,7 @@ from flask import current_app, g, has_request_context, request
 from flask_appbuilder import Model
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, insert, select, update
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, insert, literal, select, update
 from sqlalchemy.orm import relationship
 
 from app.core.jobs import enqueue_after_commit, in_app_context
@@ -226,6 +226,16 @@ def _unread_query(user):
         Notification.user_id == user.id, Notification.is_read.is_(False))
 
 
+# What else the top bar counts for a user in the badge's statement: fn(user) -> a SELECT of one
+# count (the approval engine registers the tasks waiting for the user).
+_waiting_counts = []
+
+
+def register_waiting_count(fn) -> None:
+    if fn not in _waiting_counts:
+        _waiting_counts.append(fn)
+
+
 def unread_count(user) -> int:
     """The user's unread notifications. In a request, counted once (every template the page
     renders shows the badge), in the same statement as the approvals waiting for the user."""
@@ -234,10 +244,7 @@ def unread_count(user) -> int:
     cached = g.get("_unread_notifications")
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    from app.workflow.models import PENDING, ApprovalTask
-
-    waiting_query = select(func.count()).select_from(ApprovalTask).where(
-        ApprovalTask.assignee_id == user.id, ApprovalTask.status == PENDING)
+    waiting_query = _waiting_counts[0](user) if _waiting_counts else select(literal(0))
     from app.core.audit import AuditLog
 
     # The newest history entry as this request sees it rides along: a list's rows carry it as

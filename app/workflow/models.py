@@ -186,3 +186,12 @@ class Delegation(Model):
 
     user = relationship("AppUser", foreign_keys=[user_id])
     delegate = relationship("AppUser", foreign_keys=[delegate_id])
+
+
+def waiting_count_query(user):
+    """SELECT of the number of approval tasks waiting for `user` (the top bar's approvals badge,
+    counted in the same statement as the notifications: app/core/notify.unread_count)."""
+    from sqlalchemy import func, select
+
+    return select(func.count()).select_from(ApprovalTask).where(
+        ApprovalTask.assignee_id == user.id, ApprovalTask.status == PENDING)

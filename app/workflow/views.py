@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.core import notify
 from app.core.panels import ShowTab, register_edit_notice, register_tab
 
 
@@ -17,6 +18,7 @@ def register_views(appbuilder) -> None:
     from app.workflow.views_task import TAB_KEY, TAB_LABEL, ApprovalTaskView, render_tab
 
     register_edit_notice(hooks.edit_notice)
+    notify.register_waiting_count(models.waiting_count_query)
     register_tab(ShowTab(key=TAB_KEY, label=TAB_LABEL, render=render_tab,
                          applies=lambda spec: spec.workflow is not None, order=20))
     category = {"category": "menu:approvals", "category_label": APPROVALS_MENU, "category_icon": "fa-check-square-o"}
