@@ -15,7 +15,6 @@ MODULES = [
 FRAME_PACKAGES = [
     "app.workflow",
     "app.core.chart_cache",
-    "app.core.files",
 ]
 
 
@@ -36,9 +35,11 @@ def create_app(**overrides) -> Flask:
         # Client addresses (rate limits, login history) come from the proxies we trust.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     logging.basicConfig(level=app.config["LOG_LEVEL"])
-    from app.core import jobs, observability
+    from app.core import jobs, observability, setup
+    from app.security.manager import sync_roles
 
     jobs.use_app_factory(create_app)
+    setup.use_role_sync(sync_roles)
     observability.install(app)   # JSON logs, request ids, /metrics, /healthz, /readyz
 
     registry.load(MODULES, frame_specs=system.SPECS, frame_packages=FRAME_PACKAGES)

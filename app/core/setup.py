@@ -20,11 +20,19 @@ class SetupError(RuntimeError):
     pass
 
 
+# The shipped roles' permissions and data scopes (app/security/access.csv), applied at every
+# initialise: security's sync_roles, handed over by the composition root.
+_role_sync = None
+
+
+def use_role_sync(fn) -> None:
+    global _role_sync
+    _role_sync = fn
+
+
 def initialise(admin_username: str = "admin", admin_password: str = "", admin_email: str = "admin@example.com") -> bool:
     """Bring the database to the current schema and the shipped roles; True if the admin user
     was created now."""
-    from app.security.manager import sync_roles
-
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     appbuilder = current_app.appbuilder
     sm = appbuilder.sm
@@ -32,7 +40,8 @@ def initialise(admin_username: str = "admin", admin_password: str = "", admin_em
         if sm.find_role(role_name) is None:
             sm.add_role(role_name)
     sync_permissions(appbuilder)
-    sync_roles(appbuilder, registry)
+    if _role_sync is not None:
+        _role_sync(appbuilder, registry)
     with unit_of_work(None):
         for spec in registry.specs.values():
             if spec.numbering:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import relationship
 from app.core.audit import Audited
 from app.core.clock import utcnow
 # Contracts refer to customers: their mapping must exist whichever module is imported first.
-from app.modules.customers import models as _customers  # noqa: F401
+from app.modules.customers import api as _customers  # noqa: F401
 
 DRAFT, IN_APPROVAL, APPROVED, REJECTED, SIGNED, ARCHIVED = (
     "draft", "in_approval", "approved", "rejected", "signed", "archived")

@@ -15,7 +15,7 @@ from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.contracts import service
 from app.modules.contracts.models import APPROVED, Contract
-from app.modules.customers.models import Customer
+from app.modules.customers.api import Customer
 
 LEGAL_CODE = "LEGAL"
 # (username, family name, given name, role, mobile): the head of 法务部.

@@ -100,7 +100,7 @@ def _check_owner(actor, contract: Contract, stored=None) -> None:
     the owner's unless someone chose another; never the customer's: the two have their own
     scopes. A department left as it was follows a new owner."""
     from app.core.org import Department, User
-    from app.modules.customers.service import department_for
+    from app.modules.customers.api import department_for
 
     owner_id = _chosen_id(contract, "owner")
     owner = db.session.get(User, owner_id) if owner_id is not None else None

@@ -10,7 +10,7 @@ from app.core.datamodel import current_actor
 from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.extensions import db
-from app.modules.customers.models import Customer
+from app.modules.customers.api import Customer
 
 CHOICES_URL = "/contracts/customers/choices.json"
 LIMIT = 20

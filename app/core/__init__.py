@@ -1,0 +1,1 @@
+"""The low-code frame every module uses (ARCHITECTURE.md)."""
