@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, select
 from app.core import notify
 from app.core.clock import utcnow
 from app.core.datamodel import current_actor
+from app.core.kept import Kept
 from app.core.transaction import unit_of_work
 from app.extensions import db
 
@@ -41,13 +42,22 @@ def set_wants_mail(actor, wanted: bool) -> None:
         row.by_mail, row.changed_at = bool(wanted), utcnow()
 
 
+def _app_only_users() -> frozenset:
+    return frozenset(db.session.scalars(select(NotificationSetting.user_id).where(
+        NotificationSetting.by_mail.is_(False))))
+
+
+# Who switched mail off: a small set every notice consults (an approval action tells two or
+# three people), kept per process and invalidated through Redis when a setting changes.
+APP_ONLY = Kept("notification_settings", load=_app_only_users, tables={NotificationSetting.__tablename__})
+
+
 def without_mail(user_ids) -> set[int]:
     """Of these users, those who asked for their notices in the app only."""
     ids = {int(i) for i in user_ids if i is not None}
     if not ids:
         return set()
-    return set(db.session.scalars(select(NotificationSetting.user_id).where(
-        NotificationSetting.user_id.in_(ids), NotificationSetting.by_mail.is_(False))))
+    return ids & APP_ONLY.get()
 
 
 class NotificationSettingsView(BaseView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -61,10 +62,21 @@ def document_values(spec, item) -> dict:
 def submitter_values(submitter: User | None) -> dict:
     if submitter is None:
         return {}
+    department = submitter.department if submitter.department_id is not None else None
     return {"id": submitter.id, "username": submitter.username,
-            "department": submitter.department.name if submitter.department else None,
-            "department_code": submitter.department.code if submitter.department else None,
-            "roles": [r.name for r in submitter.roles]}
+            "department": department.name if department else None,
+            "department_code": department.code if department else None,
+            "roles": role_names_of(submitter)}
+
+
+def role_names_of(user: User) -> list[str]:
+    """The user's role names: from the permission cache when acting in a request (no
+    statement), else from the database."""
+    sm = getattr(getattr(current_app, "appbuilder", None), "sm", None)
+    if (has_request_context() and sm is not None and hasattr(sm, "access_of") and isinstance(user, sm.user_model)
+            and getattr(user, "is_authenticated", False)):
+        return sorted(sm.access_of(user).role_names)
+    return [r.name for r in user.roles]
 
 
 def document_context(spec, item, submitter: User | None) -> dict:

@@ -14,7 +14,7 @@ import logging
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, event, insert, select
+from sqlalchemy import and_, bindparam, case, event, exists, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
@@ -188,9 +188,9 @@ def _write_changed_rows(session) -> None:
     """Write the changed instance and tasks of an action as plain UPDATEs and mark them clean:
     the instance's with its compare-and-set (StaleDataError when another action changed it
     first), the tasks in one statement for all of them (each row with every column any of them
-    changed: their values as read in this action). Rows whose changes are known column by
-    column need none of the unit of work's general flush; anything else (new rows, relations)
-    is left to it."""
+    changed: their values as read in this action). On PostgreSQL the instance's and the tasks'
+    updates are one statement. Rows whose changes are known column by column need none of the
+    unit of work's general flush; anything else (new rows, relations) is left to it."""
     instances, tasks = [], []
     for obj in session.dirty:
         if isinstance(obj, ApprovalTask):
@@ -200,6 +200,7 @@ def _write_changed_rows(session) -> None:
     if not instances and not tasks:
         return
     connection = session.connection()
+    claims = []
     for instance in instances:
         state = sa_inspect(instance)
         keys = _plain_changes(session, state, ApprovalInstance)
@@ -208,24 +209,61 @@ def _write_changed_rows(session) -> None:
         values = {key: state.dict.get(key) for key in keys}
         before = state.committed_state.get("lock_version", instance.lock_version)
         values.update(w_id=instance.id, w_version=before if isinstance(before, int) else instance.lock_version)
+        claims.append((instance, state, keys, values))
+    changed, task_keys = [], set()
+    for task in tasks:
+        state = sa_inspect(task)
+        keys = _plain_changes(session, state, ApprovalTask)
+        if keys is not None:
+            changed.append(state)
+            task_keys.update(keys)
+    task_keys = tuple(sorted(task_keys))
+    rows = [{**{key: state.dict.get(key) for key in task_keys}, "w_id": state.dict["id"]} for state in changed]
+    if len(claims) == 1 and 0 < len(rows) <= 20 and connection.dialect.name == "postgresql":
+        instance, state, keys, values = claims[0]
+        params = {f"i_{key}": value for key, value in values.items() if key not in ("w_id", "w_version")}
+        params.update(w_id=values["w_id"], w_version=values["w_version"])
+        for i, row in enumerate(rows):
+            params.update({f"{key}_{i}": value for key, value in row.items()})
+        written = connection.execute(_claim_and_update_tasks(keys, task_keys, len(rows)), params).all()
+        if not written:
+            raise StaleDataError(f"approval {instance.id} was changed meanwhile")
+        claims, rows = [], []
+        state._commit_all(state.dict, session.identity_map)
+    for instance, state, keys, values in claims:
         if connection.execute(_update_statement(ApprovalInstance, keys, True), values).rowcount != 1:
             raise StaleDataError(f"approval {instance.id} was changed meanwhile")
         state._commit_all(state.dict, session.identity_map)
-    changed, keys = [], set()
-    for task in tasks:
-        state = sa_inspect(task)
-        task_keys = _plain_changes(session, state, ApprovalTask)
-        if task_keys is not None:
-            changed.append(state)
-            keys.update(task_keys)
-    if not changed:
-        return
-    keys = tuple(sorted(keys))
-    connection.execute(_update_statement(ApprovalTask, keys, False),
-                       _one_or_many([{**{key: state.dict.get(key) for key in keys}, "w_id": state.dict["id"]}
-                                     for state in changed]))
+    if rows:
+        connection.execute(_update_statement(ApprovalTask, task_keys, False), _one_or_many(rows))
     for state in changed:
         state._commit_all(state.dict, session.identity_map)
+
+
+@lru_cache(maxsize=256)
+def _claim_and_update_tasks(keys: tuple, task_keys: tuple, count: int):
+    """PostgreSQL: the instance's compare-and-set as a CTE (`i_<key>`, `w_id`, `w_version`) and
+    the update of `count` tasks (`<key>_<i>`, `w_id_<i>`) in one statement, built once per
+    shape. The tasks' update waits for the claim (a one-time filter on it), so the instance's
+    row is always locked first, and touches no task when the claim matched no row: then
+    nothing is returned."""
+    instances = ApprovalInstance.__table__
+    claimed = (instances.update()
+               .where(instances.c.id == bindparam("w_id"), instances.c.lock_version == bindparam("w_version"))
+               .values({key: bindparam(f"i_{key}", type_=instances.c[key].type) for key in keys})
+               .returning(instances.c.id).cte("claimed"))
+    table = ApprovalTask.__table__
+    ids = [bindparam(f"w_id_{i}", type_=table.c.id.type) for i in range(count)]
+    values = {}
+    for key in task_keys:
+        column = table.c[key]
+        if count == 1:
+            values[key] = bindparam(f"{key}_0", type_=column.type)
+        else:
+            values[key] = case(*[(table.c.id == ids[i], bindparam(f"{key}_{i}", type_=column.type))
+                                 for i in range(count)], else_=column)
+    return (table.update().where(table.c.id.in_(ids), exists(select(claimed.c.id)))
+            .values(values).returning(table.c.id))
 
 
 def _plain_changes(session, state, model) -> tuple | None:
@@ -268,10 +306,13 @@ def _write_actions() -> None:
     if not rows:
         return
     db.session.flush()   # the instance and tasks the rows name have their ids
-    db.session.connection().execute(_insert_action_rows(), _one_or_many([
-        {**{k: v for k, v in row.items() if k not in ("instance", "task")},
-         "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
-        for row in rows]))
+    db.session.connection().execute(_insert_action_rows(), _one_or_many(_action_rows(rows)))
+
+
+def _action_rows(rows: list[dict]) -> list[dict]:
+    return [{**{k: v for k, v in row.items() if k not in ("instance", "task")},
+             "instance_id": row["instance"].id, "task_id": row["task"].id if row["task"] is not None else None}
+            for row in rows]
 
 
 def _one_or_many(rows: list[dict]):
@@ -289,19 +330,62 @@ def _insert_task_rows():
 def _insert_tasks(tasks: list[ApprovalTask]) -> None:
     """Write new tasks (built by _new_task) in one INSERT ... RETURNING id, after the action's
     pending changes (so the instance's claim stays its first write), and make them persistent
-    objects of the session as they are, with nothing to load or flush."""
+    objects of the session as they are, with nothing to load or flush. On PostgreSQL the
+    timeline rows recorded so far go in the same statement (a CTE)."""
     if not tasks:
         return
     db.session.flush()
     table = ApprovalTask.__table__
     rows = [{c.key: (task.wf_instance.id if c.key == "instance_id" else getattr(task, c.key))
              for c in table.columns if c.key != "id"} for task in tasks]
-    ids = db.session.connection().execute(_insert_task_rows(), rows).scalars().all()
+    connection = db.session.connection()
+    pending = db.session.info.get(ACTIONS)
+    if len(rows) <= 50 and connection.dialect.name == "postgresql":   # (a step of a whole role: a batch)
+        params = values_params("t", rows)
+        actions = 0
+        if pending and all(row["task"] is None or row["task"].id is not None for row in pending):
+            action_rows = _action_rows(pending)
+            params.update(values_params("a", action_rows))
+            actions = len(action_rows)
+            db.session.info.pop(ACTIONS, None)
+        sql = _insert_tasks_and_actions(connection.dialect, tuple(rows[0]), len(rows), actions)
+        written = connection.exec_driver_sql(sql, params).all()
+        # Rows come back in the order of VALUES; matched by assignee and place all the same.
+        by_person = {(assignee, seq): task_id for task_id, assignee, seq in written}
+        ids = [task_id for task_id, _assignee, _seq in written]
+        if len(by_person) == len(rows):
+            ids = [by_person[(row["assignee_id"], row["seq"])] for row in rows]
+    else:
+        ids = connection.execute(_insert_task_rows(), rows).scalars().all()
     for task, task_id, row in zip(tasks, ids, rows):
         del task.wf_instance
         task.id, task.instance_id = task_id, row["instance_id"]
         make_transient_to_detached(task)
         db.session.add(task)
+
+
+def values_params(prefix: str, rows: list[dict]) -> dict:
+    """The parameters of multi_insert(table, prefix, keys, len(rows)) for `rows`."""
+    return {f"{prefix}_{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+
+
+def multi_insert(table, prefix: str, keys: tuple, count: int):
+    """INSERT INTO table (keys) VALUES (...) x count, with parameters `<prefix>_<key>_<i>`."""
+    return insert(table).values([{key: bindparam(f"{prefix}_{key}_{i}", type_=table.c[key].type) for key in keys}
+                                 for i in range(count)])
+
+
+@lru_cache(maxsize=256)
+def _insert_tasks_and_actions(dialect, keys: tuple, count: int, actions: int) -> str:
+    """PostgreSQL: `count` tasks (RETURNING id, assignee and place) and, as a CTE, `actions`
+    timeline rows, in one statement, compiled once per shape (SQLAlchemy compiles a multi-row
+    INSERT anew each time it runs one). Its columns are plain ones the driver adapts itself."""
+    table = ApprovalTask.__table__
+    stmt = multi_insert(table, "t", keys, count).returning(table.c.id, table.c.assignee_id, table.c.seq)
+    if actions:
+        action_keys = tuple(c.key for c in ApprovalAction.__table__.columns if c.key != "id")
+        stmt = stmt.add_cte(multi_insert(ApprovalAction.__table__, "a", action_keys, actions).cte("new_actions"))
+    return str(stmt.compile(dialect=dialect))
 
 
 # session.info: the tasks of the instance's current round as read in this action (with the
