@@ -287,9 +287,15 @@ class ModuleInterface(SQLAInterface):
         return count, self._rows(pk == any_(_ArrayOf(keys)), select_columns, order_column, order_direction)
 
     def _rows(self, condition, select_columns, order_column, order_direction) -> list:
-        """The rows meeting `condition` (their keys) in list order, related rows joined."""
+        """The rows meeting `condition` (their keys) in list order, related rows joined: the
+        records a list column names (a contact's customer, an interaction's contact and user) come
+        with the page, not one statement per row."""
         query = self.session.query(self.obj).filter(condition)
         query = self.apply_inner_select_joins(query, select_columns, {})
+        if not select_columns and self.spec is not None:
+            for name in dict.fromkeys(col.split(".", 1)[0] for col in self.spec.list_columns):
+                if self.is_relation_many_to_one(name):
+                    query = query.options(joinedload(getattr(self.obj, name)))
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
         rows = query.all()
         # With related columns selected, FAB's query gives (row, related…) tuples.

@@ -139,3 +139,50 @@ def test_a_contract_search_finds_by_code_and_title_only_within_the_scope(app, or
         finally:
             context.pop()
     db.session.rollback()
+
+
+def test_a_contact_or_interaction_page_brings_the_records_its_columns_name(app, org):
+    """PostgreSQL (pages read by key): a contacts or interactions page reads the customer, contact
+    and user its columns show together with its rows, not one statement per row."""
+    from sqlalchemy import event
+
+    from app.core.datamodel import ModuleInterface
+    from app.core.registry import registry
+    from app.extensions import db
+    from app.modules.customers.models import Contact, Interaction
+    from tests.factories import make_customer
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite lists are read by FAB's own query")
+    for i in range(6):
+        customer = make_customer(org.east_rep)
+        contact = Contact(customer_id=customer.id, name=f"联系人{i}", phone=f"1390000{i:04d}")
+        db.session.add(contact)
+        db.session.flush()
+        db.session.add(Interaction(customer_id=customer.id, contact_id=contact.id, kind="call", subject="回访",
+                                   occurred_at=customer.created_at, user_id=org.east_rep.id))
+    db.session.flush()
+    context = _as(app, org.east_rep)
+    try:
+        for module, related in (("contacts", ("customer",)), ("interactions", ("customer", "contact", "user"))):
+            spec = registry.get(module)
+            datamodel = ModuleInterface.for_spec(spec)
+            column = spec.base_order[0] if spec.base_order else "id"
+            datamodel.query(datamodel.get_filters([]), column, "desc", 0, 25)  # the user's roles, read once
+            db.session.expire_all()
+            statements = []
+
+            def seen(conn, cursor, statement, *args):
+                statements.append(statement)
+
+            event.listen(db.engine, "before_cursor_execute", seen)
+            try:
+                count, rows = datamodel.query(datamodel.get_filters([]), column, "desc", 0, 25)
+                names = [[getattr(getattr(row, name), "id", None) for name in related] for row in rows]
+            finally:
+                event.remove(db.engine, "before_cursor_execute", seen)
+            assert len(rows) >= 6 and all(all(n) for n in names[:6]), module
+            assert len(statements) <= 4, (module, len(statements), statements)
+    finally:
+        context.pop()
+    db.session.rollback()
