@@ -9,7 +9,8 @@ its SQL and the overhead (p50 time minus p50 SQL), each beside its target:
 list pages p95 <= 60 ms, <= 6 statements, overhead <= 15 ms; detail pages p95 <= 60 ms and
 <= 10 statements; REST list and detail p95 <= 30 ms; list HTML <= 40 KB (gz: the same page
 gzip-compressed, as it travels to a browser).
-Lists: default page, each status quick filter, mine, each period, search by name and by code,
+Lists (customers, contracts, contacts, interactions): default page, each status quick filter,
+mine, each period, search by name (its first page and its last, page 40), by code and by phone,
 sorted by each sortable column, page 2 and page 2,000. BENCH_SHOW_SQL=1 prints each page's
 statements once.
 """
@@ -31,6 +32,7 @@ from bench.bench_customers import _pad, _pct, _pick_people, _sign_in
 from bench.seed_customers import STAFF_PASSWORD
 
 LIST_MS, LIST_STATEMENTS, OVERHEAD_MS, LIST_KB = 60, 6, 15, 40
+SEARCH_PAGES = 40  # a search shows its first 1,000 matches: 40 pages of 25
 DETAIL_MS, DETAIL_STATEMENTS, REST_MS = 60, 10, 30
 WARMUP = 3
 
@@ -58,17 +60,23 @@ class StatementClock:
 
 def list_pages(module: str, view: str, search: str) -> list[tuple[str, str]]:
     """(label, URL) of every list page the bench asks for."""
-    from app.core.listing import status_choices
+    from app.core.listing import owner_column, search_columns, status_choices
     from app.core.registry import registry
 
     spec = registry.get(module)
     base = f"/{module}/list/"
     pages = [("default", base), ("page 2", f"{base}?page_{view}=1"), ("page 2,000", f"{base}?page_{view}=1999")]
     pages += [(f"status={value}", f"{base}?status={value}") for value, _label in status_choices(spec)]
-    pages.append(("mine", f"{base}?mine=1"))
+    if owner_column(spec) is not None:
+        pages.append(("mine", f"{base}?mine=1"))
     if spec.date_column:
         pages += [(f"period={p}", f"{base}?period={p}") for p in ("week", "month", "quarter")]
-    pages += [("search name", f"{base}?q={quote(search)}"), ("search code", f"{base}?q={quote(spec.code_column and 'KH-2025-0001' if module == 'customers' else 'HT-2025-0001')}")]
+    pages.append(("search name", f"{base}?q={quote(search)}"))
+    pages.append((f"search name, page {SEARCH_PAGES}", f"{base}?q={quote(search)}&page_{view}={SEARCH_PAGES - 1}"))
+    if spec.code_column:
+        pages.append(("search code", f"{base}?q={quote('KH-2025-0001' if module == 'customers' else 'HT-2025-0001')}"))
+    if search_columns(spec)["phone"]:
+        pages.append(("search phone", f"{base}?q=139"))
     pages += [(f"sort {col}", f"{base}?_oc_{view}={col}&_od_{view}=desc") for col in spec.order_columns]
     return pages
 
@@ -89,11 +97,11 @@ def _first_id(app, username, module, model):
     return pk
 
 
-def main(count: int = 30, modules: tuple = ("customers", "contracts")) -> None:
+def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts", "interactions")) -> None:
     from app import create_app
     from app.extensions import db
     from app.modules.contracts.models import Contract
-    from app.modules.customers.models import Customer
+    from app.modules.customers.models import Contact, Customer, Interaction
 
     app = create_app(WTF_CSRF_ENABLED=False)
     with app.app_context():
@@ -117,7 +125,8 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts")) -> None:
     cpu0 = time.process_time()
     measured = 0
     show_sql = bool(os.environ.get("BENCH_SHOW_SQL"))
-    views = {"customers": ("CustomerView", "华信", Customer), "contracts": ("ContractView", "合同", Contract)}
+    views = {"customers": ("CustomerView", "华信", Customer), "contracts": ("ContractView", "合同", Contract),
+             "contacts": ("ContactView", "海燕", Contact), "interactions": ("InteractionView", "采购", Interaction)}
     for kind, username, password in people:
         web, api, header_jwt = _sign_in(app, username, password)
         with app.app_context():
@@ -174,4 +183,4 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts")) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     n = int(args.pop(0)) if args and args[0].isdigit() else 30
-    main(n, tuple(args) or ("customers", "contracts"))
+    main(n, tuple(args) or ("customers", "contracts", "contacts", "interactions"))
