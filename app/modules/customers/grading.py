@@ -16,7 +16,7 @@ from app.core.errors import DomainError, ValidationErrors
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.models import Customer, CustomerGrade, GradeChange, GradeRule
-from app.modules.customers.service import _money, local_today
+from app.modules.customers.values import local_today, money as _money
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-")
 # Customer ids per transaction of a full run: short transactions, so a customer graded at once

@@ -27,7 +27,7 @@ MONEY_NOISE = str.maketrans("", "", ",，¥￥元 \u00a0")
 
 # -- columns and headers -----------------------------------------------------------------------
 def _labels() -> dict:
-    from app.modules.customers.module import CUSTOMER_LABELS
+    from app.modules.customers.fields import CUSTOMER_LABELS
 
     return CUSTOMER_LABELS
 

@@ -165,7 +165,7 @@ class CustomerMergeView(BaseView):
                                     may_merge=_may("delete"))
 
     def _merge_page(self, first, second, survivor_id=None, taken=(), error=None, status=200):
-        from app.modules.customers.module import CUSTOMER_LABELS
+        from app.modules.customers.fields import CUSTOMER_LABELS
 
         formatters = _formatters()
         rows = []

@@ -109,7 +109,7 @@ def duplicate_groups(actor, kind: str, limit: int = 20, offset: int = 0) -> list
 # -- merging -----------------------------------------------------------------------------------
 def merge_fields() -> list[str]:
     """The fields a user chooses between when merging: those of the customer form."""
-    from app.modules.customers.module import CUSTOMER_FORM
+    from app.modules.customers.fields import CUSTOMER_FORM
 
     return [f for f in CUSTOMER_FORM if f not in ("code",)]
 

@@ -5,12 +5,8 @@ DomainError (nothing written) when a rule refuses.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect as sa_inspect, or_, select
 
@@ -22,8 +18,8 @@ from app.core.scope import ALL, DEPARTMENT, can_see, effective_scope, may_assign
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.models import Contact, Customer
+from app.modules.customers.values import CENT, local_date, local_today, money as _money  # noqa: F401
 
-CENT = Decimal("0.01")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,19 +42,6 @@ def normalise_phone(phone: str | None) -> str | None:
     if phone.startswith("+86"):
         phone = phone[3:]
     return phone or None
-
-
-def _money(value, field: str, errors: dict) -> Decimal:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(_("Please enter an amount, e.g. 50000.00."))
-        return Decimal("0.00")
-    if amount < 0:
-        errors.setdefault(field, []).append(_("The amount cannot be negative."))
-    if amount >= Decimal("1e16"):
-        errors.setdefault(field, []).append(_("The amount is too large."))
-    return amount
 
 
 def _check_contact_fields(obj, errors: dict) -> None:
@@ -87,17 +70,6 @@ def find_duplicate_phone(phone: str, customer_id: int | None = None, contact_id:
     if found is None:
         found = db.session.scalar(via_contact.limit(1))
     return db.session.get(Customer, found) if found is not None else None
-
-
-def local_today() -> dt.date:
-    """Today in the company's time zone."""
-    return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
-def local_date(utc: dt.datetime) -> dt.date:
-    """The company-time-zone date of a stored (naive UTC) time."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return utc.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
 
 
 def may_manage(actor, customer: Customer) -> bool:
