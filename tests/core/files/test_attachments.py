@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -272,3 +273,48 @@ def test_the_api_is_in_the_openapi_description(app, org, api_token):
     paths = spec["paths"]
     assert "/api/v1/attachments/" in paths and {"get", "post"} <= set(paths["/api/v1/attachments/"])
     assert "delete" in paths["/api/v1/attachments/{pk}"]
+
+
+class _Endless:
+    """A request body that claims and would deliver 2 GB: counts what the server reads."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, n=-1):
+        n = 64 * 1024 if n is None or n < 0 else min(n, 1024 * 1024)
+        self.read_bytes += n
+        return b"%PDF" + b"0" * (n - 4) if self.read_bytes == n else b"0" * n
+
+    def readline(self, n=-1):
+        return self.read(n)
+
+
+@pytest.mark.parametrize("declared", [2 * 1024 ** 3, None])
+def test_a_2_gb_upload_is_refused_without_reading_it(org, login, app, monkeypatch, declared):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    customer = make_customer(org.east_rep)
+    client = login(org.east_rep)
+    body = _Endless()
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path=f"/attachments/customers/{customer.id}/upload", method="POST",
+                             headers={"X-File-Name": "huge.pdf", "Accept": "application/json"},
+                             content_type="application/octet-stream", data=b"").get_environ()
+    environ["wsgi.input"] = body
+    if declared is None:   # sent in chunks, no length announced: stopped by the running count
+        environ.pop("CONTENT_LENGTH", None)
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(declared)
+    environ["HTTP_COOKIE"] = f"session={client.get_cookie('session').value}"
+    status, headers, chunks = [], [], []
+    chunks = app.wsgi_app(environ, lambda s, h, exc_info=None: status.append(s) or headers.extend(h))
+    data = b"".join(chunks)
+    import json
+
+    resp = SimpleNamespace(status_code=int(status[0].split()[0]), get_json=lambda: json.loads(data))
+    assert resp.status_code == 413 and "1 MB" in resp.get_json()["message"]
+    assert body.read_bytes <= 3 * 1024 * 1024
+    assert _live(customer) == []
