@@ -41,3 +41,15 @@ ensure_venv() {
     "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV with $py."; }
 }
 
+
+# PDF documents embed a Chinese font that reportlab can embed (TrueType outlines): WenQuanYi
+# Micro Hei. Noto CJK's CFF outlines cannot be embedded by reportlab.
+ensure_pdf_font() {
+    [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "Installing fonts-wqy-microhei for PDF documents ..."
+        apt_install fonts-wqy-microhei
+    else
+        echo "Note: fonts-wqy-microhei is not installed; printing PDF documents needs it (sudo apt-get install fonts-wqy-microhei, or set PDF_FONT_PATH)."
+    fi
+}

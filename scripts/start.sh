@@ -26,4 +26,5 @@ install_requirements() {
 
 ensure_venv
 install_requirements
+ensure_pdf_font
 exec "$VENV/bin/python" run.py serve --demo "$@"

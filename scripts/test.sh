@@ -46,4 +46,5 @@ ensure_chromium() {
 ensure_venv
 install_requirements
 ensure_chromium
+ensure_pdf_font
 exec "$VENV/bin/python" -m pytest -q "$@"

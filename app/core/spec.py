@@ -6,6 +6,7 @@ Specs are checked at start-up with stable error ids, so a typo fails before the 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -42,6 +43,29 @@ class ActionSpec:
     confirmation: Any = None
     permission: str = WRITE
     icon: str = "fa-bolt"
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """A printed document of a module (打印模板), e.g. the contract itself or a customer card.
+
+    `template` is the shipped HTML + CSS file (Jinja syntax, see app/core/printing), seeded into
+    the database by `run.py init`; admins edit it there. `context(item) -> dict` adds values of
+    the module's own beyond the record's columns and relations."""
+
+    name: str
+    label: Any
+    template: str                                  # path of the shipped template file
+    context: Optional[Callable] = None
+    filename: str = ""                             # e.g. "合同-{code}"; default: the label and the record's id
+
+
+def _print_documents(actor, items):
+    """The 打印 action every module with documents gets: one record opens its PDF, several
+    start a batch job (app/core/printing)."""
+    from app.core.printing.views import print_action
+
+    return print_action(actor, items)
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,7 @@ class ModuleSpec:
     card_columns: list = field(default_factory=list)   # fields a phone card shows (default: first list columns)
     global_search: list = field(default_factory=list)  # columns the top bar search matches (code, name, phone)
     form_fieldsets: list = field(default_factory=list)  # add / edit sections; default: show_fieldsets
+    documents: list = field(default_factory=list)       # DocumentSpec: printed documents (打印)
 
     def __post_init__(self):
         if not self.permission_name:
@@ -155,6 +180,11 @@ class ModuleSpec:
             self.card_columns = list(self.list_columns[:4])
         if not self.form_fieldsets and self.show_fieldsets:
             self.form_fieldsets = list(self.show_fieldsets)
+        if self.documents and not any(a.name == "print" for a in self.actions):
+            from flask_babel import lazy_gettext as _l
+
+            self.actions = [*self.actions, ActionSpec("print", _l("Print"), _print_documents, permission=READ,
+                                                      icon="fa-print")]
 
 
 class SpecError(Exception):
@@ -231,6 +261,13 @@ def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
             for state in (wf.draft, wf.in_approval, wf.approved, wf.rejected):
                 if state not in values:
                     err("E051", f"workflow state '{state}' is not a choice of {mname}.{wf.status_field}")
+    seen_documents = set()
+    for document in spec.documents:
+        if document.name in seen_documents:
+            err("E060", f"document '{document.name}' is declared twice")
+        seen_documents.add(document.name)
+        if not os.path.isfile(document.template):
+            err("E061", f"document '{document.name}' template file '{document.template}' does not exist")
     if spec.service is not None:
         for hook in ("create", "update", "delete"):
             if not callable(getattr(spec.service, hook, None)):

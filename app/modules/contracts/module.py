@@ -1,11 +1,13 @@
 """The contracts module, declared once: screens, API, charts, exports, permissions and the
 approval chain its documents go through."""
+from pathlib import Path
+
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
 from app.core.references import register_alternatives, register_blockers
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.contracts import service
 from app.modules.contracts.forms import RemoteSelectField
 from app.modules.contracts.models import APPROVED, DRAFT, SIGNED, Contract
@@ -13,6 +15,7 @@ from app.modules.contracts.views import CHOICES_URL, describe_customer
 from app.modules.customers.api import Customer
 
 CONTRACTS = lazy_pgettext("menu", "Contracts")
+DOCUMENTS = Path(__file__).resolve().parent / "documents"
 
 register_blockers(Contract, service.approval_blockers)
 register_blockers(Customer, service.customer_approval_blockers)
@@ -93,6 +96,7 @@ SPECS = [
         # Customers number in the hundreds of thousands: chosen by typing, never from a full list.
         form_fields={"customer": RemoteSelectField(_l("Customer"), model=Customer, url=CHOICES_URL,
                                                    describe=describe_customer)},
+        documents=[DocumentSpec("contract", _l("Contract"), str(DOCUMENTS / "contract.html"), filename="合同-{code}")],
         related=[],
         service=service.contracts,
     ),

@@ -1,4 +1,6 @@
 """The customers module, declared once: screens, API, charts, exports and permissions follow."""
+from pathlib import Path
+
 from flask import g, has_request_context
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 
@@ -7,7 +9,7 @@ from app.core.panels import register_record_rule
 from app.core.references import register_alternatives
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
+from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ModuleSpec, NumberingSpec
 from app.modules.customers import grading, pool, service, tags, views
 from app.modules.customers.fields import (CONTACT_FORM, CONTACT_LABELS, CUSTOMER_FORM, CUSTOMER_LABELS,
                                           INTERACTION_FORM, INTERACTION_LABELS)
@@ -62,6 +64,8 @@ for _spec in ("contacts", "interactions"):
 
 if record_mail not in notify.mail_listeners:
     notify.mail_listeners.append(record_mail)
+
+DOCUMENTS = Path(__file__).resolve().parent / "documents"
 
 SPECS = [
     ModuleSpec(
@@ -243,6 +247,8 @@ SPECS = [
             ActionSpec(name="mark_lost", label=_l("Mark as lost"), handler=service.mark_lost,
                        confirmation=_l("Mark the selected customers as lost?"), icon="fa-user-times"),
         ],
+        documents=[DocumentSpec("customer_card", _l("Customer card"), str(DOCUMENTS / "customer_card.html"),
+                                filename="客户资料卡-{code}")],
         related=["contacts", "contracts"],
         status_tones={"potential": "processing", "active": "success", "dormant": "warning", "lost": "default"},
         key_figures=["grade", "credit_limit", "paid_12m", "total_outstanding"],
