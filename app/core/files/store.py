@@ -7,7 +7,7 @@ stored once. A `max_bytes` limit is checked while reading, so an over-large stre
 after `max_bytes + 1` bytes, without filling memory or the disk.
 
 Keys are the SHA-256 hex digest for content, or a name chosen by the caller (`put(..., key=…)`)
-such as `thumbs/<sha>.jpg`; a key is lower-case letters, digits and `/ . _ -`, never `..`.
+such as `thumbs/<sha>.png`; a key is letters, digits and `/ . _ -`, never `..`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK = 1024 * 1024
-_KEY = re.compile(r"^[a-z0-9][a-z0-9/._-]{0,250}$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,250}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 

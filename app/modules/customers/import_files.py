@@ -178,3 +178,49 @@ def _csv_rows(path: Path):
             raise ImportFileError("customers.import_encoding",
                                   _("The file is neither UTF-8 nor GBK text. Save it from Excel as "
                                     "“CSV UTF-8 (Comma delimited)” and upload it again."), field="file") from exc
+
+
+# -- where uploads wait ------------------------------------------------------------------------
+# An upload is checked in the web process, then imported there or by a worker that may run on
+# another machine: the checked file goes to the file store (imports/<token>.<fmt>), and each
+# process reads it from a local copy (the uploading process keeps its own).
+def _store_key(name: str) -> str:
+    return f"imports/{name}"
+
+
+def keep_upload(path: Path) -> None:
+    """Put a checked upload into the file store, where any process finds it."""
+    from app.core.files import store
+
+    with open(path, "rb") as fh:
+        store().put(fh, key=_store_key(path.name))
+
+
+def local_upload(folder: Path, name: str) -> Path:
+    """The upload `name` as a file of this machine: the local copy, or fetched from the file
+    store when another process received it. A file in neither place is a path that does not exist."""
+    import os
+    import shutil
+
+    from app.core.files import FileMissing, store
+
+    path = folder / name
+    if path.exists():
+        return path
+    part = folder / f".{name}.{os.getpid()}.part"
+    try:
+        with store().open(_store_key(name)) as source, open(part, "wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+    except FileMissing:
+        part.unlink(missing_ok=True)
+        return path
+    os.replace(part, path)
+    return path
+
+
+def drop_upload(folder: Path, name: str) -> None:
+    """Forget an upload here and in the file store."""
+    from app.core.files import store
+
+    (folder / name).unlink(missing_ok=True)
+    store().delete(_store_key(name))

@@ -35,6 +35,7 @@ from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers import service
 from app.modules.customers.import_files import ImportFileError, check_file, file_format  # noqa: F401
+from app.modules.customers.import_files import drop_upload, keep_upload, local_upload
 from app.modules.customers.import_files import cell_text as _text, raw_rows as _raw_rows
 from app.modules.customers.import_rows import (FIELDS, RowChecker, choice_label, choice_labels, header_names,
                                                header_of, headers, normalise_header)
@@ -475,6 +476,7 @@ def save_upload(actor, storage) -> dict:
     except ImportFileError:
         path.unlink(missing_ok=True)
         raise
+    keep_upload(path)   # a worker on another machine reads it from the file store
     state = {"token": token, "user_id": actor.id, "filename": filename, "fmt": fmt, "status": "uploaded",
              "rows": 0, "processed": 0, "created": 0, "error_rows": 0, "problems": [], "message": ""}
     save_state(state)
@@ -483,12 +485,12 @@ def save_upload(actor, storage) -> dict:
 
 def discard_upload(state: dict) -> None:
     """Forget an upload that will not be imported (its file could not be read)."""
-    upload_path(state).unlink(missing_ok=True)
+    drop_upload(_upload_dir(), f"{state['token']}.{state['fmt']}")
     redis_connection().delete(_state_key(state["token"]))
 
 
 def upload_path(state: dict) -> Path:
-    return _upload_dir() / f"{state['token']}.{state['fmt']}"
+    return local_upload(_upload_dir(), f"{state['token']}.{state['fmt']}")
 
 
 def save_state(state: dict) -> None:
@@ -550,7 +552,7 @@ def import_job(token: str) -> str:
         save_state(state)
         raise
     finally:
-        upload_path(state).unlink(missing_ok=True)
+        drop_upload(_upload_dir(), f"{state['token']}.{state['fmt']}")
     state.update(result.as_dict())
     state.update(status="done" if result.committed else "rejected", processed=result.rows)
     save_state(state)
