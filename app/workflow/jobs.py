@@ -1,10 +1,13 @@
 """Approval time limits as RQ jobs: a reminder and a timeout per task, scheduled when the task
-opens. Each job carries the task's version: a job that fires late, twice, or after the task was
-handled, reassigned or reopened does nothing. A cron sweep re-schedules what a lost Redis
+opens, as an entry in the bucket of the minute it falls due in (one job per bucket runs them
+all). Each entry carries the task's version: a job that fires late, twice, or after the task
+was handled, reassigned or reopened does nothing. A cron sweep re-schedules what a lost Redis
 forgot, so a deadline is never silently dropped."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -20,9 +23,10 @@ from app.workflow.models import PENDING, RUNNING, ApprovalAction, ApprovalInstan
 
 
 def schedule_sla(uow, task: ApprovalTask, sla) -> None:
-    """After commit, schedule `task`'s reminder and timeout (when its step has them). All jobs
-    of one action go to Redis in one round trip, and tasks due at the same moment (the
-    approvers of one step) share one reminder job and one timeout job."""
+    """After commit, schedule `task`'s reminder and timeout (when its step has them). All of an
+    action's go to Redis in one round trip: each joins the bucket of the minute it falls due in
+    (tasks due in the same minute, of every instance, share one reminder job and one timeout
+    job, so the scheduler holds two jobs per minute rather than two per task)."""
     if sla is None or not (sla.remind_after or sla.escalate_after):
         return
     pending = getattr(uow, "_sla_jobs", None)
@@ -35,13 +39,60 @@ def schedule_sla(uow, task: ApprovalTask, sla) -> None:
         pending.setdefault((sla.escalate_after, tasks_timeout), []).append((task.id, task.version))
 
 
+BUCKET_SECONDS = 60
+KEEP_SECONDS = 7 * 24 * 3600   # a bucket outlives its time by this much (then the sweep has it)
+_BUCKET_JOBS = {}   # job name → function, filled below
+
+
+def bucket_key(q, func, due: int) -> str:
+    """The Redis list of `func`'s (task id, version) entries due at `due` (a minute, epoch seconds)."""
+    return f"{q.name}:wf_sla:{func.__name__}:{due}"
+
+
 def _enqueue_scheduled(pending) -> None:
     q = queue()
-    now = dt.datetime.now(dt.timezone.utc)
-    with q.connection.pipeline(transaction=False) as pipe:   # one round trip; each job stands alone
+    now = time.time()
+    buckets = []
+    with q.connection.pipeline(transaction=False) as pipe:   # one round trip
         for (after, func), tasks in pending.items():
-            q.schedule_job(q.create_job(func, args=(tasks,)), now + after, pipeline=pipe)
-        pipe.execute()
+            seconds = after.total_seconds()
+            due = int(math.ceil((now + seconds) / BUCKET_SECONDS) * BUCKET_SECONDS)
+            key = bucket_key(q, func, due)
+            pipe.rpush(key, *[f"{task_id}:{version}" for task_id, version in tasks])
+            pipe.expire(key, int(seconds) + KEEP_SECONDS)
+            pipe.set(key + ":job", 1, nx=True, ex=int(seconds) + KEEP_SECONDS)   # the bucket's job, once
+            buckets.append((func, key, due))
+        created = pipe.execute()[2::3]
+    new = [bucket for bucket, first in zip(buckets, created) if first]
+    if new:   # the first task of a minute: its job (once a minute per kind, not per action)
+        with q.connection.pipeline(transaction=False) as pipe:
+            for func, key, due in new:
+                when = dt.datetime.fromtimestamp(due, dt.timezone.utc)
+                q.schedule_job(q.create_job(run_bucket, args=(func.__name__, key)), when, pipeline=pipe)
+            pipe.execute()
+
+
+def bucket_entries(q, key: str) -> list[tuple[int, int]]:
+    """(task id, version) of a bucket, without taking them."""
+    return [_entry(e) for e in q.connection.lrange(key, 0, -1)]
+
+
+def _entry(raw) -> tuple[int, int]:
+    task_id, version = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
+    return int(task_id), int(version)
+
+
+@in_app_context
+def run_bucket(name: str, key: str):
+    """The job of a minute's bucket: takes its entries and runs `name` (remind_tasks or
+    tasks_timeout) on them; a bucket already taken (the job run twice) does nothing."""
+    q = queue()
+    with q.connection.pipeline(transaction=True) as pipe:
+        pipe.lrange(key, 0, -1)
+        pipe.delete(key, key + ":job")
+        entries, _deleted = pipe.execute()
+    tasks = [_entry(e) for e in entries]
+    return _BUCKET_JOBS[name](tasks) if tasks else []
 
 
 @in_app_context
@@ -64,6 +115,9 @@ def _sla_of(task: ApprovalTask):
     from app.workflow.engine import definition_of
 
     return definition_of(task.instance).step(task.step_id).sla
+
+
+_BUCKET_JOBS.update(remind_tasks=remind_tasks, tasks_timeout=tasks_timeout)
 
 
 @in_app_context

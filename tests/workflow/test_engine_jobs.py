@@ -12,6 +12,7 @@ from app.core.clock import utcnow
 from app.core.notify import Notification
 from app.extensions import db
 from app.workflow import engine
+from app.workflow import jobs as wf_jobs
 from app.workflow.jobs import remind_task, task_timeout
 from app.workflow.models import ApprovalTask
 from tests.core.test_jobs import job_env, run_worker_burst  # noqa: F401  (fixture)
@@ -49,40 +50,56 @@ def _setup(org, **sla):
     return boss, approver, run
 
 
+def _buckets_holding(app, tasks) -> dict:
+    """{job kind: (scheduled time, the bucket's entries)} of the scheduled buckets holding any of `tasks`."""
+    queue = jobs.queue(app.config)
+    registry = ScheduledJobRegistry(queue=queue)
+    found = {}
+    for job_id in registry.get_job_ids():
+        job = queue.fetch_job(job_id)
+        if job is None or not job.func_name.endswith(".run_bucket"):
+            continue
+        kind, key = job.args
+        entries = wf_jobs.bucket_entries(queue, key)
+        if any((t.id, t.version) in entries for t in tasks):
+            assert kind not in found or found[kind][2].args[1] == key, f"one bucket per kind and minute: {kind}"
+            found[kind] = (registry.get_scheduled_time(job), entries, job)
+    return found
+
+
 def test_opening_a_task_schedules_its_reminder_and_time_limit(org, app):
     _boss, approver, run = _setup(org)
     task = task_of(run, approver)
-    registry = ScheduledJobRegistry(queue=jobs.queue(app.config))
-    mine = {}
-    for job_id in registry.get_job_ids():
-        job = jobs.queue(app.config).fetch_job(job_id)
-        if job is not None and (task.id, task.version) in job.args[0]:
-            mine[job.func_name.rsplit(".", 1)[1]] = registry.get_scheduled_time(job)
+    mine = _buckets_holding(app, [task])
     assert set(mine) == {"remind_tasks", "tasks_timeout"}
     created = task.created_at.replace(tzinfo=dt.timezone.utc)
-    assert abs((mine["remind_tasks"] - created) - dt.timedelta(hours=24)) < dt.timedelta(minutes=1)
-    assert abs((mine["tasks_timeout"] - created) - dt.timedelta(hours=72)) < dt.timedelta(minutes=1)
+    for kind, hours in (("remind_tasks", 24), ("tasks_timeout", 72)):
+        late = mine[kind][0] - created - dt.timedelta(hours=hours)
+        assert dt.timedelta(0) <= late < dt.timedelta(minutes=1, seconds=5), "never early, at most a minute late"
 
 
-def test_approvers_of_one_step_share_a_reminder_job_that_reminds_each_once(org, app, job_env):
-    first, second = make_user("Manager"), make_user("Manager")
+def test_tasks_falling_due_in_one_minute_share_a_reminder_job_that_reminds_each_once(org, app, job_env):
+    first, second, third = make_user("Manager"), make_user("Manager"), make_user("Manager")
     publish_chain([step("s1", user_rule(first, second))], sla=SLA)
     run = engine.submit(org.east_rep, "contracts", make_contract(org.east_rep).id)
-    opened = [task_of(run, first), task_of(run, second)]
-    registry = ScheduledJobRegistry(queue=jobs.queue(app.config))
-    reminders = [job for job in (jobs.queue(app.config).fetch_job(i) for i in registry.get_job_ids())
-                 if job is not None and job.func_name.endswith(".remind_tasks")
-                 and any((t.id, t.version) in job.args[0] for t in opened)]
-    assert len(reminders) == 1 and sorted(reminders[0].args[0]) == sorted((t.id, t.version) for t in opened)
+    publish_chain([step("s1", user_rule(third))], sla=SLA)
+    other = engine.submit(org.east_rep, "contracts", make_contract(org.east_rep).id)   # another instance
+    opened = [task_of(run, first), task_of(run, second), task_of(other, third)]
+    reminders = _buckets_holding(app, opened)["remind_tasks"]
+    if not all((t.id, t.version) in reminders[1] for t in opened):   # the minute turned in between
+        assert all((t.id, t.version) in reminders[1] for t in opened[:2])
+        opened = opened[:2]
     for task in opened:
         _age(task, 25)
     queue = jobs.queue(app.config)
-    queue.enqueue(reminders[0].func, *reminders[0].args)
-    queue.enqueue(reminders[0].func, *reminders[0].args)   # fired twice: still one reminder each
+    job = reminders[2]
+    queue.enqueue(job.func, *job.args)
+    queue.enqueue(job.func, *job.args)   # fired twice: still one reminder each
     run_worker_burst(job_env)
 
     assert _reminders(first) == 1 and _reminders(second) == 1
     assert len(actions(run, "remind")) == 2
+    assert wf_jobs.bucket_entries(queue, job.args[1]) == [], "the bucket is taken by its job"
 
 
 def test_at_24_hours_exactly_one_reminder_even_if_the_job_runs_twice(org, app, job_env):
