@@ -95,6 +95,11 @@ def modules() -> list[Module]:
         specs = groups[name]
         main = next((s for s in specs if s.name == name), specs[0])
         result.append(Module(name, str(main.label_plural), tuple(str(s.label_plural) for s in specs)))
+    # Frame screens granted like a module without being one (打印模板): views saying `matrix_label`.
+    for view in current_app.appbuilder.baseviews:
+        label, name = getattr(view, "matrix_label", None), view.class_permission_name
+        if label and name and name not in groups and all(m.name != name for m in result):
+            result.append(Module(name, str(label), (str(label),)))
     return result
 
 

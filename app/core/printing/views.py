@@ -230,6 +230,7 @@ class PrintTemplatesView(BaseView):
 
     route_base = "/print-templates"
     class_permission_name = PERMISSION_VIEW
+    matrix_label = _l("Print templates")        # a column of the roles matrix (read: see, write: edit)
     base_permissions = ["can_read", "can_write"]
     method_permission_name = {"index": "read", "edit": "read", "version": "read", "create": "write",
                               "save": "write", "restore": "write", "make_default": "write", "delete": "write",
@@ -392,5 +393,9 @@ def register_views(appbuilder) -> None:
     from app.core.system import SYSTEM
 
     appbuilder.add_view_no_menu(PrintingView())
+    from app.core.registry import registry
+
     appbuilder.add_view(PrintTemplatesView, "menu:print_templates", label=_l("Print templates"), icon="fa-print",
                         category="menu:system", category_label=SYSTEM)
+    # Granting read in the roles matrix opens the menu entry too.
+    registry.menu_names[PERMISSION_VIEW] = ["menu:system", "menu:print_templates"]

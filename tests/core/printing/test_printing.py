@@ -217,3 +217,30 @@ def test_many_records_print_as_one_merged_pdf_in_a_real_worker(org, login, app, 
     assert login(org.east_rep2).get(status["download_url"]).status_code == 404
     assert login(org.manager).get(f"/printing/batches/{job_id}/status").status_code == 404
     assert hidden_id
+
+
+def test_editing_templates_is_a_permission_of_the_roles_matrix(org, login, app):
+    from app.security import matrix
+    from tests.factories import make_user
+
+    assert "print_templates" in [m.name for m in matrix.modules()]
+    role_name = unique("模板管理员")
+    role = app.appbuilder.sm.add_role(role_name)
+    clerk = make_user(role_name, org.company)
+    client = login(clerk)
+    assert client.get("/print-templates/").status_code in (302, 403)
+    matrix.apply(org.admin, {(role.id, "print_templates"): matrix.Cell.of({"read", "write"}, "all")})
+    db.session.commit()
+    page = client.get("/print-templates/")
+    assert page.status_code == 200 and "打印模板" in page.get_data(as_text=True)
+    name = unique("模板")
+    assert client.post("/print-templates/new", data={"module": "customers", "document": "customer_card",
+                                                    "name": name, "body": "<p>{{ record.name }}</p>"}).status_code == 302
+    # Read only: may look, may not save.
+    matrix.apply(org.admin, {(role.id, "print_templates"): matrix.Cell.of({"read"}, "all")})
+    db.session.commit()
+    row = db.session.scalar(select(PrintTemplate).where(PrintTemplate.name == name))
+    assert client.get(f"/print-templates/{row.id}/").status_code == 200
+    assert client.post(f"/print-templates/{row.id}/save", data={"body": "<p>x</p>"}).status_code in (302, 403)
+    db.session.expire_all()
+    assert row.version == 1
