@@ -124,7 +124,15 @@ def scope_branches(spec, user) -> list:
         return [false()]
     scope = spec.scope
     if scope.via:
-        return [scope_clause(spec, user)]
+        # A row of the parent's branch each (the customer is one's own, the department's, in
+        # the pool): each a key list the planner can size from the parent's statistics, where
+        # "in (own OR pooled)" is guessed and read along the child's sort index.
+        from app.core.registry import registry
+
+        parent = registry.get(scope.via_module)
+        via = getattr(spec.model, scope.via)
+        return [branch if branch is None else via.in_(select(parent.model.id).where(branch))
+                for branch in scope_branches(parent, user)]
     granted = effective_scope(user, spec.permission_name)
     if granted == ALL:
         return [None]

@@ -186,3 +186,45 @@ def test_a_contact_or_interaction_page_brings_the_records_its_columns_name(app, 
     finally:
         context.pop()
     db.session.rollback()
+
+
+def test_contacts_searched_and_sorted_are_those_of_the_customers_each_scope_sees(app, org, crowded_list,
+                                                                               scoped_people):
+    """Contacts take their scope from their customer (own, the department's, the shared pool's):
+    read branch by branch, searched or sorted, a page holds the plain query's rows."""
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+    from app.core.datamodel import ModuleInterface
+    from app.core.registry import registry
+    from app.core.scope import scope_clause
+    from app.extensions import db
+    from app.modules.customers.models import Contact, Customer
+
+    marker, made = crowded_list
+    for i, customer in enumerate(made):
+        db.session.add(Contact(customer_id=customer.id, name=f"{marker}联系{i:02d}", phone=f"1380000{i:04d}"))
+    db.session.flush()
+    spec = registry.get("contacts")
+    datamodel = ModuleInterface.for_spec(spec)
+    customers = registry.get("customers")
+    for label, user in scoped_people.items():
+        clause = scope_clause(customers, user)
+        among = select(Customer.id).where(Customer.id.in_([c.id for c in made]))
+        visible = set(db.session.scalars(among if clause is None else among.where(clause)))
+        context = _as(app, user)
+        try:
+            for term in (marker, None):
+                for column in ("id", "name", "phone"):
+                    for page in (0, 2):
+                        filters = _search(datamodel, term) if term else datamodel.get_filters([])
+                        count, rows = datamodel.query(filters, column, "desc", page, 5)
+                        plain_count, plain = SQLAInterface.query(
+                            datamodel, _search(datamodel, term) if term else datamodel.get_filters([]),
+                            column, "desc", page, 5)
+                        assert [r.id for r in rows] == [r.id for r in plain], (label, term, column, page)
+                        assert count == min(plain_count, spec.count_cap + 1), (label, term, column, page)
+            count, rows = datamodel.query(_search(datamodel, marker), "id", "desc", 0, 50)
+            assert {r.customer_id for r in rows} == visible and count == len(visible), label
+        finally:
+            context.pop()
+    db.session.rollback()
