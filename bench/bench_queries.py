@@ -1,20 +1,24 @@
-"""SQL time of the customer and contract lists' queries — text search (name contains, phone, code) and
-sorting by each sortable column, page 1 and a deep page — per data scope, next to the target.
-Each figure is one page as the list reads it: the data layer's query (app/core/datamodel.py),
-its capped count and its rows, signed in as the person of the scope.
+"""SQL time of the customer and contract lists' queries — text search (name or title contains, phone,
+code) and sorting by each sortable column, page 1 and a deep page — per data scope, next to the
+target. Each figure is one page as the list reads it: the data layer's query
+(app/core/datamodel.py), its capped count and its rows, signed in as the person of the scope.
 
-    # the full run on a seeded database (1,000,000 customers), 10 runs of each query
+    # the full run on a seeded database (1,000,000 customers and contracts), 10 runs of each query
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_bench python -m bench.bench_queries --full
     # the bounded run for CI: 20,000 customers, fixed seed, a temporary SQLite file unless DATABASE_URL is set
     python -m bench.bench_queries
-    # add --explain for EXPLAIN ANALYZE of each kind's slowest statement
+    # add --explain for EXPLAIN ANALYZE of each statement, --module contracts for one list
 
 The statements are the ones the list runs: ModuleInterface.query with the search of
 app/core/listing.py (search_condition) among its filters, the data scope of app/core/scope.py,
-ordered by the column, 25 rows, page 1 or page 2,000. Scopes: own (a sales person, with the shared pool), department (the manager of a team
-without sub-teams), department and below (the head of sales), all (admin). An empty database is
-seeded first with bench/seed_customers.py, then VACUUM ANALYZE. On SQLite the search is a plain
-scan (no bigram or trigram index there); its figures are printed for information.
+ordered by the column, 25 rows, page 1 or page 2,000 (a search: page 1 and page 40, the last a
+search shows). Searches: a common word (科技 in a tenth of the customers' names, 合同 in most
+contract titles), a rare part of a name, a whole code, the shared start of this year's codes and
+of the oldest year's, the start of a phone number. Scopes: own (a sales person, with the shared
+pool), department (the manager of a team without sub-teams), department and below (the head of
+sales), all (admin). An empty database is seeded first with bench/seed_customers.py, then VACUUM
+ANALYZE; a list without rows (contracts, there) is left out. On SQLite the search is a plain scan
+(no bigram or trigram index there); its figures are printed for information.
 """
 from __future__ import annotations
 
