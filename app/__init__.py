@@ -15,6 +15,7 @@ MODULES = [
 FRAME_PACKAGES = [
     "app.workflow",
     "app.core.chart_cache",
+    "app.core.files",
     "app.core.printing",
 ]
 
