@@ -176,8 +176,11 @@ def comments_on(actor, spec_name: str, record_id) -> list[Comment]:
 
 
 def comment_count(spec_name: str, record_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Comment)
-                             .where(Comment.spec == spec_name, Comment.record_id == record_id)) or 0
+    return db.session.scalar(comment_count_query(spec_name, record_id)) or 0
+
+
+def comment_count_query(spec_name: str, record_id: int):
+    return select(func.count()).select_from(Comment).where(Comment.spec == spec_name, Comment.record_id == record_id)
 
 
 def _notify_mentions(uow, actor, spec, record, comment, users) -> list:
@@ -374,7 +377,8 @@ def register(appbuilder) -> None:
     from app.core.collab_views import CommentApi, CommentsView, render_tab
 
     register_tab(ShowTab(key="comments", label=_l("Comments"), render=render_tab, order=60,
-                         badge=lambda spec, item: comment_count(spec.name, item.id) or None))
+                         badge=lambda spec, item: comment_count(spec.name, item.id) or None,
+                         count=lambda spec, item: comment_count_query(spec.name, item.id)))
     appbuilder.add_view_no_menu(CommentsView)
     appbuilder.add_api(CommentApi)
 

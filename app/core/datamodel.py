@@ -372,10 +372,19 @@ class ModuleInterface(SQLAInterface):
         count reads at most cap + 1 keys of each scope branch, in `order` when given (the query
         reads keys newest first). Unordered, the planner may read them in the table's order, and
         the matches of a search can lie at its far end: codes of this year, say."""
+        statement = self.count_statement(query, filters, select_columns, order)
+        if statement is None:
+            return self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={}).count()
+        return self.session.execute(statement).scalar_one()
+
+    def count_statement(self, query, filters=None, select_columns=None, order=None):
+        """query_count's statement (a select of one number), to be read alone or beside other
+        counts (a detail page's tabs); None when the module has no cap."""
         cap = self.spec.count_cap if self.spec is not None else None
+        if cap is None:
+            return None
         keys = sa_inspect(self.obj).primary_key
-        branches = self._branches() if cap is not None and self.session.get_bind().dialect.name == "postgresql" \
-            else [None]
+        branches = self._branches() if self.session.get_bind().dialect.name == "postgresql" else [None]
         if len(branches) > 1:
             query = self.apply_inner_select_joins(query, select_columns, {})
             inner = self.get_inner_filters(filters)
@@ -383,13 +392,11 @@ class ModuleInterface(SQLAInterface):
                      .limit(cap + 1).subquery().select() for branch in branches]
             merged = union(*parts).subquery()
             limited = select(merged.c[0]).limit(cap + 1).subquery()
-            return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
+            return select(func.count()).select_from(limited)
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        if cap is None:
-            return inner.count()
         # Select the key columns, not a literal: with no filter a literal would lose the table.
         limited = inner.order_by(None).order_by(*order or ()).with_entities(*keys).limit(cap + 1).subquery()
-        return self.session.execute(select(func.count()).select_from(limited)).scalar_one()
+        return select(func.count()).select_from(limited)
 
     # -- export --------------------------------------------------------------------------
     def export_query(self, filters, order_column="", order_direction=""):

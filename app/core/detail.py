@@ -234,3 +234,12 @@ def tab_count(widget) -> str:
     if cap is not None and count > cap:
         return f"{cap:,}+"
     return f"{count:,}"
+
+
+def capped(count, cap) -> str | None:
+    """A related list's count as its tab shows it: "1,000+" past the cap; None when unknown."""
+    if count is None:
+        return None
+    if cap is not None and count > cap:
+        return f"{cap:,}+"
+    return f"{count:,}"

@@ -10,6 +10,12 @@ A part of the frame or a module registers a tab once, at start-up:
 to leave the tab out for this record; `badge(spec, item)` may return a number shown beside
 the label. The show page calls them for the record it displays, already checked against the
 user's permission and data scope.
+
+A tab is drawn when it is opened (`lazy`, the default): the page carries its label and badge,
+and its content comes from /<module>/show/<pk>/tab/<key> (or the page with ?tab=<key> without
+script). `count(spec, item)` may give the badge as a SQL select of one number instead of
+`badge`: the page reads all its tabs' counts in one statement. A tab with `lazy=False` is drawn
+with the page.
 """
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ class ShowTab:
     applies: Callable = lambda spec: True      # (spec) -> bool
     badge: Optional[Callable] = None           # (spec, item) -> int | None
     order: int = 50                            # tabs sort by order, then key
+    lazy: bool = True                          # drawn when opened, not with the page
+    count: Optional[Callable] = None           # (spec, item) -> Select of one number (the badge)
 
 
 _tabs: dict[str, ShowTab] = {}
@@ -35,17 +43,27 @@ def register_tab(tab: ShowTab) -> None:
     _tabs[tab.key] = tab
 
 
-def tabs_for(spec, item) -> list[dict]:
-    """The tabs to draw on `item`'s show page: [{key, label, html, badge}], in order."""
+def tab_of(spec, key: str) -> ShowTab | None:
+    """The registered tab `key` when it applies to `spec`'s pages."""
+    tab = _tabs.get(key)
+    return tab if tab is not None and tab.applies(spec) else None
+
+
+def tabs_for(spec, item, active: str | None = None, every: bool = False) -> list[dict]:
+    """The tabs of `item`'s show page: [{key, label, html, badge, count}], in order. A lazy tab's
+    html is None (drawn when opened) unless it is `active` or `every` tab is asked for; `count`
+    is the select of its badge, for the page to read with its other counts."""
     out = []
     for tab in sorted(_tabs.values(), key=lambda t: (t.order, t.key)):
         if not tab.applies(spec):
             continue
-        html = tab.render(spec, item)
-        if html is None:
+        draw = every or not tab.lazy or tab.key == active
+        html = tab.render(spec, item) if draw else None
+        if draw and html is None:
             continue
-        out.append({"key": tab.key, "label": tab.label, "html": html,
-                    "badge": tab.badge(spec, item) if tab.badge else None})
+        count = tab.count(spec, item) if tab.count else None
+        badge = tab.badge(spec, item) if tab.badge and count is None else None
+        out.append({"key": tab.key, "label": tab.label, "html": html, "badge": badge, "count": count})
     return out
 
 

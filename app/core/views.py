@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.api import safe
 from flask_appbuilder.exceptions import FABException
@@ -15,22 +15,23 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
-from sqlalchemy import DateTime, Numeric, inspect as sa_inspect
+from markupsafe import Markup
+from sqlalchemy import DateTime, Numeric, desc, func, inspect as sa_inspect, select
 from wtforms import HiddenField
 
 from app.core import exports, listing, versions
 from app.core.listing import ModuleListWidget, ModuleSearchWidget
 from app.core import detail, forms
-from app.core.audit import history_of
+from app.core.audit import AuditLog, history_of
 from app.core.charts import chart_rows, echarts_option
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
-from app.core.panels import edit_notices, record_bar, tabs_for
+from app.core.panels import edit_notices, record_bar, tab_of, tabs_for
 from app.core.webhooks import local_time
 from app.extensions import db
 
 VIEW_PERMISSIONS = {
-    "list": "read", "show": "read", "chart": "read", "chart_data": "read",
+    "list": "read", "show": "read", "show_tab": "read", "chart": "read", "chart_data": "read",
     "add": "write", "edit": "write", "action": "write", "action_post": "write",
     "delete": "delete", "export": "export",
 }
@@ -256,7 +257,9 @@ class ModuleModelView(ModelView):
             flash(self.delete_row_message, "success")
         self.update_redirect()
 
-    # -- show with its History tab -----------------------------------------------------------
+    # -- show: the header, the Detail tab and every tab's count; a tab's content when opened ----
+    HISTORY_LIMIT = 200
+
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
@@ -266,19 +269,128 @@ class ModuleModelView(ModelView):
             abort(404)
         widgets = self._get_show_widget(pk, item)
         self.update_redirect()
-        widgets = self._get_related_views_widgets(item, orders=get_order_args(), pages=get_page_args(),
-                                                  page_sizes=get_page_size_args(), widgets=widgets)
+        related = self._readable_related_views()
+        extra = tabs_for(self.spec, item, active=request.args.get("tab"))
+        active = self._active_tab(related, [tab["key"] for tab in extra])
+        widgets["related_views"] = [self._related_widget(item, view) if view.__class__.__name__ == active
+                                    else None for view in related]
+        tabs = self._tabs(pk, item, related, extra, widgets, active)
         return self.render_template(
             self.show_template,
             pk=pk,
             title=self.show_title,
             widgets=widgets,
-            related_views=self._related_views,
-            history=[self._describe(entry) for entry in history_of(item)],
-            extra_tabs=tabs_for(self.spec, item) if item is not None else [],
-            record_bar=record_bar(self, item) if item is not None else None,
-            **(detail.show_context(self, item) if item is not None else {}),
+            tabs=tabs,
+            active_tab=active or "detail",
+            history=[self._describe(entry) for entry in history_of(item, self.HISTORY_LIMIT)]
+            if active == "history" else None,
+            record_bar=record_bar(self, item),
+            **detail.show_context(self, item),
         )
+
+    @expose("/show/<pk>/tab/<key>", methods=["GET"])
+    @has_access
+    def show_tab(self, pk, key):
+        """One tab's content (an HTML fragment) of the record's page, which fetches it when the tab
+        is opened: the same permission, data scope and 404s as the page."""
+        pk = self._deserialize_pk_if_composite(pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        if key == "history":
+            html = render_template("zwt/_history.html", history=[
+                self._describe(entry) for entry in history_of(item, self.HISTORY_LIMIT)])
+        elif tab_of(self.spec, key) is not None:
+            html = tab_of(self.spec, key).render(self.spec, item)
+        else:
+            view = next((v for v in self._readable_related_views() if v.__class__.__name__ == key), None)
+            widget = self._related_widget(item, view) if view is not None else None
+            html = Markup(widget(pk=pk)) if widget is not None else None
+        if html is None:
+            abort(404)
+        return current_app.response_class(str(html), mimetype="text/html",
+                                          headers={"Cache-Control": "no-store", "Vary": "Cookie"})
+
+    def _active_tab(self, related, extra_keys) -> str | None:
+        """The tab to draw with the page: ?tab=<key>, or the related list whose page, size or
+        order the address sets (its own links reload the page); None for the Detail tab."""
+        names = [view.__class__.__name__ for view in related]
+        key = request.args.get("tab", "")
+        if key and key in ("history", *names, *extra_keys):
+            return key
+        for arg in request.args:
+            for prefix in ("page_", "psize_", "_oc_", "_od_"):
+                if arg.startswith(prefix) and arg[len(prefix):] in names:
+                    return arg[len(prefix):]
+        return None
+
+    def _related_widget(self, item, view):
+        name = view.__class__.__name__
+        order_column, order_direction = get_order_args().get(name) or ("", "")
+        return self._get_related_view_widget(item, view, order_column, order_direction,
+                                             page=get_page_args().get(name), page_size=get_page_size_args().get(name))
+
+    def _related_count(self, item, view):
+        """The select of a related list's (capped) count on `item`'s page, or None."""
+        model = view.datamodel
+        fk = model.get_related_fk(self.datamodel.obj)
+        if not fk or not model.is_relation_many_to_one(fk):
+            return None
+        filters = model.get_filters()
+        filters.add_filter_related_view(fk, self.datamodel.FilterRelationOneToManyEqual,
+                                        self.datamodel.get_pk_value(item))
+        joined = filters.get_joined_filters(view._base_filters)
+        keys = sa_inspect(model.obj).primary_key
+        statement = model.count_statement(model.session.query(model.obj), joined, order=[desc(keys[0])]) \
+            if hasattr(model, "count_statement") else None
+        if statement is None:
+            inner = model._apply_inner_all(model.session.query(model.obj), joined, select_columns=None,
+                                           aliases_mapping={})
+            statement = select(func.count()).select_from(inner.order_by(None).with_entities(*keys).subquery())
+        return statement
+
+    def _history_count(self, item):
+        record = ",".join(str(v) for v in sa_inspect(item).mapper.primary_key_from_instance(item) if v is not None)
+        return select(func.count()).select_from(
+            select(AuditLog.id).where(AuditLog.table_name == item.__tablename__, AuditLog.record_id == record)
+            .limit(self.HISTORY_LIMIT).subquery())
+
+    def _tabs(self, pk, item, related, extra, widgets, active) -> list[dict]:
+        """Every tab after Detail: {key, pane, link_id, label, badge, html, src}, html None until
+        opened. The counts of the related lists, of the tabs that give theirs as a select and of
+        the history are read in one statement."""
+        counts = {}
+        for view in related:
+            counts[view.__class__.__name__] = self._related_count(item, view)
+        for tab in extra:
+            counts[tab["key"]] = tab["count"]
+        counts["history"] = self._history_count(item)
+        asked = {key: statement for key, statement in counts.items() if statement is not None}
+        values = dict(zip(asked, db.session.execute(select(*[
+            statement.scalar_subquery().label(f"count_{i}") for i, statement in enumerate(asked.values())])).one())) \
+            if asked else {}
+
+        def src(key):
+            return url_for(f"{self.__class__.__name__}.show_tab", pk=pk, key=key)
+
+        tabs = []
+        drawn = widgets.get("related_views") or []
+        for index, view in enumerate(related):
+            name = view.__class__.__name__
+            cap = getattr(getattr(view.datamodel, "spec", None), "count_cap", None)
+            widget = drawn[index] if index < len(drawn) else None
+            tabs.append({"key": name, "pane": name, "link_id": None, "label": view.title,
+                         "badge": detail.capped(values.get(name), cap),
+                         "html": Markup(widget(pk=pk)) if widget is not None and name == active else None,
+                         "src": src(name)})
+        for tab in extra:
+            badge = tab["badge"] if tab["count"] is None else (values.get(tab["key"]) or None)
+            tabs.append({"key": tab["key"], "pane": f"zwt-tab-{tab['key']}", "link_id": f"zwt-{tab['key']}-tab",
+                         "label": tab["label"], "badge": badge, "html": tab["html"], "src": src(tab["key"])})
+        history = values.get("history", 0)
+        tabs.append({"key": "history", "pane": "History", "link_id": "zwt-history-tab", "label": _("History"),
+                     "badge": history, "html": None, "src": src("history")})
+        return tabs
 
     def _describe(self, entry) -> dict:
         """An audit entry as people read it: field labels, choice labels, related records'

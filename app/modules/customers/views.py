@@ -269,7 +269,14 @@ def render_timeline(customer: Customer, form=None, kinds=None, offset: int = 0, 
         kinds=timeline_kinds(), chosen=kinds or set(), form=form if can_log else None, standalone=standalone,
         kind_labels=dict(timeline_kinds()),
         # A refused form posted from the customer's page returns there once it is right.
-        next_url=_safe_next(request.form.get("next")) or request.path))
+        next_url=_safe_next(request.form.get("next")) or _page_path()))
+
+
+def _page_path() -> str:
+    """Where a form in the timeline returns: the page it is on (the customer's page with its
+    timeline tab open when the tab was fetched on its own)."""
+    path, _sep, key = request.path.partition("/tab/")
+    return f"{path}?tab={key}" if key else path
 
 
 class TimelineView(BaseView):
@@ -357,8 +364,13 @@ def _profile_tab(spec, item):
 
 
 def _interaction_count(spec, item):
-    return db.session.scalar(select(func.count()).select_from(
-        select(Interaction.id).where(Interaction.customer_id == item.id).limit(1000).subquery()))
+    return db.session.scalar(_interaction_count_query(spec, item))
+
+
+def _interaction_count_query(spec, item):
+    """The timeline tab's badge, read with the page's other counts."""
+    return select(func.count()).select_from(
+        select(Interaction.id).where(Interaction.customer_id == item.id).limit(1000).subquery())
 
 
 # -- follow-ups --------------------------------------------------------------------------------
@@ -525,7 +537,8 @@ def register_views(appbuilder) -> None:
     register_document_sources()
 
     register_tab(ShowTab(key="timeline", label=_l("Timeline"), render=_timeline_tab,
-                         applies=lambda spec: spec.name == "customers", badge=_interaction_count, order=10))
+                         applies=lambda spec: spec.name == "customers", badge=_interaction_count,
+                         count=_interaction_count_query, order=10))
     register_tab(ShowTab(key="profile", label=_l("Customer profile"), render=_profile_tab,
                          applies=lambda spec: spec.name == "customers", order=20))
     from app.modules.customers.report_views import AnalysisView, ProfileView
