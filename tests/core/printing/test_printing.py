@@ -244,3 +244,17 @@ def test_editing_templates_is_a_permission_of_the_roles_matrix(org, login, app):
     assert client.post(f"/print-templates/{row.id}/save", data={"body": "<p>x</p>"}).status_code in (302, 403)
     db.session.expire_all()
     assert row.version == 1
+
+
+def test_selected_rows_of_the_list_go_to_the_print_page_of_all_of_them(org, login):
+    first, second = _contract(org), _contract(org)
+    client = login(org.east_rep)
+    listing = client.get("/contracts/list/").get_data(as_text=True)
+    assert 'class="print_menu_item"' in listing      # 打印 among the list's actions on selected rows
+    resp = client.post("/contracts/action_post", data={"action": "print", "rowid": [str(first.id), str(second.id)]})
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'action="/printing/contracts/batch"' in html
+    assert f'value="{first.id},{second.id}"' in html or f'value="{second.id},{first.id}"' in html

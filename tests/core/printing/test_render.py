@@ -129,3 +129,20 @@ def test_a_document_cannot_read_local_files_or_the_network(ctx, tmp_path):
     data = render.render_pdf(body, {})
     assert "TOPSECRET" not in pdf_text(data) and "root:" not in pdf_text(data)
     assert "正文" in pdf_text(data)
+
+
+def test_a_document_whose_template_file_is_missing_fails_at_start_up(ctx):
+    import dataclasses
+
+    from app.core.registry import registry
+    from app.core.spec import DocumentSpec, check_spec
+
+    contracts = registry.get("contracts")
+    assert [a.name for a in contracts.actions].count("print") == 1       # the 打印 action, added once
+    broken = dataclasses.replace(contracts, documents=[*contracts.documents,
+                                                       DocumentSpec("receipt", "收据", "/nonexistent/receipt.html"),
+                                                       DocumentSpec("receipt", "收据", "/nonexistent/receipt.html")])
+    errors = check_spec(broken, registry.specs)
+    assert any(e.startswith("spec.E061 contracts: document 'receipt'") for e in errors)
+    assert any(e.startswith("spec.E060 contracts: document 'receipt' is declared twice") for e in errors)
+    assert [a.name for a in broken.actions].count("print") == 1
