@@ -47,6 +47,8 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
     job = get_current_job()
     job_id = job.id if job is not None else "local"
     actor = db.session.get(User, actor_id)
+    if actor is None or not actor.active:      # never print as "the system" for someone gone
+        ids = []
     spec = service.spec_named(module)
     doc = service.document_of(spec, document)
     body, _row = service.template_for(spec, doc, template_id)
@@ -73,6 +75,7 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
                 writer.add_page(page)
             printed += 1
         db.session.expunge_all()     # a thousand records need not stay in memory
+        actor = db.session.get(User, actor_id)
         progress(n)
     out = io.BytesIO()
     writer.write(out)
@@ -82,6 +85,8 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
     if job is not None:
         job.meta.update({"done": len(ids), "total": len(ids), "result": result})
         job.save_meta()
+    if actor is None:
+        return result
     with unit_of_work(actor) as uow:
         if claim_once(f"print-batch:{job_id}"):
             title = _("%(count)s %(document)s printed", count=printed, document=doc.label)
