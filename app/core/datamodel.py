@@ -339,16 +339,20 @@ class ModuleInterface(SQLAInterface):
                 return None
             read = {c.name for c in _columns_in(where) if c.table is table} | {pk.name, column.name}
             wanted = [c for c in table.columns if c.name in read]
-            if branch is None or by_key:
-                # Along the key (or the branch's (owner_id, id)-like index), rows and all.
+            if branch is None and by_key:
+                # Along the key, rows and all.
                 window = select(*wanted).select_from(table)
                 if branch is not None:
                     window = window.where(branch)
                 window = window.order_by(*order).limit(WINDOW).cte(f"zwt_window_{i}")
             else:
-                # Sorted by another column, the window's keys come from its sort index alone (the
-                # scope's columns are in it, passed over without the table), then their rows.
-                first = select(pk).select_from(table).where(branch).order_by(*order).limit(WINDOW)
+                # The window's keys from an index alone (the branch's (owner_id, id)-like index, or
+                # the sort index with the scope's columns in it), then their rows: walking the
+                # table along the key, a department's rows are one in thirty.
+                first = select(pk).select_from(table)
+                if branch is not None:
+                    first = first.where(branch)
+                first = first.order_by(*order).limit(WINDOW)
                 window = select(*wanted).where(pk == any_(_ArrayOf(first))).cte(f"zwt_window_{i}")
             k, o = window.c[pk.key], window.c[column.key]
             hits = (select(k.label("k"), o.label("o")).where(ClauseAdapter(window).traverse(_without_bigrams(where)))
