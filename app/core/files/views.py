@@ -36,7 +36,7 @@ PDF_CSP = "default-src 'none'; object-src 'self'; plugin-types application/pdf"
 
 
 def _back(spec_name, record_id):
-    return redirect(f"/{spec_name}/show/{record_id}#zwt-tab-attachments")
+    return redirect(f"/{spec_name}/show/{record_id}?tab=attachments")
 
 
 def _wants_json() -> bool:

@@ -99,10 +99,7 @@
       chain.then(function () {
         input.value = "";
         // Failures stay on screen to be read; a clean run shows the new list at once.
-        if (anyDone && !anyFailed) {
-          window.location.hash = "zwt-tab-attachments";
-          window.location.reload();
-        }
+        if (anyDone && !anyFailed) { window.location.reload(); }
       });
     }
 
@@ -129,6 +126,9 @@
   }
 
   function start() { setup(document.getElementById("zwt-files")); }
+  // Loaded again with each drawing of the tab: one watcher is enough.
+  if (window.zwtAttachments) { start(); return; }
+  window.zwtAttachments = true;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

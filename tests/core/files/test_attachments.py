@@ -54,11 +54,11 @@ def test_a_rep_uploads_several_files_and_sees_them_listed_on_the_tab(org, login,
     customer = make_customer(org.east_rep)
     client = login(org.east_rep)
     resp = _upload(client, customer, ("报价单.pdf", PDF), ("名片.png", png_bytes()))
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("#zwt-tab-attachments")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/customers/show/{customer.id}?tab=attachments")
     files = _live(customer)
     assert [f.file_name for f in files] == ["报价单.pdf", "名片.png"]
     assert [f.content_type for f in files] == ["application/pdf", "image/png"]
-    page = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = client.get(f"/customers/show/{customer.id}?tab=attachments").get_data(as_text=True)
     assert 'id="zwt-files"' in page and "报价单.pdf" in page and "名片.png" in page
     assert org.east_rep.display_name in page
     assert store().read(files[0].sha256) == PDF
@@ -185,7 +185,7 @@ def test_each_upload_and_delete_is_on_the_records_history(org, login):
         AuditLog.table_name == "customer", AuditLog.record_id == str(customer.id)).order_by(AuditLog.id)))
     assert entries[-2].changes == {"附件": [None, "报价单.pdf"]} and entries[-2].actor_id == org.east_rep.id
     assert entries[-1].changes == {"附件": ["报价单.pdf", None]}
-    page = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = client.get(f"/customers/show/{customer.id}?tab=history").get_data(as_text=True)
     history = page[page.index('id="History"'):]
     assert "报价单.pdf" in history
 
@@ -196,7 +196,7 @@ def test_only_the_uploader_or_someone_who_may_delete_removes_a_file(org, login, 
     _upload(login(org.east_rep), customer, ("我的.pdf", PDF + b"x"))
     managers, reps = _live(customer)
     rep = login(org.east_rep)
-    page = rep.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = rep.get(f"/customers/show/{customer.id}?tab=attachments").get_data(as_text=True)
     assert f"/attachments/{reps.id}/delete" in page and f"/attachments/{managers.id}/delete" not in page
     assert rep.post(f"/attachments/{managers.id}/delete").status_code == 403
     assert rep.post(f"/attachments/{reps.id}/delete").status_code == 302
@@ -209,7 +209,7 @@ def test_read_only_users_download_but_may_not_upload(org, login):
     _upload(login(org.east_rep), customer, ("报价单.pdf", PDF))
     attachment = _live(customer)[0]
     reader = login(org.readonly)
-    page = reader.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = reader.get(f"/customers/show/{customer.id}?tab=attachments").get_data(as_text=True)
     assert "报价单.pdf" in page and 'id="zwt-files-form"' not in page
     assert reader.get(f"/attachments/{attachment.id}/download").data == PDF
     assert _upload(reader, customer, ("x.pdf", PDF)).status_code == 403

@@ -59,7 +59,7 @@ def test_an_uploaded_image_gets_its_thumbnail_from_the_worker(org, login, app, w
     assert max(thumb.size) <= 256 and thumb.size == (256, 128)
     resp = client.get(f"/attachments/{image.id}/thumbnail")
     assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/png"
-    page = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = client.get(f"/customers/show/{customer.id}?tab=attachments").get_data(as_text=True)
     assert f"/attachments/{image.id}/thumbnail" in page
 
 
