@@ -136,6 +136,9 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
                 pages += [(f"{module} list {label}", "list", link) for label, link in list_pages(module, view, search)]
                 pk = _first_id(app, username, module, model)
                 pages.append((f"{module} detail", "detail", f"/{module}/show/{pk}"))
+                # a tab's content, fetched when it is opened
+                for key in {"customers": ("ContactView", "timeline"), "contracts": ("approval",)}.get(module, ()):
+                    pages.append((f"{module} detail tab {key}", "detail", f"/{module}/show/{pk}/tab/{key}"))
                 pages.append((f"{module} REST list", "rest", f"/api/v1/{module}/?q=" + quote(prison.dumps({"page": 0, "page_size": 25}))))
                 pages.append((f"{module} REST detail", "rest", f"/api/v1/{module}/{pk}"))
         for name, how, link in pages:

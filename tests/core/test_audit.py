@@ -45,7 +45,7 @@ def test_history_tab_shows_who_changed_what(org, login):
     customer = make_customer(org.east_rep, credit_limit="10.00")
     customer.credit_limit = "20.00"
     service.update_customer(org.east_rep, customer)
-    html = login(org.east_rep).get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    html = login(org.east_rep).get(f"/customers/show/{customer.id}?tab=history").get_data(as_text=True)
     history = html[html.index('id="History"'):]
     assert "10.00" in history and "20.00" in history and org.east_rep.display_name in history
 

@@ -226,13 +226,13 @@ def test_the_comments_tab_shows_the_conversation_and_posting_keeps_the_input_on_
     customer = make_customer(org.east_rep)
     collab.add_comment(org.manager, "customers", customer.id, f"@{org.east_rep.username} 记得回访")
     client = login(org.east_rep)
-    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    html = client.get(f"/customers/show/{customer.id}?tab=comments").get_data(as_text=True)
     assert 'id="zwt-tab-comments"' in html and "记得回访" in html and 'class="zwt-mention"' in html
     assert 'id="zwt-follow"' in html  # not following yet
 
     resp = client.post(f"/comments/customers/{customer.id}/add", data={"body": "已回访，客户满意"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/customers/show/{customer.id}#zwt-tab-comments")
-    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    html = client.get(f"/customers/show/{customer.id}?tab=comments").get_data(as_text=True)
     assert html.index("记得回访") < html.index("已回访，客户满意")  # newest last
     assert 'id="zwt-unfollow"' in html  # commenting follows
 
@@ -252,7 +252,7 @@ def test_screens_refuse_records_outside_the_scope_and_other_peoples_comments(org
     assert client.post(f"/comments/customers/{theirs.id}/follow").status_code == 404
     assert client.get(f"/comments/{comment.id}/edit").status_code == 403
     assert client.post(f"/comments/{comment.id}/delete").status_code == 403
-    html = client.get(f"/customers/show/{mine.id}").get_data(as_text=True)
+    html = client.get(f"/customers/show/{mine.id}/tab/comments").get_data(as_text=True)
     assert "经理的评论" in html and f"/comments/{comment.id}/edit" not in html
     assert db.session.scalar(select(Comment.id).where(Comment.record_id == theirs.id, Comment.spec == "customers")) is None
 
@@ -276,7 +276,7 @@ def test_follow_and_unfollow_buttons(org, login):
     client = login(org.manager)
     assert client.post(f"/comments/customers/{customer.id}/follow").status_code == 302
     assert collab.is_following(org.manager, "customers", customer.id)
-    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    html = client.get(f"/customers/show/{customer.id}?tab=comments").get_data(as_text=True)
     assert org.manager.display_name in re.search(r'id="zwt-followers">(.*?)</span>', html, re.S).group(1)
     assert client.post(f"/comments/customers/{customer.id}/unfollow").status_code == 302
     assert not collab.is_following(org.manager, "customers", customer.id)
@@ -358,6 +358,7 @@ def test_html_in_comments_and_customer_names_is_shown_as_text_everywhere(org, lo
     pages = {
         "list": f"/customers/list/?_flt_2_name={customer.name[-8:]}",
         "show": f"/customers/show/{customer.id}",
+        "comments tab": f"/customers/show/{customer.id}?tab=comments",
         "timeline": f"/customer_timeline/{customer.id}/",
         "profile": f"/customer_profile/{customer.id}/",
     }
@@ -365,7 +366,7 @@ def test_html_in_comments_and_customer_names_is_shown_as_text_everywhere(org, lo
         resp = client.get(url)
         assert resp.status_code == 200, where
         _shown_as_text(resp.get_data(as_text=True), where)
-    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    html = client.get(f"/customers/show/{customer.id}?tab=comments").get_data(as_text=True)
     tab = html[html.index('id="zwt-collab"'):]
     tab = tab[:tab.index('id="zwt-comment-form"')]
     # The mention is emphasised and the text after it is whole, not cut into a broken entity.

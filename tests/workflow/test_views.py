@@ -189,7 +189,7 @@ def test_the_task_page_shows_the_timeline_with_who_acted_on_whose_behalf(org, lo
         task = task_of(run, stand_in)
         engine.approve(stand_in, task.id, "代为同意")
 
-        html = text(login(org.east_rep).get(f"/contracts/show/{contract.id}"))
+        html = text(login(org.east_rep).get(f"/contracts/show/{contract.id}?tab=approval"))
     finally:
         db.session.query(Delegation).filter_by(user_id=org.manager.id).delete()
         db.session.commit()
@@ -251,14 +251,14 @@ def test_the_owner_submits_from_the_show_page_and_then_withdraws(org, login):
     publish_chain([step("manager", [MANAGER])], withdraw="anytime")
     contract = make_contract(org.east_rep)
     client = login(org.east_rep)
-    html = text(client.get(f"/contracts/show/{contract.id}"))
+    html = text(client.get(f"/contracts/show/{contract.id}/tab/approval"))
     assert 'id="zwt-submit"' in html
 
     resp = client.post(f"/approvals/submit/contracts/{contract.id}", data={"comment": "请审批",
                                                                           "next": f"/contracts/show/{contract.id}"})
     assert resp.status_code == 302 and resp.headers["Location"].startswith(f"/contracts/show/{contract.id}")
     assert status_of(contract) == "in_approval"
-    html = text(client.get(f"/contracts/show/{contract.id}"))
+    html = text(client.get(f"/contracts/show/{contract.id}?tab=approval"))
     assert 'id="zwt-submit"' not in html and "请审批" in html and "zwt-withdraw" in html
 
     run = reading.instances_of("contracts", contract.id)[0]

@@ -27,8 +27,7 @@
       p.appendChild(document.createTextNode(" "));
     }
     p.appendChild(document.createTextNode(text));
-    pane.innerHTML = "";
-    pane.appendChild(p);
+    pane.replaceChildren(p);
   }
 
   function runScripts(pane) {
@@ -54,7 +53,9 @@
         return response.text();
       })
       .then(function (html) {
-        pane.innerHTML = html;
+        // The server's fragment (its text escaped there), parsed apart and moved in.
+        var parsed = new DOMParser().parseFromString("<body>" + html, "text/html");
+        pane.replaceChildren.apply(pane, Array.prototype.slice.call(parsed.body.childNodes));
         runScripts(pane);
         pane.setAttribute("data-loaded", "1");
       })

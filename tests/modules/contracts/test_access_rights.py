@@ -78,7 +78,8 @@ def test_each_role_gets_exactly_the_contract_screens_the_matrix_grants(role, org
 def test_a_customers_page_shows_its_contracts_only_to_roles_that_may_read_contracts(role, org, login):
     user = make_user(role, org.east)
     customer, draft, _signable = _records(org, user)
-    resp = login(user).get(f"/customers/show/{customer.id}")
+    client = login(user)
+    resp = client.get(f"/customers/show/{customer.id}?tab=ContractView")
     if not allowed(role, "read", "customers"):
         assert _refused(resp, customer.name), role
         return
@@ -86,6 +87,8 @@ def test_a_customers_page_shows_its_contracts_only_to_roles_that_may_read_contra
     assert resp.status_code == 200 and customer.name in html, role
     assert (draft.title in html) == allowed(role, "read"), role
     assert ("ContractView" in html) == allowed(role, "read"), role
+    tab = client.get(f"/customers/show/{customer.id}/tab/ContractView")
+    assert (tab.status_code == 200 and draft.title in tab.get_data(as_text=True)) == allowed(role, "read"), role
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -79,9 +79,9 @@ def test_a_contract_is_visible_to_its_owner_without_the_customer(org, login):
 
 def test_customer_page_lists_only_the_contracts_in_the_users_scope(org, login):
     marker, rows = _seed(org)
-    html = login(org.east_rep).get(f"/customers/show/{rows['东甲'].customer_id}").get_data(as_text=True)
+    html = login(org.east_rep).get(f"/customers/show/{rows['东甲'].customer_id}/tab/ContractView").get_data(as_text=True)
     assert f"{marker}东甲" in html and f"{marker}东乙" not in html
-    html = login(org.manager).get(f"/customers/show/{rows['东甲'].customer_id}").get_data(as_text=True)
+    html = login(org.manager).get(f"/customers/show/{rows['东甲'].customer_id}?tab=ContractView").get_data(as_text=True)
     assert f"{marker}东甲" in html and f"{marker}东乙" in html
 
 

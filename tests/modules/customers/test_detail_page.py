@@ -9,7 +9,7 @@ from tests.factories import make_customer
 
 def _tab_labels(html: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", label).split())
-            for label in re.findall(r'<a href="#[^"]+" data-toggle="tab"[^>]*>(.*?)</a>', html, re.S)]
+            for label in re.findall(r'<a href="\?tab=[^"]+"[^>]* data-toggle="tab"[^>]*>(.*?)</a>', html, re.S)]
 
 
 def test_the_profile_tab_is_called_customer_profile(org, login):

@@ -110,7 +110,7 @@ def test_customers_without_interaction_for_the_configured_days_are_flagged(org, 
     client = login(org.east_rep)
     html = _follow(client, "/customer_lists/inactive/").get_data(as_text=True)
     assert quiet.name in html and talked.name not in html
-    assert "zwt-inactive-flag" in client.get(f"/customers/show/{quiet.id}").get_data(as_text=True)
+    assert "zwt-inactive-flag" in client.get(f"/customers/show/{quiet.id}?tab=profile").get_data(as_text=True)
 
 
 def test_the_number_of_days_is_an_admin_setting(org, login):

@@ -161,7 +161,7 @@ def test_read_only_users_see_the_timeline_but_cannot_log(org, login):
     customer = make_customer(org.east_rep)
     _log(org.east_rep, customer, subject="可见的通话")
     client = login(org.readonly)
-    page = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    page = client.get(f"/customers/show/{customer.id}/tab/timeline").get_data(as_text=True)
     assert "可见的通话" in page and "zwt-log-interaction" not in page
     resp = client.post(f"/customer_timeline/{customer.id}/log", data={"kind": "call", "subject": "偷偷记录"})
     assert resp.status_code in (302, 403)

@@ -94,7 +94,7 @@ def test_add_edit_and_delete_through_the_screens(org, login):
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).status == "dormant"
 
-    show = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    show = client.get(f"/customers/show/{customer.id}?tab=history").get_data(as_text=True)
     assert "zwt-history" in show and "88,000.50" in show and "90,000.00" in show
 
     manager = login(org.manager)
@@ -157,8 +157,11 @@ def test_show_page_lists_contacts_and_history(org, login):
 
     customer = make_customer(org.east_rep)
     create_contact(org.east_rep, Contact(customer_id=customer.id, name="联系人王五", phone="13700000001"))
-    html = login(org.east_rep).get(f"/customers/show/{customer.id}").get_data(as_text=True)
-    assert "联系人王五" in html and "zwt-history-tab" in html
+    client = login(org.east_rep)
+    html = client.get(f"/customers/show/{customer.id}").get_data(as_text=True)
+    assert "zwt-history-tab" in html
+    assert "联系人王五" in client.get(f"/customers/show/{customer.id}/tab/ContactView").get_data(as_text=True)
+    assert "联系人王五" in client.get(f"/customers/show/{customer.id}?tab=ContactView").get_data(as_text=True)
 
 
 def test_search_panel_stays_open_while_a_filter_is_active(org, login):
