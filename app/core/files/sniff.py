@@ -64,6 +64,25 @@ def _zip_kind(path: Path) -> Kind | None:
     return ZIP
 
 
+# The stream a Word, Excel or PowerPoint file keeps its content in, named (UTF-16) in the compound
+# file's directory; other compound files (installers, Outlook messages …) have none of them.
+_OLE_STREAMS = ((DOC, "WordDocument"), (XLS, "Workbook"), (XLS, "Book"), (PPT, "PowerPoint Document"))
+
+
+def _ole_kind(path: Path) -> Kind | None:
+    wanted = [(kind, name.encode("utf-16-le")) for kind, name in _OLE_STREAMS]
+    overlap = max(len(needle) for _kind, needle in wanted)
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            window = tail + chunk
+            for kind, needle in wanted:
+                if needle in window:
+                    return kind
+            tail = window[-overlap:]
+    return None
+
+
 def _text_kind(path: Path, file_name: str) -> Kind | None:
     is_csv = file_name.lower().endswith(".csv")
     for encoding, kinds in (("utf-8", (TEXT, CSV)), ("gbk", (TEXT_GBK, CSV_GBK))):
@@ -99,6 +118,5 @@ def sniff(path: str | Path, head: bytes, file_name: str = "") -> Kind | None:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _zip_kind(path)
     if head.startswith(OLE):
-        suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
-        return {"xls": XLS, "ppt": PPT}.get(suffix, DOC)
+        return _ole_kind(path)
     return _text_kind(path, file_name)

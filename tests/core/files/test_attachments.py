@@ -318,3 +318,19 @@ def test_a_2_gb_upload_is_refused_without_reading_it(org, login, app, monkeypatc
     assert resp.status_code == 413 and "1 MB" in resp.get_json()["message"]
     assert body.read_bytes <= 3 * 1024 * 1024
     assert _live(customer) == []
+
+
+def _ole(stream_name: str) -> bytes:
+    """A compound file's first sector and a directory entry naming its content stream."""
+    name = stream_name.encode("utf-16-le") + b"\0\0"
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + name.ljust(64, b"\0") + b"\0" * 448
+
+
+def test_old_office_files_are_known_by_their_content_stream(org, login):
+    customer = make_customer(org.east_rep)
+    client = login(org.east_rep)
+    _upload(client, customer, ("旧合同.doc", _ole("WordDocument")), ("旧报表.dat", _ole("Workbook")))
+    assert {f.file_name: f.content_type for f in _live(customer)} == {
+        "旧合同.doc": "application/msword", "旧报表.dat": "application/vnd.ms-excel"}
+    # An installer is a compound file too, but holds no document.
+    assert _upload(client, customer, ("setup.doc", _ole("\x05SummaryInformation"))).status_code == 400
