@@ -58,7 +58,7 @@ def test_a_sales_rep_adds_a_contract_choosing_the_customer_by_typing(page, rep, 
             db.session.remove()
 
     page.goto(f"/customers/show/{rep.mine.id}")
-    page.locator("a[href='#ContractView']").click()
+    page.locator("a[data-zwt-tab='ContractView']").click()
     expect(page.locator("#ContractView")).to_contain_text(title)
 
     page.goto("/contracts/list/")
