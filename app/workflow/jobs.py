@@ -6,8 +6,6 @@ forgot, so a deadline is never silently dropped."""
 from __future__ import annotations
 
 import datetime as dt
-import math
-import time
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -20,56 +18,9 @@ from app.core.transaction import unit_of_work
 from app.core.webhooks import local_time
 from app.extensions import db
 from app.workflow.models import PENDING, RUNNING, ApprovalAction, ApprovalInstance, ApprovalTask
+from app.workflow.sla import BUCKET_SECONDS, KEEP_SECONDS, bucket_key, schedule_sla  # noqa: F401
 
-
-def schedule_sla(uow, task: ApprovalTask, sla) -> None:
-    """After commit, schedule `task`'s reminder and timeout (when its step has them). All of an
-    action's go to Redis in one round trip: each joins the bucket of the minute it falls due in
-    (tasks due in the same minute, of every instance, share one reminder job and one timeout
-    job, so the scheduler holds two jobs per minute rather than two per task)."""
-    if sla is None or not (sla.remind_after or sla.escalate_after):
-        return
-    pending = getattr(uow, "_sla_jobs", None)
-    if pending is None:
-        pending = uow._sla_jobs = {}
-        uow.after_commit(lambda: _enqueue_scheduled(pending))
-    if sla.remind_after:
-        pending.setdefault((sla.remind_after, remind_tasks), []).append((task.id, task.version))
-    if sla.escalate_after:
-        pending.setdefault((sla.escalate_after, tasks_timeout), []).append((task.id, task.version))
-
-
-BUCKET_SECONDS = 60
-KEEP_SECONDS = 7 * 24 * 3600   # a bucket outlives its time by this much (then the sweep has it)
 _BUCKET_JOBS = {}   # job name → function, filled below
-
-
-def bucket_key(q, func, due: int) -> str:
-    """The Redis list of `func`'s (task id, version) entries due at `due` (a minute, epoch seconds)."""
-    return f"{q.name}:wf_sla:{func.__name__}:{due}"
-
-
-def _enqueue_scheduled(pending) -> None:
-    q = queue()
-    now = time.time()
-    buckets = []
-    with q.connection.pipeline(transaction=False) as pipe:   # one round trip
-        for (after, func), tasks in pending.items():
-            seconds = after.total_seconds()
-            due = int(math.ceil((now + seconds) / BUCKET_SECONDS) * BUCKET_SECONDS)
-            key = bucket_key(q, func, due)
-            pipe.rpush(key, *[f"{task_id}:{version}" for task_id, version in tasks])
-            pipe.expire(key, int(seconds) + KEEP_SECONDS)
-            pipe.set(key + ":job", 1, nx=True, ex=int(seconds) + KEEP_SECONDS)   # the bucket's job, once
-            buckets.append((func, key, due))
-        created = pipe.execute()[2::3]
-    new = [bucket for bucket, first in zip(buckets, created) if first]
-    if new:   # the first task of a minute: its job (once a minute per kind, not per action)
-        with q.connection.pipeline(transaction=False) as pipe:
-            for func, key, due in new:
-                when = dt.datetime.fromtimestamp(due, dt.timezone.utc)
-                q.schedule_job(q.create_job(run_bucket, args=(func.__name__, key)), when, pipeline=pipe)
-            pipe.execute()
 
 
 def bucket_entries(q, key: str) -> list[tuple[int, int]]:
@@ -112,7 +63,7 @@ def tasks_timeout(tasks) -> list[str]:
 
 
 def _sla_of(task: ApprovalTask):
-    from app.workflow.engine import definition_of
+    from app.workflow.frame import definition_of
 
     return definition_of(task.instance).step(task.step_id).sla
 

@@ -73,7 +73,7 @@ def _send(uow, pending: dict) -> None:
 
 def announce(uow, instance, definition, tasks) -> None:
     """Tell each new assignee (with approve / reject buttons in the e-mail) and schedule the SLA jobs."""
-    from app.workflow import jobs
+    from app.workflow import sla
 
     step = definition.step(instance.current_step)
     title = _("Please approve: %(doc)s", doc=instance.title)
@@ -89,7 +89,7 @@ def announce(uow, instance, definition, tasks) -> None:
         actions = [(approve, task_link(task.id, "approve")), (reject, task_link(task.id, "reject"))]
         tell(uow, instance, db.session.get(User, task.assignee_id), title, "\n".join(lines), task_link(task.id),
              rank=TASK, actions=actions)
-        jobs.schedule_sla(uow, task, step.sla)
+        sla.schedule_sla(uow, task, step.sla)
 
 
 def send_copies(uow, instance, definition, event: str, step, doc: Doc | None = None) -> None:

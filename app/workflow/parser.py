@@ -11,7 +11,7 @@ from datetime import timedelta
 import yaml
 
 from app.workflow.conditions import STEP_FIELDS, SUBMITTER_FIELDS, ConditionError, _, compile_condition
-from app.workflow.definitions import (
+from app.workflow.chain import (
     APPROVER_KINDS, BRANCH_KEYS, CC_KEYS, COMMENT_ACTIONS, DURATION_RE, EMPTY_APPROVERS, END, ESCALATE_TO, EVENTS,
     INACTIVE_APPROVER, MAX_SOURCE, MODES, NAME_RE, ON_REJECT, ON_TIMEOUT, ROOT_KEYS, SELF_APPROVAL, SETTINGS_KEYS,
     SLA_KEYS, STEP_KEYS, WITHDRAW, ApproverRule, Branch, CcRule, Definition, Problem, Settings, Sla, StepDef,
