@@ -296,7 +296,7 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
 
 
 # -- decisions -----------------------------------------------------------------------------------
-def _task(task_id: int) -> ApprovalTask:
+def task_by_id(task_id: int) -> ApprovalTask:
     task = db.session.get(ApprovalTask, task_id, populate_existing=True)
     if task is None:
         raise NotFound("workflow.no_task", _("This approval task does not exist."))
@@ -320,7 +320,7 @@ def handled_by(task: ApprovalTask) -> str:
 
 
 def _open_task_of(actor, task_id: int, instance, round_tasks=None) -> ApprovalTask:
-    task = next((t for t in round_tasks or () if t.id == task_id), None) or _task(task_id)
+    task = next((t for t in round_tasks or () if t.id == task_id), None) or task_by_id(task_id)
     if task.instance_id != instance.id:
         raise NotFound("workflow.no_task", _("This approval task does not exist."))
     if actor is not None and task.assignee_id != id_of(actor):
@@ -342,7 +342,7 @@ def _require_comment(definition, action: str, comment: str | None) -> None:
         raise DomainError("workflow.comment_required", _("Please give a reason in the comment."), field="comment")
 
 
-def _instance_of_task(task_id: int) -> int:
+def instance_of_task(task_id: int) -> int:
     instance_id = db.session.scalar(select(ApprovalTask.instance_id).where(ApprovalTask.id == task_id))
     if instance_id is None:
         raise NotFound("workflow.no_task", _("This approval task does not exist."))
@@ -351,16 +351,16 @@ def _instance_of_task(task_id: int) -> int:
 
 def approve(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
     """Approve the actor's open task. The step advances when its mode is satisfied, exactly once."""
-    return _run_on_task(actor, task_id, _decide, actor, task_id, DONE_APPROVED, comment, reason)
+    return _run_on_task(actor, task_id, decide_task, actor, task_id, DONE_APPROVED, comment, reason)
 
 
 def reject(actor, task_id: int, comment: str | None = None, *, reason: str | None = None) -> ApprovalInstance:
     """Reject the actor's open task; the instance ends (per the chain's rejection rule) when the
     step can no longer be approved."""
-    return _run_on_task(actor, task_id, _decide, actor, task_id, DONE_REJECTED, comment, reason)
+    return _run_on_task(actor, task_id, decide_task, actor, task_id, DONE_REJECTED, comment, reason)
 
 
-def _decide(uow, instance, actor, task_id, decision, comment, reason):
+def decide_task(uow, instance, actor, task_id, decision, comment, reason):
     definition = definition_of(instance)
     round_tasks = _round_tasks(instance)
     task = _open_task_of(actor, task_id, instance, round_tasks)
@@ -449,10 +449,10 @@ def _transfer(uow, instance, actor, task_id, to_user_id, comment, *, action="tra
         refuse_submitter(instance, definition, target)
     if target.id == task.assignee_id:
         raise DomainError("workflow.same_user", _("The task is already assigned to this user."), field="user")
-    return _move_task(uow, instance, definition, task, target, actor=actor, comment=comment, action=action, reason=reason)
+    return move_task(uow, instance, definition, task, target, actor=actor, comment=comment, action=action, reason=reason)
 
 
-def _move_task(uow, instance, definition, task, target, *, actor, comment, action, reason=None):
+def move_task(uow, instance, definition, task, target, *, actor, comment, action, reason=None):
     db.session.info.pop(ROUND_READ, None)   # the round gains a task
     task.status, task.decided_at = TRANSFERRED, utcnow()
     task.decided_by_id = id_of(actor)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.core.org import User
 from app.extensions import db
 from app.workflow import resolver
-from app.workflow.engine import _decide, _instance_of_task, _move_task, _task
+from app.workflow.engine import decide_task, instance_of_task, move_task, task_by_id
 from app.workflow.frame import _record, _run, definition_of
 from app.workflow.models import DONE_APPROVED, DONE_REJECTED, OPEN_TASK_STATES, PENDING, RUNNING, ApprovalTask
 from app.workflow.self_approval import instead_of_submitter
@@ -24,16 +24,16 @@ def escalate(task_id: int, expected_version: int) -> str:
 
 
 def _escalate(uow, instance, task_id, expected_version):
-    task = _task(task_id)
+    task = task_by_id(task_id)
     if task.status != PENDING or task.version != expected_version or instance.status != RUNNING:
         return "stale"
     definition = definition_of(instance)
     sla = definition.step(task.step_id).sla
     if sla.on_timeout == "auto_approve":
-        _decide(uow, instance, None, task_id, DONE_APPROVED, None, "timeout")
+        decide_task(uow, instance, None, task_id, DONE_APPROVED, None, "timeout")
         return "approved"
     if sla.on_timeout == "auto_reject":
-        _decide(uow, instance, None, task_id, DONE_REJECTED, None, "timeout")
+        decide_task(uow, instance, None, task_id, DONE_REJECTED, None, "timeout")
         return "rejected"
     assignee = db.session.get(User, task.assignee_id)
     target = resolver.manager_of(assignee) if sla.escalate_to == "manager" else None
@@ -42,7 +42,7 @@ def _escalate(uow, instance, task_id, expected_version):
     target = instead_of_submitter(instance, definition, target)
     if target is None or target.id == task.assignee_id:
         return "nobody"
-    _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="escalate", reason="timeout")
+    move_task(uow, instance, definition, task, target, actor=None, comment=None, action="escalate", reason="timeout")
     return "escalated"
 
 
@@ -52,14 +52,14 @@ def reassign_inactive(user_id: int) -> int:
     task_ids = list(db.session.scalars(select(ApprovalTask.id).where(
         ApprovalTask.assignee_id == user_id, ApprovalTask.status.in_(OPEN_TASK_STATES))))
     for task_id in task_ids:
-        instance_id = _instance_of_task(task_id)
+        instance_id = instance_of_task(task_id)
         if _run(None, instance_id, _reassign_inactive, task_id, user_id) == "moved":
             moved += 1
     return moved
 
 
 def _reassign_inactive(uow, instance, task_id, user_id):
-    task = _task(task_id)
+    task = task_by_id(task_id)
     user = db.session.get(User, user_id)
     if task.assignee_id != user_id or task.status not in OPEN_TASK_STATES or user is None or user.active:
         return "stale"
@@ -68,7 +68,7 @@ def _reassign_inactive(uow, instance, task_id, user_id):
     if target is None:
         return "nobody"
     if task.status == PENDING:
-        _move_task(uow, instance, definition, task, target, actor=None, comment=None, action="reassign",
+        move_task(uow, instance, definition, task, target, actor=None, comment=None, action="reassign",
                    reason="inactive_approver")
     else:  # waiting / on hold: keep its place, change the person
         task.assignee_id, task.version = target.id, task.version + 1
