@@ -31,8 +31,8 @@ from app.extensions import db
 CHUNK = 256 * 1024
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 # The browsers' PDF viewers do not open a sandboxed document; a PDF cannot run script in the
-# app's origin (it is no HTML) and is held to no connections, no frames, no plugins but itself.
-PDF_CSP = "default-src 'none'; object-src 'self'; plugin-types application/pdf"
+# app's origin (it is no HTML) and is held to no connections and no frames of its own.
+PDF_CSP = "default-src 'none'; object-src 'self'"
 
 
 def _back(spec_name, record_id):
