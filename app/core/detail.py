@@ -216,8 +216,10 @@ def show_context(view, item) -> dict:
             "header": header,
             "sections": _sections(view, item, header["status"]),
         },
-        # The record bar's actions in the order the module declares them: the first is the main one.
+        # The record bar's actions in the order the module declares them: the first that may be
+        # is the main one (printing never is: editing stays the main button beside it).
         "action_order": [action.name for action in view.spec.actions],
+        "action_main": [action.name for action in view.spec.actions if action.main],
         "tab_count": tab_count,
     }
 

@@ -43,6 +43,7 @@ class ActionSpec:
     confirmation: Any = None
     permission: str = WRITE
     icon: str = "fa-bolt"
+    main: bool = True          # may be a record's main button (the first of these is); printing is not
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class ModuleSpec:
             from flask_babel import lazy_gettext as _l
 
             self.actions = [*self.actions, ActionSpec("print", _l("Print"), _print_documents, permission=READ,
-                                                      icon="fa-print")]
+                                                      icon="fa-print", main=False)]
 
 
 class SpecError(Exception):

@@ -81,19 +81,22 @@ def test_a_manager_sees_delete_with_its_confirmation_in_the_page(org, login):
     assert f'action="/customers/delete/{customer.id}"' in delete
 
 
-def test_a_finance_user_reading_sees_no_edit_and_no_action(org, login):
+def test_a_finance_user_reading_sees_no_edit_and_only_printing(org, login):
     customer = make_customer(org.east_rep)
     html = _page(login(org.finance_user), f"/customers/show/{customer.id}")
     assert customer.name in _header(html)
-    assert 'id="zwt-edit"' not in html and 'id="zwt-record-bar"' not in html
-    assert "编辑" not in _text(_header(html))
+    assert 'id="zwt-edit"' not in html and "编辑" not in _text(_header(html))
+    bar = _record_bar(html)
+    assert re.findall(r'id="zwt-action-(\w+)"', bar) == ["print"]
+    assert 'class="btn btn-default"><i class="fa fa-fw fa-print"' in bar   # a plain button, not the main one
 
 
 def test_a_record_without_actions_offers_edit_as_the_main_button(org, login):
     contract = make_contract(org.east_rep)          # a draft: no action applies, editing does
     bar = _record_bar(_page(login(org.east_rep), f"/contracts/show/{contract.id}"))
-    assert 'class="btn btn-primary" id="zwt-edit"' in bar
-    assert 'id="zwt-actions-more"' not in bar        # nothing left for 更多
+    assert 'class="btn btn-primary" id="zwt-edit"' in bar      # printing never takes the main place
+    assert 'id="zwt-actions-more"' not in bar        # only 打印 left: a plain button, no 更多
+    assert 'id="zwt-action-print"' in bar
 
 
 def test_fields_are_a_description_list_in_titled_sections_with_dashes_for_empty_values(org, login):

@@ -21,8 +21,8 @@ def _fresh(contract) -> Contract:
 
 def test_a_draft_offers_edit_and_delete_but_no_signing_or_archiving(org, login):
     contract = make_contract(org.east_rep)
-    assert _page_bar(login(org.manager), contract) == {"edit", "delete"}
-    assert _page_bar(login(org.east_rep), contract) == {"edit"}   # Sales may not delete
+    assert _page_bar(login(org.manager), contract) == {"edit", "delete", "print"}
+    assert _page_bar(login(org.east_rep), contract) == {"edit", "print"}   # Sales may not delete
 
 
 def test_a_contract_in_approval_offers_its_owner_nothing(org, login):
@@ -45,6 +45,6 @@ def test_an_approved_contract_offers_marking_it_signed_and_a_signed_one_archivin
     assert not _page_bar(client, contract) & {"archive", "mark_signed", "delete"}
 
 
-def test_read_only_users_are_offered_nothing_on_a_contract(org, login):
+def test_read_only_users_are_offered_nothing_but_printing_a_contract(org, login):
     contract = approved(make_contract(org.east_rep))
-    assert _page_bar(login(org.readonly), contract) == set()
+    assert _page_bar(login(org.readonly), contract) == {"print"}
