@@ -3,18 +3,41 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, jsonify, request
+from flask import abort, current_app, flash, jsonify, render_template, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
 
 from app.core import exports
 from app.core.charts import echarts_option
 from app.core.datamodel import current_actor
 from app.core.webhooks import local_time
-from app.modules.customers.views import _may, _parse_day, _profile_tab, _visible_customer
+from app.extensions import db
+from app.modules.customers.models import INTERACTION_KINDS, Interaction
+from app.modules.customers.screens import may as _may, parse_day as _parse_day, visible_customer as _visible_customer
 
 
 # -- analysis and profile ----------------------------------------------------------------------
+def profile_tab(spec, item):
+    """The 客户画像 tab of a customer's page (and the body of its profile page)."""
+    from app.modules.customers.grading import grade_history, grade_names
+    from app.modules.customers.pool import is_inactive
+    from app.modules.customers.service import local_date, local_today
+
+    since = item.cooperating_since or (local_date(item.created_at) if item.created_at else None)
+    months = None
+    if since:
+        today = local_today()
+        months = (today.year - since.year) * 12 + today.month - since.month - (today.day < since.day)
+    last = db.session.execute(select(Interaction).where(Interaction.customer_id == item.id)
+                              .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(1)).scalar()
+    return Markup(render_template(
+        "customers/_profile.html", customer=item, months=months, since=since, last=last,
+        inactive=is_inactive(item), history=list(reversed(grade_history(item.id, limit=20))),
+        grade_names=grade_names(), kind_labels=dict(INTERACTION_KINDS)))
+
+
 def _analysis_filters():
     from app.modules.customers.analysis import Filters
 
@@ -100,7 +123,7 @@ class ProfileView(BaseView):
     def show(self, pk):
         customer = _visible_customer(pk)
         return self.render_template("customers/profile_page.html", customer=customer,
-                                    profile=_profile_tab(None, customer),
+                                    profile=profile_tab(None, customer),
                                     title=_("Profile of %(name)s", name=customer.name))
 
     @expose("/<int:pk>/grades.json")

@@ -7,7 +7,7 @@ import datetime as dt
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,27 +23,16 @@ from app.core.jobs import queue
 from app.core.org import User, subtree_ids
 from app.core.panels import ShowTab, register_tab
 from app.core.registry import registry
-from app.core.scope import ALL, DEPARTMENT, can_see, effective_scope, scope_clause
+from app.core.scope import ALL, DEPARTMENT, effective_scope, scope_clause
 from app.extensions import db
 from app.modules.customers.models import INTERACTION_KINDS, OUTCOME_CHOICES, Contact, Customer, Interaction
+from app.modules.customers.screens import may as _may, parse_day as _parse_day, visible_customer as _visible_customer
 
 MENU = "menu:customers"
 PAGE = 50
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _may(permission: str, view_name: str = "customers") -> bool:
-    return bool(current_app.appbuilder.sm.has_access(f"can_{permission}", view_name))
-
-
-def _visible_customer(pk: int) -> Customer:
-    """The customer, if the current user may see it; 404 otherwise (as for a missing one)."""
-    customer = db.session.get(Customer, pk)
-    if customer is None or not can_see("customers", current_actor(), pk):
-        abort(404)
-    return customer
-
-
 def _customer_view():
     """The generated customers screen, whose field labels and value formats the timeline reuses."""
     # Matched by route, not by class: each app built in one process (tests, CLI) has its own classes.
@@ -236,17 +225,6 @@ def _parse_local(value: str, errors: dict, field: str) -> dt.datetime | None:
     return None
 
 
-def _parse_day(value: str, errors: dict, field: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        errors.setdefault(field, []).append(_("Please enter a date such as 2026-03-01."))
-        return None
-
-
 def _kinds_arg() -> set | None:
     kinds = {k for raw in request.args.getlist("kind") for k in raw.split(",") if k}
     return kinds or None
@@ -343,24 +321,6 @@ class TimelineView(BaseView):
 
 def _timeline_tab(spec, item):
     return render_timeline(item)
-
-
-def _profile_tab(spec, item):
-    from app.modules.customers.grading import grade_history, grade_names
-    from app.modules.customers.pool import is_inactive
-    from app.modules.customers.service import local_date, local_today
-
-    since = item.cooperating_since or (local_date(item.created_at) if item.created_at else None)
-    months = None
-    if since:
-        today = local_today()
-        months = (today.year - since.year) * 12 + today.month - since.month - (today.day < since.day)
-    last = db.session.execute(select(Interaction).where(Interaction.customer_id == item.id)
-                              .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(1)).scalar()
-    return Markup(render_template(
-        "customers/_profile.html", customer=item, months=months, since=since, last=last,
-        inactive=is_inactive(item), history=list(reversed(grade_history(item.id, limit=20))),
-        grade_names=grade_names(), kind_labels=dict(INTERACTION_KINDS)))
 
 
 def _interaction_count(spec, item):
@@ -539,7 +499,9 @@ def register_views(appbuilder) -> None:
     register_tab(ShowTab(key="timeline", label=_l("Timeline"), render=_timeline_tab,
                          applies=lambda spec: spec.name == "customers", badge=_interaction_count,
                          count=_interaction_count_query, order=10))
-    register_tab(ShowTab(key="profile", label=_l("Customer profile"), render=_profile_tab,
+    from app.modules.customers.report_views import profile_tab
+
+    register_tab(ShowTab(key="profile", label=_l("Customer profile"), render=profile_tab,
                          applies=lambda spec: spec.name == "customers", order=20))
     from app.modules.customers.report_views import AnalysisView, ProfileView
 
