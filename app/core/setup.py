@@ -3,7 +3,6 @@ and `run.py demo` (departments, staff and each module's demo data). Both are ide
 from __future__ import annotations
 
 from flask import current_app
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from app.core.numbering import ensure_rule
@@ -33,6 +32,8 @@ def use_role_sync(fn) -> None:
 def initialise(admin_username: str = "admin", admin_password: str = "", admin_email: str = "admin@example.com") -> bool:
     """Bring the database to the current schema and the shipped roles; True if the admin user
     was created now."""
+    from flask_migrate import upgrade   # Alembic only when a database is set up
+
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     appbuilder = current_app.appbuilder
     sm = appbuilder.sm

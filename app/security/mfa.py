@@ -11,8 +11,6 @@ import datetime as dt
 import hmac
 import secrets
 
-import pyotp
-import segno
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -129,6 +127,8 @@ def mask_destination(user, channel: str) -> str:
 # -- TOTP ----------------------------------------------------------------------------------------
 def totp_enrolment(user) -> tuple[str, str]:
     """(secret, otpauth URI) shown on the enrolment page; the same until confirmed."""
+    import pyotp   # TOTP only where a second factor is set up or checked
+
     row = security_of(user.id, create=True)
     if not row.totp_pending_secret:
         row.totp_pending_secret = pyotp.random_base32()
@@ -139,6 +139,8 @@ def totp_enrolment(user) -> tuple[str, str]:
 
 def qr_svg(text: str) -> Markup:
     """The QR code of `text` as inline SVG, drawn here (no outside service sees the secret)."""
+    import segno
+
     svg = segno.make(text, error="m").svg_inline(scale=5, dark="#000", light="#fff")
     return Markup(svg)
 
@@ -149,6 +151,8 @@ def _step(now: dt.datetime) -> int:
 
 def _totp_step_matching(secret: str, code: str, now: dt.datetime) -> int | None:
     """The time step (now ± one, for clock drift) whose code is `code`, if any."""
+    import pyotp
+
     totp, current = pyotp.TOTP(secret), _step(now)
     for step in (current - 1, current, current + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):

@@ -12,12 +12,25 @@ which uses exec), on plain values converted to CEL types.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
-import celpy
-from celpy import celtypes
 from flask import has_app_context
-from lark import Token, Tree
+
+
+class _Imported:
+    """A package imported on first use: the CEL language (celpy, lark, re2: about 3 MB) is loaded
+    when a condition is compiled or evaluated, not by every web process at start."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+celpy = _Imported("celpy")
+lark = _Imported("lark")
 
 MAX_LENGTH = 500
 # Evaluation recurses once per tree level; CEL's own parse trees are about ten levels per
@@ -76,7 +89,7 @@ def _offset(source: str, line: int | None, column: int | None) -> int | None:
 
 
 def _position(source: str, node) -> int | None:
-    if isinstance(node, Token):
+    if isinstance(node, lark.Token):
         return _offset(source, node.line, node.column)
     meta = getattr(node, "meta", None)
     if meta is None or getattr(meta, "empty", True):
@@ -84,15 +97,15 @@ def _position(source: str, node) -> int | None:
     return _offset(source, meta.line, meta.column)
 
 
-def _root_name(member: Tree) -> str | None:
+def _root_name(member: lark.Tree) -> str | None:
     """'doc' for a `member` node that is just the identifier doc."""
     if member.data != "member" or len(member.children) != 1:
         return None
     primary = member.children[0]
-    if not isinstance(primary, Tree) or primary.data != "primary" or len(primary.children) != 1:
+    if not isinstance(primary, lark.Tree) or primary.data != "primary" or len(primary.children) != 1:
         return None
     ident = primary.children[0]
-    if isinstance(ident, Tree) and ident.data == "ident":
+    if isinstance(ident, lark.Tree) and ident.data == "ident":
         return str(ident.children[0])
     return None
 
@@ -100,9 +113,9 @@ def _root_name(member: Tree) -> str | None:
 def _string_literal(expr) -> str | None:
     """The value of an `expr` node that is a single plain string literal, else None."""
     node = expr
-    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "literal":
+    while isinstance(node, lark.Tree) and len(node.children) == 1 and node.data != "literal":
         node = node.children[0]
-    if isinstance(node, Tree) and node.data == "literal":
+    if isinstance(node, lark.Tree) and node.data == "literal":
         token = node.children[0]
         if token.type == "STRING_LIT" and token.value[:1] in "\"'":
             body = token.value[1:-1]
@@ -111,19 +124,19 @@ def _string_literal(expr) -> str | None:
     return None
 
 
-def _is_field_selection(call: Tree) -> bool:
+def _is_field_selection(call: lark.Tree) -> bool:
     """has(x.y): exactly one argument, and that argument is a field selection."""
-    args = [c for c in call.children[1:] if isinstance(c, Tree)]
+    args = [c for c in call.children[1:] if isinstance(c, lark.Tree)]
     if len(args) != 1 or len(args[0].children) != 1:
         return False
     node = args[0].children[0]
-    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "member":
+    while isinstance(node, lark.Tree) and len(node.children) == 1 and node.data != "member":
         node = node.children[0]
-    return isinstance(node, Tree) and node.data == "member" and isinstance(node.children[0], Tree) \
+    return isinstance(node, lark.Tree) and node.data == "member" and isinstance(node.children[0], lark.Tree) \
         and node.children[0].data == "member_dot"
 
 
-def _check(source: str, tree: Tree) -> dict[str, frozenset[str]]:
+def _check(source: str, tree: lark.Tree) -> dict[str, frozenset[str]]:
     """Refuse everything outside the allow-list; return {root: names read from it}."""
     reads: dict[str, set[str]] = {root: set() for root in ROOTS}
     stack = [(tree, 1)]
@@ -131,7 +144,7 @@ def _check(source: str, tree: Tree) -> dict[str, frozenset[str]]:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ConditionError(_("The condition is nested too deeply."), _position(source, node))
-        if isinstance(node, Token):
+        if isinstance(node, lark.Token):
             continue
         kind = node.data
         if kind == "ident":
@@ -222,7 +235,7 @@ class Condition:
             raise ConditionError(_("The condition could not be evaluated: %(reason)s", reason=str(exc)[:200])) from None
         if isinstance(result, celpy.CELEvalError):
             raise ConditionError(_explain(result), _offset(self.source, result.line, result.column))
-        if not isinstance(result, celtypes.BoolType):
+        if not isinstance(result, celpy.celtypes.BoolType):
             raise ConditionError(_("The condition must give true or false, not %(value)s.", value=_show(result)))
         return bool(result)
 
@@ -253,25 +266,25 @@ def to_cel(value):
     if value is None:
         return None
     if isinstance(value, bool):
-        return celtypes.BoolType(value)
+        return celpy.celtypes.BoolType(value)
     if isinstance(value, int):
-        return celtypes.IntType(value)
+        return celpy.celtypes.IntType(value)
     if isinstance(value, (float, Decimal)):
-        return celtypes.DoubleType(float(value))
+        return celpy.celtypes.DoubleType(float(value))
     if isinstance(value, str):
-        return celtypes.StringType(value)
+        return celpy.celtypes.StringType(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)  # stored times are UTC
-        return celtypes.TimestampType(value.astimezone(dt.timezone.utc))
+        return celpy.celtypes.TimestampType(value.astimezone(dt.timezone.utc))
     if isinstance(value, dt.date):
-        return celtypes.TimestampType(dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc))
+        return celpy.celtypes.TimestampType(dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc))
     if isinstance(value, dt.timedelta):
-        return celtypes.DurationType(value)
+        return celpy.celtypes.DurationType(value)
     if isinstance(value, (list, tuple, set, frozenset)):
-        return celtypes.ListType([to_cel(item) for item in value])
+        return celpy.celtypes.ListType([to_cel(item) for item in value])
     if isinstance(value, dict):
-        return celtypes.MapType({celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()})
+        return celpy.celtypes.MapType({celpy.celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()})
     raise ConditionError(_("A value of type %(type)s cannot be used in a condition.", type=type(value).__name__))
 
 
