@@ -190,7 +190,9 @@ class Person(FastHttpUser):
         if not self.customers:
             return
         pk = random.choice(self.customers)
-        html = self.page(f"/customers/show/{pk}", "customer record")
+        self.page(f"/customers/show/{pk}", "customer record")
+        # The page draws its tabs when opened: the 跟进 tab brings the form, as in the browser.
+        html = self.page(f"/customers/show/{pk}/tab/timeline", "customer timeline tab")
         if f'/customer_timeline/{pk}/log"' not in html:
             return          # a customer this person may read but not manage (e.g. a manager's view)
         self.post_form(f"/customer_timeline/{pk}/log", "log interaction (POST)", {
@@ -254,7 +256,8 @@ class Clerk(Person):
         if not ids:
             return
         pk = ids[0]
-        show = self.page(f"/contracts/show/{pk}", "contract record")
+        self.page(f"/contracts/show/{pk}", "contract record")
+        show = self.page(f"/contracts/show/{pk}/tab/approval", "contract approval tab")
         if f'/approvals/submit/contracts/{pk}"' in show:
             self.post_form(f"/approvals/submit/contracts/{pk}", "submit for approval (POST)",
                            {"csrf_token": _csrf(show), "comment": ""})

@@ -81,7 +81,9 @@ document.addEventListener("submit", function (event) {
                             config.filters || {}, config.active || []);
     var $form = $("#filter_form");
     relationBoxes($form);
-    $form.on("click", "a.filter", function () { window.setTimeout(function () { relationBoxes($form); }, 0); });
+    // Bound after AdminFilters' own handler, so it runs right after the new row is drawn: the
+    // row's search box is ready before anything else can happen on the page.
+    $form.find("a.filter").on("click", function () { relationBoxes($form); });
   }
   /* With an active filter the settings are on the page, drawn as soon as this script runs (the
      end of the page), before the page is first shown. Otherwise they are fetched when the panel
