@@ -24,7 +24,8 @@ from app.core.errors import DomainError
 from app.core.spec import ModuleSpec, SpecError, check_spec
 from app.core.webhooks import local_time
 from app.core.listing import ModuleListWidget
-from app.core.views import API_PERMISSIONS, VIEW_PERMISSIONS, ModuleModelView, ModuleRestApi
+from app.core.rest_views import API_PERMISSIONS, ModuleRestApi
+from app.core.views import VIEW_PERMISSIONS, ModuleModelView
 from app.extensions import db
 
 

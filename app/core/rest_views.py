@@ -1,0 +1,225 @@
+"""The REST API base class that registry.py generates from a ModuleSpec (the screens' base is in
+views.py): the service's DomainError answers 400 with field messages, an edit carries the version
+it started from (body `version` or If-Match; a stale one answers 409 with the changes since), and
+the OpenAPI description names each field's rules."""
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder import ModelRestApi, expose
+from flask_appbuilder.api import safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+from marshmallow import ValidationError, validate
+
+from app.core import versions
+from app.core.errors import DomainError, ValidationErrors
+from app.extensions import db
+
+API_PERMISSIONS = {
+    "get_list": "read", "get": "read", "info": "read",
+    "post": "write", "put": "write", "delete": "delete",
+}
+
+class ModuleRestApi(ModelRestApi):
+    """/api/v1/<module>/: list, show, create, update, delete through the module's service."""
+
+    spec = None
+    method_permission_name = API_PERMISSIONS
+    base_permissions = ["can_read", "can_write", "can_delete", "can_export"]
+
+    def response_422(self, message=None):
+        # A payload that does not validate is the client's mistake: 400 with field messages.
+        return self.response_400(message=message)
+
+    def _domain_error(self, error: DomainError):
+        db.session.rollback()
+        body = error.as_dict()
+        if error.field and not isinstance(error, ValidationErrors):
+            body["message"] = {error.field: [error.message]}
+        return self.response(error.status, **body)
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        """FAB translates missing labels and descriptions as gettext(""), which answers the
+        catalogue's header, and shows validators as Python reprs."""
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        name = field.name
+        label = self.label_columns.get(name) or self.label_columns.get(name.removesuffix("_id"))
+        info["label"] = str(label) if label else name
+        description = self.description_columns.get(name)
+        info["description"] = str(description) if description else ""
+        if "validate" in info:
+            info["validate"] = [text for text in (_describe_validator(v) for v in field.validators) if text]
+        return info
+
+    def _payload(self):
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return None
+        return data
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Create a record
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.post'
+          responses:
+            201:
+              description: Created
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+        """
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        try:
+            item = self.add_model_schema.load(data)
+        except ValidationError as err:
+            return self.response_400(message=err.messages)
+        try:
+            self.datamodel.add(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        return self.response(201, result=self.add_model_schema.dump(item), id=item.id)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        """Update a record
+        ---
+        put:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+          responses:
+            200:
+              description: Updated
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        data = self._payload()
+        if data is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        based_on = _version_sent(data.pop("version", None), request.headers.get("If-Match"))
+        if based_on == "bad":
+            return self.response_400(message={"version": [_("Not a valid integer.")]})
+        versions.lock(item)
+        current = versions.version_of(item)
+        if based_on is not None and based_on != current:
+            entries = versions.changes_since(item, based_on)
+            message = versions.conflict_message(entries, self._describe_change)
+            db.session.rollback()
+            return self.response(409, error="stale", message=message, version=current)
+        try:
+            item = self.edit_model_schema.load(self._merge_update_item(item, data), instance=item)
+        except ValidationError as err:
+            db.session.rollback()
+            return self.response_400(message=err.messages)
+        try:
+            self.datamodel.edit(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        version = versions.version_of(item)
+        response = self.response(200, result=self.edit_model_schema.dump(item), version=version)
+        response.set_etag(str(version))
+        return response
+
+    def get_headless(self, pk, **kwargs):
+        """The record with its version (also as ETag), to send back with a change."""
+        response = super().get_headless(pk, **kwargs)
+        if response.status_code == 200:
+            version = versions.versions_of(self.datamodel.obj, [pk]).get(str(pk), 0)
+            body = response.get_json()
+            body["version"] = version
+            response = self.response(200, **body)
+            response.set_etag(str(version))
+        return response
+
+    def _describe_change(self, entry) -> dict:
+        """A history entry described as the module's screens describe it."""
+        from app.core.registry import registry
+
+        view_class = registry.views.get(self.spec.name)
+        view = next((v for v in self.appbuilder.baseviews if view_class and type(v).__name__ == view_class.__name__), None)
+        if view is not None:
+            return view._describe(entry)
+        return {"at": entry.at, "actor": entry.actor, "action": entry.action,
+                "changes": [(str(self.label_columns.get(f, f)), old, new) for f, (old, new) in entry.changes.items()]}
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk):
+        """Delete a record
+        ---
+        delete:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: Deleted
+            404:
+              $ref: '#/components/responses/404'
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            self.datamodel.delete(item)
+        except DomainError as error:
+            return self._domain_error(error)
+        return self.response(200, message="OK")
+
+
+def _version_sent(in_body, if_match):
+    """The version a change was based on: the body's "version", else If-Match ("17", W/"17");
+    None when neither says, "bad" when it is no number."""
+    value = in_body if in_body is not None else (if_match or "").strip().removeprefix("W/").strip('"') or None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) > 2**63:
+        return "bad"
+    return int(value)
+
+
+def _describe_validator(validator) -> str:
+    """A marshmallow validator as a rule people read (for /_info)."""
+    if isinstance(validator, validate.OneOf):
+        return _("One of: %(choices)s", choices=", ".join(str(c) for c in validator.choices))
+    if isinstance(validator, validate.Length):
+        if validator.max is not None:
+            return _("At most %(n)s characters", n=validator.max)
+        if validator.min is not None:
+            return _("At least %(n)s characters", n=validator.min)
+    if isinstance(validator, validate.Range):
+        return _("From %(low)s to %(high)s", low=validator.min, high=validator.max)
+    return ""
