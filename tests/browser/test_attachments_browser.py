@@ -34,6 +34,9 @@ def test_upload_a_file_on_the_attachments_tab_and_see_it_listed(page, rep_with_c
     page.locator("#zwt-attachments-tab").click()
     expect(page.locator("#zwt-no-files")).to_have_text(zh("No files yet."))
     expect(page.locator("#zwt-files-form")).to_be_visible()
+    # The tab arrives when opened, its script after it: files chosen before the script has set the
+    # form up would be posted without progress bars (the plain form's way).
+    expect(page.locator('#zwt-files[data-ready="1"]')).to_have_count(1)
 
     page.set_input_files("#zwt-files-input", files=[
         {"name": "年度报价单.pdf", "mimeType": "application/pdf", "buffer": PDF},
