@@ -16,10 +16,12 @@ find_python() {
 }
 
 apt_install() {
-    local out
+    local out lock=(flock -w 600 /tmp/zwt-apt.lock)
     export DEBIAN_FRONTEND=noninteractive
-    out="$(apt-get update -qq 2>&1)" || { echo "$out" >&2; die "apt-get update failed."; }
-    out="$(apt-get install -y -qq "$@" 2>&1)" || { echo "$out" >&2; die "apt-get install $* failed."; }
+    # Two runs at once (CI runs both suites together) take turns instead of failing on apt's lock.
+    command -v flock >/dev/null 2>&1 || lock=()
+    out="$("${lock[@]}" apt-get update -qq 2>&1)" || { echo "$out" >&2; die "apt-get update failed."; }
+    out="$("${lock[@]}" apt-get install -y -qq "$@" 2>&1)" || { echo "$out" >&2; die "apt-get install $* failed."; }
 }
 
 ensure_venv() {

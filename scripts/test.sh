@@ -33,7 +33,8 @@ install_requirements() {
 ensure_chromium() {
     local missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    # grep reads the whole list (with -q it may stop early and, under pipefail, fail the check)
+    fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
     [ "${#missing[@]}" -eq 0 ] && return 0
     if [ "$(id -u)" -eq 0 ]; then
         echo "Installing ${missing[*]} for the browser tests ..."
