@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.core.api_auth import token_required
 from app.core.collab import (BODY_MAX, Comment, _own_comment, add_comment, comments_on, delete_comment,
                              edit_comment, find_record, follow, followers_of, highlight_mentions, is_following,
                              record_link, unfollow)
@@ -148,28 +149,6 @@ class CommentsView(BaseView):
 
 
 # -- REST API ----------------------------------------------------------------------------------
-def _api_user():
-    """The user behind the request's API key or JWT; None (→ 401) without a valid one.
-    Session cookies are not accepted: the API is exempt from CSRF."""
-    from flask_jwt_extended import verify_jwt_in_request
-
-    sm = current_app.appbuilder.sm
-    if current_app.config.get("FAB_API_KEY_ENABLED"):
-        raw_key = sm.extract_api_key_from_request()
-        if raw_key is not None:
-            return sm.validate_api_key(raw_key)
-    verify_jwt_in_request()
-    return current_actor()
-
-
-def _token_required(fn):
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        if _api_user() is None:
-            return self.response_401()
-        return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
 def comment_json(comment: Comment, actor) -> dict:
@@ -201,7 +180,7 @@ class CommentApi(BaseApi):
         return data if isinstance(data, dict) else None
 
     @expose("/", methods=["GET"])
-    @_token_required
+    @token_required
     def list_comments(self):
         """Comments on one record, oldest first
         ---
@@ -223,7 +202,7 @@ class CommentApi(BaseApi):
         return self.response(200, result=[comment_json(c, actor) for c in comments], count=len(comments))
 
     @expose("/", methods=["POST"])
-    @_token_required
+    @token_required
     def post_comment(self):
         """Comment on a record; @mentions notify those named
         ---
@@ -256,7 +235,7 @@ class CommentApi(BaseApi):
         return self.response(201, result=comment_json(comment, actor), id=comment.id, unresolved_mentions=unresolved)
 
     @expose("/<int:pk>", methods=["PUT"])
-    @_token_required
+    @token_required
     def put_comment(self, pk):
         """Change the text of your own comment
         ---
@@ -285,7 +264,7 @@ class CommentApi(BaseApi):
         return self.response(200, result=comment_json(comment, actor), unresolved_mentions=unresolved)
 
     @expose("/<int:pk>", methods=["DELETE"])
-    @_token_required
+    @token_required
     def delete_comment(self, pk):
         """Delete your own comment
         ---

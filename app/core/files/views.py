@@ -20,6 +20,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.core.api_auth import token_required
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.files import service
@@ -216,27 +217,6 @@ class AttachmentsView(BaseView):
 
 
 # -- REST API ----------------------------------------------------------------------------------
-def _api_user():
-    """The user behind the request's API key or JWT; None (→ 401) without a valid one."""
-    from flask_jwt_extended import verify_jwt_in_request
-
-    sm = current_app.appbuilder.sm
-    if current_app.config.get("FAB_API_KEY_ENABLED"):
-        raw_key = sm.extract_api_key_from_request()
-        if raw_key is not None:
-            return sm.validate_api_key(raw_key)
-    verify_jwt_in_request()
-    return current_actor()
-
-
-def _token_required(fn):
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        if _api_user() is None:
-            return self.response_401()
-        return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
 def attachment_json(attachment: Attachment, actor) -> dict:
@@ -268,7 +248,7 @@ class AttachmentApi(BaseApi):
         return self.response(error.status, **body)
 
     @expose("/", methods=["GET"])
-    @_token_required
+    @token_required
     def list_attachments(self):
         """The files on one record, newest first
         ---
@@ -290,7 +270,7 @@ class AttachmentApi(BaseApi):
         return self.response(200, result=[attachment_json(a, actor) for a in files], count=len(files))
 
     @expose("/", methods=["POST"])
-    @_token_required
+    @token_required
     def post_attachment(self):
         """Attach one or more files to a record (multipart/form-data)
         ---
@@ -329,7 +309,7 @@ class AttachmentApi(BaseApi):
         return self.response(201, result=[attachment_json(a, actor) for a in done])
 
     @expose("/<int:pk>/download", methods=["GET"])
-    @_token_required
+    @token_required
     def download_attachment(self, pk):
         """The file's content (as an attachment, with the type found from its content)
         ---
@@ -348,7 +328,7 @@ class AttachmentApi(BaseApi):
         return file_response(attachment, stream)
 
     @expose("/<int:pk>", methods=["DELETE"])
-    @_token_required
+    @token_required
     def delete_attachment(self, pk):
         """Take a file off its record (your own upload, or with the module's delete permission)
         ---
