@@ -103,6 +103,29 @@ class WorkflowSpec:
     on_rejected: Optional[Callable] = None
 
 
+@dataclass(frozen=True)
+class ImportSpec:
+    """Importing a module's records from Excel / CSV (导入, app/core/importing).
+
+    `columns` are the template's columns in order (default: the spec's add_columns); a relation
+    is given by a human key (a user by user name, a record by its code or name). Hooks of the
+    module: `check_row(importer, row, errors)` after a row's cells are read,
+    `check_batch(importer, rows)` with [(row number, row, errors)] of a batch (duplicate checks,
+    one query per batch), and `writer(importer)` returning `write(rows) -> int` (default: the
+    service's create(actor, item) per row). `importer.state` is a dict the hooks keep across
+    batches of one file."""
+
+    columns: tuple = ()
+    required: tuple = ()                              # columns a row must fill
+    defaults: dict = field(default_factory=dict)      # column -> value when the cell is empty
+    headers: dict = field(default_factory=dict)       # column -> header instead of its label
+    help: dict = field(default_factory=dict)          # column -> what to enter (template's second sheet)
+    text_columns: tuple = ()                          # kept as text in the workbook (phones, ids)
+    check_row: Optional[Callable] = None
+    check_batch: Optional[Callable] = None
+    writer: Optional[Callable] = None
+
+
 @dataclass
 class ModuleSpec:
     name: str                       # resource name: URL /api/v1/<name>/, permission view name
@@ -157,6 +180,7 @@ class ModuleSpec:
     global_search: list = field(default_factory=list)  # columns the top bar search matches (code, name, phone)
     form_fieldsets: list = field(default_factory=list)  # add / edit sections; default: show_fieldsets
     documents: list = field(default_factory=list)       # DocumentSpec: printed documents (打印)
+    importing: Optional[ImportSpec] = None             # 导入 from Excel / CSV (app/core/importing)
 
     def __post_init__(self):
         if not self.permission_name:
