@@ -17,6 +17,7 @@ FRAME_PACKAGES = [
     "app.core.chart_cache",
     "app.core.files",
     "app.core.printing",
+    "app.core.importing",
 ]
 
 
