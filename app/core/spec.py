@@ -121,6 +121,7 @@ class ImportSpec:
     headers: dict = field(default_factory=dict)       # column -> header instead of its label
     help: dict = field(default_factory=dict)          # column -> what to enter (template's second sheet)
     text_columns: tuple = ()                          # kept as text in the workbook (phones, ids)
+    choices: dict = field(default_factory=dict)      # column -> the choice values an import may set
     check_row: Optional[Callable] = None
     check_batch: Optional[Callable] = None
     writer: Optional[Callable] = None

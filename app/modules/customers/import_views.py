@@ -1,145 +1,22 @@
-"""Screens for importing customers from Excel/CSV and for finding and merging duplicates."""
+"""Screens for finding and merging duplicate customers; the 导入客户 menu entry opens the frame's
+import screen (app/core/importing) at /customers/import/."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
-from urllib.parse import quote
 from markupsafe import Markup
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
-from app.modules.customers import importing, merging
+from app.modules.customers import merging
 
 MENU = "menu:customers"
 
 
 def _may(permission: str) -> bool:
     return bool(current_app.appbuilder.sm.has_access(f"can_{permission}", "customers"))
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, content_type=mimetype)   # mimetype= would add a second "; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
-class CustomerImportView(BaseView):
-    """导入客户: template, upload, preview with each row's problems, all-or-nothing import; large
-    files by a background job with a progress bar."""
-
-    route_base = "/customers/import"
-    default_view = "index"
-    class_permission_name = "customers"
-    # Everyone who reads customers sees the page and the templates; importing needs write.
-    method_permission_name = {"index": "read", "template": "read", "upload": "write", "commit": "write",
-                              "progress": "write", "status": "write"}
-    base_permissions = ["can_read", "can_write"]
-
-    def _index(self, error=None, status=200):
-        return self.render_template("customers/import.html", title=_("Import customers"), error=error,
-                                    headers=importing.headers(), sync_rows=self._sync_rows(),
-                                    may_import=_may("write"), max_mb=importing.MAX_UPLOAD_BYTES // (1024 * 1024)), status
-
-    @staticmethod
-    def _sync_rows() -> int:
-        return int(current_app.config.get("IMPORT_SYNC_ROWS") or importing.SYNC_ROWS)
-
-    @expose("/")
-    @has_access
-    def index(self):
-        return self._index()
-
-    @expose("/template.<fmt>")
-    @has_access
-    def template(self, fmt):
-        name = _("Customer import template")
-        if fmt == "xlsx":
-            return _download(importing.template_xlsx(), f"{name}.xlsx",
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        if fmt == "csv":
-            return _download(importing.template_csv(), f"{name}.csv", "text/csv; charset=utf-8")
-        abort(404)
-
-    @expose("/upload", methods=["POST"])
-    @has_access
-    def upload(self):
-        actor = current_actor()
-        storage = request.files.get("file")
-        if storage is None or not storage.filename:
-            return self._index(_("Please choose a file."), 400)
-        state = None
-        try:
-            state = importing.save_upload(actor, storage)
-            path = importing.upload_path(state)
-            if importing.more_rows_than(path, state["fmt"], self._sync_rows()):
-                importing.start_background_import(actor, state)
-                return redirect(url_for("CustomerImportView.progress", token=state["token"]))
-            result = importing.run_import(actor, path, state["fmt"], commit=False)
-        except importing.ImportFileError as error:
-            db.session.rollback()
-            if state is not None:   # a file that cannot be imported is not kept
-                importing.discard_upload(state)
-            return self._index(error.message, 400)
-        db.session.rollback()
-        state.update(status="checked", rows=result.rows, error_rows=result.error_rows)
-        importing.save_state(state)
-        return self._preview(state, result)
-
-    def _preview(self, state, result, status=200):
-        return self.render_template("customers/import_preview.html", title=_("Import customers"), state=state,
-                                    result=result, fields=importing.FIELDS,
-                                    headers=dict(zip(importing.FIELDS, importing.headers())),
-                                    listed_max=importing.MAX_LISTED_ERRORS), status
-
-    @expose("/<token>/commit", methods=["POST"])
-    @has_access
-    def commit(self, token):
-        actor = current_actor()
-        state = importing.load_state(token, actor)
-        if state is None:
-            abort(404)
-        path = importing.upload_path(state)
-        if state["status"] == "done" or not path.exists() or not importing.claim_commit(state):
-            flash(_("This file has already been imported or has expired; please upload it again."), "warning")
-            return redirect(url_for("CustomerImportView.index"))
-        try:
-            result = importing.run_import(actor, path, state["fmt"], commit=True)
-        except importing.ImportFileError as error:
-            db.session.rollback()
-            importing.release_commit(state)
-            return self._index(error.message, 400)
-        if not result.committed:
-            importing.release_commit(state)
-            # Something changed since the preview (someone added one of these customers):
-            # nothing was written; show the problems as they are now.
-            state.update(status="checked", rows=result.rows, error_rows=result.error_rows)
-            importing.save_state(state)
-            return self._preview(state, result, 409)
-        state.update(status="done", created=result.created)
-        importing.save_state(state)
-        path.unlink(missing_ok=True)
-        flash(_("%(count)d customers imported.", count=result.created), "success")
-        return redirect("/customers/list/")
-
-    @expose("/<token>/")
-    @has_access
-    def progress(self, token):
-        state = importing.load_state(token, current_actor())
-        if state is None:
-            abort(404)
-        return self.render_template("customers/import_progress.html", title=_("Import customers"), state=state,
-                                    listed_max=importing.MAX_LISTED_ERRORS)
-
-    @expose("/<token>/status.json")
-    @has_access
-    def status(self, token):
-        state = importing.load_state(token, current_actor())
-        if state is None:
-            abort(404)
-        keys = ("status", "rows", "processed", "created", "error_rows", "message", "filename")
-        return jsonify({k: state.get(k) for k in keys})
 
 
 class CustomerMergeView(BaseView):
@@ -266,7 +143,7 @@ def register_views(appbuilder) -> None:
     """导入客户 and 疑似重复客户 under the Customers menu."""
     from app.core.registry import registry
 
-    appbuilder.add_view(CustomerImportView, "menu:customer_import", label=_l("Import customers"),
+    appbuilder.add_link("menu:customer_import", href="/customers/import/", label=_l("Import customers"),
                         icon="fa-upload", category=MENU)
     appbuilder.add_view(CustomerMergeView, "menu:customer_duplicates", label=_l("Possible duplicate customers"),
                         icon="fa-clone", category=MENU)

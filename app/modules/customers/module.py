@@ -9,8 +9,8 @@ from app.core.panels import register_record_rule
 from app.core.references import register_alternatives
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ModuleSpec, NumberingSpec
-from app.modules.customers import grading, pool, service, tags, views
+from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ImportSpec, ModuleSpec, NumberingSpec
+from app.modules.customers import grading, import_rules, pool, service, tags, views
 from app.modules.customers.fields import (CONTACT_FORM, CONTACT_LABELS, CUSTOMER_FORM, CUSTOMER_LABELS,
                                           INTERACTION_FORM, INTERACTION_LABELS)
 from app.modules.customers.filters import FilterFollowUpOverdue, FilterInPool, FilterNoInteractionFor
@@ -256,5 +256,9 @@ SPECS = [
         global_search=["code", "name", "phone"],
         formatters={"owner": _owner_or_pool, "tags": tags.tag_labels, "grade": _grade},
         service=service.customers,
+        importing=ImportSpec(columns=tuple(import_rules.FIELDS), defaults=import_rules.DEFAULTS,
+                             help=import_rules.help_texts(), text_columns=("phone", "tax_id"),
+                             check_row=import_rules.check_row, check_batch=import_rules.check_batch,
+                             writer=import_rules.writer),
     ),
 ]

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.core.audit import AuditLog
 from app.extensions import db
 from app.modules.customers import importing
-from app.modules.customers.import_files import ImportFileError, raw_rows
-from app.modules.customers.import_xlsx import first_sheet_rows, stated_rows
+from app.core.importing.files import ImportFileError, raw_rows
+from app.core.importing.xlsx import first_sheet_rows, stated_rows
 from app.modules.customers.models import Customer
 from app.modules.customers.service import create_customer
 from tests.conftest import unique

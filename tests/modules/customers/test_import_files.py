@@ -95,7 +95,9 @@ def test_a_malformed_file_gets_a_chinese_message_and_writes_nothing(org, login, 
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(org, login, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_UPLOAD_BYTES", 256 * 1024)
+    from app.core.importing import state as uploads
+
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 256 * 1024)
     client = login(org.east_rep)
     before = _count()
     resp = _upload(client, _csv(ZH_HEADERS, [["某公司" + str(i), "", "", "", "", "", "", "", ""]

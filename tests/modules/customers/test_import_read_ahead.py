@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.modules.customers import importing
-from app.modules.customers.import_files import ImportFileError
+from app.core.importing.files import ImportFileError
 from app.modules.customers.models import Customer
 from tests.conftest import unique
 from tests.modules.customers.test_import import ZH_HEADERS

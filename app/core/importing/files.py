@@ -1,5 +1,5 @@
-"""Reading the files given to the customer import: what a file must be before any row of it is
-looked at, and its rows as cell values, streamed.
+"""Reading the files given to an import: what a file must be before any row of it is looked at,
+and its rows as cell values, streamed.
 
 A file that is not what its name says (a picture or a workbook named .csv, text named .xlsx),
 text in an encoding other than UTF-8 or GBK, bytes no text has (NUL), a zip that unpacks to far
@@ -33,7 +33,7 @@ class ImportFileError(DomainError):
 
 
 def _refuse(code: str, message: str):
-    raise ImportFileError(f"customers.{code}", message, field="file")
+    raise ImportFileError(f"import.{code}", message, field="file")
 
 
 def file_format(filename: str) -> str:
@@ -71,7 +71,7 @@ def _check_workbook(path: Path) -> None:
         m.file_size > CHUNK and m.file_size > MAX_RATIO * max(m.compress_size, 1) for m in members) or any(
         m.filename == "xl/sharedStrings.xml" and m.file_size > MAX_SHARED_STRINGS_BYTES for m in members)
     if bomb:
-        _refuse("import_too_large", _("The workbook unpacks to far more data than a customer list holds; "
+        _refuse("import_too_large", _("The workbook unpacks to far more data than an import holds; "
                                       "please split it into smaller files or save it as CSV."))
 
 
@@ -137,13 +137,13 @@ def raw_rows(path: Path, fmt: str):
 
 
 def _workbook_rows(path: Path):
-    from app.modules.customers.import_xlsx import READ_ERRORS, WorkbookReader
+    from app.core.importing.xlsx import READ_ERRORS, WorkbookReader
 
     check_file(path, "xlsx")
     try:
         reader = WorkbookReader(path)
     except READ_ERRORS as exc:   # zip or XML errors: the upload is not a workbook
-        raise ImportFileError("customers.import_unreadable",
+        raise ImportFileError("import.import_unreadable",
                               _("The file could not be read as an Excel workbook (.xlsx)."), field="file") from exc
     try:
         rows = reader.rows()
@@ -153,7 +153,7 @@ def _workbook_rows(path: Path):
             except StopIteration:
                 return
             except READ_ERRORS as exc:  # a sheet cut off or broken half-way
-                raise ImportFileError("customers.import_unreadable",
+                raise ImportFileError("import.import_unreadable",
                                       _("The workbook is damaged: its sheet could not be read to the end. "
                                         "Open it in Excel, save it again and upload it."), field="file") from exc
             yield row
@@ -169,58 +169,12 @@ def _csv_rows(path: Path):
         except csv.Error as exc:
             too_long = "field larger than field limit" in str(exc)
             raise ImportFileError(
-                "customers.import_unreadable",
-                _("A cell of the file is longer than %(n)d characters; a customer's data never is. "
+                "import.import_unreadable",
+                _("A cell of the file is longer than %(n)d characters; no field ever is. "
                   "Please check the file.", n=csv.field_size_limit()) if too_long
                 else _("The file could not be read as CSV: its quotes or line ends are broken. "
                        "Save it from Excel as CSV and upload it again."), field="file") from exc
         except UnicodeDecodeError as exc:
-            raise ImportFileError("customers.import_encoding",
+            raise ImportFileError("import.import_encoding",
                                   _("The file is neither UTF-8 nor GBK text. Save it from Excel as "
                                     "“CSV UTF-8 (Comma delimited)” and upload it again."), field="file") from exc
-
-
-# -- where uploads wait ------------------------------------------------------------------------
-# An upload is checked in the web process, then imported there or by a worker that may run on
-# another machine: the checked file goes to the file store (imports/<token>.<fmt>), and each
-# process reads it from a local copy (the uploading process keeps its own).
-def _store_key(name: str) -> str:
-    return f"imports/{name}"
-
-
-def keep_upload(path: Path) -> None:
-    """Put a checked upload into the file store, where any process finds it."""
-    from app.core.files import store
-
-    with open(path, "rb") as fh:
-        store().put(fh, key=_store_key(path.name))
-
-
-def local_upload(folder: Path, name: str) -> Path:
-    """The upload `name` as a file of this machine: the local copy, or fetched from the file
-    store when another process received it. A file in neither place is a path that does not exist."""
-    import os
-    import shutil
-
-    from app.core.files import FileMissing, store
-
-    path = folder / name
-    if path.exists():
-        return path
-    part = folder / f".{name}.{os.getpid()}.part"
-    try:
-        with store().open(_store_key(name)) as source, open(part, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
-    except FileMissing:
-        part.unlink(missing_ok=True)
-        return path
-    os.replace(part, path)
-    return path
-
-
-def drop_upload(folder: Path, name: str) -> None:
-    """Forget an upload here and in the file store."""
-    from app.core.files import store
-
-    (folder / name).unlink(missing_ok=True)
-    store().delete(_store_key(name))
