@@ -60,7 +60,8 @@ def test_import_a_file_after_correcting_the_row_the_preview_pointed_out(page, ap
     expect(page.locator("#zwt-import-preview tbody tr")).to_have_count(2)
     shot("preview")
     page.locator("#zwt-import-commit button[type=submit]").click()
-    expect(page.locator(".alert-success")).to_contain_text(zh("%(count)d customers imported.", count=2))
+    expect(page.locator(".alert-success")).to_contain_text(zh("%(count)d %(things)s imported.", count=2,
+                                                               things=zh("Customers")))
     assert _customers_named(app, prefix) == 2
 
 

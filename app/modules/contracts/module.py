@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 from app.core.panels import register_record_rule
 from app.core.references import register_alternatives, register_blockers
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ModuleSpec, NumberingSpec, WorkflowSpec
-from app.modules.contracts import service
+from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ImportSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.modules.contracts import import_rules, service
 from app.modules.contracts.forms import RemoteSelectField
 from app.modules.contracts.models import APPROVED, DRAFT, SIGNED, Contract
 from app.modules.contracts.views import CHOICES_URL, describe_customer
@@ -99,5 +99,8 @@ SPECS = [
         documents=[DocumentSpec("contract", _l("Contract"), str(DOCUMENTS / "contract.html"), filename="合同-{code}")],
         related=[],
         service=service.contracts,
+        importing=ImportSpec(columns=import_rules.COLUMNS, defaults=import_rules.DEFAULTS,
+                             choices={"status": (DRAFT,)}, help=import_rules.help_texts(),
+                             check_row=import_rules.check_row),
     ),
 ]
