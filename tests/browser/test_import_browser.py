@@ -92,3 +92,45 @@ def test_comment_with_a_mention_and_follow_a_customer(page, app, zh, shot):
     page.locator("#zwt-unfollow").click()
     page.locator("#zwt-comments-tab").click()
     expect(page.locator("#zwt-follow")).to_have_text(zh("Follow"))
+
+
+def test_import_contracts_from_the_lists_import_button(page, app, zh, shot):
+    from app.core.org import User
+    from app.extensions import db
+    from app.modules.contracts.models import Contract
+    from tests.factories import make_customer
+
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        customer = make_customer(admin, f"浏览器合同客户{uuid.uuid4().hex[:6]}")
+        code = customer.code
+        db.session.remove()
+
+    log_in(page, *ADMIN)
+    page.goto("/contracts/list/")
+    page.locator("#zwt-import").click()
+    expect(page.locator(".panel-heading .panel-title").first).to_have_text(
+        zh("Import %(things)s", things=zh("Contracts")))
+    with page.expect_download() as download:
+        page.locator("#zwt-template-xlsx").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    prefix = f"浏览器合同{uuid.uuid4().hex[:6]}"
+    header = ["合同名称", "客户", "合同金额", "签订日期", "负责人(用户名)"]
+    rows = [[f"{prefix}甲", code, "￥12,000.00", "2026/5/1", "admin"], [f"{prefix}乙", code, "8000元", "", ""]]
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    page.set_input_files("#zwt-import-file", {"name": "合同.csv", "mimeType": "text/csv",
+                                              "buffer": out.getvalue().encode("gbk")})
+    page.locator("#zwt-import-upload").click()
+    expect(page.locator("#zwt-import-preview tbody tr")).to_have_count(2)
+    shot("contracts-preview")
+    page.locator("#zwt-import-commit button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text(zh("%(count)d %(things)s imported.", count=2,
+                                                               things=zh("Contracts")))
+    with app.app_context():
+        try:
+            titles = db.session.scalars(select(Contract.title).where(Contract.title.like(f"{prefix}%"))).all()
+        finally:
+            db.session.remove()
+    assert sorted(titles) == [f"{prefix}乙", f"{prefix}甲"]
