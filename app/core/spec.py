@@ -294,6 +294,13 @@ def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
         seen_documents.add(document.name)
         if not os.path.isfile(document.template):
             err("E061", f"document '{document.name}' template file '{document.template}' does not exist")
+    if spec.importing is not None:
+        declared = spec.importing
+        for col in (*declared.columns, *declared.required, *declared.defaults, *declared.choices):
+            if not _known(model, col):
+                err("E070", f"import column '{col}' is not a column or relation of {mname}")
+        if declared.writer is None and not callable(getattr(spec.service, "create", None)):
+            err("E071", "import has no writer and the service no create(actor, item) function")
     if spec.service is not None:
         for hook in ("create", "update", "delete"):
             if not callable(getattr(spec.service, hook, None)):

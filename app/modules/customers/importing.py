@@ -9,7 +9,8 @@ from app.core.importing.columns import columns_of
 from app.core.importing.files import ImportFileError  # noqa: F401
 from app.core.importing.job import import_job  # noqa: F401
 from app.core.importing.run import ImportResult, RowProblem, read_ahead  # noqa: F401
-from app.core.importing.state import claim_commit, load_state, release_commit, upload_dir as _upload_dir  # noqa: F401
+from app.core.importing.state import (claim_commit, load_state, release_commit, save_state,  # noqa: F401
+                                      upload_dir as _upload_dir, upload_path)
 from app.modules.customers.import_rules import FIELDS  # noqa: F401
 
 BATCH = _run.BATCH
@@ -42,3 +43,11 @@ def run_import(actor, path: Path, fmt: str, commit: bool, progress=None) -> Impo
     """Check every row of the file and, with `commit`, create all its customers in one
     transaction, or none if any row has a problem (see app/core/importing/run.py)."""
     return _run.run_import(_spec(), actor, path, fmt, commit, progress=progress, batch_size=BATCH)
+
+
+def start_background_import(actor, state: dict) -> dict:
+    """Hand a file to the job queue to be imported as customers."""
+    from app.core.importing.job import start_background_import as start
+
+    state.setdefault("module", "customers")
+    return start(actor, state)
