@@ -154,26 +154,37 @@ def test_every_problem_is_listed_by_row_and_nothing_is_written(org, login):
     assert _count(marker) == 0
 
 
-def test_a_row_the_service_refuses_at_import_time_rolls_back_the_whole_file(org, app, login):
-    """Rows checked fine in the preview; by the time of the import the customer of the last row is
-    gone: nothing of the file is written."""
+def test_a_row_the_service_refuses_at_import_time_rolls_back_the_whole_file(org, app, monkeypatch):
+    """The rows pass every check; the service refuses the last one when it is written (as it
+    would when something changed since the preview): nothing of the file is written, and the
+    row is listed with the service's message."""
+    from pathlib import Path
+
+    from app.core.errors import DomainError
     from app.core.importing.run import run_import
     from app.core.registry import registry
-    from tests.modules.customers.test_import import _write  # noqa: F401 (same helper shape)
+    from app.modules.contracts import service
 
+    real = service.contracts.create
+
+    def create(actor, contract):
+        if contract.title.endswith("-x"):
+            raise DomainError("contracts.test", "该合同被拒绝。", field="title")
+        return real(actor, contract)
+
+    monkeypatch.setattr(service.contracts, "create", staticmethod(create))
     marker = unique("全有全无")
     customer = make_customer(org.east_rep)
     rows = [[f"{marker}-{i}", customer.code, "100", "", "", "", "", "", "", ""] for i in range(5)]
-    rows.append([f"{marker}-x", "没有这个客户" + marker, "100", "", "", "", "", "", "", ""])
-    path = app.config["INSTANCE_DIR"] + f"/{marker}.csv"
-    with open(path, "wb") as fh:
-        fh.write(_csv(rows, encoding="utf-8-sig"))
-    from pathlib import Path
-
+    rows.append([f"{marker}-x", customer.code, "100", "", "", "", "", "", "", ""])
+    path = Path(app.config["INSTANCE_DIR"]) / f"{marker}.csv"
+    path.write_bytes(_csv(rows, encoding="utf-8-sig"))
     with app.test_request_context(), force_locale("zh_CN"):
-        result = run_import(registry.get("contracts"), org.east_rep, Path(path), "csv", commit=True)
+        checked = run_import(registry.get("contracts"), org.east_rep, path, "csv", commit=False)
+        assert checked.error_rows == 0 and checked.rows == 6
+        result = run_import(registry.get("contracts"), org.east_rep, path, "csv", commit=True)
     assert not result.committed and result.created == 0 and result.error_rows == 1
-    assert result.problems[0].row == 7
+    assert result.problems[0].row == 7 and "该合同被拒绝" in result.problems[0].messages[0]
     assert _count(marker) == 0
 
 
