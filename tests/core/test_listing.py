@@ -371,7 +371,7 @@ def test_an_empty_list_says_what_to_do(app, org, login):
     empty = html[html.index('id="zwt-empty"'):]
     assert _zh(app, "No %(things)s yet", things=_zh(app, "Contracts")) in empty
     assert 'id="zwt-empty-add"' in empty and 'id="zwt-empty-clear"' not in empty
-    assert 'id="zwt-empty-import"' not in empty                        # contracts have no import
+    assert 'id="zwt-empty-import"' in empty                            # or import them (writers)
     searched = _list(newcomer, "q=没有这个客户" + unique())
     assert _zh(app, "No records match") in searched and 'id="zwt-empty-clear"' in searched
     assert 'id="zwt-import"' in searched                               # customers do, for writers
