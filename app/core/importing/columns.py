@@ -74,6 +74,14 @@ def custom_fields(spec) -> list:
     return list(fields_of(spec.name))
 
 
+def coerce_custom(field, text: str):
+    """A custom field's cell as its value, checked by the field's own rules (required, kind,
+    choices); a DomainError with the field's message when it is not one."""
+    from app.core.custom_fields.values import coerce
+
+    return coerce(field, text)
+
+
 def columns_of(spec) -> list[Column]:
     """The import's columns in template order."""
     from app.core.org import User

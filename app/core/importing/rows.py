@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.core.errors import DomainError
+
 from app.core.importing.columns import (Column, Lookups, choice_labels, choice_map, columns_of, normalise_header,
                                         parse_boolean, parse_date, parse_datetime, parse_decimal)
 
@@ -111,11 +113,11 @@ class Importer:
 
     def _custom(self, row: ImportRow, column: Column, text: str, errors: dict) -> None:
         """A custom field's cell, checked as its field's own rules say."""
-        from app.core.custom_fields.values import CustomValueError, coerce
+        from app.core.importing import columns
 
         try:
-            value = coerce(column.field, text)
-        except CustomValueError as exc:
+            value = columns.coerce_custom(column.field, text)
+        except DomainError as exc:
             errors.setdefault(column.name, []).append(exc.message)
             return
         if value is not None:
@@ -134,5 +136,13 @@ class Importer:
         return str(getattr(row, self.spec.title_column, None) or "") if self.spec.title_column else ""
 
     def messages(self, errors: dict) -> list[str]:
-        return [_("%(column)s: %(message)s", column=self.labels.get(f, f), message=m)
-                for f, ms in errors.items() for m in ms]
+        """Each message after its column's header (a custom field's own message names its field)."""
+        said = []
+        for f, ms in errors.items():
+            column = self.by_name.get(f)
+            for m in ms:
+                if column is not None and column.kind == "custom" and m.startswith(str(column.label)):
+                    said.append(m)
+                else:
+                    said.append(_("%(column)s: %(message)s", column=self.labels.get(f, f), message=m))
+        return said
