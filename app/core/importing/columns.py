@@ -272,12 +272,13 @@ class Lookups:
         def visible(stmt):
             return stmt.where(clause) if clause is not None else stmt
 
-        if code:
-            found = db.session.scalar(visible(select(model).where(func.lower(getattr(model, code)) == text.lower())))
+        if code:   # codes are written in capitals (KH-2026-00001): the code's own index finds either
+            found = db.session.scalar(visible(select(model).where(getattr(model, code).in_({text, text.upper()}))))
             if found is not None:
                 return found, None
-        if title:
-            matches = list(db.session.scalars(visible(select(model).where(getattr(model, title) == text))
+        if title:   # names ignoring case, as the duplicate rules compare them (an index on lower(name))
+            matches = list(db.session.scalars(visible(select(model).where(func.lower(getattr(model, title))
+                                                                          == text.lower()))
                                               .order_by(model.id).limit(6)))
             if len(matches) == 1:
                 return matches[0], None
