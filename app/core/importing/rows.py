@@ -141,7 +141,7 @@ class Importer:
         for f, ms in errors.items():
             column = self.by_name.get(f)
             for m in ms:
-                if column is not None and column.kind == "custom" and m.startswith(str(column.label)):
+                if not f or (column is not None and column.kind == "custom" and m.startswith(str(column.label))):
                     said.append(m)
                 else:
                     said.append(_("%(column)s: %(message)s", column=self.labels.get(f, f), message=m))
