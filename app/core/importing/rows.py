@@ -120,6 +120,10 @@ class Importer:
         except DomainError as exc:
             errors.setdefault(column.name, []).append(exc.message)
             return
+        if value is None and column.field.default not in (None, "", []):
+            from app.core.custom_fields.values import load
+
+            value = load(column.field, column.field.default)   # what a new record starts with
         if value is not None:
             row.custom[column.field.name] = value
 

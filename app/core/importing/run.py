@@ -240,7 +240,7 @@ class ServiceWriter:
             from app.core.custom_fields.values import put
 
             for name, value in row.custom.items():
-                put(item, name, value)
+                put(item, name, value, self.importer.by_name[f"custom.{name}"].field)
         return item
 
     def write(self, rows: list) -> int:

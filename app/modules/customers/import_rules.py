@@ -162,10 +162,10 @@ class _Writer:
         self.columns = [c.key for c in table.columns if c.key != "id"]
         self.custom = "custom" in table.columns
         if self.custom:
-            from app.core.custom_fields.definitions import field_of
             from app.core.custom_fields.values import dump
 
-            self.dump = lambda name, value: dump(field_of("customers", name), value)
+            fields = {c.field.name: c.field for c in importer.columns if c.kind == "custom"}
+            self.dump = lambda name, value: dump(fields[name], value)
         excluded = set(getattr(Customer, "__audit_exclude__", ()))
         self.audited = [c.key for c in table.columns if c.key not in excluded]
         self.history_columns = ["at", "actor_id", "table_name", "record_id", "action", "changes"]
