@@ -101,6 +101,13 @@ class WorkflowSpec:
     rejected: str = "rejected"
     on_approved: Optional[Callable] = None
     on_rejected: Optional[Callable] = None
+    # Documents of one type that go through different chains (approval forms, each bound to its
+    # own chain): `chain(record_id)` names the chain of that record; None falls back to `name`.
+    chain: Optional[Callable] = None
+
+    def chain_of(self, record_id) -> str:
+        """The name of the chain the record `record_id` goes through."""
+        return (self.chain(record_id) if self.chain is not None else None) or self.name
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ def _submit(actor, spec, document, record_id, comment):
     with unit_of_work(actor) as uow:
         # The document, locked, and only if the actor may see it, with the id of its chain's
         # active version: one statement.
-        stmt = (select(spec.model, active_version_column(spec.workflow.name)).where(spec.model.id == record_id)
+        chain = spec.workflow.chain_of(record_id)
+        stmt = (select(spec.model, active_version_column(chain)).where(spec.model.id == record_id)
                 .options(lazyload("*")).with_for_update(of=spec.model))
         clause = scope_clause(spec, actor) if actor is not None else None
         row = db.session.execute(stmt.where(clause) if clause is not None else stmt).first()
@@ -67,7 +68,7 @@ def _submit(actor, spec, document, record_id, comment):
         definition = definition_of_version(version_id)
         if definition is None:
             raise DomainError("workflow.not_published",
-                              _("The approval chain %(name)s has not been published.", name=spec.workflow.name))
+                              _("The approval chain %(name)s has not been published.", name=chain))
         doc = Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
         instance = ApprovalInstance(version_id=version_id, document=document, record_id=record_id,
