@@ -18,6 +18,7 @@ FRAME_PACKAGES = [
     "app.core.files",
     "app.core.printing",
     "app.core.importing",
+    "app.core.custom_fields",
 ]
 
 

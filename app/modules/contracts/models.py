@@ -9,6 +9,7 @@ from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
 from app.core.clock import utcnow
+from app.core.custom_fields.column import custom_column
 # Contracts refer to customers: their mapping must exist whichever module is imported first.
 from app.modules.customers import api as _customers  # noqa: F401
 
@@ -38,6 +39,7 @@ class Contract(Audited, Model):
     )
 
     id = Column(Integer, primary_key=True)
+    custom = custom_column()              # custom field values (app/core/custom_fields)
     code = Column(String(32), unique=True, nullable=False)
     title = Column(String(200), nullable=False)
     # No cascade from the customer: a customer with contracts cannot be deleted.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import column_property, relationship
 
 from app.core.audit import Audited
 from app.core.clock import utcnow
+from app.core.custom_fields.column import custom_column
 
 
 KIND_CHOICES = [("company", _l("Company")), ("person", _l("Individual"))]
@@ -86,6 +87,7 @@ class Customer(Audited, Model):
     )
 
     id = Column(Integer, primary_key=True)
+    custom = custom_column()              # custom field values (app/core/custom_fields)
     code = Column(String(32), unique=True, nullable=False)
     name = Column(String(200), nullable=False)
     kind = Column(String(16), nullable=False, default="company", info={"choices": KIND_CHOICES})
@@ -140,6 +142,7 @@ class Contact(Audited, Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(Integer, primary_key=True)
+    custom = custom_column()              # custom field values (app/core/custom_fields)
     customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
     name = Column(String(100), nullable=False)
     title = Column(String(100))

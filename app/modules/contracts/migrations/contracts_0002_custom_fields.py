@@ -1,0 +1,24 @@
+"""contracts: custom field values (one JSON column; JSONB on PostgreSQL)
+
+Revision ID: contracts_0002
+Revises: contracts_0001
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+revision = 'contracts_0002'
+down_revision = 'contracts_0001'
+branch_labels = None
+depends_on = None
+
+CUSTOM = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
+
+
+def upgrade():
+    op.add_column('contract', sa.Column('custom', CUSTOM, nullable=False, server_default=sa.text("'{}'")))
+
+
+def downgrade():
+    with op.batch_alter_table('contract') as batch_op:
+        batch_op.drop_column('custom')
