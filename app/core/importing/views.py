@@ -30,7 +30,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 class ModuleImportView(BaseView):
     """导入: one subclass per module (see register_views)."""
 
-    spec = None
+    import_spec = None   # the module's spec (a name of its own: frame hooks treat a view's `spec` as a model view's)
     default_view = "index"
     method_permission_name = {"index": "read", "template": "write", "upload": "write", "commit": "write",
                               "progress": "write", "status": "write"}
@@ -41,7 +41,7 @@ class ModuleImportView(BaseView):
         return url_for(f"{self.__class__.__name__}.{method}", **values)
 
     def _may(self, permission: str) -> bool:
-        return bool(current_app.appbuilder.sm.has_access(f"can_{permission}", self.spec.permission_name))
+        return bool(current_app.appbuilder.sm.has_access(f"can_{permission}", self.import_spec.permission_name))
 
     @staticmethod
     def _sync_rows() -> int:
@@ -50,11 +50,11 @@ class ModuleImportView(BaseView):
     def _list_url(self) -> str:
         from app.core.registry import registry
 
-        view = registry.views.get(self.spec.name)
+        view = registry.views.get(self.import_spec.name)
         return f"{view.route_base}/list/" if view is not None else "/"
 
     def _words(self) -> dict:
-        spec = self.spec
+        spec = self.import_spec
         columns = columns_of(spec)
         key = run.key_column(spec, columns)
         return {"things": str(spec.label_plural), "thing": str(spec.label),
@@ -63,17 +63,17 @@ class ModuleImportView(BaseView):
                 "list_url": self._list_url(), "view_name": self.__class__.__name__}
 
     def _title(self) -> str:
-        return _("Import %(things)s", things=str(self.spec.label_plural))
+        return _("Import %(things)s", things=str(self.import_spec.label_plural))
 
     def _index(self, error=None, status=200):
-        columns = columns_of(self.spec)
+        columns = columns_of(self.import_spec)
         return self.render_template("importing/index.html", title=self._title(), error=error,
                                     headers=[c.header() for c in columns], sync_rows=self._sync_rows(),
                                     may_import=self._may("write"), max_mb=states.MAX_UPLOAD_BYTES // (1024 * 1024),
                                     **self._words()), status
 
     def _state(self, token):
-        found = states.load_state(token, current_actor(), self.spec.name)
+        found = states.load_state(token, current_actor(), self.import_spec.name)
         if found is None:
             abort(404)
         return found
@@ -87,12 +87,12 @@ class ModuleImportView(BaseView):
     @expose("/template.<fmt>")
     @has_access
     def template(self, fmt):
-        name = _("%(things)s import template", things=str(self.spec.label_plural))
+        name = _("%(things)s import template", things=str(self.import_spec.label_plural))
         if fmt == "xlsx":
-            return _download(template.template_xlsx(self.spec), f"{name}.xlsx",
+            return _download(template.template_xlsx(self.import_spec), f"{name}.xlsx",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         if fmt == "csv":
-            return _download(template.template_csv(self.spec), f"{name}.csv", "text/csv; charset=utf-8")
+            return _download(template.template_csv(self.import_spec), f"{name}.csv", "text/csv; charset=utf-8")
         abort(404)
 
     @expose("/upload", methods=["POST"])
@@ -104,12 +104,12 @@ class ModuleImportView(BaseView):
             return self._index(_("Please choose a file."), 400)
         state = None
         try:
-            state = states.save_upload(self.spec, actor, storage)
+            state = states.save_upload(self.import_spec, actor, storage)
             path = states.upload_path(state)
-            if run.more_rows_than(self.spec, path, state["fmt"], self._sync_rows()):
+            if run.more_rows_than(self.import_spec, path, state["fmt"], self._sync_rows()):
                 job.start_background_import(actor, state)
                 return redirect(self._endpoint("progress", token=state["token"]))
-            result = run.run_import(self.spec, actor, path, state["fmt"], commit=False)
+            result = run.run_import(self.import_spec, actor, path, state["fmt"], commit=False)
         except ImportFileError as error:
             db.session.rollback()
             if state is not None:   # a file that cannot be imported is not kept
@@ -121,7 +121,7 @@ class ModuleImportView(BaseView):
         return self._preview(state, result)
 
     def _preview(self, state, result, status=200):
-        columns = columns_of(self.spec)
+        columns = columns_of(self.import_spec)
         return self.render_template("importing/preview.html", title=self._title(), state=state, result=result,
                                     fields=[c.name for c in columns], headers={c.name: c.header() for c in columns},
                                     listed_max=run.MAX_LISTED_ERRORS, **self._words()), status
@@ -136,7 +136,7 @@ class ModuleImportView(BaseView):
             flash(_("This file has already been imported or has expired; please upload it again."), "warning")
             return redirect(self._endpoint("index"))
         try:
-            result = run.run_import(self.spec, actor, path, state["fmt"], commit=True)
+            result = run.run_import(self.import_spec, actor, path, state["fmt"], commit=True)
         except ImportFileError as error:
             db.session.rollback()
             states.release_commit(state)
@@ -151,7 +151,7 @@ class ModuleImportView(BaseView):
         state.update(status="done", created=result.created)
         states.save_state(state)
         states.drop_upload(states.upload_dir(), f"{state['token']}.{state['fmt']}")
-        flash(_("%(count)d %(things)s imported.", count=result.created, things=str(self.spec.label_plural)),
+        flash(_("%(count)d %(things)s imported.", count=result.created, things=str(self.import_spec.label_plural)),
               "success")
         return redirect(self._list_url())
 
@@ -172,7 +172,7 @@ class ModuleImportView(BaseView):
 def view_class(spec) -> type:
     """The import view of one module: CustomerImportView at /customers/import/ and so on."""
     return type(f"{spec.model.__name__}ImportView", (ModuleImportView,),
-                {"spec": spec, "route_base": f"/{spec.name}/import",
+                {"import_spec": spec, "route_base": f"/{spec.name}/import",
                  "class_permission_name": spec.permission_name})
 
 
