@@ -144,11 +144,11 @@ def _user(field, raw) -> int:
     user_model = _user_model()
     user = None
     if isinstance(raw, int) and not isinstance(raw, bool):
-        user = db.session.get(user_model, raw)
+        user = db.session.get(user_model, raw) if 0 < raw < 2 ** 31 else None
     else:
         text = _text(raw)
         if text.isdigit():
-            user = db.session.get(user_model, int(text)) if int(text) < 2 ** 31 else None
+            user = db.session.get(user_model, int(text)) if 0 < int(text) < 2 ** 31 else None
         if user is None:
             matches = db.session.query(user_model).filter(user_model.username == text).all()
             user = matches[0] if len(matches) == 1 else None
