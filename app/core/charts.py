@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.core.chart_cache import chart_rows  # noqa: F401 (the chart views read rows through it)
+from app.core.chart_cache import chart_rows as _kept_or_direct_rows
+
+
+def chart_rows(datamodel, chart, filters=None) -> list[tuple]:
+    """[(group key, value)] of `chart`: a custom field's groups (custom.<name> or cf_<name>) in
+    SQL, others from kept totals or the SQL GROUP BY."""
+    from app.core.custom_fields import listing as custom
+
+    field = custom.field_named(getattr(datamodel, "spec", None), chart.group_by) \
+        if chart.group_by.startswith((custom.PREFIX, "custom.")) else None
+    if field is not None:
+        return custom.chart_rows(datamodel, field, chart, filters)
+    return _kept_or_direct_rows(datamodel, chart, filters)
 
 
 def _number(value):

@@ -239,6 +239,18 @@ class ModuleInterface(SQLAInterface):
         merged_order = [direction(merged.c.k)] if by_key else [direction(merged.c.o), direction(merged.c.k)]
         return select(merged.c.k).order_by(*merged_order).offset(offset).limit(page_size)
 
+    def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
+                       bypass_many_to_many=False, add_pk=False):
+        """FAB's ORDER BY, and a custom field's typed value for its list column (cf_<name>)."""
+        from app.core.custom_fields.listing import order_expression
+
+        custom = order_expression(self, order_column) if order_column else None
+        if custom is None:
+            return super().apply_order_by(query, order_column, order_direction, aliases_mapping=aliases_mapping,
+                                          bypass_many_to_many=bypass_many_to_many, add_pk=add_pk)
+        direction = asc if order_direction == "asc" else desc  # as FAB reads it
+        return query.order_by(direction(custom), direction(sa_inspect(self.obj).primary_key[0]))
+
     def _order(self, order_column, order_direction) -> list:
         """The list's ORDER BY: the column, then the key (FAB's tie-break), one direction."""
         pk = sa_inspect(self.obj).primary_key[0]
@@ -533,6 +545,8 @@ def filter_value_problem(datamodel, flt, value, label: str, largest_id: int) -> 
     that is no date), or None. Empty values are left to the filter. Only FAB's own filter
     classes are checked: a module's own filters read their values themselves."""
     column = flt.column_name
+    if hasattr(flt, "value_problem"):   # a filter that reads its values itself (a custom field's)
+        return flt.value_problem(value, label)
     if value is None or value == "" or "." in column:
         return None
     if type(flt).__module__ != sqla_filters.__name__ and not isinstance(flt, _TEXT_FILTERS):

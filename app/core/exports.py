@@ -37,6 +37,8 @@ def text_cell(value) -> str:
 
 
 def cell_value(item, column: str, formatters: dict):
+    if getattr(formatters.get(column), "reads_item", False):   # a custom field's cell
+        return formatters[column](item)
     value = item
     for part in column.split("."):
         value = getattr(value, part, None) if value is not None else None

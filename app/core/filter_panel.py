@@ -28,14 +28,26 @@ class ModuleSearchWidget(SearchWidget):
         from markupsafe import Markup, escape
 
         from app.core import relation_search
+        from app.core.custom_fields import listing as custom
 
         form = self.template_args["form"]
         view = view if view is not None else self._view()
+        if view is not None:
+            custom.sync(view)
+            self.template_args["include_cols"] = list(view.search_columns)
         relations = set(relation_search.relation_columns(view)) if view is not None and view.spec is not None else set()
         active = self.filters.get_filters_values_tojson() if active is None else active
         dict_filters = self.filters.get_search_filters()
         labels, fields, names = {}, {}, {}
         for col in self.template_args["include_cols"]:
+            field = custom.field_of_column(view.spec, col) if view is not None and col not in form else None
+            if field is not None:
+                labels[col] = str(field.label)
+                names[col] = [str(flt.name) for flt in custom.filters_for(field, view.datamodel)]
+                fields[col] = custom.filter_input(field)
+                continue
+            if col not in form:
+                continue
             labels[col] = str(form[col].label.text)
             names[col] = [str(flt.name) for flt in dict_filters[col]]
             if col in relations:
@@ -61,7 +73,13 @@ class ModuleSearchWidget(SearchWidget):
             kwargs.update(label_columns=config["labels"], form_fields=config["fields"],
                           search_filters=config["filters"], active_filters=active, settings=config)
         else:
+            from app.core.custom_fields import listing as custom
+
+            custom.sync(view)
             form = self.template_args["form"]
-            kwargs.update(label_columns={col: str(form[col].label.text) for col in self.template_args["include_cols"]},
+            include = list(view.search_columns)
+            self.template_args["include_cols"] = include
+            kwargs.update(label_columns={col: str(form[col].label.text) if col in form else
+                                         str(view.label_columns.get(col, col)) for col in include},
                           active_filters=[], settings_url=relation_search.filters_url(view.spec.name))
         return super(SearchWidget, self).__call__(**kwargs)

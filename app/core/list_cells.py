@@ -37,12 +37,17 @@ def _kinds(view) -> dict:
     kinds = view.__dict__.get("_zwt_cell_kinds")
     if kinds is not None:
         return kinds
+    from app.core.custom_fields.listing import cell_kind, field_of_column, is_custom_column
+
     spec = view.spec
     columns = spec.model.__table__.columns
     kinds = {}
     for name in view.list_columns + [c for c in spec.card_columns + [spec.title_column] if c]:
         column = columns.get(name)
-        if name == spec.status_column:
+        if is_custom_column(name) and column is None:
+            field = field_of_column(spec, name)
+            kind = cell_kind(field) if field is not None else "text"
+        elif name == spec.status_column:
             kind = "status"
         elif name in spec.formatters:
             kind = "formatted"
@@ -171,11 +176,16 @@ def cell(view, item, column: str, link: str = "", title: bool = False, card: boo
          desktop: bool = True) -> Cell:
     """The cell of `column` for `item`. `title`: the row's name (the phone card's heading),
     linking to `link`; `card`: shown on the phone card; `desktop`: shown in the table."""
-    value = view.datamodel._get_attr_value(item, column)
+    from app.core.custom_fields.listing import cell_html, field_of_column, is_custom_column, value_of
+
+    field = field_of_column(view.spec, column) if is_custom_column(column) else None
+    value = value_of(item, field) if field is not None else view.datamodel._get_attr_value(item, column)
     kind = _kinds(view).get(column, "text")
     classes = [f"zwt-c-{kind}"]
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         html = Markup("")
+    elif field is not None:
+        html = cell_html(field, value)
     elif kind == "money":
         html = escape(money(value))
     elif kind == "number":

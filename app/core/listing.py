@@ -127,6 +127,9 @@ def search_condition(spec, term: str, dialect: str):
             condition = and_(condition,
                              func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(global_search._pattern(term))))
         branches.append(condition)
+    from app.core.custom_fields.listing import search_conditions
+
+    branches += search_conditions(spec, term, dialect)
     if not branches:
         return false()
     return or_(*branches)
@@ -324,7 +327,10 @@ def shown_columns(view) -> list[str]:
     if chosen is None:
         chosen = get_preference(getattr(current_actor(), "id", None), _columns_key(view.spec))
     if not isinstance(chosen, list):
-        return list(view.list_columns)
+        # Custom fields are optional columns: shown once chosen.
+        from app.core.custom_fields.listing import native_columns
+
+        return native_columns(view)
     keep = set(chosen) | set(locked_columns(view))
     return [c for c in view.list_columns if c in keep]
 

@@ -130,8 +130,15 @@ def kept_args(pairs) -> list[list[str]]:
 def _still_valid(list_view, pairs: list, columns: list | None) -> tuple[list, list | None, list[str]]:
     """The view's arguments and columns the list still understands, and the names of what it does
     not (a retired field, a column gone)."""
+    from app.core.custom_fields.listing import label_of, sync
+
+    sync(list_view)
     labels = list_view.label_columns
     endpoint = type(list_view).__name__
+
+    def label(column):
+        return label_of(list_view.spec, column, labels)
+
     searchable, sortable = set(list_view.search_columns), set(list_view.order_columns)
     keep, lost = [], []
     for name, value in pairs:
@@ -139,19 +146,19 @@ def _still_valid(list_view, pairs: list, columns: list | None) -> tuple[list, li
             found = re.fullmatch(r"_flt_(\d+)_(.+)", name)
             column = found.group(2) if found else name
             if not found or column not in searchable:
-                lost.append(str(labels.get(column, column)))
+                lost.append(label(column))
                 continue
         elif name.startswith(("_oc_", "_od_", "psize_")):
             if not name.endswith("_" + endpoint):
                 continue
             if name.startswith("_oc_") and value not in sortable:
-                lost.append(str(labels.get(value, value)))
+                lost.append(label(value))
                 continue
         keep.append([name, value])
     shown = None
     if columns:
         shown = [c for c in columns if c in list_view.list_columns]
-        lost += [str(labels.get(c, c)) for c in columns if c not in list_view.list_columns]
+        lost += [label(c) for c in columns if c not in list_view.list_columns]
     return keep, shown, lost
 
 
@@ -414,6 +421,12 @@ class SavedViewsView(BaseView):
 def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(SavedViewsView())
     app = current_app._get_current_object()
+    from app.core.custom_fields.listing import sync_request_view
+
+    funcs = app.before_request_funcs.setdefault(None, [])
+    if sync_request_view not in funcs:
+        # First: the list's columns and filters hold the custom fields before its arguments are read.
+        funcs.insert(0, sync_request_view)
     if before_list not in app.before_request_funcs.get(None, []):
         app.before_request(before_list)
     app.jinja_env.globals["saved_views_menu"] = menu

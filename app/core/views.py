@@ -21,6 +21,7 @@ from app.core import exports, listing, versions
 from app.core.filter_panel import ModuleSearchWidget
 from app.core.listing import ModuleListWidget
 from app.core import detail, forms
+from app.core.custom_fields import listing as custom_fields_listing
 from app.core.audit import AuditLog, history_of
 from app.core.charts import chart_rows, echarts_option
 from app.core.datamodel import current_actor
@@ -439,6 +440,7 @@ class ModuleModelView(ModelView):
         # Amounts leave as numbers (Excel sums them); codes and times as people read them.
         numeric = {c.key for c in self.datamodel.obj.__table__.columns if isinstance(c.type, Numeric)}
         formatters = {k: f for k, f in self.formatters_columns.items() if k not in numeric}
+        columns, labels, formatters = custom_fields_listing.export_columns(self, columns, labels, formatters)
         return maker(query, columns, labels, filename, formatters, current_app.config["EXPORT_MAX_ROWS"])
 
     # -- charts ------------------------------------------------------------------------------
@@ -448,14 +450,14 @@ class ModuleModelView(ModelView):
         return self.render_template(
             self.chart_template,
             title=_("%(module)s analysis", module=self.spec.label_plural),
-            charts=self.spec.charts,
+            charts=[*self.spec.charts, *custom_fields_listing.charts(self.spec)],
             query_string=request.query_string.decode(),
         )
 
     @expose("/chart/<name>.json", methods=["GET"])
     @has_access
     def chart_data(self, name):
-        chart = next((c for c in self.spec.charts if c.name == name), None)
+        chart = next((c for c in [*self.spec.charts, *custom_fields_listing.charts(self.spec)] if c.name == name), None)
         if chart is None:
             abort(404)
         try:
@@ -463,7 +465,8 @@ class ModuleModelView(ModelView):
         except listing.ListArgError as error:
             return jsonify(message=str(error)), 400
         rows = chart_rows(self.datamodel, chart, filters)
-        formatter = self.formatters_columns.get(chart.group_by) if chart.period is None else None
+        formatter = self.formatters_columns.get(chart.group_by.replace("custom.", custom_fields_listing.PREFIX, 1)) \
+            if chart.period is None else None
 
         def label_of(key):
             if key is None or key == "":
