@@ -9,6 +9,7 @@ from flask import Flask
 MODULES = [
     "app.modules.customers",
     "app.modules.contracts",
+    "app.modules.approval_forms",
 ]
 
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.
