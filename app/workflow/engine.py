@@ -20,6 +20,7 @@ from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.workflow import reading, resolver
+from app.workflow.conditions import ConditionError
 from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
                                     set_status, workflow_spec)
 from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, _record, _round_tasks, _run,
@@ -80,7 +81,13 @@ def _submit(actor, spec, document, record_id, comment):
         set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
         send_copies(uow, instance, definition, "submitted", None, doc)
-        first = _first_step(definition, context)
+        try:
+            first = _first_step(definition, context)
+        except ConditionError as error:
+            raise DomainError("workflow.condition_error",
+                              _("This document cannot be submitted: a condition of the approval chain %(chain)s "
+                                "cannot be evaluated on it (%(reason)s). Check the document's fields, or ask the "
+                                "chain's administrator.", chain=definition.title, reason=error.message)) from None
         if first is None:
             _record(instance, "auto_approve", reason="no_steps", step_id="")
             _finish(uow, instance, definition, APPROVED, doc)
@@ -113,11 +120,12 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         _record(instance, "reassign", reason=reason, step_id=step.id)
     settings = definition.settings
     auto_approved: list[User] = []
+    substitutes: set = set()   # who decides in the submitter's place: never passed as a duplicate
     if returned and submitter_may_not_decide(definition) and any(u.id == submitter.id for u in users):
         # A returned step is never passed automatically, and the submitter still may not
         # decide on their own document: their manager does. (With `skip`, the submitter's
         # own step was passed only to spare them a formality: on a return they act.)
-        boss = resolver.manager_of(submitter.user) or resolver.admin_user(definition)
+        boss = resolver.boss_for(submitter.user, definition)
         users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users) if u is not None}.values())
         _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
     if not returned:
@@ -128,17 +136,26 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
                 if not users:
                     return _complete_step(uow, instance, definition, step, doc=doc)
             elif settings.self_approval == "escalate_to_manager":
-                boss = resolver.manager_of(submitter.user) or resolver.admin_user(definition)
-                users = [boss if u.id == submitter.id else u for u in users]
-                users = list({u.id: u for u in users}.values())
-                _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
+                others = [u for u in users if u.id != submitter.id]
+                if others and step.mode in ("any", "quorum"):
+                    # Someone else the step names decides (another legal officer for a
+                    # legal officer's contract); a quorum short of people goes to escalation.
+                    users = others
+                    _record(instance, "reassign", reason="self_approval_others", step_id=step.id)
+                else:
+                    boss = resolver.boss_for(submitter.user, definition)
+                    users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users)
+                                  if u is not None}.values())
+                    _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
+                    if boss is not None:
+                        substitutes.add(boss.id)
         if settings.auto_pass_duplicates and previous_round:
             _ensure_id(instance)
             before = previous_approvers if previous_approvers is not None else set(db.session.scalars(
                 select(ApprovalTask.decided_by_id).where(ApprovalTask.instance_id == instance.id,
                                                          ApprovalTask.round == previous_round,
                                                          ApprovalTask.status == DONE_APPROVED)))
-            repeated = [u for u in users if u.id in before]
+            repeated = [u for u in users if u.id in before and u.id not in substitutes]
             if repeated:
                 if step.mode in ("any", "quorum") and (step.mode == "any" or len(repeated) >= (step.quorum or 1)):
                     for u in repeated:
@@ -158,6 +175,13 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
             raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
         _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
         users = [admin]
+    if step.mode == "quorum" and len(users) < (step.quorum or 1):
+        # Fewer people than votes required: the chain's escalation makes up the shortfall
+        # (the step then needs everyone it has), never a silent rejection.
+        extra = resolver.other_admin(definition, submitter.id)
+        if extra is not None and all(u.id != extra.id for u in users):
+            users = [*users, extra]
+        _record(instance, "escalate", reason="quorum_shortfall", step_id=step.id, target=extra)
     new_tasks = []
     with db.session.no_autoflush:
         delegates = resolver.delegates_for(users, definition.name, windows=windows)
@@ -227,7 +251,7 @@ def _step_outcome(instance, step, round_tasks=None) -> str | None:
     if step.mode == "any":
         outcome = REJECTED if rejected else (APPROVED if approved else None)
     elif step.mode == "quorum":
-        needed = step.quorum or 1
+        needed = max(1, min(step.quorum or 1, len(main)))   # a shortfall was made up by escalation
         if approved >= needed:
             outcome = APPROVED
         elif approved + still_open < needed:
@@ -256,10 +280,33 @@ def _complete_step(uow, instance, definition, step, *, doc: Doc, approvers: set 
     """The step is approved: go on to the next step the document's route takes, or finish.
     `approvers`: who approved the step, when the caller knows (else read when needed)."""
     send_copies(uow, instance, definition, "step_done", step, doc)
-    following = definition.next_step(step.id, lambda: condition_context(instance, doc))
+    try:
+        following = definition.next_step(step.id, lambda: condition_context(instance, doc))
+    except ConditionError as error:
+        return _hand_to_escalation(uow, instance, definition, step, error.message)
     if following is None:
         return _finish(uow, instance, definition, APPROVED, doc)
     return _enter_step(uow, instance, definition, following, doc=doc, previous_approvers=approvers)
+
+
+def _hand_to_escalation(uow, instance, definition, step, message: str):
+    """A condition of the chain cannot be evaluated on the document as it is now (a field was
+    cleared, a value has the wrong type): the error goes on the timeline and the chain's
+    escalation (its admin) gets a task on the step just decided. Approving it tries the route
+    again (after the document was put right); rejecting it ends the approval as any rejection."""
+    admin = resolver.other_admin(definition, instance.submitter_id)
+    if admin is None:
+        raise DomainError("workflow.no_admin", _("The approval chain's conditions cannot be evaluated on this "
+                                                 "document and the chain has no active administrator: %(reason)s",
+                                                 reason=message))
+    instance.current_step = step.id
+    instance.round += 1
+    instance.returned = False
+    _record(instance, "escalate", reason="condition_error", step_id=step.id, target=admin, comment=message)
+    task = _new_task(instance, definition, step, admin, status=PENDING, note=message, delegate=None)
+    _insert_tasks([task])
+    announce(uow, instance, definition, [task])
+    return instance
 
 
 def _finish(uow, instance, definition, outcome, doc: Doc):
@@ -329,6 +376,12 @@ def _open_task_of(actor, task_id: int, instance, round_tasks=None) -> ApprovalTa
     if task.status not in (PENDING,) or instance.status != RUNNING:
         if task.status == ON_HOLD:
             raise DomainError("workflow.on_hold", _("This task waits for the signer you added."))
+        if task.status == WAITING and instance.status == RUNNING:
+            turn = next((t for t in round_tasks or _round_tasks(instance)
+                         if t.status in (PENDING, ON_HOLD) and t.step_id == task.step_id), None)
+            name = db.session.get(User, turn.assignee_id).display_name if turn is not None else _("the system")
+            raise DomainError("workflow.not_your_turn",
+                              _("It is not your turn yet: %(name)s decides first in this step.", name=name))
         if instance.status == WITHDRAWN:
             raise DomainError("workflow.already_handled",
                               _("%(name)s withdrew this document; the task is no longer open.",

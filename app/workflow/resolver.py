@@ -35,11 +35,39 @@ def admin_user(definition) -> User | None:
 
 
 def manager_of(user: User | None, levels: int = 1) -> User | None:
+    """The manager `levels` up from `user`; a person recorded as their own manager (a general
+    manager, a department head) has none."""
     for _ in range(max(levels, 1)):
-        if user is None or user.manager_id is None:
+        if user is None or user.manager_id is None or user.manager_id == user.id:
             return None
         user = db.session.get(User, user.manager_id)
     return user
+
+
+def other_admin(definition, submitter_id: int) -> User | None:
+    """The chain's escalation (its workflow admin), or, when that is the submitter, another
+    active administrator: never the submitter."""
+    user = admin_user(definition)
+    if user is not None and user.id != submitter_id:
+        return user
+    return db.session.scalar(select(User).join(User.roles).where(Role.name == "Admin", User.active.is_(True),
+                                                                 User.id != submitter_id)
+                             .order_by(User.id).limit(1))
+
+
+def boss_for(submitter: User | None, definition) -> User | None:
+    """Who decides instead of a submitter a step names: the first active manager up their line
+    who is not the submitter themselves (a self-manager goes to the next one up), else the
+    chain's escalation (its admin, never the submitter)."""
+    submitter_id = submitter.id if submitter is not None else None
+    seen = {submitter_id}
+    boss = manager_of(submitter)
+    while boss is not None and boss.id not in seen:
+        if boss.active:
+            return boss
+        seen.add(boss.id)
+        boss = manager_of(boss)
+    return other_admin(definition, submitter_id)
 
 
 class Submitter:
@@ -68,7 +96,7 @@ def _rule_users(rule, submitter: Submitter, doc, definition, named: dict) -> lis
             dept = db.session.get(Department, person.department_id) if person and person.department_id else None
         else:
             dept = db.session.scalar(select(Department).where(Department.code == value))
-        return [dept.head] if dept is not None and dept.head is not None else []
+        return [head_of(dept)] if head_of(dept) is not None else []
     if kind == "manager_of":
         user = manager_of(submitter.user, rule.levels or 1)
         return [user] if user is not None else []
@@ -80,6 +108,18 @@ def _rule_users(rule, submitter: Submitter, doc, definition, named: dict) -> lis
         user = admin_user(definition)
         return [user] if user is not None else []
     return []
+
+
+def head_of(dept: Department | None) -> User | None:
+    """A department's head; a department without one answers to its parent department's head
+    (up to the top)."""
+    seen = set()
+    while dept is not None and dept.id not in seen:
+        if dept.head is not None:
+            return dept.head
+        seen.add(dept.id)
+        dept = db.session.get(Department, dept.parent_id) if dept.parent_id else None
+    return None
 
 
 def replacement_for(user: User, definition) -> User | None:

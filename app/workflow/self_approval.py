@@ -51,9 +51,7 @@ def instead_of_submitter(instance, definition, target: User | None) -> User | No
     if target is None or target.id != instance.submitter_id or not forbids_self_approval(definition):
         return target
     submitter = db.session.get(User, instance.submitter_id)
-    boss = resolver.manager_of(submitter)
-    if boss is None or not boss.active:
-        boss = resolver.admin_user(definition)
+    boss = resolver.boss_for(submitter, definition)
     if boss is not None:
         _record(instance, "reassign", reason="self_approval_escalated", step_id=instance.current_step, target=boss)
     return boss

@@ -83,6 +83,9 @@ REASONS = {
     "timeout": _l("no decision in time"),
     "sla": _l("no decision in time"),
     "no_steps": _l("no step applies to this document"),
+    "self_approval_others": _l("the submitter is among this step's approvers: the others decide"),
+    "quorum_shortfall": _l("fewer approvers than the votes required: the workflow admin makes up the shortfall"),
+    "condition_error": _l("a condition of the chain cannot be evaluated on this document: the workflow admin decides"),
     "before": _l("before me"),
     "after": _l("after me"),
 }

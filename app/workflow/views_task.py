@@ -27,7 +27,7 @@ from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_ST
 TAB_KEY = "approval"
 TAB_LABEL = _l("Approval")
 # A decision that arrives after the task was closed: the page says who handled it.
-TOO_LATE = ("workflow.already_handled", "workflow.on_hold", "workflow.task_changed")
+TOO_LATE = ("workflow.already_handled", "workflow.on_hold", "workflow.task_changed", "workflow.not_your_turn")
 
 
 class TaskChanged(DomainError):
