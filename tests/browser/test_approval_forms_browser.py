@@ -1,0 +1,43 @@
+"""报销 in a real browser: a rep opens 发起审批, fills two lines (the form sums them as they are
+typed and shows the route), submits, and the request's page shows the lines, the total and the
+total in 人民币大写."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def rep(app):
+    from app.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        boss = make_user("Manager")
+        rep = make_user("Sales", manager=boss)
+        data = SimpleNamespace(username=rep.username, boss=boss.username)
+        db.session.remove()
+    return data
+
+
+def test_a_rep_submits_an_expense_claim_with_two_lines(page, rep):
+    log_in(page, rep.username, PASSWORD)
+    page.goto("/approval_forms/")
+    page.locator("#zwt-form-expense").click()
+    for n, (category, amount) in enumerate([("差旅费", "1200.50"), ("餐费", "99.50")]):
+        page.fill(f"#f-lines-{n}-date", "2026-12-01")
+        page.select_option(f"#f-lines-{n}-category", category)
+        page.fill(f"#f-lines-{n}-description", f"第{n + 1}项")
+        page.fill(f"#f-lines-{n}-amount", amount)
+    expect(page.locator("#f-lines .zwt-column-sum")).to_have_text("¥1,300.00")
+    expect(page.locator("#zwt-route-steps li").first).to_contain_text(rep.boss)
+    page.locator("#zwt-submit-request").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(page.locator("#zwt-lines-lines tbody tr")).to_have_count(2)
+    expect(page.locator("#zwt-request-total")).to_contain_text("¥1,300.00")
+    expect(page.locator("#zwt-rmb-upper")).to_contain_text("壹仟叁佰元整")
