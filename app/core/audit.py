@@ -50,7 +50,22 @@ def _plain(value):
         return value.isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
+    if isinstance(value, (dict, list)):   # a JSON column (custom field values)
+        return value
     return str(value)
+
+
+def _split_custom(changes: dict) -> dict:
+    """Custom field values (the `custom` JSON column) are recorded field by field, as
+    custom.<name>, so the history names the field that changed."""
+    if "custom" not in changes:
+        return changes
+    old, new = changes.pop("custom")
+    old, new = (old if isinstance(old, dict) else {}), (new if isinstance(new, dict) else {})
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            changes[f"custom.{name}"] = [old.get(name), new.get(name)]
+    return changes
 
 
 def _column_attrs(obj):
@@ -70,7 +85,7 @@ def _entries(session: Session):
     for obj in session.new:
         if isinstance(obj, Audited):
             changes = {k: [None, _plain(getattr(obj, k))] for k in _column_attrs(obj) if getattr(obj, k) is not None}
-            yield obj, "create", changes
+            yield obj, "create", _split_custom(changes)
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
             state = inspect(obj)
@@ -82,12 +97,13 @@ def _entries(session: Session):
                     new = hist.added[0] if hist.added else None
                     if _plain(old) != _plain(new):
                         changes[key] = [_plain(old), _plain(new)]
+            changes = _split_custom(changes)
             if changes:
                 yield obj, "update", changes
     for obj in session.deleted:
         if isinstance(obj, Audited):
             changes = {k: [_plain(getattr(obj, k)), None] for k in _column_attrs(obj) if getattr(obj, k) is not None}
-            yield obj, "delete", changes
+            yield obj, "delete", _split_custom(changes)
 
 
 @event.listens_for(Session, "after_flush")

@@ -211,10 +211,16 @@ def show_context(view, item) -> dict:
     if item is None or getattr(view, "spec", None) is None:
         return {}
     header = _header(view, item)
+    sections = _sections(view, item, header["status"])
+    from app.core.custom_fields import record as custom_record
+
+    custom = custom_record.shown_section(custom_record.active_fields(view.spec), item)
+    if custom is not None:
+        sections.append({**custom, "key": f"zwt-section-{len(sections) + 1}"})
     return {
         "detail": {
             "header": header,
-            "sections": _sections(view, item, header["status"]),
+            "sections": sections,
         },
         # The record bar's actions in the order the module declares them: the first that may be
         # is the main one (printing never is: editing stays the main button beside it).

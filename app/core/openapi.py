@@ -98,6 +98,23 @@ def _document_versions(spec: dict, module_apis: set[str]) -> None:
             schema["properties"]["version"] = {"type": "integer", "description": "The record's version."}
 
 
+def _document_custom_fields(schemas: dict) -> None:
+    """Each module's custom fields as the `custom` object of its records, described from the
+    definitions of this moment (a field added a second ago is in the next description)."""
+    from app.core.custom_fields.definitions import has_custom
+    from app.core.custom_fields.record import openapi_schema
+    from app.core.registry import registry
+
+    for api in registry.apis.values():
+        spec = getattr(api, "spec", None)
+        if spec is None or not has_custom(spec.model):
+            continue
+        custom = openapi_schema(spec)
+        for name, schema in schemas.items():
+            if name.split(".", 1)[0] == api.__name__ and name.partition(".")[2] in ("get", "get_list", "post", "put"):
+                schema.setdefault("properties", {})["custom"] = custom
+
+
 def _module_tags(spec: dict, module_apis: set[str]) -> set[str]:
     from app.core.registry import registry
 
@@ -128,6 +145,7 @@ def correct(spec: dict, app) -> dict:
     module_apis = {api.__name__ for api in registry.apis.values()}
     _fix_schemas(components.get("schemas", {}), module_apis)
     _document_versions(spec, module_apis)
+    _document_custom_fields(components.get("schemas", {}))
     responses = components.setdefault("responses", {})
     for code, description in STANDARD.items():
         responses[code] = {"description": description, "content": {"application/json": {"schema": ERROR_BODY}}}

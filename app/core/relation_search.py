@@ -159,7 +159,13 @@ def search(module: str, column: str):
     if refusal is not None:
         return refusal
     actor = current_actor()
-    if column not in relation_columns(view):
+    if column.startswith("custom."):
+        from app.core.custom_fields.definitions import field_of
+
+        field = field_of(view.spec.name, column[len("custom."):])
+        if field is None or field.kind != "user":
+            return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
+    elif column not in relation_columns(view):
         return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
     term = request.args.get("q", "")
     if not isinstance(term, str) or "\x00" in term:
@@ -167,7 +173,10 @@ def search(module: str, column: str):
     term = term.strip()
     if len(term) > MAX_TERM:
         return _bad(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
-    stmt = _statement(view, column, actor, term)
+    if column.startswith("custom."):
+        stmt = _people(actor, view.spec.permission_name, term)
+    else:
+        stmt = _statement(view, column, actor, term)
     found = [] if stmt is None else db.session.scalars(stmt.limit(LIMIT + 1)).all()
     return jsonify({"results": [{"id": row.id, "text": str(row)} for row in found[:LIMIT]],
                     "more": len(found) > LIMIT})

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
 
 from app.core import versions
+from app.core.custom_fields import record as custom_record
 from app.core.errors import DomainError, ValidationErrors
 from app.extensions import db
 
@@ -82,15 +83,49 @@ class ModuleRestApi(ModelRestApi):
         data = self._payload()
         if data is None:
             return self.response_400(message=_("The request body must be a JSON object."))
+        custom = self._custom_payload(data)
         try:
             item = self.add_model_schema.load(data)
         except ValidationError as err:
             return self.response_400(message=err.messages)
         try:
+            if custom is not False:
+                item.custom = custom_record.api_read(self.spec, custom, None, True)
             self.datamodel.add(item)
         except DomainError as error:
             return self._domain_error(error)
-        return self.response(201, result=self.add_model_schema.dump(item), id=item.id)
+        return self.response(201, result=self._with_custom(self.add_model_schema.dump(item), item), id=item.id)
+
+    # -- custom fields (自定义字段): the `custom` object of every record ------------------------
+    def _has_custom(self) -> bool:
+        from app.core.custom_fields.definitions import has_custom
+
+        return has_custom(self.spec.model)
+
+    def _custom_payload(self, data: dict):
+        """The body's `custom` object, taken out of what the schema reads; False where the module
+        has no custom fields (then `custom` is an unknown field like any other)."""
+        if not self._has_custom():
+            return False
+        return data.pop("custom", None)
+
+    def _with_custom(self, result: dict, item) -> dict:
+        if self._has_custom() and isinstance(result, dict):
+            result["custom"] = custom_record.api_values(item, custom_record.active_fields(self.spec))
+        return result
+
+    def get_list_headless(self, **kwargs):
+        response = super().get_list_headless(**kwargs)
+        if response.status_code != 200 or not self._has_custom():
+            return response
+        body = response.get_json()
+        ids = [i for i in body.get("ids", []) if isinstance(i, int)]
+        fields = custom_record.active_fields(self.spec)
+        model = self.datamodel.obj
+        stored = dict(db.session.query(model.id, model.custom).filter(model.id.in_(ids)).all()) if ids else {}
+        for pk, row in zip(body.get("ids", []), body.get("result", [])):
+            row["custom"] = {f.name: (stored.get(pk) or {}).get(f.name) for f in fields}
+        return self.response(200, **body)
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
@@ -135,17 +170,20 @@ class ModuleRestApi(ModelRestApi):
             message = versions.conflict_message(entries, self._describe_change)
             db.session.rollback()
             return self.response(409, error="stale", message=message, version=current)
+        custom = self._custom_payload(data)
         try:
             item = self.edit_model_schema.load(self._merge_update_item(item, data), instance=item)
         except ValidationError as err:
             db.session.rollback()
             return self.response_400(message=err.messages)
         try:
+            if custom is not False and custom is not None:
+                item.custom = custom_record.api_read(self.spec, custom, item, False)
             self.datamodel.edit(item)
         except DomainError as error:
             return self._domain_error(error)
         version = versions.version_of(item)
-        response = self.response(200, result=self.edit_model_schema.dump(item), version=version)
+        response = self.response(200, result=self._with_custom(self.edit_model_schema.dump(item), item), version=version)
         response.set_etag(str(version))
         return response
 
@@ -156,6 +194,9 @@ class ModuleRestApi(ModelRestApi):
             version = versions.versions_of(self.datamodel.obj, [pk]).get(str(pk), 0)
             body = response.get_json()
             body["version"] = version
+            if self._has_custom():
+                item = self.datamodel.get(pk, self._base_filters)
+                self._with_custom(body.get("result"), item)
             response = self.response(200, **body)
             response.set_etag(str(version))
         return response

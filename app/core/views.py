@@ -21,6 +21,7 @@ from app.core import exports, listing, versions
 from app.core.filter_panel import ModuleSearchWidget
 from app.core.listing import ModuleListWidget
 from app.core import detail, forms
+from app.core.custom_fields import record as custom_record
 from app.core.custom_fields import listing as custom_fields_listing
 from app.core.audit import AuditLog, history_of
 from app.core.charts import chart_rows, echarts_option
@@ -137,15 +138,39 @@ class ModuleModelView(ModelView):
         if relation and relation in form and form[relation].data is None:
             form[relation].data = current_actor()
 
+    # -- custom fields (自定义字段): built per request from the current definitions ----------
+    def _custom_fields(self):
+        return custom_record.active_fields(self.spec)
+
+    def _custom_form(self, base):
+        return custom_record.form_class(base, self.spec, self._custom_fields())
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+        return self._with_custom_section(widgets, "add", self.add_fieldsets, self.add_columns)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+        return self._with_custom_section(widgets, "edit", self.edit_fieldsets, self.edit_columns)
+
+    def _with_custom_section(self, widgets, key, fieldsets, columns):
+        fields = self._custom_fields()
+        if fields:
+            sections = list(fieldsets or [(None, {"fields": list(columns)})]) + [custom_record.section(fields)]
+            widgets[key].template_args["fieldsets"] = sections
+        return widgets
+
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
-        form = self.add_form.refresh()
+        custom = self._custom_fields()
+        form = self._custom_form(self.add_form).refresh()
         if request.method == "POST":
             self._fill_form_exclude_cols(exclude_cols, form)
             if form.validate():
                 self.process_form(form, True)
                 item = self.datamodel.obj()
+                custom_record.take(form, item, custom)
                 form.populate_obj(item)
                 try:
                     self.datamodel.add(item)
@@ -157,6 +182,7 @@ class ModuleModelView(ModelView):
                     return None
         else:
             self._default_owner(form)
+            custom_record.fill(form, None, custom, new=True)
             self.update_redirect()
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
@@ -167,8 +193,10 @@ class ModuleModelView(ModelView):
         if not item:
             abort(404)
         pk = self.datamodel.get_pk_value(item)
+        custom = self._custom_fields()
+        edit_form = self._custom_form(self.edit_form)
         if request.method == "POST":
-            form = self.edit_form.refresh(request.form)
+            form = edit_form.refresh(request.form)
             self._fill_form_exclude_cols(exclude_cols, form)
             form._id = pk
             if form.validate():
@@ -181,6 +209,7 @@ class ModuleModelView(ModelView):
                     changed = self._changed(form, seen)
                     token = form[versions.FIELD].data
                     del form[versions.FIELD]
+                    custom_record.take(form, item, custom, only=changed)
                     self.process_form(form, False)
                     for name, field in form._fields.items():
                         if name in changed:
@@ -189,13 +218,15 @@ class ModuleModelView(ModelView):
                         self.datamodel.edit(item)
                     except DomainError as error:
                         db.session.rollback()
-                        form = self._with_version(self.edit_form.refresh(request.form), token)
+                        form = self._with_version(edit_form.refresh(request.form), token)
+                        form.validate()
                         _attach_errors(form, error)
                     else:
                         flash(self.edit_row_message, "success")
                         return None
         else:
-            form = self.edit_form.refresh(obj=item)
+            form = edit_form.refresh(obj=item)
+            custom_record.fill(form, item, custom)
             self.prefill_form(form, pk)
             form[versions.FIELD].data = versions.sign(versions.version_of(item), self._shown(form))
             self.update_redirect()
@@ -209,12 +240,18 @@ class ModuleModelView(ModelView):
         super()._init_forms()
         setattr(self.edit_form, versions.FIELD, HiddenField())
 
+    def _compared(self, form) -> list[str]:
+        """The fields whose shown value tells whether the user changed them: the edit columns and
+        the custom fields."""
+        return [name for name in self.edit_columns if name in form] + [
+            name for name in form._fields if name.startswith(custom_record.PREFIX)]
+
     def _shown(self, form) -> dict:
-        return {name: versions.shown(form[name]) for name in self.edit_columns if name in form}
+        return {name: versions.shown(form[name]) for name in self._compared(form)}
 
     def _changed(self, form, seen) -> set:
         """The fields the user changed on the page: without a version (an old page) all of them."""
-        columns = [name for name in self.edit_columns if name in form]
+        columns = self._compared(form)
         if seen is None:
             return set(columns) | {name for name in form._fields if name not in (versions.FIELD, "csrf_token")}
         return {name for name in columns if versions.shown(form[name]) != seen[1].get(name)}
@@ -230,7 +267,8 @@ class ModuleModelView(ModelView):
         changed = self._changed(form, seen)
         db.session.rollback()   # nothing was written; let go of the row
         item = self.datamodel.get(pk, self._base_filters)
-        fresh = self.edit_form(formdata=None, obj=item)   # not the posted data Flask-WTF would take
+        fresh = self._custom_form(self.edit_form)(formdata=None, obj=item)   # not the posted data Flask-WTF would take
+        custom_record.fill(fresh, item, self._custom_fields())
         self.prefill_form(fresh, pk)
         fresh[versions.FIELD].data = versions.sign(current, self._shown(fresh))
         for name in changed:
@@ -395,7 +433,11 @@ class ModuleModelView(ModelView):
         relations = {next(iter(rel.local_columns)).key: rel for rel in sa_inspect(model).relationships
                      if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1}
 
+        custom = {f.key: f for f in custom_record.all_fields(self.spec)}
+
         def label(field):
+            if field in custom:
+                return custom[field].label
             if field in relations:
                 field = relations[field].key
             return str(self.label_columns.get(field, field))
@@ -403,6 +445,8 @@ class ModuleModelView(ModelView):
         def shown(field, value):
             if value is None or value == "":
                 return ""
+            if field in custom:
+                return custom_record.display(custom[field], value)
             if field in relations:
                 related = db.session.get(relations[field].mapper.class_, value)
                 return str(related) if related is not None else f"#{value}"

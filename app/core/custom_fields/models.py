@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
 
+from app.core.audit import Audited
 from app.core.clock import utcnow
 
 
-class CustomField(Model):
+class CustomField(Audited, Model):
     __tablename__ = "custom_field"
     __table_args__ = (UniqueConstraint("module", "name", name="uq_custom_field_module_name"),)
 
