@@ -257,9 +257,24 @@ class ApprovalFormsView(BaseView):
         return (page, 400) if errors else page
 
 
+SHOW_PATH = re.compile(r"^/approval_requests/show/(\d{1,10})/?$")
+
+
+def _to_request_page():
+    """A request has one page, the one that shows its values and files: the generated show
+    page (where the approvals inbox and lists link) leads there."""
+    match = SHOW_PATH.match(request.path)
+    if match and request.method == "GET":
+        return redirect(url_for("ApprovalFormsView.show", request_id=int(match.group(1))))
+    return None
+
+
 def register_views(appbuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from flask import current_app
+
+    current_app.before_request(_to_request_page)
     category = {"category": "menu:approvals"}
     appbuilder.add_view(ApprovalFormsView, "menu:approval_forms_launch", label=_l("Start an approval"),
                         icon="fa-paper-plane", **category)

@@ -77,3 +77,14 @@ def test_administrators_define_forms_and_staff_may_not(org, login):
     bad = admin.post("/approval_forms/admin/edit/", data={"code": "bad", "name": "坏", "chain": "general_request",
                                                          "fields": "- {name: x, label: X, kind: colour}"})
     assert bad.status_code == 400
+
+
+def test_the_approvals_inbox_link_to_a_request_leads_to_its_page(org, login):
+    request = service.submit_request(org.east_rep, "leave", {
+        "leave_type": "调休", "reason": "加班调休",
+        "period": {"start": "2026-12-07", "end": "2026-12-08", "start_half": "pm", "end_half": "pm"}})
+    manager = login(org.manager)
+    page = manager.get(f"/approval_requests/show/{request.id}")
+    assert page.status_code == 302 and page.headers["Location"].endswith(f"/approval_forms/request/{request.id}")
+    html = manager.get(f"/approval_forms/request/{request.id}").get_data(as_text=True)
+    assert "调休" in html and "2026-12-07 下午" in html and "1.5" in html
