@@ -16,6 +16,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from sqlalchemy import BigInteger, cast
 
 from app.core.custom_fields.definitions import FieldDef
 from app.core.errors import DomainError
@@ -275,7 +276,10 @@ def expression(model, field: FieldDef):
     sorts as time does), numbers for numbers, a boolean, an integer user id; the JSON array for
     multiple choice."""
     element = model.custom[field.name]
-    if field.kind == "integer" or field.kind == "user":
+    if field.kind == "integer":
+        # Whole numbers go up to ±2^53: a 32-bit INTEGER cast would fail on PostgreSQL.
+        return cast(element.as_string(), BigInteger)
+    if field.kind == "user":
         return element.as_integer()
     if field.kind == "decimal":
         return element.as_numeric(28, DECIMAL_PLACES)

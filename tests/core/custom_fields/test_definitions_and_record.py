@@ -273,3 +273,16 @@ def test_a_new_field_is_seen_by_another_process_without_a_restart(org, app, clea
         if other.poll() is None:
             other.kill()
     assert out.split() == ["False", "True"]
+
+
+def test_whole_numbers_beyond_32_bits_filter_and_sort(org, cleanup):
+    tag = _tag()
+    count = FieldDef(module="customers", name=f"count_{tag}", label="数量", kind="integer")
+    a, b = make_customer(org.east_rep), make_customer(org.east_rep)
+    a.custom = {count.name: dump(count, coerce(count, "3,000,000,000"))}
+    b.custom = {count.name: dump(count, coerce(count, "5"))}
+    db.session.commit()
+    expr = expression(Customer, count)
+    ids = [a.id, b.id]
+    assert db.session.scalars(select(Customer.id).where(Customer.id.in_(ids)).order_by(expr)).all() == [b.id, a.id]
+    assert db.session.scalars(select(Customer.id).where(Customer.id.in_(ids), expr > 2 ** 31)).all() == [a.id]
