@@ -254,3 +254,38 @@ def test_a_saved_view_on_a_retired_field_opens_without_it_with_a_notice(org, log
     page = client.get(opened.headers["Location"]).get_data(as_text=True)
     assert labels["level"] in page            # the notice names the field the view lost
     assert a.name in page
+
+
+# -- 7. indexes (PostgreSQL) -------------------------------------------------------------------------
+def test_a_field_gets_its_expression_index_and_loses_it_when_retired(org, fields):
+    from sqlalchemy import text
+
+    from app.core.custom_fields import indexes
+    from app.core.custom_fields.models import CustomField
+
+    names, _labels = fields
+    if db.engine.dialect.name != "postgresql":
+        assert indexes.ensure("customers", names["level"]) == []     # SQLite keeps no such indexes
+        return
+
+    def present():
+        return set(db.session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'customer' "
+                                           "AND indexname LIKE 'ix_cf_customer_%'")))
+
+    level, motto, tags = (indexes.index_names("customer", names[k]) for k in ("level", "motto", "tags"))
+    assert indexes.ensure("customers", names["level"]) == [level[0]]
+    assert set(indexes.ensure("customers", names["motto"])) == set(motto)          # value and bigrams
+    indexes.ensure("customers", names["tags"])
+    db.session.commit()
+    assert {level[0], *motto, tags[0]} <= present()
+    # The list's condition is the index's expression: the planner may use it.
+    plan = "\n".join(db.session.scalars(text(
+        "EXPLAIN SELECT id FROM customer WHERE CAST(custom ->> :n AS VARCHAR) = 'gold' ORDER BY id DESC LIMIT 25")
+        .bindparams(n=names["level"])))
+    assert "customer" in plan
+    row = db.session.query(CustomField).filter_by(name=names["level"]).one()
+    row.retired = True
+    db.session.commit()
+    assert indexes._keep("customers", names["level"]) == level
+    db.session.commit()
+    assert level[0] not in present()
