@@ -88,3 +88,16 @@ def test_the_approvals_inbox_link_to_a_request_leads_to_its_page(org, login):
     assert page.status_code == 302 and page.headers["Location"].endswith(f"/approval_forms/request/{request.id}")
     html = manager.get(f"/approval_forms/request/{request.id}").get_data(as_text=True)
     assert "调休" in html and "2026-12-07 下午" in html and "1.5" in html
+
+
+def test_my_requests_list_and_the_api_show_only_my_own(org, login, api_token):
+    mine = service.submit_request(org.east_rep, "general", {"title": "申请白板", "content": "会议室用"})
+    theirs = service.submit_request(org.south_rep, "general", {"title": "申请投影仪", "content": "会议室用"})
+    client = login(org.east_rep)
+    html = client.get("/approval_requests/list/").get_data(as_text=True)
+    assert mine.code in html and theirs.code not in html
+    answer = client.get("/api/v1/approval_requests/", headers=api_token(org.east_rep))
+    assert answer.status_code == 200
+    codes = {row["code"] for row in answer.get_json()["result"]}
+    assert mine.code in codes and theirs.code not in codes
+    assert client.get(f"/api/v1/approval_requests/{theirs.id}", headers=api_token(org.east_rep)).status_code == 404
