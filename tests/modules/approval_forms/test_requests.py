@@ -184,3 +184,19 @@ def test_only_administrators_define_forms_and_bad_definitions_are_refused(org):
         service.save_form(org.admin, code="x2", name="X", chain="no_such_chain",
                           fields="- {name: a, label: A, kind: colour}")
     assert set(refused.value.errors) == {"chain", "fields"}
+
+
+def test_a_refused_file_refuses_the_whole_request(org):
+    before = count_requests()
+    bad = FileStorage(stream=io.BytesIO(b"MZ\x90\x00\x03" + bytes(200)), filename="票据.pdf")
+    with pytest.raises(Exception) as refused:
+        service.submit_request(org.east_rep, "seal", {"seal_kind": "公章", "document": [bad], "copies": "1",
+                                                      "purpose": "盖章"})
+    assert getattr(refused.value, "code", "") == "files.type_refused"
+    assert count_requests() == before
+
+
+def test_a_half_day_that_ends_before_it_starts_is_refused(org):
+    with pytest.raises(ValidationErrors) as refused:
+        service.submit_request(org.east_rep, "leave", leave(0, start_half="pm", end_half="am"))
+    assert "period" in refused.value.errors
