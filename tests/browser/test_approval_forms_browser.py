@@ -25,9 +25,10 @@ def rep(app):
     return data
 
 
-def test_a_rep_submits_an_expense_claim_with_two_lines(page, rep):
+def test_a_rep_submits_an_expense_claim_with_two_lines(page, rep, shot):
     log_in(page, rep.username, PASSWORD)
     page.goto("/approval_forms/")
+    shot("launch")
     page.locator("#zwt-form-expense").click()
     for n, (category, amount) in enumerate([("差旅费", "1200.50"), ("餐费", "99.50")]):
         page.fill(f"#f-lines-{n}-date", "2026-12-01")
@@ -36,8 +37,10 @@ def test_a_rep_submits_an_expense_claim_with_two_lines(page, rep):
         page.fill(f"#f-lines-{n}-amount", amount)
     expect(page.locator("#f-lines .zwt-column-sum")).to_have_text("¥1,300.00")
     expect(page.locator("#zwt-route-steps li").first).to_contain_text(rep.boss)
+    shot("filled")
     page.locator("#zwt-submit-request").click()
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator("#zwt-lines-lines tbody tr")).to_have_count(2)
     expect(page.locator("#zwt-request-total")).to_contain_text("¥1,300.00")
     expect(page.locator("#zwt-rmb-upper")).to_contain_text("壹仟叁佰元整")
+    shot("submitted")
