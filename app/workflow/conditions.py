@@ -254,6 +254,8 @@ def _explain(exc: Exception) -> str:
         if text.startswith("no such member in mapping: "):
             return _("There is no field %(name)s.", name=text.split(": ", 1)[1])
         return _("A name in the condition has no value.")
+    if "match error" in text or "error parsing regexp" in text or "missing )" in text:
+        return _("The regular expression is invalid.")
     if cause is ZeroDivisionError:
         return _("Division by zero.")
     if cause is TypeError or "no matching overload" in text:

@@ -48,7 +48,7 @@ def definition_files(path="workflows") -> list:
     return sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml")))
 
 
-def check_files(files, documents: dict | None = None) -> tuple:
+def check_files(files, documents: dict | None = None, allow_missing_document: bool = True) -> tuple:
     """(valid definitions, problems) of the files, in the given order. Chain names must be unique
     across them; document types not in `documents` (modules not installed) are accepted
     without field checks. A file is named in problems as `str(file)`."""
@@ -60,7 +60,7 @@ def check_files(files, documents: dict | None = None) -> tuple:
             problems.append(Problem(str(file), 1, 1, "(root)", _("Cannot read the file: %(reason)s",
                                                                  reason=getattr(exc, "strerror", None) or str(exc))))
             continue
-        definition, file_problems, name_node = _parse(text, str(file), documents, True)
+        definition, file_problems, name_node = _parse(text, str(file), documents, allow_missing_document)
         problems.extend(file_problems)
         if definition is None:
             continue
@@ -85,10 +85,36 @@ def load_directory(path="workflows", documents: dict | None = None) -> list:
 
 
 def installed_documents() -> dict:
-    """{document type: its column names} of the installed modules (an app must be running)."""
+    """{document type: {column name: two sample values of its type}} of the installed modules
+    (an app must be running). The samples let a check evaluate conditions as they will run."""
     from app.core.registry import registry
 
-    return {name: {column.key for column in spec.model.__table__.columns} for name, spec in registry.specs.items()}
+    return {name: {column.key: _samples(column) for column in spec.model.__table__.columns}
+            for name, spec in registry.specs.items()}
+
+
+def _samples(column) -> tuple:
+    """Two filled values of a column's type (None for a type a condition cannot read)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return (None, None)
+    if kind is bool:
+        return (True, False)
+    if kind is int:
+        return (1000, 0)
+    if kind in (float, Decimal):
+        return (Decimal("100000.00"), Decimal("0"))
+    if kind is str:
+        return ("abc", "")
+    if kind is dt.datetime:
+        return (dt.datetime(2026, 1, 1, 8, 0), dt.datetime(2020, 6, 30, 23, 59))
+    if kind is dt.date:
+        return (dt.date(2026, 1, 1), dt.date(2020, 6, 30))
+    return (None, None)
 
 
 def describe_rule(rule: ApproverRule) -> str:

@@ -166,10 +166,31 @@ class _Reader:
                                        "it has %(known)s.", root=root, field=name, known=_quote_list(sorted(known)))
                          + _suggest(name, known))
         if fields is not None:
-            for name in sorted(condition.fields - fields):
+            unknown = sorted(condition.fields - fields)
+            for name in unknown:
                 self.add(node, path, _("The condition reads doc.%(field)s, but %(document)s has no field %(field)s.",
                                        field=name, document=document) + _suggest(name, fields))
+            samples = getattr(self, "samples", None)
+            if samples and not unknown:
+                self._probe(node, path, condition, samples, document)
         return condition
+
+    def _probe(self, node, path: str, condition: Condition, samples: dict, document: str | None) -> None:
+        """Evaluate the condition on sample documents of the document type's own column types
+        (every field filled): a comparison of a number with a text, a result that is not a
+        yes/no, an invalid regular expression fail here as they would on every real document."""
+        for pick in (0, 1):
+            context = {"doc": {name: values[pick] for name, values in samples.items()},
+                       "submitter": {"id": 1, "username": "someone", "department": "部门", "department_code": "D1",
+                                     "roles": ["Sales"]},
+                       "step": {"id": "step", "name": "step"}}
+            try:
+                condition.evaluate(context)
+            except ConditionError as exc:
+                self.add(node, path, _("The condition cannot be evaluated on this document type (%(document)s): %(reason)s",
+                                       document=document, reason=exc.message),
+                         self._column_in(node, exc.column))
+                return
 
     def _column_in(self, node, offset: int | None) -> int | None:
         """The file column of position `offset` inside a one-line scalar, when it can be told."""
@@ -254,7 +275,26 @@ class ChainParser:
                                 steps=steps, cc=cc, source=self.text,
                                 digest=hashlib.sha256(self.text.encode("utf-8")).hexdigest())
         self._check_loops(definition, top["steps"][1])
+        if not r.problems:
+            self._check_reachable(definition, top["steps"][1])
         return None if r.problems else definition
+
+    def _check_reachable(self, definition: Definition, steps_node) -> None:
+        """Every step must lie on some route from the first step: a step no `next` leads to
+        would never ask anyone."""
+        reached, todo = set(), [definition.steps[0].id]
+        while todo:
+            step_id = todo.pop()
+            if step_id == END or step_id in reached:
+                continue
+            reached.add(step_id)
+            todo.extend(definition._possible_successors(definition.step(step_id)))
+        for pos, step in enumerate(definition.steps):
+            if step.id not in reached:
+                step_node = steps_node.value[pos]
+                where = next((v for k, v in step_node.value if k.value == "id"), step_node)
+                self.r.add(where, f"steps[{pos}]", _("No route reaches step %(step)s: no step before it leads "
+                                                     "to it.", step=step.id))
 
     def _read_document(self, node) -> None:
         document = self.r.text(node, "document")
@@ -265,6 +305,8 @@ class ChainParser:
             return
         if document in self.documents:
             self.fields = set(self.documents[document])
+            if isinstance(self.documents[document], dict):
+                self.r.samples = self.documents[document]
         elif not self.allow_missing_document:
             self.r.add(node, "document", _("Unknown document type '%(document)s'.", document=document)
                        + _suggest(document, self.documents))

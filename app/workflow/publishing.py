@@ -27,11 +27,13 @@ class InvalidDefinition(ValidationErrors):
         super().__init__({"source": [str(p) for p in problems]}, code="workflow.invalid_definition")
 
 
-def validate(source: str, filename: str = "<editor>"):
-    """The compiled Definition, or InvalidDefinition listing every problem (line, column, path)."""
+def validate(source: str, filename: str = "<editor>", shipped: bool = False):
+    """The compiled Definition, or InvalidDefinition listing every problem (line, column, path).
+    A chain for a document type no installed module has is refused, except a shipped file's
+    (workflows/*.yaml names the modules it may be installed with)."""
     try:
         return parse_definition(source, filename=filename, documents=installed_documents(),
-                                allow_missing_document=True)
+                                allow_missing_document=shipped)
     except DefinitionError as exc:
         raise InvalidDefinition(exc.problems) from exc
 
@@ -74,10 +76,10 @@ def unknown_names(definition) -> list[str]:
 
 
 def publish(actor, source: str, note: str | None = None, filename: str = "<editor>",
-            expected_name: str | None = None) -> WorkflowVersion:
+            expected_name: str | None = None, shipped: bool = False) -> WorkflowVersion:
     """Validate and publish `source` as the next version of its chain; new submissions use it,
     running instances stay on theirs. Invalid text changes nothing."""
-    definition = validate(source, filename)
+    definition = validate(source, filename, shipped)
     if expected_name and definition.name != expected_name:
         raise DomainError("workflow.renamed", _("The chain's name cannot be changed here (it is %(name)s).",
                                                 name=expected_name), field="source")
@@ -136,9 +138,9 @@ def seed_from_directory(path: Path = WORKFLOWS_DIR) -> list[str]:
     known = set(db.session.scalars(select(WorkflowDefinition.name)))
     for file in definition_files(path):
         source = file.read_text(encoding="utf-8")
-        definition = validate(source, str(file))
+        definition = validate(source, str(file), shipped=True)
         if definition.name in known:
             continue
-        publish(None, source, note=_("Shipped version"), filename=str(file))
+        publish(None, source, note=_("Shipped version"), filename=str(file), shipped=True)
         published.append(definition.name)
     return published

@@ -126,8 +126,8 @@ def test_a_condition_failing_on_submit_is_a_clear_refusal_and_nothing_is_written
 
 
 def test_submitting_on_the_screen_when_a_condition_fails_answers_400_with_the_reason(org, login, shown):
-    publish_chain([step("manager", [MANAGER], when="doc.amount.startsWith('1')")], self_approval=FORBIDDEN)
-    contract = make_contract(org.east_rep)
+    publish_chain([step("manager", [MANAGER], when="doc.notes.startsWith('急')")], self_approval=FORBIDDEN)
+    contract = make_contract(org.east_rep, notes=None)   # an empty field
 
     resp = login(org.east_rep).post(f"/approvals/submit/contracts/{contract.id}", data={"comment": ""})
 
