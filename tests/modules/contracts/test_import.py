@@ -297,3 +297,25 @@ def test_cells_are_read_as_people_type_them():
     for bad, parse in (("很多", parse_decimal), ("明天", parse_date), ("也许", parse_boolean)):
         with pytest.raises(ValueError):
             parse(bad)
+
+
+def test_an_owner_is_found_by_name_when_only_one_user_has_it(org, login):
+    from tests.factories import make_user
+
+    marker = unique("按姓名")
+    customer = make_customer(org.manager)
+    only = make_user("Sales", org.east)
+    twins = [make_user("Sales", org.east), make_user("Sales", org.east)]
+    only.last_name, only.first_name = "独", marker
+    for twin in twins:
+        twin.last_name, twin.first_name = "同", marker
+    db.session.commit()
+    rows = [[f"{marker}-1", customer.code, "100", "", "", "", "", f"独{marker}", "", ""],
+            [f"{marker}-2", customer.code, "100", "", "", "", "", f"同{marker}", "", ""]]
+    html = _upload(login(org.manager), _csv(rows)).get_data(as_text=True)
+    problems = _problems(html)
+    assert set(problems) == {3} and "不止一位" in problems[3]
+    html = _upload(login(org.manager), _csv(rows[:1])).get_data(as_text=True)
+    login(org.manager).post(f"/contracts/import/{_token(html)}/commit")
+    contract = db.session.scalar(select(Contract).where(Contract.title == f"{marker}-1"))
+    assert contract.owner_id == only.id
