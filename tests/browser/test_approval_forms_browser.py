@@ -44,3 +44,47 @@ def test_a_rep_submits_an_expense_claim_with_two_lines(page, rep, shot):
     expect(page.locator("#zwt-request-total")).to_contain_text("¥1,300.00")
     expect(page.locator("#zwt-rmb-upper")).to_contain_text("壹仟叁佰元整")
     shot("submitted")
+
+
+@pytest.fixture
+def admin(app):
+    from app.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        user = make_user("Admin")
+        name = user.username
+        db.session.remove()
+    return name
+
+
+def test_an_administrator_builds_a_form_from_rows(page, admin, app, shot):
+    import uuid
+
+    code = "car" + uuid.uuid4().hex[:6]
+    log_in(page, admin, PASSWORD)
+    page.goto("/approval_forms/admin/edit/")
+    page.fill("#code", code)
+    page.fill("#name", "用车申请")
+    page.select_option("#chain", "general_request")
+    editor = page.locator("#zwt-field-editor")
+    editor.get_by_role("button", name="+ 添加字段").click()
+    row = editor.locator(".zwt-field-row").nth(0)
+    row.get_by_placeholder("显示名称").fill("目的地")
+    row.get_by_placeholder("名称（字母）").fill("destination")
+    row.get_by_label("必填").check()
+    editor.get_by_role("button", name="+ 添加字段").click()
+    row = editor.locator(".zwt-field-row").nth(1)
+    row.get_by_placeholder("显示名称").fill("用车时间")
+    row.get_by_placeholder("名称（字母）").fill("period")
+    row.get_by_label("类型").select_option("daterange")
+    shot("built")
+    page.locator("#zwt-save-form").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    from app.modules.approval_forms import service
+
+    with app.app_context():
+        fields = service.fields_of(service.form_by_code(code))
+        assert [(f["name"], f["kind"], f["required"]) for f in fields] == [
+            ("destination", "text", True), ("period", "daterange", False)]

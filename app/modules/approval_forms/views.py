@@ -104,6 +104,28 @@ def shown_values(fields: list[dict], values: dict) -> list[dict]:
     return out
 
 
+def editor_data(text: str) -> dict:
+    """What the fields editor (approval_form_editor.js) starts from: the fields in the box when
+    they read as a list, else none (the editor then says to use the box)."""
+    import json
+
+    import yaml
+
+    try:
+        fields = yaml.safe_load(text or "") if (text or "").strip() else []
+    except yaml.YAMLError:
+        fields = None
+    words = {"label": _("Label"), "name": _("Name (letters)"), "kind": _("Kind"), "required": _("Required"),
+             "help": _("Help text"), "options": _("Options, separated by 、"), "half_day": _("Half days"),
+             "columns": _("Columns of each line"), "add": _("Add a field"), "add_column": _("Add a column"),
+             "remove": _("Remove"), "up": _("Move up"), "down": _("Move down"),
+             "typed": _("The fields below are not a list the editor can show; correct them in the box.")}
+    return {"fields_json": json.dumps(fields if isinstance(fields, list) else None, ensure_ascii=False),
+            "kinds_json": json.dumps({k: str(v) for k, v in kinds.KINDS.items()}, ensure_ascii=False),
+            "line_kinds_json": json.dumps(list(kinds.LINE_KINDS)),
+            "editor_text": json.dumps(words, ensure_ascii=False)}
+
+
 class ApprovalFormsView(BaseView):
     route_base = "/approval_forms"
     default_view = "launch"
@@ -253,7 +275,8 @@ class ApprovalFormsView(BaseView):
         chains = list(db.session.scalars(select(WorkflowDefinition.name).where(
             WorkflowDefinition.document == service.DOCUMENT).order_by(WorkflowDefinition.name)))
         page = self.render_template("approval_forms/edit.html", title=_("Approval form"), form=form, values=values,
-                                    errors=errors, chains=chains, icons=service.ICONS, kinds=kinds.KINDS)
+                                    errors=errors, chains=chains, icons=service.ICONS, kinds=kinds.KINDS,
+                                    **editor_data(values["fields"]))
         return (page, 400) if errors else page
 
 
