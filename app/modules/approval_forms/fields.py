@@ -23,17 +23,19 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_pgettext as _k
 from sqlalchemy import select
 
 from app.core.org import Department, User
 from app.extensions import db
 
 KINDS = {
-    "text": _l("Text"), "textarea": _l("Long text"), "number": _l("Number"), "amount": _l("Amount"),
-    "date": _l("Date"), "daterange": _l("Date range"), "choice": _l("Single choice"),
-    "multichoice": _l("Multiple choice"), "user": _l("Person"), "department": _l("Department"),
-    "attachment": _l("Attachment"), "table": _l("Table of lines"),
+    "text": _k("field kind", "Text"), "textarea": _k("field kind", "Long text"),
+    "number": _k("field kind", "Number"), "amount": _k("field kind", "Amount"), "date": _k("field kind", "Date"),
+    "daterange": _k("field kind", "Date range"), "choice": _k("field kind", "Single choice"),
+    "multichoice": _k("field kind", "Multiple choice"), "user": _k("field kind", "Person"),
+    "department": _k("field kind", "Department"), "attachment": _k("field kind", "Attachment"),
+    "table": _k("field kind", "Table of lines"),
 }
 LINE_KINDS = ("text", "number", "amount", "date", "choice", "attachment")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
