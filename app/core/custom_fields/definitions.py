@@ -45,7 +45,9 @@ def _load() -> dict:
     from app.core.custom_fields.models import CustomField
     from app.extensions import db
 
-    rows = db.session.query(CustomField).order_by(CustomField.module, CustomField.position, CustomField.id).all()
+    # Plain rows, not the session's objects: one this session read earlier may be out of date.
+    table = CustomField.__table__
+    rows = db.session.execute(table.select().order_by(table.c.module, table.c.position, table.c.id)).all()
     found: dict[str, list] = {}
     for row in rows:
         found.setdefault(row.module, []).append(FieldDef(

@@ -266,8 +266,10 @@ def reorder(actor, module: str, ids: list[int]) -> None:
     """Put the module's fields in the order of `ids` (the others keep theirs, after them)."""
     spec = spec_named(module)
     with unit_of_work(actor):
+        # populate_existing: rows this session read earlier may have moved since.
         rows = db.session.scalars(select(CustomField).where(CustomField.module == spec.name)
-                                  .order_by(CustomField.position, CustomField.id)).all()
+                                  .order_by(CustomField.position, CustomField.id)
+                                  .execution_options(populate_existing=True)).all()
         by_id = {row.id: row for row in rows}
         if any(i not in by_id for i in ids):
             raise DomainError("custom_field.bad_order", _("The order names a field of another module."))
