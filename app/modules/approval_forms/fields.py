@@ -37,12 +37,15 @@ KINDS = {
     "department": _k("field kind", "Department"), "attachment": _k("field kind", "Attachment"),
     "table": _k("field kind", "Table of lines"),
 }
+# Kinds whose values are checked as custom fields of the same kind are (field kind -> custom field kind).
+SHARED_KINDS = {"text": "text", "textarea": "textarea", "number": "decimal", "date": "date", "choice": "choice",
+                "multichoice": "multichoice", "user": "user"}
 LINE_KINDS = ("text", "number", "amount", "date", "choice", "attachment")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CENT = Decimal("0.01")
 HALF = Decimal("0.5")
 AMOUNT_MAX = Decimal("9999999999999999.99")
-TEXT_MAX, TEXTAREA_MAX, MAX_LINES = 200, 5000, 200
+MAX_LINES = 200
 MORNING, AFTERNOON = "am", "pm"
 
 
@@ -142,47 +145,23 @@ class Values:
                 self.fail(key, _("%(field)s: “%(value)s” is not one of the options.", field=label, value=wrong[0]))
                 return None
             return [o for o in field["options"] if o in chosen]
+        if kind in SHARED_KINDS:
+            return self._shared(field, raw, key)
         text = "" if raw is None else str(raw).strip()
         if not text:
             return self._missing(field, key)
-        if kind in ("text", "textarea"):
-            limit = TEXT_MAX if kind == "text" else TEXTAREA_MAX
-            if len(text) > limit:
-                self.fail(key, _("%(field)s may hold at most %(n)s characters.", field=label, n=limit))
-                return None
-            return text
-        if kind == "choice":
-            if text not in field["options"]:
-                self.fail(key, _("%(field)s: “%(value)s” is not one of the options.", field=label, value=text))
-                return None
-            return text
-        if kind in ("number", "amount"):
+        if kind == "amount":
             number = _decimal(text)
             if number is None or abs(number) > AMOUNT_MAX:
-                self.fail(key, _("%(field)s must be a number, such as 1280.50.", field=label) if kind == "amount"
-                          else _("%(field)s must be a number.", field=label))
+                self.fail(key, _("%(field)s must be a number, such as 1280.50.", field=label))
                 return None
-            if kind == "amount":
-                if number.quantize(CENT, rounding=ROUND_HALF_UP) != number:
-                    self.fail(key, _("%(field)s has at most two decimals (yuan and fen).", field=label))
-                    return None
-                if number <= 0:
-                    self.fail(key, _("%(field)s must be more than zero.", field=label))
-                    return None
-                return str(number.quantize(CENT))
-            return str(number.normalize()) if number == number.to_integral() else str(number)
-        if kind == "date":
-            day = _date(text)
-            if day is None:
-                self.fail(key, _("%(field)s must be a date, such as 2026-03-01.", field=label))
+            if number.quantize(CENT, rounding=ROUND_HALF_UP) != number:
+                self.fail(key, _("%(field)s has at most two decimals (yuan and fen).", field=label))
                 return None
-            return day.isoformat()
-        if kind == "user":
-            user = db.session.get(User, int(text)) if text.isdigit() and int(text) < 2**31 else None
-            if user is None or not user.active:
-                self.fail(key, _("%(field)s: choose a person who works here.", field=label))
+            if number <= 0:
+                self.fail(key, _("%(field)s must be more than zero.", field=label))
                 return None
-            return user.id
+            return str(number.quantize(CENT))
         if kind == "department":
             dept = db.session.get(Department, int(text)) if text.isdigit() and int(text) < 2**31 else None
             if dept is None:
@@ -190,6 +169,24 @@ class Values:
                 return None
             return dept.id
         raise AssertionError(kind)
+
+    def _shared(self, field, raw, key):
+        """Kinds custom fields have too are checked by their rules (app.core.custom_fields)."""
+        from app.core.custom_fields.definitions import FieldDef
+        from app.core.custom_fields.values import CustomValueError, coerce, dump
+
+        options = tuple((o, o) for o in field.get("options", ()))
+        definition = FieldDef(module="approval_forms", name=key[-1] if isinstance(key[-1], str) else field["name"],
+                              label=field["label"], kind=SHARED_KINDS[field["kind"]], required=field["required"],
+                              choices=options)
+        try:
+            value = coerce(definition, raw)
+        except CustomValueError as exc:
+            self.fail(key, exc.message)
+            return None
+        if value is None or value == []:
+            return None
+        return dump(definition, value)
 
     def _missing(self, field, key):
         if field["required"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_babel import lazy_pgettext
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, \
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, \
     UniqueConstraint
 from sqlalchemy.orm import relationship
 
