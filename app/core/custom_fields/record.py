@@ -102,6 +102,11 @@ def _wtfield(spec, field: FieldDef):
         from app.core.relation_search import endpoint_url
 
         return UserChoiceField(label, checks, url=endpoint_url(spec.name, field.key), description=help_text)
+    if kind in ("integer", "decimal"):
+        # Numbers are typed like amounts (1,234.50): a number keypad on phones, separators allowed.
+        return StringField(label, checks, widget=BS3TextFieldWidget(), description=help_text,
+                           render_kw={"inputmode": "decimal" if kind == "decimal" else "numeric",
+                                      "autocomplete": "off", "class": "zwt-number"})
     return StringField(label, checks, widget=BS3TextFieldWidget(), description=help_text)
 
 
@@ -133,7 +138,7 @@ def _form_value(field: FieldDef, value):
     if value is None:
         return [] if field.kind == "multichoice" else None
     if field.kind in ("integer", "decimal"):
-        return str(value)
+        return display(field, value)      # with thousands separators, as typed
     return value
 
 

@@ -77,6 +77,9 @@ def test_every_kind_through_the_add_form(org, login, made):
     expected[names["user"]] = org.manager.id
     assert item.custom == expected
 
+    edit = rep.get(f"/customers/edit/{item.id}").get_data(as_text=True)
+    number_box = re.search(rf'<input[^>]*name="custom__{names["decimal"]}"[^>]*>', edit).group(0)
+    assert 'inputmode="decimal"' in number_box and 'value="1,234.5"' in number_box
     show = rep.get(f"/customers/show/{item.id}").get_data(as_text=True)
     assert "1,234.5" in show and "一般" in show and "重要、观察" in show and "1,200" in show
     assert "2026-03-31 10:30" in show          # stored in UTC, shown in the user's zone
