@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import Date, DateTime, Numeric
+from sqlalchemy import Boolean, Date, DateTime, Numeric
 
 from app.workflow.conditions import ConditionError, _
 from app.workflow.definitions import Definition, check_files, definition_files, describe_rule, installed_documents
@@ -112,8 +112,23 @@ def typed_document(values: dict, document: str) -> dict:
                 typed[key] = dt.datetime.fromisoformat(value)
             elif isinstance(column.type, Date) and isinstance(value, str):
                 typed[key] = dt.date.fromisoformat(value)
-            elif isinstance(column.type, Numeric) and isinstance(value, (int, float, str, Decimal)):
-                typed[key] = Decimal(str(value))
+            elif isinstance(column.type, Numeric) and isinstance(value, (int, float, str, Decimal)) \
+                    and not isinstance(value, bool):
+                amount = Decimal(str(value))
+                if not amount.is_finite():
+                    raise ValueError(value)
+                scale = column.type.scale
+                # Stored as the column keeps it (100000.004 is 100000.00 in a 2-decimal column).
+                typed[key] = amount.quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP) if scale is not None else amount
+            elif isinstance(column.type, Boolean) and isinstance(value, str):
+                # A yes/no given as text means what it says ("false" is no), as a form would read it.
+                word = value.strip().lower()
+                if word in ("true", "yes", "1", "是", "y", "t"):
+                    typed[key] = True
+                elif word in ("false", "no", "0", "否", "n", "f", ""):
+                    typed[key] = False
+                else:
+                    raise ValueError(value)
         except (ValueError, ArithmeticError):
             raise ValueError(_("The value of %(field)s is not valid: %(value)s", field=key, value=value)) from None
     return typed

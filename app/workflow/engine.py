@@ -19,7 +19,7 @@ from app.core.org import user_id as id_of
 from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow import reading, resolver
+from app.workflow import reading, resolver, step_people
 from app.workflow.conditions import ConditionError
 from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
                                     set_status, workflow_spec)
@@ -129,26 +129,11 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users) if u is not None}.values())
         _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
     if not returned:
-        if any(u.id == submitter.id for u in users):
-            if settings.self_approval == "skip":
-                users = [u for u in users if u.id != submitter.id]
-                _record(instance, "auto_pass", reason="self_approval_skip", step_id=step.id, target=submitter.user)
-                if not users:
-                    return _complete_step(uow, instance, definition, step, doc=doc)
-            elif settings.self_approval == "escalate_to_manager":
-                others = [u for u in users if u.id != submitter.id]
-                if others and step.mode in ("any", "quorum"):
-                    # Someone else the step names decides (another legal officer for a
-                    # legal officer's contract); a quorum short of people goes to escalation.
-                    users = others
-                    _record(instance, "reassign", reason="self_approval_others", step_id=step.id)
-                else:
-                    boss = resolver.boss_for(submitter.user, definition)
-                    users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users)
-                                  if u is not None}.values())
-                    _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
-                    if boss is not None:
-                        substitutes.add(boss.id)
+        settled = step_people.without_submitter(definition, step, submitter, users)
+        _record_events(instance, step, settled.events)
+        users, substitutes = settled.users, set(settled.substitutes)
+        if settled.verdict == "pass":
+            return _complete_step(uow, instance, definition, step, doc=doc)
         if settings.auto_pass_duplicates and previous_round:
             _ensure_id(instance)
             before = previous_approvers if previous_approvers is not None else set(db.session.scalars(
@@ -162,26 +147,15 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
                         _record(instance, "auto_pass", reason="duplicate_approver", step_id=step.id, target=u)
                     return _complete_step(uow, instance, definition, step, doc=doc)
                 auto_approved = repeated
-    if not users:
-        mode = settings.empty_approvers
-        if mode == "auto_approve":
-            _record(instance, "auto_pass", reason="no_approver", step_id=step.id)
-            return _complete_step(uow, instance, definition, step, doc=doc)
-        if mode == "reject":
-            _record(instance, "auto_reject", reason="no_approver", step_id=step.id)
-            return _finish(uow, instance, definition, REJECTED, doc)
-        admin = resolver.admin_user(definition)
-        if admin is None:
-            raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
-        _record(instance, "reassign", reason="no_approver_admin", step_id=step.id, target=admin)
-        users = [admin]
-    if step.mode == "quorum" and len(users) < (step.quorum or 1):
-        # Fewer people than votes required: the chain's escalation makes up the shortfall
-        # (the step then needs everyone it has), never a silent rejection.
-        extra = resolver.other_admin(definition, submitter.id)
-        if extra is not None and all(u.id != extra.id for u in users):
-            users = [*users, extra]
-        _record(instance, "escalate", reason="quorum_shortfall", step_id=step.id, target=extra)
+    settled = step_people.fill(definition, step, submitter.id, users)
+    if settled.no_admin:
+        raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
+    _record_events(instance, step, settled.events)
+    users = settled.users
+    if settled.verdict == "pass":
+        return _complete_step(uow, instance, definition, step, doc=doc)
+    if settled.verdict == "reject":
+        return _finish(uow, instance, definition, REJECTED, doc)
     new_tasks = []
     with db.session.no_autoflush:
         delegates = resolver.delegates_for(users, definition.name, windows=windows)
@@ -202,6 +176,11 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     if outcome is not None:
         return _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=new_tasks)
     announce(uow, instance, definition, [t for t in new_tasks if t.status == PENDING])
+
+
+def _record_events(instance, step, events) -> None:
+    for event in events:
+        _record(instance, event.action, reason=event.reason, step_id=step.id, target=event.target)
 
 
 def _new_task(instance, definition, step, user, *, seq=0, status=PENDING, kind="normal", parent=None, note=None,

@@ -227,12 +227,11 @@ def delegates_for(users: list[User], definition_name: str, on: dt.date | None = 
 
 
 def describe_approvers(definition, step, context: dict, submitter: User | None) -> list[str]:
-    """Names of the users `step` would ask for a document (the dry run and `workflows route`)."""
+    """Names of the users `step` would ask for a document (the dry run and `workflows route`),
+    with the chain's own rules applied as the engine applies them (step_people.plan): the
+    submitter's own place, nobody to ask, a quorum short of people."""
     if submitter is None:
         return [f"{r.kind}: {r.value}" for r in step.approvers]
-    users, _reasons = resolve_rules(step.approvers, submitter, context.get("doc"), definition)
-    if not users:
-        return [f"({definition.settings.empty_approvers})"]
-    return [f"{u.display_name} ({u.username})" for u in users]
+    from app.workflow import step_people
 
-
+    return step_people.describe(definition, step, submitter, context.get("doc"))
