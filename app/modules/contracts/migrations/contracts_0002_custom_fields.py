@@ -20,5 +20,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('contract') as batch_op:
-        batch_op.drop_column('custom')
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would lose its expression indexes.
+    op.drop_column('contract', 'custom')

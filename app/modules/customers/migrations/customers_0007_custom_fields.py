@@ -23,6 +23,7 @@ def upgrade():
 
 
 def downgrade():
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would lose its expression
+    # indexes (lower(name)).
     for table in ('contact', 'customer'):
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column('custom')
+        op.drop_column(table, 'custom')
