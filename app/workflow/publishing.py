@@ -72,6 +72,35 @@ def unknown_names(definition) -> list[str]:
                    "role": _("there is no role named %(name)s.", name=rule.value),
                    "department_head": _("there is no department with the code %(name)s.", name=rule.value)}[rule.kind]
         found.append(f"{where}: {message}")
+    return found + quorum_shortfalls(definition)
+
+
+def quorum_shortfalls(definition) -> list[str]:
+    """Quorum steps that ask for more votes than the active people their rules can name today
+    (users and role members; a manager or department head counts as one): at run time the
+    chain's admin makes up the shortfall."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.core.org import User
+
+    found = []
+    for step in definition.steps:
+        if step.mode != "quorum":
+            continue
+        people: set = set()
+        for rule in step.approvers:
+            if rule.kind == "user":
+                people |= set(db.session.scalars(select(User.id).where(User.username == rule.value,
+                                                                        User.active.is_(True))))
+            elif rule.kind == "role":
+                people |= set(db.session.scalars(select(User.id).join(User.roles).where(
+                    Role.name == rule.value, User.active.is_(True))))
+            else:
+                people.add(f"{rule.kind}:{rule.value}")
+        if len(people) < (step.quorum or 1):
+            found.append(_("step %(step)s: the quorum asks for %(quorum)d approvals but only %(count)d active "
+                           "people can be asked; the workflow admin will make up the shortfall.",
+                           step=step.id, quorum=step.quorum or 1, count=len(people)))
     return found
 
 

@@ -123,3 +123,27 @@ def test_every_shipped_chain_passes_the_evaluation_check(app):
         files = sorted(Path("workflows").glob("*.yaml"))
         _definitions, problems = check_files(files, installed_documents())
     assert problems == []
+
+
+def test_workflows_check_warns_about_a_quorum_too_few_people_can_reach(app, tmp_path):
+    from flask import current_app
+
+    from tests.factories import make_user, unique
+
+    with app.app_context():
+        board = current_app.appbuilder.sm.add_role(unique("Board"))
+        for _ in range(2):
+            person = make_user("Finance")
+            person.roles.append(board)
+        db.session.commit()
+        name = board.name
+    source = chain().replace("contract_approval", "quorum_chain").replace(
+        "approvers: [{role: Finance}]", f"approvers: [{{role: {name}}}]\n    mode: quorum\n    quorum: 3")
+    path = tmp_path / "quorum.yaml"
+    path.write_text(source, encoding="utf-8")
+    from run import cli
+
+    result = app.test_cli_runner().invoke(cli, ["workflows", "check", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "finance" in result.output and "3" in result.output and "2" in result.output
