@@ -170,3 +170,19 @@ def test_custom_fields_change_nobodys_data_scope(org, login, api_token, app, mad
     assert db.session.get(Customer, theirs.id).custom == {names["text"]: secret}
     # The owner and their manager see it.
     assert secret in login(org.manager).get(f"/customers/show/{theirs.id}").get_data(as_text=True)
+
+
+def test_contacts_have_custom_fields_too(org, login, made):
+    from app.modules.customers.models import Contact
+    from app.modules.customers.service import create_contact
+
+    tag = _tag()
+    name = f"wechat_{tag}"
+    service.create_field(org.admin, "contacts", name, f"微信号{tag}", "text", help_text="联系人的微信")
+    made.append(name)
+    customer = make_customer(org.east_rep)
+    contact = create_contact(org.east_rep, Contact(customer_id=customer.id, name=unique("联系人"), custom={name: "wx_123"}))
+    rep = login(org.east_rep)
+    assert f"custom__{name}" in rep.get(f"/contacts/edit/{contact.id}").get_data(as_text=True)
+    show = rep.get(f"/contacts/show/{contact.id}").get_data(as_text=True)
+    assert f"微信号{tag}" in show and "wx_123" in show
