@@ -14,7 +14,7 @@ from app.core.org import Department, User, place_department
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.approval_forms import service
-from app.modules.approval_forms.models import ApprovalForm
+from app.modules.approval_forms.models import ApprovalForm, ApprovalRequest
 
 OFFICE_CODE = "OFFICE"
 # (username, family name, given name, role): the head of 行政部, who keeps the company seals.
@@ -112,6 +112,8 @@ def _pdf(name: str) -> FileStorage:
 
 def load_demo(admin, staff: dict, seed: int = 2026, count: int = 24) -> str:
     ensure_office(admin, staff)
+    if db.session.scalar(select(ApprovalRequest.id).limit(1)) is not None:
+        return "approval requests already there"
     rng = random.Random(seed)
     people = [u for u in db.session.scalars(select(User).where(User.active.is_(True), User.manager_id.isnot(None))
                                             .order_by(User.id))]
