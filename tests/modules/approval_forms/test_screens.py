@@ -101,3 +101,13 @@ def test_my_requests_list_and_the_api_show_only_my_own(org, login, api_token):
     codes = {row["code"] for row in answer.get_json()["result"]}
     assert mine.code in codes and theirs.code not in codes
     assert client.get(f"/api/v1/approval_requests/{theirs.id}", headers=api_token(org.east_rep)).status_code == 404
+
+
+def test_a_request_reads_as_submitted_after_its_form_changes(org, login):
+    service.save_form(org.admin, code="visit", name="外出", chain="general_request", fields=[
+        {"name": "place", "label": "外出地点", "kind": "text", "required": True}])
+    old = service.submit_request(org.east_rep, "visit", {"place": "客户现场"})
+    service.save_form(org.admin, code="visit", name="外出登记", chain="general_request", fields=[
+        {"name": "where", "label": "去向", "kind": "text", "required": True}])
+    html = login(org.east_rep).get(f"/approval_forms/request/{old.id}").get_data(as_text=True)
+    assert "外出地点" in html and "客户现场" in html and "去向" not in html
