@@ -186,3 +186,21 @@ def test_contacts_have_custom_fields_too(org, login, made):
     assert f"custom__{name}" in rep.get(f"/contacts/edit/{contact.id}").get_data(as_text=True)
     show = rep.get(f"/contacts/show/{contact.id}").get_data(as_text=True)
     assert f"微信号{tag}" in show and "wx_123" in show
+
+
+def test_a_user_field_offers_people_as_the_owner_filter_does(org, login, made, app):
+    tag = _tag()
+    helper, note = f"helper_{tag}", f"note_{tag}"
+    service.create_field(org.admin, "customers", helper, "协助人", "user")
+    service.create_field(org.admin, "customers", note, "备注", "text")
+    made.extend([helper, note])
+    with app.test_request_context():
+        from app.core.relation_search import endpoint_url
+
+        url, text_url = endpoint_url("customers", f"custom.{helper}"), endpoint_url("customers", f"custom.{note}")
+    manager = login(org.manager)
+    found = manager.get(url, query_string={"q": org.east_rep.username}).get_json()
+    assert [r["id"] for r in found["results"]] == [org.east_rep.id]
+    assert "password" not in str(found)
+    assert manager.get(url, query_string={"q": org.finance_user.username}).get_json()["results"] == []
+    assert manager.get(text_url, query_string={"q": "x"}).status_code == 404
