@@ -204,3 +204,21 @@ def test_a_user_field_offers_people_as_the_owner_filter_does(org, login, made, a
     assert "password" not in str(found)
     assert manager.get(url, query_string={"q": org.finance_user.username}).get_json()["results"] == []
     assert manager.get(text_url, query_string={"q": "x"}).status_code == 404
+
+
+def test_a_new_record_starts_with_the_fields_defaults(org, login, api_token, app, made):
+    tag = _tag()
+    level, days = f"lvl_{tag}", f"days_{tag}"
+    service.create_field(org.admin, "customers", level, "等级", "choice", choices="a=重要\nb=一般", default="一般")
+    service.create_field(org.admin, "customers", days, "账期", "integer", default="30", required=True)
+    made.extend([level, days])
+    rep = login(org.east_rep)
+    page = rep.get("/customers/add").get_data(as_text=True)
+    assert re.search(rf'<option[^>]*selected[^>]*value="b"|<option[^>]*value="b"[^>]*selected', page)
+    assert re.search(rf'name="custom__{days}"[^>]*value="30"|value="30"[^>]*name="custom__{days}"', page)
+    client = app.test_client()
+    created = client.post("/api/v1/customers/", json={"name": unique("默认客户"), "kind": "company",
+                                                      "status": "potential"}, headers=api_token(org.east_rep))
+    assert created.status_code == 201, created.get_json()
+    db.session.expire_all()
+    assert db.session.get(Customer, created.get_json()["id"]).custom == {level: "b", days: 30}
