@@ -222,3 +222,17 @@ def test_a_new_record_starts_with_the_fields_defaults(org, login, api_token, app
     assert created.status_code == 201, created.get_json()
     db.session.expire_all()
     assert db.session.get(Customer, created.get_json()["id"]).custom == {level: "b", days: 30}
+
+
+def test_a_field_made_required_later_does_not_block_other_changes_through_the_api(org, api_token, app, made):
+    customer = make_customer(org.east_rep)
+    tag = _tag()
+    name = f"must_{tag}"
+    service.create_field(org.admin, "customers", name, "必填项", "text", required=True)
+    made.append(name)
+    client = app.test_client()
+    headers = api_token(org.east_rep)
+    answer = client.put(f"/api/v1/customers/{customer.id}", json={"notes": "只改备注"}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    refused = client.put(f"/api/v1/customers/{customer.id}", json={"custom": {name: ""}}, headers=headers)
+    assert refused.status_code == 400 and "必填项" in str(refused.get_json())
