@@ -54,7 +54,7 @@ def test_the_four_forms_are_shipped_with_their_chains(org):
                      "general": "general_request"}
 
 
-def test_the_shipped_chains_check_clean_against_the_request_fields(app):
+def test_the_shipped_chains_check_clean_against_the_request_fields(app, ctx):
     from pathlib import Path
 
     from app.workflow.definitions import check_files, installed_documents
