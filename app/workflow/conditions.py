@@ -267,6 +267,8 @@ def to_cel(value):
     """Plain Python (JSON-like, plus Decimal, date, datetime, timedelta) → CEL values."""
     if value is None:
         return None
+    if hasattr(value, "cel_value"):   # values read only when a condition needs them (custom fields)
+        return to_cel(value.cel_value())
     if isinstance(value, bool):
         return celpy.celtypes.BoolType(value)
     if isinstance(value, int):

@@ -89,8 +89,34 @@ def installed_documents() -> dict:
     (an app must be running). The samples let a check evaluate conditions as they will run."""
     from app.core.registry import registry
 
-    return {name: {column.key: _samples(column) for column in spec.model.__table__.columns}
+    return {name: {column.key: (_custom_samples(name) if column.key == "custom" else _samples(column))
+                   for column in spec.model.__table__.columns}
             for name, spec in registry.specs.items()}
+
+
+CUSTOM_SAMPLES = {"text": ("abc", ""), "textarea": ("abc", ""), "integer": (1000, 0),
+                  "decimal": ("100000.00", "0"), "date": ("2026-01-01", "2020-06-30"),
+                  "datetime": ("2026-01-01T08:00:00+00:00", "2020-06-30T23:59:00+00:00"),
+                  "choice": ("a", "b"), "multichoice": (["a"], []), "boolean": (True, False), "user": (1, 2)}
+
+
+def _custom_samples(module: str) -> tuple:
+    """Two sample `doc.custom` maps of the module's active custom fields, typed by their kinds:
+    a condition on a custom field is checked like one on a column."""
+    from flask import has_app_context
+
+    from app.core.custom_fields.definitions import fields_of
+    from app.core.custom_fields.values import load
+    from app.extensions import db
+
+    if not has_app_context():   # the check of files without an app: no custom fields known
+        return ({}, {})
+    try:
+        fields = fields_of(module)
+    except Exception:   # no database yet (a check before `run.py init`): no custom fields known
+        db.session.rollback()
+        return ({}, {})
+    return tuple({f.name: load(f, CUSTOM_SAMPLES.get(f.kind, (None, None))[pick]) for f in fields} for pick in (0, 1))
 
 
 def _samples(column) -> tuple:

@@ -37,7 +37,7 @@ class Doc:
         if self._values is None:
             table = self.spec.model.__table__
             row = db.session.execute(select(table).where(table.c.id == self.record_id)).mappings().one()
-            self._values = dict(row)
+            self._values = _with_custom(self.spec, dict(row))
         return self._values
 
     def get(self, key, default=None):
@@ -51,12 +51,40 @@ class Doc:
         return self._item
 
 
+class CustomValues:
+    """A record's custom field values as conditions read them (`doc.custom.<name>`): the module's
+    active fields, each typed by its kind (amounts as Decimal, dates as dates). The field
+    definitions are looked up only when a condition reads them."""
+
+    __slots__ = ("module", "stored")
+
+    def __init__(self, module: str, stored):
+        self.module, self.stored = module, stored if isinstance(stored, dict) else {}
+
+    def cel_value(self) -> dict:
+        from app.core.custom_fields.definitions import fields_of
+        from app.core.custom_fields.values import load
+
+        return {field.name: load(field, self.stored.get(field.name)) for field in fields_of(self.module)}
+
+    def __str__(self) -> str:
+        return str(self.stored)
+
+
+def _with_custom(spec, values: dict) -> dict:
+    if isinstance(values.get("custom"), (dict, type(None))) and "custom" in values:
+        values["custom"] = CustomValues(spec.name, values["custom"])
+    return values
+
+
 def doc_of(instance: ApprovalInstance) -> Doc:
     return Doc(workflow_spec(instance.document), instance.record_id)
 
 
 def document_values(spec, item) -> dict:
-    return {column.key: getattr(item, column.key, None) for column in spec.model.__table__.columns}
+    """The document's column values; its custom field values (if the module has them) under
+    `custom`, typed when a condition reads them."""
+    return _with_custom(spec, {column.key: getattr(item, column.key, None) for column in spec.model.__table__.columns})
 
 
 def submitter_values(submitter: User | None) -> dict:
