@@ -30,8 +30,7 @@ from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
                                  ApprovalAction, ApprovalInstance, ApprovalTask)
 from app.workflow.notices import OUTCOME, TASK, announce, document_link, send_copies, task_link, tell
-from app.workflow.self_approval import (forbids_self_approval, refuse_own_decision, refuse_submitter,
-                                         submitter_may_not_decide)
+from app.workflow.self_approval import forbids_self_approval, refuse_own_decision, refuse_submitter
 
 URGE_INTERVAL = dt.timedelta(hours=1)
 
@@ -121,10 +120,10 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     settings = definition.settings
     auto_approved: list[User] = []
     substitutes: set = set()   # who decides in the submitter's place: never passed as a duplicate
-    if returned and submitter_may_not_decide(definition) and any(u.id == submitter.id for u in users):
+    if returned and forbids_self_approval(definition) and any(u.id == submitter.id for u in users):
         # A returned step is never passed automatically, and the submitter still may not
-        # decide on their own document: their manager does. (With `skip`, the submitter's
-        # own step was passed only to spare them a formality: on a return they act.)
+        # decide on their own document (with `skip` as with `escalate_to_manager`): the
+        # first manager above them does, else the chain's escalation.
         boss = resolver.boss_for(submitter.user, definition)
         users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users) if u is not None}.values())
         _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
