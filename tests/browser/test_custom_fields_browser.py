@@ -78,3 +78,8 @@ def test_an_admin_adds_fields_and_fills_them_on_a_customer(as_admin, customer, z
     expect(body).to_contain_text("年度预算")
     expect(body).to_contain_text("120,000.5")
     shot("shown")
+    page.locator("#zwt-history-tab").click()           # the change is in the history, field by field
+    history = page.locator("table.zwt-history")
+    expect(history).to_contain_text("年度预算")
+    expect(history).to_contain_text("重点客户")
+    shot("history")
