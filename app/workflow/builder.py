@@ -143,6 +143,16 @@ def model_to_condition(model, where: str) -> str | None:
     return f" {JOINS[join]} ".join(parts)
 
 
+def _clean(value):
+    """`value` without empty entries (what the builder's blank inputs leave)."""
+    if isinstance(value, dict):
+        cleaned = {k: _clean(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _step_to_yaml(step, n: int) -> dict:
     if not isinstance(step, dict):
         raise BuilderError(_("Step %(n)d is not understood.", n=n))
@@ -159,8 +169,8 @@ def _step_to_yaml(step, n: int) -> dict:
             out["next"] = [dict(b, when=model_to_condition(b.get("when"), where))
                            if isinstance(b, dict) and b.get("when") not in (None, "", {}) else b for b in value]
         else:
-            out[key] = value
-    return out
+            out[key] = _clean(value)
+    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
 
 
 def model_to_yaml(model) -> str:
@@ -170,6 +180,6 @@ def model_to_yaml(model) -> str:
     steps = model.get("steps")
     if not isinstance(steps, list) or not steps:
         raise BuilderError(_("A chain needs at least one step."))
-    data = {key: value for key, value in model.items() if key != "steps" and value not in (None, "", [], {})}
+    data = _clean({key: value for key, value in model.items() if key != "steps"})
     data["steps"] = [_step_to_yaml(step, n) for n, step in enumerate(steps, 1)]
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
