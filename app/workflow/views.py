@@ -11,6 +11,7 @@ from app.core.panels import ShowTab, register_edit_notice, register_tab
 def register_views(appbuilder) -> None:
     from app.workflow import hooks, models  # noqa: F401  (listeners and tables)
     from app.workflow.api import ApprovalsApi
+    from app.workflow.views_builder import ChainBuilderView
     from app.workflow.views_common import APPROVALS_MENU
     from app.workflow.views_delegations import DelegationsView
     from app.workflow.views_editor import WorkflowEditorView
@@ -26,6 +27,8 @@ def register_views(appbuilder) -> None:
                         **category)
     appbuilder.add_view(DelegationsView, "menu:delegations", label=_l("Delegations"), icon="fa-exchange", **category)
     appbuilder.add_view(WorkflowEditorView, "menu:workflows", label=_l("Approval chains"), icon="fa-sitemap",
+                        **category)
+    appbuilder.add_view(ChainBuilderView, "menu:workflow_builder", label=_l("Chain builder"), icon="fa-sitemap",
                         **category)
     appbuilder.add_view_no_menu(ApprovalTaskView)
     appbuilder.add_api(ApprovalsApi)
