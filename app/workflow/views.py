@@ -16,6 +16,7 @@ def register_views(appbuilder) -> None:
     from app.workflow.views_delegations import DelegationsView
     from app.workflow.views_editor import WorkflowEditorView
     from app.workflow.views_inbox import ApprovalInboxView, navbar_count
+    from app.workflow.views_stats import ApprovalStatisticsView
     from app.workflow.views_task import TAB_KEY, TAB_LABEL, ApprovalTaskView, render_tab
 
     register_edit_notice(hooks.edit_notice)
@@ -30,6 +31,8 @@ def register_views(appbuilder) -> None:
                         **category)
     appbuilder.add_view(ChainBuilderView, "menu:workflow_builder", label=_l("Chain builder"), icon="fa-sitemap",
                         **category)
+    appbuilder.add_view(ApprovalStatisticsView, "menu:approval_statistics", label=_l("Approval statistics"),
+                        icon="fa-bar-chart", **category)
     appbuilder.add_view_no_menu(ApprovalTaskView)
     appbuilder.add_api(ApprovalsApi)
     current_app.context_processor(navbar_count)
