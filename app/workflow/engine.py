@@ -19,7 +19,7 @@ from app.core.org import user_id as id_of
 from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow import reading, resolver, step_people
+from app.workflow import reading, resolver
 from app.workflow.conditions import ConditionError
 from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
                                     set_status, workflow_spec)
@@ -128,7 +128,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
         users = list({u.id: u for u in (boss if u.id == submitter.id else u for u in users) if u is not None}.values())
         _record(instance, "reassign", reason="self_approval_escalated", step_id=step.id, target=boss)
     if not returned:
-        settled = step_people.without_submitter(definition, step, submitter, users)
+        settled = resolver.without_submitter(definition, step, submitter, users)
         _record_events(instance, step, settled.events)
         users, substitutes = settled.users, set(settled.substitutes)
         if settled.verdict == "pass":
@@ -146,7 +146,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
                         _record(instance, "auto_pass", reason="duplicate_approver", step_id=step.id, target=u)
                     return _complete_step(uow, instance, definition, step, doc=doc)
                 auto_approved = repeated
-    settled = step_people.fill(definition, step, submitter.id, users)
+    settled = resolver.fill(definition, step, submitter.id, users)
     if settled.no_admin:
         raise DomainError("workflow.no_admin", _("Nobody can approve this step and the chain has no active administrator."))
     _record_events(instance, step, settled.events)
