@@ -190,6 +190,29 @@ def _position(raw, fallback: int) -> int:
     return value
 
 
+def _check_removed_choices(row: CustomField, removed: set[str]) -> None:
+    """A choice some record still holds may be relabelled, not removed (its records would show a
+    value no one can choose again)."""
+    if not removed:
+        return
+    from sqlalchemy import String, cast
+
+    from app.core.custom_fields.values import expression
+
+    model = spec_named(row.module).model
+    field = definition(row)
+    for value in sorted(removed):
+        if row.kind == "choice":
+            clause = expression(model, field) == value
+        else:   # the stored JSON array holds "value" (its text on both SQLite and PostgreSQL)
+            pattern = '%"' + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+            clause = cast(model.custom[row.name], String).like(pattern, escape="\\")
+        if db.session.scalar(select(model.id).where(clause).limit(1)) is not None:
+            raise DomainError("custom_field.choice_in_use",
+                              _("The choice “%(value)s” is held by records: relabel it instead of removing it.",
+                                value=value), field="choices")
+
+
 # -- changes ---------------------------------------------------------------------------------
 def create_field(actor, module: str, name, label: str = "", kind: str = "", *, required=False, default=None,
                  help_text: str = "", choices=None, position=None) -> CustomField:
@@ -236,7 +259,9 @@ def update_field(actor, field_id: int, data: dict | None = None, *, label=_UNSET
         if required is not _UNSET:
             row.required = _bool(required)
         if choices is not _UNSET and row.kind in CHOICE_KINDS:
-            row.choices = _check_choices(row.kind, choices)
+            items = _check_choices(row.kind, choices)
+            _check_removed_choices(row, {str(v) for v, _label in (row.choices or [])} - {v for v, _label in items})
+            row.choices = items
         if position is not _UNSET:
             row.position = _position(position, row.position)
         if default is not _UNSET:

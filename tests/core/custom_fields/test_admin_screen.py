@@ -142,3 +142,23 @@ def test_a_stale_edit_of_a_custom_value_is_refused_and_keeps_the_saved_one(org, 
     assert zhangwei.post(f"/customers/edit/{customer.id}", data=again).status_code == 302
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).custom == {name: "他的值"}
+
+
+@pytest.mark.parametrize("kind", ["choice", "multichoice"])
+def test_a_choice_records_hold_may_be_relabelled_not_removed(org, login, made, kind):
+    tag = _tag()
+    row = _add(org, made, f"held_{tag}", kind, module="customers", choices="a_1=甲\nb%=乙\nc=丙")
+    customer = make_customer(org.east_rep)
+    customer.custom = {row.name: "a_1" if kind == "choice" else ["a_1", "c"]}
+    db.session.commit()
+    admin = login(org.admin)
+    refused = admin.post(f"/custom-fields/{row.id}/edit", data={"label": "x", "choices": "b%=乙\nc=丙"})
+    assert refused.status_code == 400 and "a_1" in refused.get_data(as_text=True) and "只能改名" in refused.get_data(as_text=True)
+    assert admin.post(f"/custom-fields/{row.id}/edit", data={"label": "x", "choices": "a_1=甲等\nc=丙"}).status_code == 302
+    field = next(f for f in fields_of("customers") if f.id == row.id)
+    assert field.choices == (("a_1", "甲等"), ("c", "丙"))
+    if kind == "multichoice":
+        refused = admin.post(f"/custom-fields/{row.id}/edit", data={"label": "x", "choices": "a_1=甲等"})
+        assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).custom[row.name] in ("a_1", ["a_1", "c"])
