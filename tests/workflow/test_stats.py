@@ -97,3 +97,25 @@ def test_the_page_and_csv_for_admins_and_not_for_clerks(org, login):
         assert clerk.get(f"/approval-statistics/?{query}").status_code == 403
         assert clerk.get(f"/approval-statistics/export/steps.csv?{query}").status_code == 403
         assert clerk.get(f"/approval-statistics/chart?{query}").status_code == 403
+
+
+def test_a_manager_granted_the_permission_sees_the_statistics(org, login, app):
+    from tests.factories import make_user
+
+    sm = app.appbuilder.sm
+    permission = sm.find_permission_view_menu("can_read", "ApprovalStatistics")
+    assert permission is not None
+    role = sm.add_role(unique("stats_reader_"))
+    sm.add_permission_role(role, permission)
+    user = make_user("Manager")
+    user.roles.append(role)
+    db.session.commit()
+    try:
+        client = login(user)
+        assert client.get("/approval-statistics/").status_code == 200
+        assert client.get("/approval-statistics/export/approvers.csv").status_code == 200
+        assert client.get("/workflow-builder/").status_code == 403
+    finally:
+        user.roles.remove(role)
+        db.session.delete(db.session.merge(role))
+        db.session.commit()
