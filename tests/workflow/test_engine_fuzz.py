@@ -210,9 +210,12 @@ class ApprovalMachine(RuleBasedStateMachine):
         if not self.instances:
             return
         db.session.expire_all()
-        for instance in db.session.scalars(select(ApprovalInstance).where(ApprovalInstance.id.in_(self.instances))):
-            tasks = list(db.session.scalars(select(ApprovalTask).where(ApprovalTask.instance_id == instance.id)))
-            rows = list(db.session.scalars(select(ApprovalAction).where(ApprovalAction.instance_id == instance.id)))
+        for instance in db.session.scalars(select(ApprovalInstance).where(ApprovalInstance.id.in_(self.instances))
+                                           .order_by(ApprovalInstance.id)):
+            tasks = list(db.session.scalars(select(ApprovalTask).where(ApprovalTask.instance_id == instance.id)
+                                            .order_by(ApprovalTask.id)))
+            rows = list(db.session.scalars(select(ApprovalAction).where(ApprovalAction.instance_id == instance.id)
+                                           .order_by(ApprovalAction.id)))
             finals = [r.action for r in rows if r.action in FINAL]
             open_tasks = [t for t in tasks if t.status in OPEN_TASK_STATES]
             where = f"approval {instance.id} ({instance.status})"
