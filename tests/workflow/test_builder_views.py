@@ -79,3 +79,12 @@ def test_invalid_builder_input_is_refused_in_chinese_and_nothing_is_published(or
 
 def test_an_unknown_chain_is_not_found(org, login):
     assert login(org.admin).get("/workflow-builder/no_such_chain/").status_code == 404
+
+
+def test_the_builder_speaks_chinese_and_english(org, login):
+    name = new_chain()
+    client = login(org.admin)
+    zh = client.get(f"/workflow-builder/{name}/").get_data(as_text=True)
+    client.get("/lang/en")
+    en = client.get(f"/workflow-builder/{name}/").get_data(as_text=True)
+    assert "保存并发布" in zh and "Save and publish" in en
