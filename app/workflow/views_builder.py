@@ -40,6 +40,34 @@ def field_kinds(document: str) -> list[dict]:
     return found
 
 
+KIND_OPERATORS = {"number": ("==", "!=", ">", ">=", "<", "<="), "date": ("==", "!=", ">", ">=", "<", "<="),
+                  "yesno": ("==", "!="), "text": ("==", "!=")}
+
+
+def clause_problem(model: dict, document: str) -> str | None:
+    """A clause whose field the document type lacks, or whose operator or value does not fit the field."""
+    kinds = {f["name"]: f["kind"] for f in field_kinds(document)}
+    for n, step in enumerate(model.get("steps") or [], 1):
+        condition = step.get("when") if isinstance(step, dict) else None
+        if not isinstance(condition, dict):
+            continue
+        for clause in condition.get("clauses") or []:
+            if not isinstance(clause, dict):
+                continue
+            field, op, value = clause.get("field"), clause.get("op"), clause.get("value")
+            if kinds and field not in kinds:
+                return _("Step %(n)d: the document has no field %(field)s.", n=n, field=field)
+            kind = kinds.get(field)
+            if kind and op not in KIND_OPERATORS[kind]:
+                return _("Step %(n)d: %(op)s does not fit the field %(field)s.", n=n, op=op, field=field)
+            if kind == "yesno" and not isinstance(value, bool):
+                return _("Step %(n)d: %(field)s is yes or no.", n=n, field=field)
+            if kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float | str)
+                                     or not str(value).strip().lstrip("-").replace(".", "", 1).isdigit()):
+                return _("Step %(n)d: %(field)s takes a number.", n=n, field=field)
+    return None
+
+
 def _refusal(message: str, problems=()):
     db.session.rollback()
     return jsonify({"valid": False, "message": message, "problems": list(problems)}), 400
@@ -52,6 +80,9 @@ def _read(name: str):
         return None, _refusal(_("The builder sent no chain."))
     model = dict(body["chain"])
     model["name"] = name
+    problem = clause_problem(model, str(model.get("document") or ""))
+    if problem:
+        return None, _refusal(problem)
     try:
         source = model_to_yaml(model)
     except BuilderError as error:

@@ -66,8 +66,12 @@ def test_invalid_builder_input_is_refused_in_chinese_and_nothing_is_published(or
     unknown_field["steps"][0]["when"] = {"join": "and", "clauses": [{"field": "nope", "op": ">", "value": 1}]}
     no_approver = _model(name)
     no_approver["steps"][0]["approvers"] = [{"role": ""}]
+    wrong_operator = _model(name)
+    wrong_operator["steps"][0]["when"] = {"clauses": [{"field": "standard_terms", "op": ">", "value": True}]}
+    text_for_number = _model(name)
+    text_for_number["steps"][0]["when"] = {"clauses": [{"field": "amount", "op": ">", "value": "很多"}]}
     for body in ({}, {"chain": "x"}, {"chain": {"steps": []}}, {"chain": bad_clause}, {"chain": unknown_field},
-                 {"chain": no_approver}):
+                 {"chain": no_approver}, {"chain": wrong_operator}, {"chain": text_for_number}):
         for endpoint in ("check", "save"):
             resp = client.post(f"/workflow-builder/{name}/{endpoint}", json=body,
                                headers={"Accept-Language": "zh-CN"})
