@@ -226,6 +226,10 @@ class Registry:
             "base_order": spec.base_order,
             "page_size": spec.page_size,
         }
+        if not write_columns:
+            # Records made elsewhere (a form submitted into an approval): the API only reads them.
+            # (FAB would take an empty column list as "every column".)
+            attrs["include_route_methods"] = {"get", "get_list", "info", "delete"}
         return type(f"{spec.model.__name__}Api", (ModuleRestApi,), attrs)
 
 
