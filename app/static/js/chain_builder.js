@@ -149,7 +149,14 @@
     box.appendChild(el("div", {text: data.message || (ok ? t.valid : t.failed)}));
     (data.problems || []).concat(data.notices || []).forEach(function (p) { box.appendChild(el("div", {text: p, className: "zwt-builder-problem"})); });
     result.appendChild(box);
-    if (data.diagram) { document.getElementById("zwt-builder-diagram").innerHTML = data.diagram; }
+    if (data.diagram) {
+      // The server draws the diagram as SVG (names escaped there); it is parsed as a separate
+      // document and moved in, never assigned as markup.
+      var svg = new DOMParser().parseFromString(data.diagram, "image/svg+xml").documentElement;
+      var holder = document.getElementById("zwt-builder-diagram");
+      if (svg && svg.nodeName.toLowerCase() === "svg") { holder.replaceChildren(document.importNode(svg, true)); }
+      else { holder.replaceChildren(); }
+    }
     if (data.yaml) { document.getElementById("zwt-builder-yaml").textContent = data.yaml; }
   }
 
