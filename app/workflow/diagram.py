@@ -119,8 +119,9 @@ def _edges(definition) -> list[tuple[str, str, str | None]]:
     return [(s, t, " / ".join(labels) or None) for (s, t), labels in merged.items()]
 
 
-def render_svg(definition) -> Markup:
-    """The definition as an inline <svg> element."""
+def render_svg(definition, current: str | None = None) -> Markup:
+    """The definition as an inline <svg> element; `current` (a step id, or END for an approval
+    that has ended approved) is drawn highlighted, marked aria-current and labelled 当前."""
     nodes: list[_Node] = []
     y = 10.0
     nodes.append(_Node("", y, TERMINAL_H, [(_("Start"), "terminal")], "start"))
@@ -147,9 +148,16 @@ def render_svg(definition) -> Markup:
 
     for node in nodes:
         if node.kind == "step":
-            out.append(f'<g class="zwt-step" data-step="{escape(node.key)}">'
+            here = current is not None and node.key == current
+            mark = ' aria-current="step"' if here else ""
+            out.append(f'<g class="zwt-step{" zwt-step-current" if here else ""}" data-step="{escape(node.key)}"'
+                       f'{mark}>'
                        f'<rect x="{BOX_X}" y="{node.top:.0f}" width="{BOX_W}" height="{node.height:.0f}" rx="6" '
-                       f'fill="#fff" stroke="#337ab7" stroke-width="1.5"/>')
+                       + ('fill="#fff7e6" stroke="#fa8c16" stroke-width="3"/>' if here else
+                          'fill="#fff" stroke="#337ab7" stroke-width="1.5"/>'))
+            if here:
+                out.append(f'<text class="zwt-step-current-label" x="{BOX_X + BOX_W - PAD}" y="{node.top + PAD + LINE - 4:.0f}" '
+                           f'text-anchor="end" font-weight="bold" fill="#d46b08">{escape(_("Current step"))}</text>')
             for n, (text, css) in enumerate(node.lines):
                 style = {"name": ' font-weight="bold" fill="#222"', "when": ' fill="#8a6d3b"',
                          "mode": ' fill="#555"'}.get(css, ' fill="#333"')
@@ -157,7 +165,10 @@ def render_svg(definition) -> Markup:
                            f'{escape(text)}</text>')
             out.append("</g>")
         else:
-            out.append(f'<g class="zwt-terminal"><rect x="{BOX_X + BOX_W / 2 - 50:.0f}" y="{node.top:.0f}" width="100" '
+            ended = current is not None and node.key == current
+            mark = ' aria-current="step"' if ended else ""
+            out.append(f'<g class="zwt-terminal{" zwt-step-current" if ended else ""}"'
+                       f'{mark}><rect x="{BOX_X + BOX_W / 2 - 50:.0f}" y="{node.top:.0f}" width="100" '
                        f'height="{TERMINAL_H}" rx="15" fill="#f5f5f5" stroke="#777"/>'
                        f'<text x="{BOX_X + BOX_W / 2:.0f}" y="{node.top + 20:.0f}" text-anchor="middle">'
                        f'{escape(node.lines[0][0])}</text></g>')

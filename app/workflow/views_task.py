@@ -20,7 +20,7 @@ from app.core.scope import can_see
 from app.core.system import short_time
 from app.extensions import db
 from app.workflow import engine, reading
-from app.workflow.models import PENDING, RUNNING, ApprovalInstance, ApprovalTask
+from app.workflow.models import APPROVED, PENDING, RUNNING, ApprovalInstance, ApprovalTask
 from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_STATUS, active_users, document_link,
                                        may_write_module, safe_next, step_name, view_of)
 
@@ -133,7 +133,7 @@ class ApprovalTaskView(BaseView):
             fields=document_fields(spec, item) if item is not None else [], here=here,
             document_url=document_link(instance) if may_open_document else None,
             users=active_users(keep=(form or {}).get("user")) if view.actions.task is not None else [], error=error,
-            form=form or {}, short_time=short_time), status
+            form=form or {}, short_time=short_time, diagram=_diagram(view)), status
 
     @expose("/task/<int:task_id>")
     @has_access
@@ -305,3 +305,16 @@ class ApprovalTaskView(BaseView):
         flash(_("Submitted for approval."), "success")
         return redirect(safe_next(back + f"#zwt-tab-{TAB_KEY}"))
 
+
+
+def _diagram(view):
+    """The chain the approval runs on, its current step highlighted (the end once approved)."""
+    from app.workflow.definitions import END
+    from app.workflow.diagram import render_svg
+
+    instance = view.instance
+    current = instance.current_step if instance.status == RUNNING else (END if instance.status == APPROVED else None)
+    try:
+        return render_svg(view.definition, current=current)
+    except Exception:   # a drawing problem never hides the approval itself
+        return None

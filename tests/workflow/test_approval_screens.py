@@ -217,3 +217,22 @@ def test_the_inbox_says_since_when_briefly_with_the_full_time_on_hover(org, logi
     row = re.search(rf'<tr class="zwt-inbox-row" data-instance="{run.id}".*?</tr>', html, re.S).group(0)
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d" title="\d{4}-\d\d-\d\d \d\d:\d\d">[^<]+</time>', row)
     assert 'href="/approvals/task/' in row
+
+
+def test_the_task_page_draws_the_chain_with_the_current_step_highlighted(org, login):
+    first, second = make_user("Manager"), make_user("Manager")
+    publish_chain([step("check", user_rule(first)), step("sign", user_rule(second))])
+    contract = make_contract(org.east_rep)
+    run = engine.submit(org.east_rep, "contracts", contract.id)
+    task = task_of(run, first)
+    html = text(login(first).get(f"/approvals/task/{task.id}"))
+    diagram = re.search(r'<section class="zwt-card zwt-chain-card" id="zwt-approval-diagram">.*?</section>', html, re.S)
+    assert diagram, "the task page has no diagram of its chain"
+    current = re.findall(r'<g class="zwt-step zwt-step-current" data-step="([^"]+)" aria-current="step">', diagram.group(0))
+    assert current == ["check"]
+    assert 'data-step="sign">' in diagram.group(0)
+
+    engine.approve(first, task.id)
+    later = task_of(fresh(run), second)
+    html = text(login(second).get(f"/approvals/task/{later.id}"))
+    assert re.findall(r'<g class="zwt-step zwt-step-current" data-step="([^"]+)"', html) == ["sign"]
