@@ -67,8 +67,8 @@ def _ensure_fields(app) -> None:
         started = time.perf_counter()
         if postgres:
             filled = db.session.execute(text(
-                "UPDATE customer SET custom = custom || jsonb_build_object(:level, industry, :score, id % 1000) "
-                "WHERE NOT custom ? :level AND industry IS NOT NULL"), {"level": LEVEL, "score": SCORE}).rowcount
+                "UPDATE customer SET custom = custom || jsonb_build_object(CAST(:level AS text), industry, "
+                "CAST(:score AS text), id % 1000) WHERE NOT custom ? CAST(:level AS text) AND industry IS NOT NULL"), {"level": LEVEL, "score": SCORE}).rowcount
         else:
             filled = db.session.execute(text(
                 "UPDATE customer SET custom = json_set(coalesce(custom, '{}'), '$.' || :level, industry, "

@@ -40,28 +40,37 @@ def _put(customer, **values):
     db.session.commit()
 
 
-@pytest.fixture
-def fields(ctx):
-    """Customers' custom fields of one test (unique names), retired afterwards."""
+@pytest.fixture(scope="module")
+def _module_fields(app):
+    """Customers' custom fields of this file (unique names), made once and deleted afterwards: a
+    module holds at most 100 of them."""
     from app.core.custom_fields.models import CustomField
 
-    token = unique("f")[:12].lower()
-    made = {
-        "level": _field(f"lv{token}", f"等级{token}", "choice", [("gold", "金牌"), ("silver", "银牌")], position=1),
-        "staff": _field(f"st{token}", f"人数{token}", "integer", position=2),
-        "budget": _field(f"bu{token}", f"预算{token}", "decimal", position=3),
-        "since": _field(f"si{token}", f"签约日{token}", "date", position=4),
-        "vip": _field(f"vi{token}", f"重点{token}", "boolean", position=5),
-        "tags": _field(f"tg{token}", f"标记{token}", "multichoice", [("a", "甲"), ("b", "乙"), ("c", "丙")],
-                       position=6),
-        "motto": _field(f"mo{token}", f"口号{token}", "text", position=7),
-    }
-    names = {key: row.name for key, row in made.items()}
-    labels = {key: row.label for key, row in made.items()}
+    with app.app_context():
+        token = unique("f")[:12].lower()
+        made = {
+            "level": _field(f"lv{token}", f"等级{token}", "choice", [("gold", "金牌"), ("silver", "银牌")], position=1),
+            "staff": _field(f"st{token}", f"人数{token}", "integer", position=2),
+            "budget": _field(f"bu{token}", f"预算{token}", "decimal", position=3),
+            "since": _field(f"si{token}", f"签约日{token}", "date", position=4),
+            "vip": _field(f"vi{token}", f"重点{token}", "boolean", position=5),
+            "tags": _field(f"tg{token}", f"标记{token}", "multichoice", [("a", "甲"), ("b", "乙"), ("c", "丙")],
+                           position=6),
+            "motto": _field(f"mo{token}", f"口号{token}", "text", position=7),
+        }
+        names = {key: row.name for key, row in made.items()}
+        labels = {key: row.label for key, row in made.items()}
+        db.session.remove()
     yield names, labels
-    for row in db.session.query(CustomField).filter(CustomField.name.in_(list(names.values()))):
-        row.retired = True
-    db.session.commit()
+    with app.app_context():
+        db.session.query(CustomField).filter(CustomField.name.in_(list(names.values()))).delete()
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def fields(ctx, _module_fields):
+    return _module_fields
 
 
 @pytest.fixture
@@ -235,6 +244,9 @@ def test_a_saved_view_on_a_retired_field_opens_without_it_with_a_notice(org, log
 
     names, labels = fields
     token, a, *_ = three
+    own = _field(unique("sv")[:12].lower(), unique("阶段"), "choice", [("gold", "金牌")], position=8)
+    _put(a, **{own.name: "gold"})
+    names, labels = {"level": own.name}, {"level": own.label}
     client = login(org.east_rep)
     level = f"cf_{names['level']}"
     query = f"q={token}&_flt_0_{level}=gold"
@@ -267,6 +279,7 @@ def test_a_field_gets_its_expression_index_and_loses_it_when_retired(org, fields
     if db.engine.dialect.name != "postgresql":
         assert indexes.ensure("customers", names["level"]) == []     # SQLite keeps no such indexes
         return
+    names = {**names, "level": _field(unique("ix")[:12].lower(), unique("级"), "choice", [("gold", "金牌")]).name}
 
     def present():
         return set(db.session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'customer' "
@@ -289,3 +302,18 @@ def test_a_field_gets_its_expression_index_and_loses_it_when_retired(org, fields
     assert indexes._keep("customers", names["level"]) == level
     db.session.commit()
     assert level[0] not in present()
+
+
+def test_adding_and_retiring_a_field_schedules_its_index_job_on_postgresql(org):
+    from app.core.custom_fields import service
+    from app.core.jobs import queue
+
+    before = queue().count
+    row = service.create_field(org.admin, "customers", unique("ix")[:12].lower(), "索引测试", "integer")
+    service.retire_field(org.admin, row.id)
+    jobs = queue().jobs[-2:] if queue().count > before else []
+    if db.engine.dialect.name != "postgresql":
+        assert queue().count == before                              # SQLite keeps no such indexes
+        return
+    assert [(j.func_name, j.args) for j in jobs] == [("app.core.custom_fields.indexes.keep_index",
+                                                      ("customers", row.name))] * 2

@@ -72,6 +72,8 @@ def ensure(module: str, name: str) -> list[str]:
     from app.core.custom_fields.definitions import field_of
     from app.core.registry import registry
 
+    from app.extensions import db
+
     engine = _engine()
     if engine.dialect.name != "postgresql":
         return []
@@ -79,6 +81,8 @@ def ensure(module: str, name: str) -> list[str]:
     field = field_of(module, name)
     if spec is None or field is None:
         return drop(module, name)
+    # A concurrent build waits for every transaction open on the table, this session's too.
+    db.session.commit()
     built = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for index, statement in statements(spec, field, engine.dialect):
@@ -94,10 +98,13 @@ def drop(module: str, name: str) -> list[str]:
     """Drop the indexes of a field that is no longer active. Returns the names dropped."""
     from app.core.registry import registry
 
+    from app.extensions import db
+
     engine = _engine()
     spec = registry.get(module)
     if engine.dialect.name != "postgresql" or spec is None:
         return []
+    db.session.commit()   # as in ensure: no transaction of this session may hold the drop up
     names = index_names(spec.model.__table__.name, name)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for index in names:
