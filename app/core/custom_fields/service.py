@@ -12,6 +12,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core.custom_fields import indexes
 from app.core.custom_fields.definitions import CHOICE_KINDS, KINDS, FieldDef, has_custom
 from app.core.custom_fields.models import CustomField
 from app.core.errors import DomainError, NotFound
@@ -221,7 +222,7 @@ def create_field(actor, module: str, name, label: str = "", kind: str = "", *, r
     if isinstance(name, dict):
         return create_from_form(actor, module, name)
     spec = spec_named(module)
-    with unit_of_work(actor):
+    with unit_of_work(actor) as uow:
         name = _check_name(spec, name)
         label = _check_label(label)
         if kind not in KINDS:
@@ -239,6 +240,7 @@ def create_field(actor, module: str, name, label: str = "", kind: str = "", *, r
                           position=_position(position, (last or 0) + 10), retired=False)
         db.session.add(row)
         db.session.flush()
+        indexes.schedule(row, uow)
     return row
 
 
@@ -274,16 +276,18 @@ def update_field(actor, field_id: int, data: dict | None = None, *, label=_UNSET
 
 def retire_field(actor, field_id: int) -> CustomField:
     """Hide the field from every form, page, list and the API; records keep their values."""
-    with unit_of_work(actor):
+    with unit_of_work(actor) as uow:
         row = get_field(field_id)
         row.retired = True
+        indexes.schedule(row, uow)
     return row
 
 
 def restore_field(actor, field_id: int) -> CustomField:
-    with unit_of_work(actor):
+    with unit_of_work(actor) as uow:
         row = get_field(field_id)
         row.retired = False
+        indexes.schedule(row, uow)
     return row
 
 
