@@ -25,6 +25,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
+from app.core.literal_filters import LiteralFilterConverter, like_literal  # noqa: F401 (like_literal: callers import it here)
 from app.core.scope import scope_branches, scope_clause
 
 
@@ -63,60 +64,6 @@ def month_of(column, dialect_name: str):
         # statistics a module's migration may create on to_char(column, 'YYYY-MM').
         return func.to_char(column, literal_column("'YYYY-MM'"))
     return func.strftime("%Y-%m", column)
-
-
-def like_literal(text) -> str:
-    """User text as a LIKE pattern that matches it literally (escape character: backslash)."""
-    return str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-class _LiteralLike:
-    """FAB's "contains / starts with / ends with" filters pass the user's text into LIKE as it
-    is, so "%" matches every row and "_" any character. These match the text itself."""
-
-    pattern = "%{}%"
-    negate = False
-
-    def apply(self, query, value):
-        query, field = sqla_filters.get_field_setup_query(query, self.model, self.column_name)
-        condition = field.ilike(self.pattern.format(like_literal(value if value is not None else "")), escape="\\")
-        return query.filter(~condition if self.negate else condition)
-
-
-class LiteralStartsWith(_LiteralLike, sqla_filters.FilterStartsWith):
-    pattern = "{}%"
-
-
-class LiteralNotStartsWith(_LiteralLike, sqla_filters.FilterNotStartsWith):
-    pattern, negate = "{}%", True
-
-
-class LiteralEndsWith(_LiteralLike, sqla_filters.FilterEndsWith):
-    pattern = "%{}"
-
-
-class LiteralNotEndsWith(_LiteralLike, sqla_filters.FilterNotEndsWith):
-    pattern, negate = "%{}", True
-
-
-class LiteralContains(_LiteralLike, sqla_filters.FilterContains):
-    pass
-
-
-class LiteralNotContains(_LiteralLike, sqla_filters.FilterNotContains):
-    negate = True
-
-
-_LITERAL = {
-    sqla_filters.FilterStartsWith: LiteralStartsWith, sqla_filters.FilterNotStartsWith: LiteralNotStartsWith,
-    sqla_filters.FilterEndsWith: LiteralEndsWith, sqla_filters.FilterNotEndsWith: LiteralNotEndsWith,
-    sqla_filters.FilterContains: LiteralContains, sqla_filters.FilterNotContains: LiteralNotContains,
-}
-
-
-class LiteralFilterConverter(sqla_filters.SQLAFilterConverter):
-    conversion_table = tuple((test, [_LITERAL.get(cls, cls) for cls in classes])
-                             for test, classes in sqla_filters.SQLAFilterConverter.conversion_table)
 
 
 class ModuleFilters(fab_filters.Filters):

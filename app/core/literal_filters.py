@@ -1,0 +1,59 @@
+"""Text filters that take the user's text literally: FAB's "contains / starts with / ends with"
+pass it into LIKE as it is, so "%" would match every row and "_" any character."""
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla import filters as sqla_filters
+
+
+def like_literal(text) -> str:
+    """User text as a LIKE pattern that matches it literally (escape character: backslash)."""
+    return str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _LiteralLike:
+    """FAB's "contains / starts with / ends with" filters pass the user's text into LIKE as it
+    is, so "%" matches every row and "_" any character. These match the text itself."""
+
+    pattern = "%{}%"
+    negate = False
+
+    def apply(self, query, value):
+        query, field = sqla_filters.get_field_setup_query(query, self.model, self.column_name)
+        condition = field.ilike(self.pattern.format(like_literal(value if value is not None else "")), escape="\\")
+        return query.filter(~condition if self.negate else condition)
+
+
+class LiteralStartsWith(_LiteralLike, sqla_filters.FilterStartsWith):
+    pattern = "{}%"
+
+
+class LiteralNotStartsWith(_LiteralLike, sqla_filters.FilterNotStartsWith):
+    pattern, negate = "{}%", True
+
+
+class LiteralEndsWith(_LiteralLike, sqla_filters.FilterEndsWith):
+    pattern = "%{}"
+
+
+class LiteralNotEndsWith(_LiteralLike, sqla_filters.FilterNotEndsWith):
+    pattern, negate = "%{}", True
+
+
+class LiteralContains(_LiteralLike, sqla_filters.FilterContains):
+    pass
+
+
+class LiteralNotContains(_LiteralLike, sqla_filters.FilterNotContains):
+    negate = True
+
+
+_LITERAL = {
+    sqla_filters.FilterStartsWith: LiteralStartsWith, sqla_filters.FilterNotStartsWith: LiteralNotStartsWith,
+    sqla_filters.FilterEndsWith: LiteralEndsWith, sqla_filters.FilterNotEndsWith: LiteralNotEndsWith,
+    sqla_filters.FilterContains: LiteralContains, sqla_filters.FilterNotContains: LiteralNotContains,
+}
+
+
+class LiteralFilterConverter(sqla_filters.SQLAFilterConverter):
+    conversion_table = tuple((test, [_LITERAL.get(cls, cls) for cls in classes])
+                             for test, classes in sqla_filters.SQLAFilterConverter.conversion_table)
