@@ -15,6 +15,7 @@ REQUEST_LABELS = {
     "status": _l("Status"), "days": _l("Days"), "total": _l("Total"), "category": _l("Type"),
     "submitter": _l("Submitter"), "submitter_id": _l("Submitter"), "department": _l("Department"),
     "department_id": _l("Department"), "created_at": _l("Submitted at"), "updated_at": _l("Updated at"),
+    "values": _l("Values filled in"),
 }
 
 SPECS = [

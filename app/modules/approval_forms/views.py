@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
@@ -272,13 +272,21 @@ class ApprovalFormsView(BaseView):
             else:
                 flash(_("The approval form %(name)s has been saved.", name=values["name"]), "success")
                 return redirect(url_for("ApprovalFormsView.admin"))
-        chains = list(db.session.scalars(select(WorkflowDefinition.name).where(
-            WorkflowDefinition.document == service.DOCUMENT).order_by(WorkflowDefinition.name)))
+        rows = db.session.execute(select(WorkflowDefinition.name, WorkflowDefinition.title).where(
+            WorkflowDefinition.document == service.DOCUMENT).order_by(WorkflowDefinition.name)).all()
+        chains = [name for name, _title in rows]
         page = self.render_template("approval_forms/edit.html", title=_("Approval form"), form=form, values=values,
-                                    errors=errors, chains=chains, icons=service.ICONS, kinds=kinds.KINDS,
+                                    errors=errors, chains=chains, chain_titles={n: t or n for n, t in rows},
+                                    icons=service.ICONS, icon_names=ICON_NAMES, kinds=kinds.KINDS,
                                     **editor_data(values["fields"]))
         return (page, 400) if errors else page
 
+
+ICON_NAMES = {"fa-calendar": _l("Calendar"), "fa-money": _l("Money"), "fa-certificate": _l("Seal"),
+              "fa-file-text-o": _l("Document"), "fa-plane": _l("Trip"), "fa-car": _l("Car"),
+              "fa-shopping-cart": _l("Purchase"), "fa-users": _l("People"), "fa-briefcase": _l("Briefcase"),
+              "fa-clock-o": _l("Clock"), "fa-home": _l("Home"), "fa-gift": _l("Gift"), "fa-laptop": _l("Laptop"),
+              "fa-book": _l("Book")}
 
 SHOW_PATH = re.compile(r"^/approval_requests/show/(\d{1,10})/?$")
 

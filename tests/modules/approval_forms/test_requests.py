@@ -49,9 +49,11 @@ def count_requests():
 
 
 def test_the_four_forms_are_shipped_with_their_chains(org):
+    shipped = {"leave": "leave_request", "expense": "expense_claim", "seal": "seal_request",
+               "general": "general_request"}
     codes = {f.code: f.chain for f in service.active_forms()}
-    assert codes == {"leave": "leave_request", "expense": "expense_claim", "seal": "seal_request",
-                     "general": "general_request"}
+    # Other tests of the session may have defined forms of their own beside the shipped ones.
+    assert {code: chain for code, chain in codes.items() if code in shipped} == shipped
 
 
 def test_the_shipped_chains_check_clean_against_the_request_fields(app, ctx):
