@@ -57,6 +57,8 @@ class ModuleListWidget(ListWidget):
         kwargs["empty_text"] = empty_text(spec) if spec is not None else ""
         if spec is not None and spec.actions:
             kwargs["row_version"] = versions.page_mark()
+        if spec is not None and not spec.add_columns:   # records made elsewhere have no 新建
+            self.template_args["can_add"] = False
         return super().__call__(**kwargs)
 
 
@@ -540,6 +542,7 @@ def page_context(view) -> dict:
         "clear_url": clear_url(view),
         "import_url": import_url(view),
         "query_string": request.query_string.decode(),
+        "may_add": bool(view.spec.add_columns),     # records made elsewhere have no 新建
     }
 
 

@@ -161,8 +161,6 @@ class ModuleModelView(ModelView):
         return widgets
 
     def _add(self):
-        if not self.spec.add_columns:     # records made elsewhere (FAB would offer every column)
-            abort(404)
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
         custom = self._custom_fields()
@@ -189,8 +187,6 @@ class ModuleModelView(ModelView):
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
     def _edit(self, pk):
-        if not self.spec.edit_columns:
-            abort(404)
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
         item = self.datamodel.get(pk, self._base_filters)
