@@ -139,6 +139,18 @@ def build_config(**overrides) -> dict:
         "MAX_UPLOAD_MB": _env_int("MAX_UPLOAD_MB", 50),   # per file, checked while the upload streams in
         "MAX_UPLOAD_FILES": _env_int("MAX_UPLOAD_FILES", 10),   # per request (the form's several files)
         "DIGEST_CRON": _env("DIGEST_CRON", "0 8 * * *"),
+        # PDF signatures (app/core/signing): the organisation's PKCS#12 file and its password. Empty outside
+        # production: one is generated under instance/signing/ (self-signed, for the demo).
+        "SIGNING_PKCS12": _env("SIGNING_PKCS12", ""),
+        "SIGNING_PKCS12_PASSWORD": _env("SIGNING_PKCS12_PASSWORD", ""),
+        "SIGNING_ORGANISATION": _env("SIGNING_ORGANISATION", ""),
+        # Invoices: how many days back an issue date may be set, the last closed month (YYYY-MM: no invoice may be
+        # dated in it or before), and the tax platform ("local" records issuance here; or "module:Class").
+        "INVOICE_BACKDATE_DAYS": _env_int("INVOICE_BACKDATE_DAYS", 10),
+        "INVOICE_CLOSED_THROUGH": _env("INVOICE_CLOSED_THROUGH", ""),
+        "INVOICE_PLATFORM": _env("INVOICE_PLATFORM", "local"),
+        # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
+        "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_MINUTES": _env_int("LOCKOUT_MINUTES", 15),
         "PASSWORD_MIN_LENGTH": _env_int("PASSWORD_MIN_LENGTH", 8),

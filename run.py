@@ -6,6 +6,7 @@
     init     schema, permissions, roles, numbering rules and the admin user
     demo     realistic Chinese demo data  bench    data generators and benchmarks
     db       Alembic migrations (upgrade, migrate, downgrade, ...)
+    contracts verify FILE   whether a PDF is one of our signed contracts, unchanged
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import click
 from flask.cli import FlaskGroup
 
 from app import create_app
+from app.modules.contracts.cli import contracts_group
 from app.workflow.cli import workflows_group
 
 DEMO_ADMIN = ("admin", "admin123")
@@ -224,11 +226,14 @@ def bench_run(count):
 @bench_group.command("workflow", with_appcontext=False)
 @click.option("--instances", default=10_000, show_default=True)
 @click.option("--workers", default=4, show_default=True)
-def bench_workflow(instances, workers):
+@click.option("--kinds", type=click.Choice(["users", "new"]), default="users", show_default=True,
+              help="new: the chain uses the newer approver kinds (submitter picks, a named department's head, "
+                   "the manager line).")
+def bench_workflow(instances, workers, kinds):
     """Submit and approve INSTANCES contracts through a 4-step chain; print actions/s and p95."""
     from bench.bench_workflow import main as run_bench
 
-    run_bench(instances, workers)
+    run_bench(instances, workers, kinds)
 
 
 @bench_group.command("search", with_appcontext=False)
@@ -323,7 +328,20 @@ def bench_rss(count):
     run_bench(count=count)
 
 
+@bench_group.command("inventory", with_appcontext=False)
+@click.option("--runs", default=300, show_default=True)
+@click.option("--rate", default=200, show_default=True, help="stock moves per second")
+@click.option("--seconds", default=60, show_default=True)
+@click.option("--workers", default=16, show_default=True)
+def bench_inventory(runs, rate, seconds, workers):
+    """Availability, the stock list and concurrent stock moves (seed with bench/seed_inventory.py)."""
+    from bench.bench_inventory import main as run_bench
+
+    run_bench(runs, rate, seconds, workers)
+
+
 cli.add_command(workflows_group)
+cli.add_command(contracts_group)
 
 if __name__ == "__main__":
     cli()

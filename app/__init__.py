@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 
@@ -10,6 +11,11 @@ MODULES = [
     "app.modules.customers",
     "app.modules.contracts",
     "app.modules.approval_forms",
+    "app.modules.products",
+    "app.modules.inventory",
+    "app.modules.orders",
+    "app.modules.invoices",
+    "app.modules.collections",
 ]
 
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.
@@ -23,8 +29,51 @@ FRAME_PACKAGES = [
 ]
 
 
+# Packages the frameworks import at start only in case a feature needs them, which the web app's
+# features do not: PyJWT's RSA/EC keys, SQLAlchemy-Utils' encrypted type and redis-py's OCSP check
+# of TLS certificates (cryptography, 9 MB of a web process) and FAB's image fields (Pillow, 3 MB). They are left out while the frameworks
+# load (their imports are optional there); code that uses them imports them then, as usual.
+LOADED_ON_USE = ("cryptography", "PIL")
+# Compiled statements kept per process (SQLAlchemy's default is 500). A list page's statements
+# carry the reader's ids and search words, so the cache fills with statements used once; each
+# kept statement is tens of KB.
+QUERY_CACHE_SIZE = int(os.environ.get("SQLALCHEMY_QUERY_CACHE_SIZE", "150"))
+
+
+class _LeftOut:
+    """A finder that answers "not installed" for `names` (and their submodules)."""
+
+    def __init__(self, names):
+        self.names = set(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".", 1)[0] in self.names:
+            raise ModuleNotFoundError(f"{fullname} is imported where it is used", name=fullname)
+        return None
+
+
+def load_frameworks() -> None:
+    """Import the frameworks without the packages of LOADED_ON_USE (a no-op once they are loaded).
+    deploy/gunicorn.conf.py calls it before anything of the app is imported."""
+    import sys
+
+    if "flask_appbuilder.api" in sys.modules:
+        return
+    finder = _LeftOut(name for name in LOADED_ON_USE if name not in sys.modules)
+    sys.meta_path.insert(0, finder)
+    try:
+        import flask_appbuilder.api  # noqa: F401
+        import flask_jwt_extended  # noqa: F401
+        import jwt.algorithms  # noqa: F401
+        import redis  # noqa: F401
+        import sqlalchemy_utils  # noqa: F401
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def create_app(**overrides) -> Flask:
     """Build the app. `overrides` replace settings from the environment (tests use them)."""
+    load_frameworks()
     from config import build_config
 
     from app.core import collab, preferences, system  # noqa: F401 (models)
@@ -34,6 +83,8 @@ def create_app(**overrides) -> Flask:
 
     app = Flask(__name__, instance_path=None)
     app.config.update(build_config(**overrides))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"query_cache_size": QUERY_CACHE_SIZE,
+                                               **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

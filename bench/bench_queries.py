@@ -1,6 +1,6 @@
-"""SQL time of the customer and contract lists' queries — text search (name or title contains, phone,
-code) and sorting by each sortable column, page 1 and a deep page — per data scope, next to the
-target. Each figure is one page as the list reads it: the data layer's query
+"""SQL time of the customer, contract, contact and interaction lists' queries — text search (name,
+title or subject contains, phone, code) and sorting by each sortable column, page 1 and a deep page
+— per data scope, next to the target. Each figure is one page as the list reads it: the data layer's query
 (app/core/datamodel.py), its capped count and its rows, signed in as the person of the scope.
 
     # the full run on a seeded database (1,000,000 customers and contracts), 10 runs of each query
@@ -13,7 +13,8 @@ The statements are the ones the list runs: ModuleInterface.query with the search
 app/core/listing.py (search_condition) among its filters, the data scope of app/core/scope.py,
 ordered by the column, 25 rows, page 1 or page 2,000 (a search: page 1 and page 40, the last a
 search shows). Searches: a common word (科技 in a tenth of the customers' names, 合同 in most
-contract titles), a rare part of a name, a whole code, the shared start of this year's codes and
+contract titles, 海燕 in one contact name of 24, 采购 in a tenth of the interactions' subjects), a rare
+part of a name (a whole contact name; for interactions a part no subject holds), a whole code, the shared start of this year's codes and
 of the oldest year's, the start of a phone number. Scopes: own (a sales person, with the shared
 pool), department (the manager of a team without sub-teams), department and below (the head of
 sales), all (admin). An empty database is seeded first with bench/seed_customers.py, then VACUUM
@@ -77,27 +78,38 @@ def _people(db):
     return [(label, u) for label, u in people if u is not None]
 
 
-COMMON = {"customers": ("name", "科技"), "contracts": ("title", "合同")}
+# (text column, a common word in it, a part of it few rows hold or none)
+COMMON = {"customers": ("name", "科技", None), "contracts": ("title", "合同", None),
+          # a given name in one contact of 24; the newest contact's whole name is rarer
+          "contacts": ("name", "海燕", None),
+          # every subject is one of ten, so a part is in a tenth of the rows or in none
+          "interactions": ("subject", "采购", "年度框架")}
+MODULES = tuple(COMMON)
 
 
 def _terms(db, spec):
     """{kind: term} searched in `spec`'s list: a common word, a rare part of the newest row's
-    name, the start of a phone number, a whole code, the shared start of this year's codes and
-    of the oldest year's."""
+    name (or a part no row holds), the start of a phone number, and for a list with codes a whole
+    code, the shared start of this year's codes and of the oldest year's."""
     model = spec.model
-    column, common = COMMON[spec.name]
+    column, common, rare = COMMON[spec.name]
     phone = getattr(model, "phone", None)
+    code_column = getattr(model, "code", None)
     code, text_value, number = db.session.execute(
-        select(model.code, getattr(model, column), phone if phone is not None else model.code)
+        select(code_column if code_column is not None else model.id, getattr(model, column),
+               phone if phone is not None else model.id)
         .where(*([phone.isnot(None)] if phone is not None else [])).order_by(model.id.desc()).limit(1)).first()
-    oldest = db.session.scalar(select(func.min(model.code)))
-    terms = {
-        f"{column} contains {common}": common,
-        f"{column} contains (rare part)": text_value[2:5],
-        "code (whole)": code,
-        "code (shared start)": code[:7],
-        "code (start of the oldest year)": oldest[:7],
-    }
+    terms = {f"{column} contains {common}": common}
+    if rare is not None:
+        terms[f"{column} contains {rare} (no row)"] = rare
+    elif code_column is None:
+        terms[f"{column} contains (a whole name)"] = text_value
+    else:
+        terms[f"{column} contains (rare part)"] = text_value[2:5]
+    if code_column is not None:
+        oldest = db.session.scalar(select(func.min(code_column)))
+        terms.update({"code (whole)": code, "code (shared start)": code[:7],
+                      "code (start of the oldest year)": oldest[:7]})
     if phone is not None:
         terms["phone (start of a number)"] = number.replace("-", "")[:7]
     return terms
@@ -107,20 +119,26 @@ def pages(spec, dialect: str, terms: dict):
     """(kind, search term or None, order column, direction, page index) of every measured page.
     A search's pages stop at the count cap (datamodel.SEARCH_PAGES_NOTE): its deepest page is
     measured, not page 2,000."""
-    text_column, common = COMMON[spec.name]
+    text_column, common, _rare = COMMON[spec.name]
+    # the list's own order (interactions: newest first), and a sortable text column
+    first, way = spec.base_order or ("id", "desc")
+    sorted_by = text_column if text_column in spec.order_columns else spec.order_columns[0]
     last = (spec.count_cap or 1000) // PAGE_SIZE - 1
-    out = [("default, page 1", None, "id", "desc", 0),
-           (f"default, page {DEEP_PAGE:,}", None, "id", "desc", DEEP_PAGE - 1)]
+    out = [("default, page 1", None, first, way, 0),
+           (f"default, page {DEEP_PAGE:,}", None, first, way, DEEP_PAGE - 1)]
     for column in spec.order_columns:
         out.append((f"sort {column} ↑", None, column, "asc", 0))
         out.append((f"sort {column} ↓", None, column, "desc", 0))
-    out.append((f"sort {text_column} ↑, page {DEEP_PAGE:,}", None, text_column, "asc", DEEP_PAGE - 1))
+    out.append((f"sort {sorted_by} ↑, page {DEEP_PAGE:,}", None, sorted_by, "asc", DEEP_PAGE - 1))
     for kind, term in terms.items():
-        out.append((f"search {kind}", term, "id", "desc", 0))
-    out.append((f"search {text_column} contains {common}, page {last + 1}", common, "id", "desc", last))
-    out.append((f"search {text_column} contains {common}, sort {text_column} ↑", common, text_column, "asc", 0))
-    out.append((f"search code (oldest year), page {last + 1}", terms["code (start of the oldest year)"], "id", "desc",
-                last))
+        out.append((f"search {kind}", term, first, way, 0))
+    out.append((f"search {text_column} contains {common}, page {last + 1}", common, first, way, last))
+    out.append((f"search {text_column} contains {common}, sort {sorted_by} ↑", common, sorted_by, "asc", 0))
+    out.append((f"search {text_column} contains {common}, sort {sorted_by} ↑, page {last + 1}", common, sorted_by,
+                "asc", last))
+    if "code (start of the oldest year)" in terms:
+        out.append((f"search code (oldest year), page {last + 1}", terms["code (start of the oldest year)"], first,
+                    way, last))
     return out
 
 
@@ -194,7 +212,7 @@ def _pct(values, q):
 
 
 def main(full: bool = False, runs: int | None = None, explain: bool = False, only: str = "",
-         modules: tuple = ("customers", "contracts")) -> None:
+         modules: tuple = MODULES) -> None:
     runs = runs or (FULL_RUNS if full else CI_RUNS)
     if not os.environ.get("DATABASE_URL"):
         if full:
@@ -252,7 +270,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, help="runs of each query")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each statement (PostgreSQL)")
     parser.add_argument("--only", default="", help="only the queries whose kind contains this text")
-    parser.add_argument("--module", action="append", choices=("customers", "contracts"),
-                        help="the lists to measure (both unless given)")
+    parser.add_argument("--module", action="append", choices=MODULES,
+                        help="the lists to measure (all unless given)")
     args = parser.parse_args()
-    main(args.full, args.runs, args.explain, args.only, tuple(args.module or ("customers", "contracts")))
+    main(args.full, args.runs, args.explain, args.only, tuple(args.module or MODULES))

@@ -124,10 +124,11 @@ def _registry_of_the_session_app():
     registry's view classes; the session's app gets its own back afterwards."""
     from app.core.registry import registry
 
-    kept = getattr(registry, "views", None), getattr(registry, "apis", None), getattr(registry, "menu_names", None)
+    kept = (getattr(registry, "views", None), getattr(registry, "apis", None), getattr(registry, "menu_names", None),
+            getattr(registry, "write_menu_names", None))
     yield
     if kept[0] is not None:
-        registry.views, registry.apis, registry.menu_names = kept
+        registry.views, registry.apis, registry.menu_names, registry.write_menu_names = kept
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """The memory bench runs end to end in a bounded form: a small benchmark organisation in a SQLite
 file of its own, one gunicorn worker started for real and sixty mixed requests. It must print the
 worker's RSS along the way beside the 120 MB target, the HTML size of each list page beside the
-40 KB target, the start-up stages, the packages loaded at start with the module that imports
-them, and what grew while the requests ran; every request must answer 200 and the web process
-must be gone afterwards."""
+40 KB target, the worker's CPU per request, the start-up stages, the packages loaded at start with
+the module that imports them, and what grew while the requests ran; every request must answer 200
+and the web process must be gone afterwards."""
 from __future__ import annotations
 
 import os
@@ -36,6 +36,7 @@ def test_the_memory_bench_prints_the_worker_rss_the_page_sizes_and_what_the_memo
     assert run.returncode == 0, out
     assert re.search(r"^after 60 requests +[\d.]+ +[\d.]+ +[\d.]+ +120 ", out, re.M), out
     assert re.search(r"RSS after 60 requests: [\d.]+ MB \(target 120 MB\)", out), out
+    assert re.search(r"The worker's CPU per request [\d.]+ ms \(wall [\d.]+ ms", out), out
     assert "did not answer 200" not in out, out
     for name in ("customers", "contacts", "contracts", "interactions"):
         assert re.search(rf"^{name} list, page 1 \(sales\) +[\d.]+ +[\d.]+ +40 ", out, re.M), out

@@ -51,7 +51,7 @@ def _named(user, last: str, first: str):
 
 def _chain(name: str, title: str, steps: list[dict], **extra) -> str:
     doc = {"name": name, "title": title, "document": "contracts", "admin": "admin",
-           "settings": {"self_approval": "allow", "empty_approvers": "admin", "on_reject": "return_to_submitter",
+           "settings": {"self_approval": "escalate_to_manager", "empty_approvers": "admin", "on_reject": "return_to_submitter",
                         "withdraw": "anytime", "comment_required": ["reject", "return"]},
            "steps": steps, **extra}
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

@@ -24,10 +24,12 @@ ALLOWED = {
     "REST", "SMTP", "SMS", "TOTP", "ID", "CEL", "UTF", "GBK", "BOM", "Bearer", "Authorization", "JWT", "OpenAPI",
     "OpenID", "LDAP", "Swagger", "ZhangWuTong", "IP", "PostgreSQL", "SQLite", "Redis", "IT", "VIP", "ERP", "MB",
     "Microsoft", "Google", "Authenticator", "FreeOTP",     # authenticator apps the 2FA page suggests
+    "SKU",          # the product code, so named in Chinese business software too (库存单位)
     "English",      # the language menu names each language in itself
     "sst",          # the prefix of personal API keys
     "Rison", "q",   # the API's query parameter and its notation
     "Werkzeug",     # the test client's browser name, recorded in the login history
+    "ZP", "PP", "SJ", "HZ",   # invoice number prefixes: 专票, 普票, 收据, 红字
 }
 # Pages that are not screens of the app but tools with their own language (the OpenAPI browser).
 NOT_SCREENS = re.compile(r"^/swagger/")
@@ -106,7 +108,7 @@ def _every_kind_of_message() -> None:
 
 @pytest.fixture(scope="module")
 def demo_words(demo):
-    """Words of the demo's own data: user names, department codes."""
+    """Words of the demo's own data: user names, department, warehouse, zone and bin codes."""
     from sqlalchemy import select
 
     from app.core.org import Department, User
@@ -117,6 +119,10 @@ def demo_words(demo):
     with demo.app_context():
         words = set(db.session.scalars(select(User.username)))
         words |= {code for code in db.session.scalars(select(Department.code)) if code}
+        from app.modules.inventory.models import Warehouse, WarehouseBin, WarehouseZone
+
+        for model in (Warehouse, WarehouseZone, WarehouseBin):     # warehouse, zone and bin codes
+            words |= {part for code in db.session.scalars(select(model.code)) for part in code.split("-")}
         for rule in db.session.scalars(select(NumberingRule)):
             words |= {rule.code, rule.pattern.split("-")[0]}
         db.session.remove()

@@ -1,7 +1,11 @@
 """A web process does not load what only some commands or features use: Flask-Migrate (Alembic,
 Mako), the CEL condition language (celpy, lark) and the second factor's TOTP and QR code (pyotp,
 segno) are imported when a migration runs, a condition is compiled, or a second factor is set up
-— and those still work."""
+— and those still work. cryptography and Pillow, which the frameworks import only in case (PyJWT's
+RSA keys, redis-py's OCSP check, FAB's image fields), are left out while they load
+(app.LOADED_ON_USE) and import normally afterwards where the app uses them (attachment
+thumbnails); signing in through the API (JWT) still works. Nor does a web process load the
+spreadsheet, PDF and test-only packages."""
 from __future__ import annotations
 
 import json
@@ -11,7 +15,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAZY = ("flask_migrate", "alembic", "celpy", "lark", "pyotp", "segno")
+LAZY = ("flask_migrate", "alembic", "celpy", "lark", "pyotp", "segno", "cryptography", "PIL", "openpyxl", "xhtml2pdf",
+        "reportlab", "pypdf", "pyhanko", "hypothesis")
 
 STARTED = r"""
 import json, sys
@@ -19,7 +24,19 @@ import app
 application = app.create_app()
 client = application.test_client()
 assert client.get("/login/").status_code == 200
-print(json.dumps(sorted(name for name in %r if name in sys.modules)))
+loaded = sorted(name for name in %r if name in sys.modules)
+# The API's tokens are signed and read without cryptography (HMAC).
+from flask_jwt_extended import create_access_token, decode_token
+with application.app_context():
+    assert decode_token(create_access_token(identity="42"))["sub"] == "42"
+# What was left out at start imports as usual when a feature uses it.
+import io
+from PIL import Image
+from cryptography.fernet import Fernet
+Image.new("RGB", (2, 2)).save(io.BytesIO(), "PNG")
+key = Fernet.generate_key()
+assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
+print(json.dumps(loaded))
 """
 
 

@@ -17,36 +17,13 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspect as sa_inspect, literal_column,
                         select, union)
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.sql.util import ClauseAdapter
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import DomainError
+from app.core.listing_search import ArrayOf, search_keys
 from app.core.literal_filters import LiteralFilterConverter, like_literal  # noqa: F401 (like_literal: callers import it here)
 from app.core.scope import scope_branches, scope_clause
-
-
-class _ArrayOf(ColumnElement):
-    """PostgreSQL's ARRAY(SELECT …): a sub-query's one column as an array (read once)."""
-
-    inherit_cache = True
-    _traverse_internals = [("select", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, select_):
-        self.select = select_
-
-
-@compiles(_ArrayOf, "postgresql")
-def _array_of(element, compiler, **kw):
-    return "ARRAY(%s)" % compiler.process(element.select, **kw)
-
-
-# A search's matches are read from the first WINDOW rows of each data-scope branch in list
-# order when they hold enough of them, else collected from the search indexes (search_keys).
-WINDOW = 10_000
 
 
 def current_actor():
@@ -243,7 +220,7 @@ class ModuleInterface(SQLAInterface):
         # key. As "IN (keys)" the planner may join the whole table to the related ones first and
         # keep the page's rows last (the REST list, which joins customer, owner and department:
         # 1.7 s at a million contracts).
-        return count, self._rows(pk == any_(_ArrayOf(keys)), select_columns, order_column, order_direction)
+        return count, self._rows(pk == any_(ArrayOf(keys)), select_columns, order_column, order_direction)
 
     def _rows(self, condition, select_columns, order_column, order_direction) -> list:
         """The rows meeting `condition` (their keys) in list order, related rows joined: the
@@ -262,72 +239,10 @@ class ModuleInterface(SQLAInterface):
 
     def search_keys(self, filters, order_column, order_direction) -> list | None:
         """The keys of a search's first count_cap + 1 matches in list order, in one statement; None
-        where this reading does not apply (no cap, or filters on other tables' columns): the list
-        is then read as any other.
-
-        A search may match a tenth of the rows (a common word) or a few scattered over the whole
-        table (a code of an old year), and the planner cannot tell which from its statistics: it
-        walks the list's order index when it expects many matches and reads them all from the
-        search indexes when it expects few, and a wrong guess costs seconds. So each data-scope
-        branch gives its matches among its first WINDOW rows in list order (a walk of a bounded
-        length) when they are enough (cap + 1) or are all the branch's rows; only otherwise are
-        its matches collected from the search indexes (a MATERIALIZED CTE is planned for all its
-        rows: a bitmap scan of the bigram, code and phone indexes) and the first cap + 1 of them
-        kept. The branches' keys are merged as in page_keys. A search shows no page past the cap
-        (listing.py says so): nobody reads the 2,000th page of a search, and its count already
-        stops there."""
-        cap = self.spec.count_cap if self.spec is not None else None
-        if cap is None or self.session.get_bind().dialect.name != "postgresql":
-            return None
-        model, table = self.obj, self.obj.__table__
-        pk = sa_inspect(model).primary_key[0]
-        column = getattr(model, order_column)
-        by_key = column.key == pk.key
-        direction = asc if order_direction == "asc" else desc  # as FAB reads it
-
-        def ordered(k, o):
-            return [direction(k)] if by_key else [direction(o), direction(k)]
-
-        order, limit = self._order(order_column, order_direction), cap + 1
-        inner = self.get_inner_filters(filters)
-        parts = []
-        for i, branch in enumerate(self._branches()):
-            query = self._narrowed(self.session.query(model), inner, branch)
-            where = query.whereclause
-            if where is None or any(f is not table for f in select(pk).where(where).get_final_froms()):
-                return None
-            read = {c.name for c in _columns_in(where) if c.table is table} | {pk.name, column.name}
-            wanted = [c for c in table.columns if c.name in read]
-            if branch is None and by_key:
-                # Along the key, rows and all.
-                window = select(*wanted).select_from(table)
-                if branch is not None:
-                    window = window.where(branch)
-                window = window.order_by(*order).limit(WINDOW).cte(f"zwt_window_{i}")
-            else:
-                # The window's keys from an index alone (the branch's (owner_id, id)-like index, or
-                # the sort index with the scope's columns in it), then their rows: walking the
-                # table along the key, a department's rows are one in thirty.
-                first = select(pk).select_from(table)
-                if branch is not None:
-                    first = first.where(branch)
-                first = first.order_by(*order).limit(WINDOW)
-                window = select(*wanted).where(pk == any_(_ArrayOf(first))).cte(f"zwt_window_{i}")
-            k, o = window.c[pk.key], window.c[column.key]
-            hits = (select(k.label("k"), o.label("o")).where(ClauseAdapter(window).traverse(_without_bigrams(where)))
-                    .order_by(*ordered(k, o)).limit(limit).cte(f"zwt_hits_{i}"))
-            every = (select(pk.label("k"), column.label("o")).where(where)
-                     .cte(f"zwt_all_{i}").prefix_with("MATERIALIZED"))
-            collected = (select(every.c.k, every.c.o).order_by(*ordered(every.c.k, every.c.o)).limit(limit)
-                         .subquery(f"zwt_first_{i}"))
-            enough = select(func.count()).select_from(hits).scalar_subquery() >= limit
-            whole = select(func.count()).select_from(window).scalar_subquery() < WINDOW
-            parts.append(select(hits.c.k, hits.c.o))
-            parts.append(select(collected.c.k, collected.c.o).where(~(enough | whole)))
-        # UNION: a branch's collected keys include its window's, and branches may share rows.
-        merged = union(*parts).subquery("zwt_found")
-        statement = select(merged.c.k).order_by(*ordered(merged.c.k, merged.c.o)).limit(limit)
-        return list(self.session.execute(statement).scalars())
+        where this reading does not apply: the list is then read as any other (listing_search.py).
+        A search shows no page past the cap (listing.py says so): nobody reads the 2,000th page
+        of a search, and its count already stops there."""
+        return search_keys(self, filters, order_column, order_direction)
 
     # -- counts --------------------------------------------------------------------------
     def query_count(self, query, filters=None, select_columns=None, order=None) -> int:
@@ -425,33 +340,6 @@ class ModuleInterface(SQLAInterface):
     def delete_all(self, items):
         for item in items:
             self.delete(item)
-
-
-def _without_bigrams(clause):
-    """`clause` with its bigram conditions (zwt_bigrams(column) @> zwt_bigrams(term)) taken as
-    true: they only let an index find a search's candidates, the ILIKE beside them decides. Along
-    a list's order index they would only cost time (the bigrams of a row cost ten times its
-    ILIKE)."""
-    from sqlalchemy import true
-    from sqlalchemy.sql import visitors
-    from sqlalchemy.sql.elements import BinaryExpression
-    from sqlalchemy.sql.functions import Function
-
-    def bigram(element):
-        return (isinstance(element, BinaryExpression) and isinstance(element.left, Function)
-                and element.left.name == "zwt_bigrams")
-
-    return visitors.replacement_traverse(clause, {}, lambda element: true() if bigram(element) else None)
-
-
-def _columns_in(clause):
-    """The table columns a SQL condition reads (the model's annotated columns too), subqueries
-    included."""
-    from sqlalchemy.sql import visitors
-    from sqlalchemy.sql.elements import ColumnClause
-
-    return [element for element in visitors.iterate(clause)
-            if isinstance(element, ColumnClause) and getattr(element, "table", None) is not None]
 
 
 def _typed_amounts(model, filters) -> None:

@@ -113,10 +113,31 @@ def _status(view, item) -> dict | None:
     return {"value": value, "label": label, "tone": tone if tone in TONES else "default", "choices": choices}
 
 
-def _lifecycle(view, status: dict | None) -> list[dict]:
+def _path(spec, status: dict, steps: list) -> list[dict]:
+    """A module's own lifecycle: the record's path as steps, those before its status done, its status current
+    (in red when its tone is an error), the rest waiting; the last step reached is finished."""
+    labels = dict(status["choices"])
+    current = status["value"]
+    if current not in steps:
+        return []
+    position = steps.index(current)
+    out = []
+    for index, value in enumerate(steps):
+        state = "done" if index < position else "wait"
+        if index == position:
+            state = "error" if spec.status_tones.get(value) in ("error", "warning") else "current"
+            if state == "current" and index == len(steps) - 1:
+                state = "done"
+        out.append({"value": value, "label": labels.get(value, value), "state": state, "number": index + 1})
+    return out
+
+
+def _lifecycle(view, status: dict | None, item=None) -> list[dict]:
     """The approval lifecycle as steps: draft → in approval → approved → …, each "done",
     "current", "error" (rejected, in red) or "wait"."""
     workflow = view.spec.workflow
+    if view.spec.lifecycle is not None and status is not None and item is not None:
+        return _path(view.spec, status, view.spec.lifecycle(item))
     if workflow is None or status is None or not status["choices"]:
         return []
     current = status["value"]
@@ -175,7 +196,7 @@ def _header(view, item) -> dict:
         "title": str(title) if title not in (None, "") else str(item),
         "code": code or "",
         "status": status,
-        "lifecycle": _lifecycle(view, status),
+        "lifecycle": _lifecycle(view, status, item),
         "meta": meta,
         "figures": figures,
     }

@@ -12,9 +12,10 @@ class ModuleSearchWidget(SearchWidget):
     that chooses a row of another table (owner, customer, department) is a search-as-you-type
     box (relation_search.py) holding only the chosen rows, never a list of the whole table.
 
-    The panel's settings (each filter's input and operators, 8 KB for customers) are on the page
-    only while a filter is active (its row is drawn at once); otherwise js/list.js fetches them
-    from relation_search.filters_url when the panel is first opened."""
+    The panel's settings (each filter's input and operators, 8 KB for customers) and its
+    添加筛选条件 menu are on the page only while a filter is active (its row is drawn at once);
+    otherwise js/list.js fetches them from relation_search.filters_url when the panel is first
+    opened."""
 
     template = "zwt/widgets/search.html"
 
@@ -61,7 +62,9 @@ class ModuleSearchWidget(SearchWidget):
                     f'data-placeholder="{escape(_("Type to search"))}">{options}</select>')
             else:
                 fields[col] = form[col]()
-        return {"labels": labels, "fields": fields, "filters": names, "active": active}
+        # `columns`: the 添加筛选条件 menu's order (a JSON object's keys may come back sorted).
+        return {"labels": labels, "fields": fields, "filters": names, "active": active,
+                "columns": [col for col in self.template_args["include_cols"] if col in labels]}
 
     def __call__(self, **kwargs):
         from app.core import relation_search
@@ -73,13 +76,6 @@ class ModuleSearchWidget(SearchWidget):
             kwargs.update(label_columns=config["labels"], form_fields=config["fields"],
                           search_filters=config["filters"], active_filters=active, settings=config)
         else:
-            from app.core.custom_fields import listing as custom
-
-            custom.sync(view)
-            form = self.template_args["form"]
-            include = list(view.search_columns)
-            self.template_args["include_cols"] = include
-            kwargs.update(label_columns={col: str(form[col].label.text) if col in form else
-                                         str(view.label_columns.get(col, col)) for col in include},
-                          active_filters=[], settings_url=relation_search.filters_url(view.spec.name))
+            self.template_args["include_cols"] = []
+            kwargs.update(label_columns={}, active_filters=[], settings_url=relation_search.filters_url(view.spec.name))
         return super(SearchWidget, self).__call__(**kwargs)

@@ -37,6 +37,9 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE = 300
+# Values kept per process (a few per user: columns, settings): past this many, the expired and
+# then the least recently stored go, so a process serving many people stays the same size.
+MAX_ENTRIES = 4000
 _EXTENSION = "zwt_kept"
 _CHANGED = "zwt_kept_changed"
 _ALL = "*"
@@ -76,6 +79,8 @@ class Kept:
         value = self.load(user_id) if self.per_user else self.load()
         if token is not None:
             with store.lock:
+                if len(store.entries) >= MAX_ENTRIES and name not in store.entries:
+                    _make_room(store.entries)
                 store.entries[name] = (token, value, time.monotonic())
         return value
 
@@ -98,6 +103,16 @@ class _Store:
     def __init__(self):
         self.entries: dict = {}
         self.lock = threading.Lock()
+
+
+def _make_room(entries: dict) -> None:
+    """Drop the expired entries, then the older half of those left if still full."""
+    now, max_age = time.monotonic(), _max_age()
+    for key in [k for k, entry in entries.items() if now - entry[2] > max_age]:
+        del entries[key]
+    if len(entries) >= MAX_ENTRIES:
+        for key, _entry in sorted(entries.items(), key=lambda item: item[1][2])[:len(entries) // 2]:
+            del entries[key]
 
 
 def _store() -> _Store:

@@ -27,9 +27,12 @@ class Cell:
     column: str
     label: str
     html: Markup
-    classes: str          # "" for plain text: the table's default cell (list.css)
-    card: bool = False    # a phone card's "label: value" line (it carries its label)
+    classes: str          # how the column is laid out (list_layout.py says it once per table)
+    card: bool = False    # a phone card's "label: value" line
     title: bool = False   # the row's name: what its checkbox and ⋯ menu are named after
+    kind: str = "text"    # text, formatted, money, number, datetime, date, status, bool
+    code: bool = False    # the module's code column (KH-2026-00001)
+    desktop: bool = True  # shown in the table, not only on the phone card
 
 
 def _kinds(view) -> dict:
@@ -123,10 +126,12 @@ def _time_html(value) -> Markup:
     if isinstance(value, dt.datetime):
         # the machine-readable time in the reader's zone with its offset, like the text beside it
         local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(_zone())
-        stamp, full = local.isoformat(timespec="minutes"), local.strftime("%Y-%m-%d %H:%M")
+        # the reader's local time, as the text beside it (the zone is the reader's, said once by the page)
+        stamp = local.strftime("%Y-%m-%dT%H:%M")
     else:
-        stamp = full = value.isoformat()
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(stamp, full, short_time(value))
+        stamp = value.isoformat()
+    # The full time shows on hover: js/list.js gives the element its title from `datetime`.
+    return Markup('<time datetime="{}">{}</time>').format(stamp, short_time(value))
 
 
 def _per_request(name: str) -> dict:
@@ -204,13 +209,11 @@ def cell(view, item, column: str, link: str = "", title: bool = False, card: boo
     if title:
         classes.append("zwt-c-title")
         if link:
-            html = Markup('<a class="zwt-row-link" href="{}">{}</a>').format(link, html if html else "—")
+            html = Markup('<a href="{}">{}</a>').format(link, html if html else "—")
     elif card and kind != "status":
         classes.append("zwt-c-card")
     if not desktop:
         classes.append("zwt-card-only")
-    # A page is mostly plain text cells: they go without classes (list.css styles a bare <td>).
-    plain = len(classes) == 1 and kind in ("text", "formatted")
     card_line = "zwt-c-card" in classes
-    return Cell(column, _label(view, column) if card_line else "", html, "" if plain else " ".join(classes),
-                card=card_line, title=title)
+    return Cell(column, _label(view, column) if card_line else "", html, " ".join(classes), card=card_line,
+                title=title, kind=kind, code=column == view.spec.code_column, desktop=desktop)

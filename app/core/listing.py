@@ -25,7 +25,7 @@ from flask_appbuilder.widgets import ListWidget
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import DateTime, String, Text, and_, false, func, or_
 
-from app.core import global_search, list_cells, versions
+from app.core import global_search, list_cells, list_layout, versions
 from app.core.datamodel import current_actor, like_literal
 from app.core.panels import applies_to, prepare_rules
 from app.core.preferences import get_preference, set_preference
@@ -59,6 +59,8 @@ class ModuleListWidget(ListWidget):
             kwargs["row_version"] = versions.page_mark()
         if spec is not None and not spec.add_columns:   # records made elsewhere have no 新建
             self.template_args["can_add"] = False
+        if spec is not None and spec.made_elsewhere:
+            self.template_args["made_elsewhere"] = True
         return super().__call__(**kwargs)
 
 
@@ -358,10 +360,10 @@ def save_columns(view):
     return redirect(target)
 
 
-def chooser(view, shown: list[str]) -> list[dict]:
+def chooser(view, shown: list[str]) -> list[list]:
+    """The column chooser's boxes, [name, label, shown, locked] each (drawn by js/list.js)."""
     locked = set(locked_columns(view))
-    return [{"name": c, "label": str(view.label_columns.get(c, c)), "shown": c in shown, "locked": c in locked}
-            for c in view.list_columns]
+    return [[c, str(view.label_columns.get(c, c)), int(c in shown), int(c in locked)] for c in view.list_columns]
 
 
 def refusal(status: int, message: str, retry_url: str):
@@ -389,6 +391,7 @@ class Row:
     delete_url: str = ""
     actions: list = field(default_factory=list)
     label: str = ""
+    menu_numbers: str = ""   # the ⋯ menu's items by their place in the list's template
 
     @property
     def has_menu(self) -> bool:
@@ -510,12 +513,17 @@ def list_widget(view, filters, actions=None, order_column="", order_direction=""
     columns = [c for c in shown_columns(view) if c not in parents] or shown_columns(view)
     if main:
         kwargs.update(filtering=filtering(view), clear_url=clear_url(view), import_url=import_url(view))
+    drawn, items_of_menu = rows(view, items, pks, columns, parents), menu_items(view)
+    place = {item["name"]: str(i) for i, item in enumerate(items_of_menu)}
+    for row in drawn:
+        row.menu_numbers = " ".join(place[name] for name in row.menu.split() if name in place)
     widgets["list"] = view.list_widget(
         label_columns=view.label_columns, include_columns=columns, value_columns=[], order_columns=view.order_columns,
         formatters_columns=view.formatters_columns, page=page, page_size=page_size, count=count, pks=pks,
         actions=actions, filters=filters, modelview_name=view.__class__.__name__,
-        rows=rows(view, items, pks, columns, parents), menu_items=menu_items(view), row_texts=row_texts(), main=main, head_classes=lambda c: list_cells.head_classes(view, c), order=(order_column, order_direction),
-        chooser=chooser(view, columns) if main else None, **kwargs)
+        rows=drawn, menu_items=items_of_menu, row_texts=row_texts(), main=main,
+        head_classes=lambda c: list_cells.head_classes(view, c), table_style=list_layout.table_style,
+        order=(order_column, order_direction), chooser=chooser(view, columns) if main else None, **kwargs)
     return widgets
 
 
@@ -542,7 +550,7 @@ def page_context(view) -> dict:
         "clear_url": clear_url(view),
         "import_url": import_url(view),
         "query_string": request.query_string.decode(),
-        "may_add": bool(view.spec.add_columns),     # records made elsewhere have no 新建
+        "may_add": bool(view.spec.add_columns) and not view.spec.made_elsewhere,   # records made elsewhere: no 新建
     }
 
 

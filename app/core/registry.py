@@ -56,6 +56,7 @@ class Registry:
         self.views: dict[str, type] = {}
         self.apis: dict[str, type] = {}
         self.menu_names: dict[str, list[str]] = {}  # permission name -> menu entries it opens
+        self.write_menu_names: dict[str, list[str]] = {}  # … entries only writers see (a form to post)
 
     # -- declaration -------------------------------------------------------------------------
     def load(self, module_paths: list[str], frame_specs: list[ModuleSpec] = (), frame_packages: list[str] = ()) -> None:
@@ -96,7 +97,7 @@ class Registry:
 
     # -- generation --------------------------------------------------------------------------
     def build(self, appbuilder) -> None:
-        self.views, self.apis, self.menu_names = {}, {}, {}
+        self.views, self.apis, self.menu_names, self.write_menu_names = {}, {}, {}, {}
         # Input no screen or API may see (NUL characters, bad list arguments, ids beyond range).
         app = current_app._get_current_object()
         inputs.install(app, appbuilder)
@@ -104,11 +105,18 @@ class Registry:
         openapi.install(app)
         relation_search.install(app)
         kept.install(app)
-        # Children first: a parent's show page embeds their views as tabs.
-        ordered = sorted(self.specs.values(), key=lambda s: len(s.related))
-        for spec in ordered:
+        # Children first: a parent's show page embeds their views as tabs (a child may have children).
+        depth: dict[str, int] = {}
+
+        def depth_of(name: str) -> int:
+            if name not in depth:
+                depth[name] = 1 + max((depth_of(child) for child in self.specs[name].related), default=-1)
+            return depth[name]
+
+        for spec in sorted(self.specs.values(), key=lambda s: depth_of(s.name)):
             self.views[spec.name] = self._make_view(spec)
             self.apis[spec.name] = self._make_api(spec)
+        ordered = sorted(self.specs.values(), key=lambda s: len(s.related))
         for spec in ordered:
             view = self.views[spec.name]
             if spec.show_in_menu:

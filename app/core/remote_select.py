@@ -20,9 +20,12 @@ class RemoteSelectWidget:
         kwargs.setdefault("id", field.id)
         kwargs["class"] = "my_select2 form-control"
         kwargs["style"] = "width:250px"
-        attrs = {"data-ajax--url": field.url, "data-ajax--delay": "250", "data-ajax--cache": "true",
-                 "data-minimum-input-length": "1", "data-allow-clear": "true",
-                 "data-placeholder": _("Type part of the name or the code")}
+        attrs = {"data-ajax--url": field.url, "data-ajax--delay": "250",
+                 "data-ajax--cache": "false" if field.with_field else "true",
+                 "data-minimum-input-length": str(field.minimum), "data-allow-clear": "true",
+                 "data-placeholder": field.placeholder or _("Type part of the name or the code")}
+        if field.with_field:   # form.js sends that field's value along (e.g. the contacts of the chosen customer)
+            attrs["data-zwt-with"] = field.with_field
         current = field.current()
         option = (f'<option value="{escape(current[0])}" selected>{escape(current[1])}</option>'
                   if current else '<option value=""></option>')
@@ -35,9 +38,11 @@ class RemoteSelectField(Field):
 
     widget = RemoteSelectWidget()
 
-    def __init__(self, label=None, validators=None, model=None, url: str = "", describe=str, **kwargs):
+    def __init__(self, label=None, validators=None, model=None, url: str = "", describe=str, with_field: str = "",
+                 minimum: int = 1, placeholder=None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.model, self.url, self.describe = model, url, describe
+        self.with_field, self.minimum, self.placeholder = with_field, minimum, placeholder
 
     def current(self) -> tuple[str, str] | None:
         """(value, text) of the chosen record, for the one option the page carries."""

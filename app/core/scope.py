@@ -34,6 +34,10 @@ class ScopeSpec:
     # A column that, when set, makes the row visible to everyone who may read the module,
     # whatever their scope: customers in the shared pool (公海) wait there to be claimed.
     shared: str | None = None
+    # The row carries copies of its parent's owner, department and shared columns (kept equal by
+    # database triggers): the scope is the parent's as granted, on the row's own columns, so each
+    # branch is a range of the row's own indexes instead of "the parent is in my scope".
+    copied: bool = False
 
 
 class RoleScope(Model):
@@ -95,7 +99,7 @@ def scope_clause(spec, user):
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     scope = spec.scope
-    if scope.via:
+    if scope.via and not scope.copied:
         parent = registry.get(scope.via_module)
         parent_clause = scope_clause(parent, user)
         if parent_clause is None:
@@ -123,7 +127,7 @@ def scope_branches(spec, user) -> list:
     if user is None or not getattr(user, "is_authenticated", False):
         return [false()]
     scope = spec.scope
-    if scope.via:
+    if scope.via and not scope.copied:
         # A row of the parent's branch each (the customer is one's own, the department's, in
         # the pool): each a key list the planner can size from the parent's statistics, where
         # "in (own OR pooled)" is guessed and read along the child's sort index.
@@ -133,7 +137,12 @@ def scope_branches(spec, user) -> list:
         via = getattr(spec.model, scope.via)
         return [branch if branch is None else via.in_(select(parent.model.id).where(branch))
                 for branch in scope_branches(parent, user)]
-    granted = effective_scope(user, spec.permission_name)
+    permission = spec.permission_name
+    if scope.via:   # copied: the parent's grant
+        from app.core.registry import registry
+
+        permission = registry.get(scope.via_module).permission_name
+    granted = effective_scope(user, permission)
     if granted == ALL:
         return [None]
     branches = [getattr(spec.model, scope.owner) == _inline(user.id)]

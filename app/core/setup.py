@@ -50,6 +50,7 @@ def initialise(admin_username: str = "admin", admin_password: str = "", admin_em
                 ensure_rule(n.code, str(n.name), n.pattern, n.reset)
     for setup_part in registry.parts("setup"):   # e.g. shipped approval chains
         setup_part.initialise()
+    _signing_identity()
     if sm.find_user(username=admin_username) is not None:
         return False
     if not admin_password:
@@ -61,6 +62,17 @@ def initialise(admin_username: str = "admin", admin_password: str = "", admin_em
     if not user:
         raise SetupError(f"Could not create the admin user {admin_username}.")
     return True
+
+
+def _signing_identity() -> None:
+    """The organisation's signing certificate for PDF signatures: generated outside production when none is
+    configured; in production SIGNING_PKCS12 names it (signing says so when it is missing)."""
+    from app.core import signing
+
+    try:
+        signing.ensure_identity()
+    except signing.SigningUnavailable:
+        pass
 
 
 def sync_permissions(appbuilder) -> None:

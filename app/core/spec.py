@@ -59,6 +59,7 @@ class DocumentSpec:
     template: str                                  # path of the shipped template file
     context: Optional[Callable] = None
     filename: str = ""                             # e.g. "合同-{code}"; default: the label and the record's id
+    printed: Optional[Callable] = None             # printed(actor, item): the record notes it was printed
 
 
 def _print_documents(actor, items):
@@ -101,6 +102,9 @@ class WorkflowSpec:
     rejected: str = "rejected"
     on_approved: Optional[Callable] = None
     on_rejected: Optional[Callable] = None
+    # Called as on_submit(actor, item) before a draft goes into approval, in the same unit of work: raises
+    # DomainError when the document is not ready (nothing is written), or completes it.
+    on_submit: Optional[Callable] = None
     # Documents of one type that go through different chains (approval forms, each bound to its
     # own chain): `chain(record_id)` names the chain of that record; None falls back to `name`.
     chain: Optional[Callable] = None
@@ -181,6 +185,9 @@ class ModuleSpec:
     code_column: str = ""           # its document number, e.g. KH-2026-00001
     status_column: str = ""         # drawn as a coloured badge; defaults to the workflow's status field
     status_tones: dict = field(default_factory=dict)   # status value -> default/processing/success/warning/error
+    # lifecycle(item) -> the statuses of the record's path in order, drawn as its progress bar (default: the
+    # approval's draft → in approval → approved …)
+    lifecycle: Optional[Callable] = None
     key_figures: list = field(default_factory=list)    # columns shown as figures in the detail header card
     date_column: str = ""           # the list's date presets (本周/本月/本季度) filter this column
     quick_filters: list = field(default_factory=list)  # QuickFilter chips beyond status / mine / dates
@@ -189,6 +196,7 @@ class ModuleSpec:
     form_fieldsets: list = field(default_factory=list)  # add / edit sections; default: show_fieldsets
     documents: list = field(default_factory=list)       # DocumentSpec: printed documents (打印)
     importing: Optional[ImportSpec] = None             # 导入 from Excel / CSV (app/core/importing)
+    made_elsewhere: bool = False    # records made by their own steps (invoices, payments' allocations): no add or edit screen
 
     def __post_init__(self):
         if not self.permission_name:

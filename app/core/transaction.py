@@ -59,3 +59,21 @@ def unit_of_work(actor) -> Iterator[UnitOfWork]:
         session.info.pop("actor_id", None)
     for fn in uow._after_commit:
         fn()
+
+
+def each_record(actor, items, fn) -> None:
+    """A list action on several records, each in a unit of work of its own: `fn(actor, record_id)` for every
+    item; the ones refused are said together (the first refusal alone when all were refused), the others stay
+    done."""
+    from app.core.errors import DomainError
+
+    failed = []
+    for item in items:
+        try:
+            fn(actor, item.id)
+        except DomainError as error:
+            db.session.rollback()
+            failed.append(error)
+    if failed:
+        raise failed[0] if len(failed) == len(items) else DomainError(
+            failed[0].code, "; ".join(e.message for e in failed))

@@ -74,6 +74,26 @@ class ModuleModelView(ModelView):
         status = g.pop("zwt_status", None)   # a refused save answers 409 with its form
         return (page, status) if status else page
 
+    # -- records made elsewhere (shipments, invoices): no add or edit screen --------------------
+    def _not_entered_here(self):
+        message = _("%(things)s are not entered or edited on this screen: they are made by their own steps.",
+                    things=self.spec.label_plural)
+        return listing.refusal(405, message, url_for(f"{self.__class__.__name__}.list"))
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        if self.spec.made_elsewhere:
+            return self._not_entered_here()
+        return super().add()
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        if self.spec.made_elsewhere:
+            return self._not_entered_here()
+        return super().edit(pk)
+
     # -- the list: search box, chips, the user's columns ---------------------------------------
     @expose("/list/")
     @has_access

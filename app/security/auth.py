@@ -163,6 +163,22 @@ def _check_code(user, method: str, code: str) -> str:
     return mfa.verify_code(user, "login", method, code)
 
 
+def confirm_identity(user, secret: str) -> str | None:
+    """A signed-in user confirms it is them (before signing a document): their password, or a code of their
+    authenticator app. The method that matched ("password" / "totp"), else None; wrong answers count
+    towards the code limits, and RateLimited is raised when they are used up."""
+    buckets = (("code_account", user.id),)
+    lockout.check(*buckets)
+    secret = (secret or "").strip()[:256]
+    if secret and user.password and check_password_hash(user.password, secret):
+        return "password"
+    digits = "".join(ch for ch in secret if not ch.isspace())
+    if len(digits) == 6 and digits.isdigit() and mfa.preferred_method(user) == TOTP and mfa.verify_totp(user, digits):
+        return "totp"
+    lockout.count(*buckets)
+    return None
+
+
 def check_enrolment_code(user, verify) -> bool:
     """Run `verify()` (confirming a new factor) under the code rate limits; raises RateLimited."""
     buckets = (("code_ip", client_ip()), ("code_account", user.id))

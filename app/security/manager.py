@@ -349,10 +349,12 @@ def read_matrix(path: Path = ACCESS_FILE) -> list[dict]:
 
 def module_permissions(registry, module: str, actions) -> set[tuple[str, str]]:
     """The (permission, view menu) pairs that grant `actions` on `module`; reading includes
-    its menu entries."""
+    its menu entries, writing the entries of pages that only post (库存操作)."""
     pairs = {(f"can_{action}", module) for action in actions}
     if "read" in actions:
         pairs.update(("menu_access", name) for name in registry.menu_names.get(module, []))
+    if "write" in actions:
+        pairs.update(("menu_access", name) for name in getattr(registry, "write_menu_names", {}).get(module, []))
     return pairs
 
 

@@ -38,6 +38,7 @@ RATE_LIMITS = {
     "registration_post": ("RATE_LIMIT_REGISTRATION_POST", "20 per hour"),  # sign-up form posts
     "registration_code": ("RATE_LIMIT_REGISTRATION_CODE", "10 per 10 minutes"),  # code checks
     "registration_resend": ("RATE_LIMIT_REGISTRATION_RESEND", "5 per hour"),  # new codes
+    "contract_signing": ("RATE_LIMIT_CONTRACT_SIGNING", "60 per hour"),  # a customer's signing link: codes, tries
 }
 
 

@@ -23,23 +23,31 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 DURATION_RE = re.compile(r"^([0-9]+)\s*([mhd])$")
 MAX_SOURCE = 200_000
 
-SELF_APPROVAL = ("allow", "skip", "escalate_to_manager")
+SELF_APPROVAL = ("escalate_to_manager", "skip")
+SELF_APPROVAL_RETIRED = "allow"   # read from versions published before it was retired, as escalate_to_manager
 EMPTY_APPROVERS = ("admin", "auto_approve", "reject")
 INACTIVE_APPROVER = ("manager", "admin")
 ON_REJECT = ("end", "return_to_submitter")
 WITHDRAW = ("anytime", "before_first_approval", "never")
-COMMENT_ACTIONS = ("approve", "reject", "return", "transfer")
+COMMENT_ACTIONS = ("approve", "reject", "return", "transfer", "add_signer", "withdraw")
 ON_TIMEOUT = ("escalate", "auto_approve", "auto_reject")
 ESCALATE_TO = ("manager", "admin")
 MODES = ("any", "all", "sequential", "quorum")
 EVENTS = ("submitted", "approved", "rejected", "returned", "withdrawn", "step_done")
-APPROVER_KINDS = ("user", "role", "department_head", "manager_of", "field", "admin")
+APPROVER_KINDS = ("user", "role", "department_head", "manager_of", "manager_chain", "submitter_picks", "field", "admin")
+MAX_LEVELS = 20                   # manager_of / manager_chain levels: a deeper line is a mistake
+PICKS_FROM = ("role", "users", "department", "any")
+MANAGER_CHAIN_KEYS = ("levels", "until_role")
+PICKS_KEYS = ("from", "multiple", "min")
+DEPARTMENT_HEAD_KEYS = ("department", "field")
 
 ROOT_KEYS = ("name", "title", "document", "admin", "settings", "cc", "steps")
 SETTINGS_KEYS = ("self_approval", "auto_pass_duplicates", "empty_approvers", "inactive_approver", "on_reject",
                  "withdraw", "comment_required", "locked_fields", "sla")
 SLA_KEYS = ("remind_after", "escalate_after", "on_timeout", "escalate_to")
-STEP_KEYS = ("id", "name", "approvers", "mode", "quorum", "when", "next", "editable_fields", "sla", "cc")
+STEP_KEYS = ("id", "name", "approvers", "mode", "quorum", "when", "next", "editable_fields", "sla", "cc",
+             "signature")
+SIGNATURE = ("optional", "required")   # a step's approvers decide with a handwritten signature
 BRANCH_KEYS = ("when", "to")
 CC_KEYS = ("on", "to")
 
@@ -56,12 +64,24 @@ class Sla:
 
 @dataclass(frozen=True)
 class ApproverRule:
-    """kind is one of user, role, department_head, manager_of, field, admin; value is the user
-    name, role name, department code (or "submitter"), "submitter", column name, or True."""
+    """kind is one of user, role, department_head, manager_of, manager_chain, submitter_picks,
+    field, admin; value is the user name, role name, department code or name (or "submitter"),
+    "submitter", the allowed set of a pick ((kind, names): ("role", ("财务",)), ("users", (…)),
+    ("department", ("FIN",)), ("any", ())), a field name, or True.
+
+    manager_chain: `levels` managers up the line (or up to and including the first holding
+    `until_role`). department_head: `from_field` names the document field holding the department.
+    submitter_picks: `multiple`, `min`, and `pick_key`, under which the submitter's choice is kept
+    on the approval ("step:<id>", "cc:<step id>" or "cc")."""
 
     kind: str
     value: object
     levels: int = 1
+    until_role: str | None = None
+    from_field: str | None = None
+    multiple: bool = False
+    min: int = 1
+    pick_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +98,7 @@ class Branch:
 
 @dataclass(frozen=True)
 class Settings:
-    self_approval: str = "allow"
+    self_approval: str = "escalate_to_manager"
     auto_pass_duplicates: bool = True
     empty_approvers: str = "admin"
     inactive_approver: str = "manager"
@@ -101,6 +121,7 @@ class StepDef:
     editable_fields: tuple = ()
     sla: Sla = Sla()          # the step's own, merged over settings.sla
     cc: tuple = ()
+    signature: str = "optional"   # "required": approving or rejecting asks for a drawn signature
 
 
 def _step_context(context, step: StepDef) -> dict:

@@ -43,6 +43,19 @@ def _parse(text, filename, documents, allow_missing_document):
     return definition, problems, parser.name_node
 
 
+def declared_document(text: str) -> str | None:
+    """The `document:` a chain's text names, read without checking anything else (None when it
+    cannot be told)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    value = data.get("document") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) else None
+
+
 def definition_files(path="workflows") -> list:
     folder = Path(path)
     return sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml")))
@@ -152,6 +165,8 @@ def describe_rule(rule: ApproverRule) -> str:
 
         return _("role %(name)s", name=role_label(rule.value))
     if rule.kind == "department_head":
+        if rule.from_field:
+            return _("head of the department in the document's field %(field)s", field=rule.from_field)
         if rule.value == "submitter":
             return _("head of the submitter's department")
         return _("head of department %(code)s", code=rule.value)
@@ -159,6 +174,17 @@ def describe_rule(rule: ApproverRule) -> str:
         if rule.levels == 1:
             return _("the submitter's manager")
         return _("the submitter's manager, %(levels)d levels up", levels=rule.levels)
+    if rule.kind == "manager_chain":
+        if rule.until_role:
+            from app.core.names import role_label
+
+            return _("the submitter's managers one after another, up to %(role)s (at most %(levels)d levels)",
+                     role=role_label(rule.until_role), levels=rule.levels)
+        return _("the submitter's managers one after another, %(levels)d levels up", levels=rule.levels)
+    if rule.kind == "submitter_picks":
+        from app.workflow.approver_kinds import describe_allowed
+
+        return _("chosen by the submitter: %(who)s", who=describe_allowed(rule))
     if rule.kind == "field":
         return _("the user in the document's field %(field)s", field=rule.value)
     return _("the workflow admin")

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import lazyload
 
 from app.core.errors import NotFound
@@ -75,6 +75,24 @@ def _with_custom(spec, values: dict) -> dict:
     if isinstance(values.get("custom"), (dict, type(None))) and "custom" in values:
         values["custom"] = CustomValues(spec.name, values["custom"])
     return values
+
+
+def item_and_person(doc: Doc, person_id: int):
+    """The document's ORM object and the user `person_id` (e.g. the submitter told of the
+    outcome): one statement when neither is in the session yet, else what the session has."""
+    session = db.session
+    if doc._item is None:
+        known = session.identity_map.get(session.identity_key(User, person_id))
+        if known is None or inspect(known).expired:
+            model = doc.spec.model
+            with session.no_autoflush:   # reading the rows needs none of the pending changes
+                row = session.execute(select(model, User).join(User, User.id == person_id)
+                                      .where(model.id == doc.record_id).options(lazyload("*"))).first()
+            if row is not None:
+                doc._item = row[0]
+                return row[0], row[1]
+    with session.no_autoflush:
+        return doc.item, session.get(User, person_id)
 
 
 def doc_of(instance: ApprovalInstance) -> Doc:

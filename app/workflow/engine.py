@@ -6,7 +6,6 @@ any-one step the second finds its task void and is told who handled it.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,38 +18,41 @@ from app.core.org import user_id as id_of
 from app.core.scope import scope_clause
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow import reading, resolver
+from app.workflow import resolver
 from app.workflow.conditions import ConditionError
-from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title, json_safe,
-                                    set_status, workflow_spec)
-from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, _record, _round_tasks, _run,
+from app.workflow.documents import (Doc, condition_context, doc_of, document_context, document_title,
+                                    item_and_person, json_safe, set_status, workflow_spec)
+from app.workflow.frame import (ACTIONS, ROUND_READ, _ensure_id, _insert_tasks, _record, _round_tasks,
                                 _run_on_task, _write_actions, active_definition, active_version_column,
                                 definition_of, definition_of_version)
 from app.workflow.models import (APPROVED, DONE_APPROVED, DONE_REJECTED, ON_HOLD, OPEN_TASK_STATES, PENDING,
                                  REJECTED, RETURNED, RUNNING, TRANSFERRED, VOID, WAITING, WITHDRAWN,
                                  ApprovalAction, ApprovalInstance, ApprovalTask)
-from app.workflow.notices import OUTCOME, TASK, announce, document_link, send_copies, task_link, tell
+from app.workflow.notices import OUTCOME, announce, document_link, send_copies, tell
+from app.workflow.picks import check_picks, merged
 from app.workflow.self_approval import forbids_self_approval, refuse_own_decision, refuse_submitter
 
-URGE_INTERVAL = dt.timedelta(hours=1)
-
-
 # -- submit ------------------------------------------------------------------------------------
-def submit(actor, document: str, record_id: int, comment: str | None = None) -> ApprovalInstance:
+def submit(actor, document: str, record_id: int, comment: str | None = None,
+           picks: dict | None = None, choices: dict | None = None) -> ApprovalInstance:
     """Start the approval of a draft document on its chain's active version.
 
     Refuses documents the actor cannot see, documents not in draft, and chains not published.
+    `picks` ({pick key: [user ids]}) are the people the submitter chooses for the chain's
+    `submitter_picks` rules on this document's route; a missing or wrong choice is refused
+    (picks.check_picks) before anything is written. `choices` say the same as API clients write
+    them ({step id or "cc": [user ids]}).
     """
     spec = workflow_spec(document)
     try:
-        return _submit(actor, spec, document, record_id, comment)
+        return _submit(actor, spec, document, record_id, comment, merged(picks, choices))
     finally:
         db.session.info.pop("wf_engine", None)
         db.session.info.pop(ROUND_READ, None)
         db.session.info.pop(ACTIONS, None)
 
 
-def _submit(actor, spec, document, record_id, comment):
+def _submit(actor, spec, document, record_id, comment, picks=None):
     with unit_of_work(actor) as uow:
         # The document, locked, and only if the actor may see it, with the id of its chain's
         # active version: one statement.
@@ -69,16 +71,24 @@ def _submit(actor, spec, document, record_id, comment):
         if definition is None:
             raise DomainError("workflow.not_published",
                               _("The approval chain %(name)s has not been published.", name=chain))
+        if spec.workflow.on_submit is not None:
+            spec.workflow.on_submit(actor, item)
         doc = Doc(spec, record_id, item)
         context = document_context(spec, item, actor)
+        chosen = check_picks(definition, context, actor, picks)
         instance = ApprovalInstance(version_id=version_id, document=document, record_id=record_id,
                                     title=document_title(spec, item)[:255], submitter_id=id_of(actor),
                                     status=RUNNING, round=0, lock_version=0,
                                     context={"doc": json_safe(context["doc"]), "submitter": context["submitter"]},
-                                    started_at=utcnow())
+                                    picks=chosen or None, started_at=utcnow())
         db.session.add(instance)
         set_status(doc, spec.workflow.in_approval)
         _record(instance, "submit", actor=actor, comment=comment, step_id="")
+        for key, user_ids in (chosen or {}).items():   # 发起人自选: whom the submitter chose, on the timeline
+            for user_id in user_ids:
+                _record(instance, "picked", actor=actor, target=user_id,
+                        step_id=key.split(":", 1)[1] if key.startswith("step:") else "",
+                        reason="picked_cc" if key.startswith("cc") else "picked")
         send_copies(uow, instance, definition, "submitted", None, doc)
         try:
             first = _first_step(definition, context)
@@ -111,7 +121,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     instance.current_step = step.id
     instance.round = previous_round + 1
     instance.returned = returned
-    submitter = resolver.Submitter(instance.submitter_id)
+    submitter = resolver.Submitter(instance.submitter_id, picks=instance.picks)
     windows: dict = {}
     with db.session.no_autoflush:   # people are read before this action's changes are written: one flush
         users, reasons = resolver.resolve_rules(step.approvers, submitter, doc, definition, windows)
@@ -167,8 +177,7 @@ def _enter_step(uow, instance, definition, step, *, doc: Doc, returned=False, no
     for task in new_tasks:
         if any(u.id in (task.assignee_id, task.on_behalf_of_id) for u in auto_approved):
             task.status, task.decided_by_id, task.decided_at = DONE_APPROVED, task.assignee_id, utcnow()
-            _record(instance, "auto_pass", reason="duplicate_approver", task=task,
-                    target=db.session.get(User, task.assignee_id))
+            _record(instance, "auto_pass", reason="duplicate_approver", task=task, target=task.assignee_id)
     if step.mode == "sequential":
         _open_next_in_sequence(instance)
     outcome = _step_outcome(instance, step, new_tasks)
@@ -294,8 +303,7 @@ def _finish(uow, instance, definition, outcome, doc: Doc):
     for task in _round_tasks(instance):
         if task.status in OPEN_TASK_STATES:
             task.status = VOID
-    with db.session.no_autoflush:
-        submitter = db.session.get(User, instance.submitter_id)
+    _item, submitter = item_and_person(doc, instance.submitter_id)   # one statement for both
     wf = doc.spec.workflow
     if outcome == APPROVED:
         set_status(doc, wf.approved)
@@ -404,11 +412,8 @@ def decide_task(uow, instance, actor, task_id, decision, comment, reason):
             comment=comment, reason=reason)
     doc = doc_of(instance)
     step = definition.step(task.step_id)
-    if task.kind == "before" and decision == DONE_APPROVED and task.parent_id:
-        parent = db.session.get(ApprovalTask, task.parent_id)
-        if parent.status == ON_HOLD:
-            parent.status, parent.version, parent.created_at = PENDING, parent.version + 1, utcnow()
-            announce(uow, instance, definition, [parent])
+    if decision == DONE_APPROVED:
+        _release_parent(uow, instance, definition, task)
     if step.mode == "sequential" and decision == DONE_APPROVED:
         opened = _open_next_in_sequence(instance)
         if opened is not None:
@@ -420,6 +425,16 @@ def decide_task(uow, instance, actor, task_id, decision, comment, reason):
     if outcome is not None:
         _step_decided(uow, instance, definition, step, outcome, doc=doc, tasks=round_tasks)
     return instance
+
+
+def _release_parent(uow, instance, definition, task):
+    """A signer added before another approver has approved: that approver's task opens again."""
+    if task.kind != "before" or not task.parent_id:
+        return
+    parent = db.session.get(ApprovalTask, task.parent_id)
+    if parent is not None and parent.status == ON_HOLD:
+        parent.status, parent.version, parent.created_at = PENDING, parent.version + 1, utcnow()
+        announce(uow, instance, definition, [parent])
 
 
 def return_to(actor, task_id: int, step_id: str, comment: str | None = None) -> ApprovalInstance:
@@ -511,6 +526,7 @@ def add_signer(actor, task_id: int, user_id: int, position: str, comment: str | 
 def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     definition = definition_of(instance)
     task = _open_task_of(actor, task_id, instance)
+    _require_comment(definition, "add_signer", comment)
     signer = _active_user(user_id)
     if signer.id == id_of(actor):
         raise DomainError("workflow.same_user", _("You cannot add yourself as a signer."), field="user")
@@ -523,6 +539,7 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     else:
         task.status, task.decided_at, task.decided_by_id, task.comment = DONE_APPROVED, utcnow(), id_of(actor), comment
         _record(instance, "approve", actor=actor, task=task, comment=comment)
+        _release_parent(uow, instance, definition, task)
     child = _new_task(instance, definition, step, signer, seq=task.seq, kind=position, parent=task, note=comment)
     _insert_tasks([child])
     _record(instance, "add_signer", actor=actor, task=task, comment=comment, target=signer, reason=position)
@@ -530,75 +547,5 @@ def _add_signer(uow, instance, actor, task_id, user_id, position, comment):
     return instance
 
 
-def withdraw(actor, instance_id: int, comment: str | None = None) -> ApprovalInstance:
-    """撤回: the submitter takes the document back to draft; open tasks become void.
-    Refused when the chain's withdrawal rule does not allow it at this point."""
-    return _run(actor, instance_id, _withdraw, actor, comment)
-
-
-def _withdraw(uow, instance, actor, comment):
-    definition = definition_of(instance)
-    if instance.status != RUNNING:
-        raise DomainError("workflow.not_running", _("This approval has already ended."))
-    if id_of(actor) != instance.submitter_id:
-        raise Forbidden("workflow.not_submitter", _("Only the submitter can withdraw the document."))
-    rule = definition.settings.withdraw
-    if rule == "never":
-        raise DomainError("workflow.withdraw_never", _("This approval chain does not allow withdrawal."))
-    _write_actions()
-    if rule == "before_first_approval" and db.session.scalar(select(ApprovalAction.id).where(
-            ApprovalAction.instance_id == instance.id, ApprovalAction.action == "approve").limit(1)):
-        raise DomainError("workflow.withdraw_after_approval",
-                          _("The document cannot be withdrawn: it has already been approved by someone."))
-    open_tasks = [t for t in instance.tasks if t.status in OPEN_TASK_STATES]
-    for task in open_tasks:
-        task.status = VOID
-    instance.status, instance.finished_at = WITHDRAWN, utcnow()
-    doc = doc_of(instance)
-    set_status(doc, doc.spec.workflow.draft)
-    _record(instance, "withdraw", actor=actor, comment=comment, step_id=instance.current_step)
-    send_copies(uow, instance, definition, "withdrawn", None, doc)
-    title = _("Withdrawn: %(doc)s", doc=instance.title)
-    body = _("%(name)s withdrew the document; your task is closed.", name=actor.display_name)
-    for task in open_tasks:
-        tell(uow, instance, db.session.get(User, task.assignee_id), title, body, task_link(task.id), rank=OUTCOME,
-             mail=False)
-    return instance
-
-
-def urge(actor, instance_id: int, comment: str | None = None) -> ApprovalInstance:
-    """催办: remind the open tasks' assignees now (at most once an hour per task)."""
-    return _run(actor, instance_id, _urge, actor, comment)
-
-
-def _urge(uow, instance, actor, comment):
-    if instance.status != RUNNING:
-        raise DomainError("workflow.not_running", _("This approval has already ended."))
-    if id_of(actor) != instance.submitter_id:
-        raise Forbidden("workflow.not_submitter", _("Only the submitter can urge the approvers."))
-    now = utcnow()
-    tasks = [t for t in instance.tasks if t.status == PENDING and (t.urged_at is None or now - t.urged_at >= URGE_INTERVAL)]
-    if not tasks:
-        raise DomainError("workflow.urged_recently", _("The approvers were urged less than an hour ago."))
-    for task in tasks:
-        task.urged_at = now
-    _record(instance, "urge", actor=actor, comment=comment)
-    title = _("Reminder from %(name)s: %(doc)s", name=actor.display_name, doc=instance.title)
-    for task in tasks:   # each to their own task
-        tell(uow, instance, db.session.get(User, task.assignee_id), title, comment or _("Please handle this approval."),
-             task_link(task.id), rank=TASK)
-    return instance
-
-
-def comment(actor, instance_id: int, text: str) -> ApprovalInstance:
-    """Add a comment to the approval timeline (anyone who may see the approval)."""
-    if not (text or "").strip():
-        raise DomainError("workflow.empty_comment", _("Please write a comment."), field="comment")
-    return _run(actor, instance_id, _comment, actor, text.strip())
-
-
-def _comment(uow, instance, actor, text):
-    if not reading.may_view(actor, instance):
-        raise Forbidden("workflow.forbidden", _("You may not see this approval."))
-    _record(instance, "comment", actor=actor, comment=text)
-    return instance
+# The submitter's own actions (withdraw, urge) and comments live in submitter.py.
+from app.workflow.submitter import URGE_INTERVAL, comment, urge, withdraw  # noqa: E402,F401  (engine.withdraw …)

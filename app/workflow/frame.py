@@ -14,7 +14,7 @@ import logging
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, case, event, exists, insert, select
+from sqlalchemy import JSON, and_, bindparam, case, event, exists, func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
@@ -189,8 +189,45 @@ def _write_changed_rows(session) -> None:
     the instance's with its compare-and-set (StaleDataError when another action changed it
     first), the tasks in one statement for all of them (each row with every column any of them
     changed: their values as read in this action). On PostgreSQL the instance's and the tasks'
-    updates are one statement. Rows whose changes are known column by column need none of the
-    unit of work's general flush; anything else (new rows, relations) is left to it."""
+    updates, with the timeline rows recorded so far, are one statement. Rows whose changes are
+    known column by column need none of the unit of work's general flush; anything else (new
+    rows, relations) is left to it."""
+    writes = _plain_writes(session)
+    if writes is None:
+        return
+    connection = session.connection()
+    params = shape = None
+    if len(writes.claims) == 1 and len(writes.rows) <= 20 and connection.dialect.name == "postgresql":
+        params, shape = _combined_params(session, writes, [])
+    if params is not None:
+        (claimed,) = connection.exec_driver_sql(_combined_sql(connection.dialect, *shape), params).one()
+        if not claimed:
+            raise StaleDataError(f"approval {writes.claims[0][0].id} was changed meanwhile")
+        writes.commit(session)
+        return
+    for instance, state, keys, values in writes.claims:
+        if connection.execute(_update_statement(ApprovalInstance, keys, True), values).rowcount != 1:
+            raise StaleDataError(f"approval {instance.id} was changed meanwhile")
+    if writes.rows:
+        connection.execute(_update_statement(ApprovalTask, writes.task_keys, False), _one_or_many(writes.rows))
+    writes.commit(session)
+
+
+class _Writes:
+    """The plain changes of an action's loaded instance and tasks, ready to be written."""
+
+    def __init__(self, claims, changed, task_keys, rows):
+        self.claims, self.changed, self.task_keys, self.rows = claims, changed, task_keys, rows
+
+    def commit(self, session) -> None:
+        """The rows are written: their values as they are now are the committed ones."""
+        for _instance, state, _keys, _values in self.claims:
+            state._commit_all(state.dict, session.identity_map)
+        for state in self.changed:
+            state._commit_all(state.dict, session.identity_map)
+
+
+def _plain_writes(session) -> _Writes | None:
     instances, tasks = [], []
     for obj in session.dirty:
         if isinstance(obj, ApprovalTask):
@@ -198,8 +235,7 @@ def _write_changed_rows(session) -> None:
         elif isinstance(obj, ApprovalInstance):
             instances.append(obj)
     if not instances and not tasks:
-        return
-    connection = session.connection()
+        return None
     claims = []
     for instance in instances:
         state = sa_inspect(instance)
@@ -219,51 +255,85 @@ def _write_changed_rows(session) -> None:
             task_keys.update(keys)
     task_keys = tuple(sorted(task_keys))
     rows = [{**{key: state.dict.get(key) for key in task_keys}, "w_id": state.dict["id"]} for state in changed]
-    if len(claims) == 1 and 0 < len(rows) <= 20 and connection.dialect.name == "postgresql":
-        instance, state, keys, values = claims[0]
-        params = {f"i_{key}": value for key, value in values.items() if key not in ("w_id", "w_version")}
-        params.update(w_id=values["w_id"], w_version=values["w_version"])
-        for i, row in enumerate(rows):
-            params.update({f"{key}_{i}": value for key, value in row.items()})
-        written = connection.execute(_claim_and_update_tasks(keys, task_keys, len(rows)), params).all()
-        if not written:
-            raise StaleDataError(f"approval {instance.id} was changed meanwhile")
-        claims, rows = [], []
-        state._commit_all(state.dict, session.identity_map)
-    for instance, state, keys, values in claims:
-        if connection.execute(_update_statement(ApprovalInstance, keys, True), values).rowcount != 1:
-            raise StaleDataError(f"approval {instance.id} was changed meanwhile")
-        state._commit_all(state.dict, session.identity_map)
-    if rows:
-        connection.execute(_update_statement(ApprovalTask, task_keys, False), _one_or_many(rows))
-    for state in changed:
-        state._commit_all(state.dict, session.identity_map)
+    if not claims and not rows:
+        return None
+    return _Writes(claims, changed, task_keys, rows)
+
+
+@lru_cache(maxsize=None)
+def _driver_adapts(model, keys: tuple) -> bool:
+    """Whether the driver takes these columns' values as they are (no JSON to serialise)."""
+    return not any(isinstance(model.__table__.c[key].type, JSON) for key in keys)
+
+
+def _combined_params(session, writes: _Writes, new_rows: list[dict]):
+    """Parameters and shape of _combined_sql for the one claim and the task rows of `writes`,
+    the new tasks `new_rows` and the timeline rows recorded so far (taken when every row's
+    instance and task already has its id); None when a column needs the ORM's conversion."""
+    instance, _state, keys, values = writes.claims[0]
+    if not (_driver_adapts(ApprovalInstance, keys) and _driver_adapts(ApprovalTask, writes.task_keys)):
+        return None, None
+    params = {f"i_{key}": value for key, value in values.items() if key not in ("w_id", "w_version")}
+    params.update(w_id=values["w_id"], w_version=values["w_version"])
+    for i, row in enumerate(writes.rows):
+        params.update({f"{key}_{i}": value for key, value in row.items()})
+    new_keys = written_keys(ApprovalTask.__table__, new_rows)
+    params.update(values_params("t", new_rows, new_keys))
+    action_keys, actions = (), 0
+    pending = session.info.get(ACTIONS)
+    if pending and all(row["instance"].id is not None and (row["task"] is None or row["task"].id is not None)
+                       for row in pending):
+        action_rows = _action_rows(pending)
+        action_keys = written_keys(ApprovalAction.__table__, action_rows)
+        params.update(values_params("a", action_rows, action_keys))
+        actions = len(action_rows)
+        session.info.pop(ACTIONS, None)
+    shape = (keys, writes.task_keys, len(writes.rows), new_keys, len(new_rows), action_keys, actions)
+    return params, shape
 
 
 @lru_cache(maxsize=256)
-def _claim_and_update_tasks(keys: tuple, task_keys: tuple, count: int):
-    """PostgreSQL: the instance's compare-and-set as a CTE (`i_<key>`, `w_id`, `w_version`) and
-    the update of `count` tasks (`<key>_<i>`, `w_id_<i>`) in one statement, built once per
-    shape. The tasks' update waits for the claim (a one-time filter on it), so the instance's
-    row is always locked first, and touches no task when the claim matched no row: then
-    nothing is returned."""
+def _combined_sql(dialect, keys: tuple, task_keys: tuple, count: int, new_keys: tuple, new: int,
+                  action_keys: tuple, actions: int) -> str:
+    """PostgreSQL, one statement compiled once per shape: the instance's compare-and-set
+    (`i_<key>`, `w_id`, `w_version`) as a CTE taken first; the update of `count` loaded tasks
+    (`<key>_<i>`, `w_id_<i>`), which waits for the claim (a filter on it), so the instance's row
+    is always locked first, and touches no task when the claim matched no row; `actions`
+    timeline rows (`a_<key>_<i>`); and `new` new tasks (`t_<key>_<i>`). It returns, per new
+    task, its id, assignee and place, and whether the claim matched (with no new task: that
+    alone). When the claim matched no row the caller raises StaleDataError and the action's
+    transaction, with whatever this statement inserted, is rolled back. Its columns are plain
+    ones the driver adapts itself."""
     instances = ApprovalInstance.__table__
     claimed = (instances.update()
                .where(instances.c.id == bindparam("w_id"), instances.c.lock_version == bindparam("w_version"))
                .values({key: bindparam(f"i_{key}", type_=instances.c[key].type) for key in keys})
                .returning(instances.c.id).cte("claimed"))
     table = ApprovalTask.__table__
-    ids = [bindparam(f"w_id_{i}", type_=table.c.id.type) for i in range(count)]
-    values = {}
-    for key in task_keys:
-        column = table.c[key]
-        if count == 1:
-            values[key] = bindparam(f"{key}_0", type_=column.type)
-        else:
-            values[key] = case(*[(table.c.id == ids[i], bindparam(f"{key}_{i}", type_=column.type))
-                                 for i in range(count)], else_=column)
-    return (table.update().where(table.c.id.in_(ids), exists(select(claimed.c.id)))
-            .values(values).returning(table.c.id))
+    ctes = []
+    if count:
+        ids = [bindparam(f"w_id_{i}", type_=table.c.id.type) for i in range(count)]
+        values = {}
+        for key in task_keys:
+            column = table.c[key]
+            if count == 1:
+                values[key] = bindparam(f"{key}_0", type_=column.type)
+            else:
+                values[key] = case(*[(table.c.id == ids[i], bindparam(f"{key}_{i}", type_=column.type))
+                                     for i in range(count)], else_=column)
+        ctes.append(table.update().where(table.c.id.in_(ids), exists(select(claimed.c.id)))
+                    .values(values).returning(table.c.id).cte("changed_tasks"))
+    if actions:
+        ctes.append(multi_insert(ApprovalAction.__table__, "a", action_keys, actions).cte("new_actions"))
+    matched = select(func.count()).select_from(claimed).scalar_subquery()
+    if new:
+        stmt = multi_insert(table, "t", new_keys, new).returning(table.c.id, table.c.assignee_id, table.c.seq,
+                                                                 matched.label("claimed"))
+    else:
+        stmt = select(matched.label("claimed"))
+    for cte in [claimed, *ctes]:
+        stmt = stmt.add_cte(cte)
+    return str(stmt.compile(dialect=dialect))
 
 
 def _plain_changes(session, state, model) -> tuple | None:
@@ -284,14 +354,15 @@ ACTIONS = "wf_actions"
 
 def _record(instance, action: str, *, actor=None, task=None, step_id=None, comment=None, reason=None,
             target=None, on_behalf_of=None) -> None:
-    """Add a row to the instance's approval timeline (written by _write_actions)."""
+    """Add a row to the instance's approval timeline (written by _write_actions); `target`: a user
+    or a user id."""
     row = {"instance": instance, "task": task,
            "step_id": step_id or (task.step_id if task is not None else instance.current_step),
            "action": action, "actor_id": id_of(actor),
            "on_behalf_of_id": on_behalf_of.id if on_behalf_of is not None else (
                task.on_behalf_of_id if task is not None and actor is not None
                and task.assignee_id == id_of(actor) else None),
-           "target_id": target.id if target is not None else None,
+           "target_id": target if isinstance(target, int) or target is None else target.id,
            "comment": comment or None, "reason": reason, "at": utcnow()}
     db.session.info.setdefault(ACTIONS, []).append(row)
 
@@ -331,28 +402,47 @@ def _insert_tasks(tasks: list[ApprovalTask]) -> None:
     """Write new tasks (built by _new_task) in one INSERT ... RETURNING id, after the action's
     pending changes (so the instance's claim stays its first write), and make them persistent
     objects of the session as they are, with nothing to load or flush. On PostgreSQL the
-    timeline rows recorded so far go in the same statement (a CTE)."""
+    timeline rows recorded so far go in the same statement (a CTE), and so do the instance's
+    claim and its loaded tasks' changes when nothing else is pending (an approve that opens the
+    next step: one statement)."""
     if not tasks:
         return
-    db.session.flush()
+    session = db.session
+    connection = session.connection()
+    postgresql = len(tasks) <= 50 and connection.dialect.name == "postgresql"   # (a step of a whole role: a batch)
+    writes = _claim_with_plain_writes(session) if postgresql else None
+    if writes is None:
+        session.flush()
     table = ApprovalTask.__table__
     rows = [{c.key: (task.wf_instance.id if c.key == "instance_id" else getattr(task, c.key))
              for c in table.columns if c.key != "id"} for task in tasks]
-    connection = db.session.connection()
-    pending = db.session.info.get(ACTIONS)
-    if len(rows) <= 50 and connection.dialect.name == "postgresql":   # (a step of a whole role: a batch)
-        params = values_params("t", rows)
-        actions = 0
-        if pending and all(row["task"] is None or row["task"].id is not None for row in pending):
-            action_rows = _action_rows(pending)
-            params.update(values_params("a", action_rows))
-            actions = len(action_rows)
-            db.session.info.pop(ACTIONS, None)
-        sql = _insert_tasks_and_actions(connection.dialect, tuple(rows[0]), len(rows), actions)
-        written = connection.exec_driver_sql(sql, params).all()
+    if postgresql:
+        params = None
+        if writes is not None:
+            params, shape = _combined_params(session, writes, rows)
+            if params is None:
+                session.flush()
+            else:
+                written = connection.exec_driver_sql(_combined_sql(connection.dialect, *shape), params).all()
+                if not written[0][3]:
+                    raise StaleDataError(f"approval {writes.claims[0][0].id} was changed meanwhile")
+                writes.commit(session)
+        if params is None:
+            keys = written_keys(table, rows)
+            params = values_params("t", rows, keys)
+            action_keys, actions = (), 0
+            pending = session.info.get(ACTIONS)
+            if pending and all(row["task"] is None or row["task"].id is not None for row in pending):
+                action_rows = _action_rows(pending)
+                action_keys = written_keys(ApprovalAction.__table__, action_rows)
+                params.update(values_params("a", action_rows, action_keys))
+                actions = len(action_rows)
+                session.info.pop(ACTIONS, None)
+            sql = _insert_tasks_and_actions(connection.dialect, keys, len(rows), action_keys, actions)
+            written = connection.exec_driver_sql(sql, params).all()
         # Rows come back in the order of VALUES; matched by assignee and place all the same.
-        by_person = {(assignee, seq): task_id for task_id, assignee, seq in written}
-        ids = [task_id for task_id, _assignee, _seq in written]
+        by_person = {(row[1], row[2]): row[0] for row in written}
+        ids = [row[0] for row in written]
         if len(by_person) == len(rows):
             ids = [by_person[(row["assignee_id"], row["seq"])] for row in rows]
     else:
@@ -361,12 +451,41 @@ def _insert_tasks(tasks: list[ApprovalTask]) -> None:
         del task.wf_instance
         task.id, task.instance_id = task_id, row["instance_id"]
         make_transient_to_detached(task)
-        db.session.add(task)
+        session.add(task)
 
 
-def values_params(prefix: str, rows: list[dict]) -> dict:
+def _claim_with_plain_writes(session) -> _Writes | None:
+    """The action's claim, still to be written, and its loaded instance's and tasks' changes,
+    when they are all the session has pending (then the caller writes them; else None and the
+    flush does)."""
+    instance = session.info.get(CLAIM)
+    if instance is None or instance.id is None or session.new or session.deleted:
+        return None
+    dirty = session.dirty
+    if any(not isinstance(obj, (ApprovalInstance, ApprovalTask)) for obj in dirty):
+        return None
+    session.info.pop(CLAIM)
+    instance.lock_version = instance.lock_version + 1   # as _write_claim: WHERE lock_version = <as read>
+    writes = _plain_writes(session)
+    if (writes is None or len(writes.claims) != 1 or writes.claims[0][0] is not instance or len(writes.rows) > 20
+            or len(writes.changed) + 1 != len(session.dirty)):
+        return None   # the flush writes them (the claim included: the instance is dirty)
+    return writes
+
+
+def values_params(prefix: str, rows: list[dict], keys: tuple) -> dict:
     """The parameters of multi_insert(table, prefix, keys, len(rows)) for `rows`."""
-    return {f"{prefix}_{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+    return {f"{prefix}_{key}_{i}": row[key] for i, row in enumerate(rows) for key in keys}
+
+
+def written_keys(table, rows: list[dict]) -> tuple:
+    """The columns of `rows` an INSERT names: those with a value in some row (a column empty in
+    every row and without a default is left to be NULL). Fewer parameters keep the statement
+    short enough for the driver to reuse its parsing of it (at most 50)."""
+    if not rows:
+        return ()
+    return tuple(key for key in rows[0] if any(row[key] is not None for row in rows)
+                 or table.c[key].default is not None or table.c[key].server_default is not None)
 
 
 def multi_insert(table, prefix: str, keys: tuple, count: int):
@@ -376,14 +495,13 @@ def multi_insert(table, prefix: str, keys: tuple, count: int):
 
 
 @lru_cache(maxsize=256)
-def _insert_tasks_and_actions(dialect, keys: tuple, count: int, actions: int) -> str:
+def _insert_tasks_and_actions(dialect, keys: tuple, count: int, action_keys: tuple, actions: int) -> str:
     """PostgreSQL: `count` tasks (RETURNING id, assignee and place) and, as a CTE, `actions`
     timeline rows, in one statement, compiled once per shape (SQLAlchemy compiles a multi-row
     INSERT anew each time it runs one). Its columns are plain ones the driver adapts itself."""
     table = ApprovalTask.__table__
     stmt = multi_insert(table, "t", keys, count).returning(table.c.id, table.c.assignee_id, table.c.seq)
     if actions:
-        action_keys = tuple(c.key for c in ApprovalAction.__table__.columns if c.key != "id")
         stmt = stmt.add_cte(multi_insert(ApprovalAction.__table__, "a", action_keys, actions).cte("new_actions"))
     return str(stmt.compile(dialect=dialect))
 

@@ -81,6 +81,8 @@ class ApprovalInstance(Model):
     returned = Column(Boolean, nullable=False, default=False)  # current step entered by a return
     lock_version = Column(Integer, nullable=False, default=0)
     context = Column(JSON, nullable=False, default=dict)       # document fields at submission
+    # 发起人自选: whom the submitter chose, {pick key ("step:<id>", "cc:<step id>", "cc"): [user ids]}
+    picks = Column(JSON)
     stale = Column(Boolean, nullable=False, default=False)
     started_at = Column(DateTime, nullable=False, default=utcnow)
     finished_at = Column(DateTime)

@@ -102,7 +102,8 @@ def send_copies(uow, instance, definition, event: str, step, doc: Doc | None = N
         return
     doc = doc or doc_of(instance)
     _ensure_id(instance)
-    users, _reasons = resolver.resolve_rules(rules, resolver.Submitter(instance.submitter_id), doc, definition)
+    users, _reasons = resolver.resolve_rules(rules, resolver.Submitter(instance.submitter_id, picks=instance.picks),
+                                             doc, definition)
     title = _("CC: %(doc)s", doc=instance.title)
     body = _("%(chain)s: %(event)s.", chain=definition.title, event=event_label(event))
     for user in users:

@@ -3,30 +3,24 @@ the format, and builds the `Definition`, collecting every problem with its line,
 path (see app.workflow.definitions for the format and the routing rules)."""
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from datetime import timedelta
 
+from dataclasses import replace
+
 import yaml
 
+from app.workflow.parser_approvers import ApproverReader
+from app.workflow.parser_words import _quote_list, _suggest
 from app.workflow.conditions import STEP_FIELDS, SUBMITTER_FIELDS, ConditionError, _, compile_condition
 from app.workflow.chain import (
-    APPROVER_KINDS, BRANCH_KEYS, CC_KEYS, COMMENT_ACTIONS, DURATION_RE, EMPTY_APPROVERS, END, ESCALATE_TO, EVENTS,
-    INACTIVE_APPROVER, MAX_SOURCE, MODES, NAME_RE, ON_REJECT, ON_TIMEOUT, ROOT_KEYS, SELF_APPROVAL, SETTINGS_KEYS,
-    SLA_KEYS, STEP_KEYS, WITHDRAW, ApproverRule, Branch, CcRule, Definition, Problem, Settings, Sla, StepDef,
+    BRANCH_KEYS, CC_KEYS, COMMENT_ACTIONS, DURATION_RE, EMPTY_APPROVERS, END, ESCALATE_TO, EVENTS,
+    INACTIVE_APPROVER, MAX_SOURCE, MODES, NAME_RE, ON_REJECT, ON_TIMEOUT, ROOT_KEYS, SELF_APPROVAL,
+    SELF_APPROVAL_RETIRED, SETTINGS_KEYS, SIGNATURE, SLA_KEYS, STEP_KEYS, WITHDRAW, Branch, CcRule, Definition, Problem, Settings, Sla, StepDef,
 )
 
 _STR, _INT, _BOOL, _NULL = ("tag:yaml.org,2002:" + t for t in ("str", "int", "bool", "null"))
-
-
-def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return (" " + _("Did you mean '%(name)s'?", name=close[0])) if close else ""
-
-
-def _quote_list(options) -> str:
-    return ", ".join(str(o) for o in options)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
@@ -233,7 +227,7 @@ def _compose(text: str, reader: _Reader):
 
 
 # -- reading a definition ---------------------------------------------------------------------------
-class ChainParser:
+class ChainParser(ApproverReader):
     def __init__(self, text: str, filename: str, documents: dict | None, allow_missing_document: bool):
         self.text = text
         self.r = _Reader(filename, text)
@@ -267,7 +261,7 @@ class ChainParser:
             self._read_document(top["document"][1])
         admin = r.text(top["admin"][1], "admin") if "admin" in top else "admin"
         settings = self._settings(top["settings"][1]) if "settings" in top else Settings()
-        cc = self._cc_rules(top["cc"][1], "cc") if "cc" in top else ()
+        cc = self._cc_rules(top["cc"][1], "cc", "cc") if "cc" in top else ()
         steps = self._steps(top["steps"][1], settings.sla) if "steps" in top else ()
         if r.problems:
             return None
@@ -318,6 +312,16 @@ class ChainParser:
         if values is None:
             return Settings()
         out = {}
+        if "self_approval" in values:
+            node_value = values["self_approval"][1]
+            if isinstance(node_value, yaml.ScalarNode) and node_value.value.strip() == SELF_APPROVAL_RETIRED:
+                if self.documents is not None:   # checking or publishing: refused
+                    r.add(node_value, "settings.self_approval",
+                          _("self_approval: allow is no longer offered: a submitter never decides on their own "
+                            "document at any step. Write escalate_to_manager (their manager decides in their place) "
+                            "or skip (their own place in a step is passed)."))
+                values = {k: v for k, v in values.items() if k != "self_approval"}
+                out["self_approval"] = "escalate_to_manager"   # a version published before: the same rule
         for key, choices in (("self_approval", SELF_APPROVAL), ("empty_approvers", EMPTY_APPROVERS),
                              ("inactive_approver", INACTIVE_APPROVER), ("on_reject", ON_REJECT),
                              ("withdraw", WITHDRAW)):
@@ -358,57 +362,27 @@ class ChainParser:
         return merged
 
     # -- approvers and cc --
-    def _approver(self, node, path: str) -> ApproverRule | None:
-        r = self.r
-        values = r.mapping(node, path, APPROVER_KINDS + ("levels",))
-        if values is None:
-            return None
-        kinds = [k for k in APPROVER_KINDS if k in values]
-        if len(kinds) != 1:
-            if not kinds:
-                r.add(node, path, _("An approver needs exactly one of: %(kinds)s.", kinds=_quote_list(APPROVER_KINDS)))
-            else:
-                r.add(node, path, _("An approver takes exactly one of: %(kinds)s; found %(found)s.",
-                                    kinds=_quote_list(APPROVER_KINDS), found=_quote_list(kinds)))
-            return None
-        kind = kinds[0]
-        key_node, value_node = values[kind]
-        kind_path = f"{path}.{kind}"
-        levels = 1
-        if "levels" in values:
-            if kind != "manager_of":
-                r.add(values["levels"][0], f"{path}.levels", _("levels only goes with manager_of."))
-            else:
-                levels = r.integer(values["levels"][1], f"{path}.levels") or 1
-        if kind == "admin":
-            if r.boolean(value_node, kind_path) is not True:
-                r.add(value_node, kind_path, _("Write admin: true to ask the workflow admin."))
-                return None
-            return ApproverRule("admin", True)
-        if kind == "manager_of":
-            value = r.choice(value_node, kind_path, ("submitter",))
-        else:
-            value = r.text(value_node, kind_path)
-        if value is None:
-            return None
-        if kind == "field" and self.fields is not None and value not in self.fields:
-            r.add(value_node, kind_path, _("%(document)s has no field %(field)s.", document=self.document, field=value)
-                  + _suggest(value, self.fields))
-            return None
-        return ApproverRule(kind, value, levels)
-
-    def _approvers(self, node, path: str) -> tuple:
+    def _approvers(self, node, path: str, cc: bool = False) -> tuple:
         items = self.r.sequence(node, path)
         if items is None:
             return ()
-        return tuple(rule for pos, item in enumerate(items) if (rule := self._approver(item, f"{path}[{pos}]")))
+        return tuple(rule for pos, item in enumerate(items)
+                     if (rule := self._approver(item, f"{path}[{pos}]", cc)))
 
-    def _cc_rules(self, node, path: str) -> tuple:
+    def _keyed_picks(self, rules: tuple, key: str, node, path: str) -> tuple:
+        """The rules with the key the submitter's choice is kept under; one choice per list."""
+        picks = [rule for rule in rules if rule.kind == "submitter_picks"]
+        if len(picks) > 1:
+            self.r.add(node, path, _("Only one submitter_picks may be written here; the submitter chooses "
+                                     "everyone in it at once (multiple: true)."))
+        return tuple(replace(rule, pick_key=key) if rule.kind == "submitter_picks" else rule for rule in rules)
+
+    def _cc_rules(self, node, path: str, key: str = "cc") -> tuple:
         r = self.r
         items = r.sequence(node, path)
         if items is None:
             return ()
-        rules = []
+        rules, picks = [], 0
         for pos, item in enumerate(items):
             rule_path = f"{path}[{pos}]"
             values = r.mapping(item, rule_path, CC_KEYS, required=CC_KEYS)
@@ -417,7 +391,12 @@ class ChainParser:
             events = r.sequence(values["on"][1], f"{rule_path}.on", allow_scalar=True) or []
             on = frozenset(e for i, event in enumerate(events)
                            if (e := r.choice(event, f"{rule_path}.on[{i}]", EVENTS)) is not None)
-            to = self._approvers(values["to"][1], f"{rule_path}.to")
+            to = self._approvers(values["to"][1], f"{rule_path}.to", cc=True)
+            picks += sum(rule.kind == "submitter_picks" for rule in to)
+            to = self._keyed_picks(to, key, values["to"][1], f"{rule_path}.to") if picks <= 1 else to
+            if picks > 1:
+                r.add(values["to"][1], f"{rule_path}.to", _("Only one submitter_picks may be written in these CC "
+                                                           "rules; the submitter chooses everyone copied at once."))
             if isinstance(values["to"][1], yaml.SequenceNode) and not values["to"][1].value:
                 r.add(values["to"][1], f"{rule_path}.to", _("Name at least one recipient."))
             rules.append(CcRule(on, to))
@@ -466,7 +445,14 @@ class ChainParser:
                 step_id = None
         name = r.text(values["name"][1], f"{path}.name") if "name" in values else None
         approvers = self._approvers(values["approvers"][1], f"{path}.approvers") if "approvers" in values else ()
-        mode = r.choice(values["mode"][1], f"{path}.mode", MODES) if "mode" in values else "any"
+        if step_id is not None and approvers:
+            approvers = self._keyed_picks(approvers, f"step:{step_id}", values["approvers"][1], f"{path}.approvers")
+        chained = any(rule.kind == "manager_chain" for rule in approvers)
+        mode = r.choice(values["mode"][1], f"{path}.mode", MODES) if "mode" in values else \
+            ("sequential" if chained else "any")
+        if chained and mode not in (None, "sequential"):
+            r.add(values["mode"][1], f"{path}.mode", _("manager_chain asks each manager in turn: write mode: "
+                                                       "sequential, or leave mode out."))
         quorum = None
         if "quorum" in values:
             quorum = r.integer(values["quorum"][1], f"{path}.quorum")
@@ -485,11 +471,13 @@ class ChainParser:
         editable = r.field_names(values["editable_fields"][1], f"{path}.editable_fields", self.fields, self.document) \
             if "editable_fields" in values else ()
         step_sla = self._sla(values["sla"][1], f"{path}.sla", sla) if "sla" in values else sla
-        cc = self._cc_rules(values["cc"][1], f"{path}.cc") if "cc" in values else ()
+        cc = self._cc_rules(values["cc"][1], f"{path}.cc", f"cc:{step_id}") if "cc" in values else ()
+        signature = r.choice(values["signature"][1], f"{path}.signature", SIGNATURE) if "signature" in values \
+            else "optional"
         if step_id is None or name is None or mode is None:
             return None
         return StepDef(id=step_id, name=name, approvers=approvers, mode=mode, quorum=quorum, when=when, next=branches,
-                       editable_fields=editable, sla=step_sla, cc=cc)
+                       editable_fields=editable, sla=step_sla, cc=cc, signature=signature or "optional")
 
     def _target(self, node, path: str, ids: dict) -> str | None:
         target = self.r.text(node, path)

@@ -13,7 +13,8 @@ from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.workflow.definitions import DefinitionError, definition_files, installed_documents, parse_definition
+from app.workflow.definitions import (DefinitionError, declared_document, definition_files, installed_documents,
+                                      parse_definition)
 from app.workflow.models import WorkflowDefinition, WorkflowVersion
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
@@ -29,11 +30,11 @@ class InvalidDefinition(ValidationErrors):
 
 def validate(source: str, filename: str = "<editor>", shipped: bool = False):
     """The compiled Definition, or InvalidDefinition listing every problem (line, column, path).
-    A chain for a document type no installed module has is refused, except a shipped file's
-    (workflows/*.yaml names the modules it may be installed with)."""
+    A chain for a document type no installed module has is refused (publishing never makes up a
+    document type); `shipped` is kept for callers and changes nothing."""
     try:
         return parse_definition(source, filename=filename, documents=installed_documents(),
-                                allow_missing_document=shipped)
+                                allow_missing_document=False)
     except DefinitionError as exc:
         raise InvalidDefinition(exc.problems) from exc
 
@@ -50,29 +51,53 @@ def unknown_names(definition) -> list[str]:
     rules += [(_("step %(step)s, CC", step=step.id), rule) for step in definition.steps for cc in step.cc
               for rule in cc.to]
     rules += [(_("CC"), rule) for cc in definition.cc for rule in cc.to]
-    wanted = {"user": {r.value for _w, r in rules if r.kind == "user"} | {definition.admin or "admin"},
-              "role": {r.value for _w, r in rules if r.kind == "role"},
-              "department_head": {r.value for _w, r in rules if r.kind == "department_head" and r.value != "submitter"}}
+    wanted: dict = {"user": {definition.admin or "admin"}, "role": set(), "department_head": set()}
+    named = []   # (where, kind, name) of every name a rule uses
+    for where, rule in rules:
+        if rule.kind in ("user", "role"):
+            named.append((where, rule.kind, rule.value))
+        elif rule.kind == "department_head" and rule.value not in (None, "submitter"):
+            named.append((where, "department_head", rule.value))
+        elif rule.kind == "manager_chain" and rule.until_role:
+            named.append((where, "role", rule.until_role))
+        elif rule.kind == "submitter_picks" and rule.value[0] != "any":
+            kind = {"users": "user", "role": "role", "department": "department_head"}[rule.value[0]]
+            named += [(where, kind, name) for name in rule.value[1]]
+    for _where, kind, name in named:
+        wanted[kind].add(name)
     known = {
         "user": set(db.session.scalars(select(User.username).where(User.username.in_(wanted["user"])))),
         "role": set(db.session.scalars(select(Role.name).where(Role.name.in_(wanted["role"])))) if wanted["role"] else set(),
         "department_head": set(db.session.scalars(select(Department.code).where(
-            Department.code.in_(wanted["department_head"])))) if wanted["department_head"] else set(),
+            Department.code.in_(wanted["department_head"])))) | set(db.session.scalars(select(Department.name).where(
+                Department.name.in_(wanted["department_head"])))) if wanted["department_head"] else set(),
     }
     found = []
     if (definition.admin or "admin") not in known["user"]:
         found.append(_("admin: there is no user named %(name)s.", name=definition.admin or "admin"))
     seen = set()
-    for where, rule in rules:
-        if rule.kind not in known or rule.value in known[rule.kind] or rule.value == "submitter" \
-                or (where, rule.kind, rule.value) in seen:
+    for where, kind, name in named:
+        if name in known[kind] or (where, kind, name) in seen:
             continue
-        seen.add((where, rule.kind, rule.value))
-        message = {"user": _("there is no user named %(name)s.", name=rule.value),
-                   "role": _("there is no role named %(name)s.", name=rule.value),
-                   "department_head": _("there is no department with the code %(name)s.", name=rule.value)}[rule.kind]
+        seen.add((where, kind, name))
+        message = {"user": _("there is no user named %(name)s.", name=name),
+                   "role": _("there is no role named %(name)s.", name=name),
+                   "department_head": _("there is no department with the code or name %(name)s.", name=name)}[kind]
         found.append(f"{where}: {message}")
+    found += _picks_shortfalls(definition)
     return found + quorum_shortfalls(definition)
+
+
+def _picks_shortfalls(definition) -> list[str]:
+    """submitter_picks rules whose `min` is more than the active people they allow today."""
+    from app.workflow.picks import choice_count, pickers
+
+    found = []
+    for picker in pickers(definition, None):
+        if picker.rule.min > 1 and choice_count(picker, None) < picker.rule.min:
+            found.append(_("%(where)s: the submitter must choose at least %(min)d people, but fewer can be chosen "
+                           "today.", where=picker.label, min=picker.rule.min))
+    return found
 
 
 def quorum_shortfalls(definition) -> list[str]:
@@ -165,8 +190,11 @@ def seed_from_directory(path: Path = WORKFLOWS_DIR) -> list[str]:
     chain). Returns the names published. Raises InvalidDefinition for a broken shipped file."""
     published = []
     known = set(db.session.scalars(select(WorkflowDefinition.name)))
+    documents = installed_documents()
     for file in definition_files(path):
         source = file.read_text(encoding="utf-8")
+        if declared_document(source) not in documents:
+            continue   # a chain for a module not installed: published once its module is
         definition = validate(source, str(file), shipped=True)
         if definition.name in known:
             continue

@@ -19,9 +19,13 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import and_, bindparam, or_, select
 
 from app.core.clock import utcnow
-from app.core.org import Department, User
+from app.core.org import User
 from app.extensions import db
+from app.workflow import approver_kinds as kinds
+from app.workflow.org_lines import department_id_named, head_id_of, manager_of
 from app.workflow.models import Delegation
+
+NEW_KINDS = ("manager_chain", "submitter_picks")
 
 
 def company_today() -> dt.date:
@@ -36,16 +40,6 @@ def admin_user(definition) -> User | None:
     # The named admin left: any active administrator keeps the chain moving.
     return db.session.scalar(select(User).join(User.roles).where(Role.name == "Admin", User.active.is_(True))
                              .order_by(User.id).limit(1))
-
-
-def manager_of(user: User | None, levels: int = 1) -> User | None:
-    """The manager `levels` up from `user`; a person recorded as their own manager (a general
-    manager, a department head) has none."""
-    for _ in range(max(levels, 1)):
-        if user is None or user.manager_id is None or user.manager_id == user.id:
-            return None
-        user = db.session.get(User, user.manager_id)
-    return user
 
 
 def other_admin(definition, submitter_id: int) -> User | None:
@@ -75,10 +69,12 @@ def boss_for(submitter: User | None, definition) -> User | None:
 
 
 class Submitter:
-    """Who submitted the document, read from the database only when a rule needs more than the id."""
+    """Who submitted the document, read from the database only when a rule needs more than the id;
+    `picks`: whom they chose for `submitter_picks` rules ({pick key: [user ids]}, as kept on the
+    approval)."""
 
-    def __init__(self, user_id: int, user: User | None = None):
-        self.id, self._user = user_id, user
+    def __init__(self, user_id: int, user: User | None = None, picks: dict | None = None):
+        self.id, self._user, self.picks = user_id, user, picks or {}
 
     @property
     def user(self) -> User | None:
@@ -89,41 +85,24 @@ class Submitter:
 
 def _rule_users(rule, submitter: Submitter, doc, definition, named: dict) -> list[User]:
     kind, value = rule.kind, rule.value
+    if kind in NEW_KINDS or (kind == "department_head" and rule.from_field):
+        return kinds.rule_users(rule, submitter, doc)
     if kind == "user":
         user = named.get(value)
         return [user] if user is not None else []
     if kind == "role":
         return list(db.session.scalars(select(User).join(User.roles).where(Role.name == value).order_by(User.id)))
-    if kind == "department_head":
-        if value == "submitter":
-            person = submitter.user
-            dept = db.session.get(Department, person.department_id) if person and person.department_id else None
-        else:
-            dept = db.session.scalar(select(Department).where(Department.code == value))
-        return [head_of(dept)] if head_of(dept) is not None else []
+    if kind == "department_head":   # a named department's or the submitter's: read with the named users
+        return []
     if kind == "manager_of":
         user = manager_of(submitter.user, rule.levels or 1)
         return [user] if user is not None else []
     if kind == "field":
-        user_id = (doc or {}).get(value)
-        user = db.session.get(User, user_id) if user_id else None
-        return [user] if user is not None else []
+        return kinds.field_users(doc, value)
     if kind == "admin":
         user = admin_user(definition)
         return [user] if user is not None else []
     return []
-
-
-def head_of(dept: Department | None) -> User | None:
-    """A department's head; a department without one answers to its parent department's head
-    (up to the top)."""
-    seen = set()
-    while dept is not None and dept.id not in seen:
-        if dept.head is not None:
-            return dept.head
-        seen.add(dept.id)
-        dept = db.session.get(Department, dept.parent_id) if dept.parent_id else None
-    return None
 
 
 def replacement_for(user: User, definition) -> User | None:
@@ -146,11 +125,29 @@ def _window():
 
 
 @lru_cache(maxsize=None)
-def _named_users_with_windows():
-    """Users named :names, each with the delegates of their windows in force (built once)."""
+def _named_users_with_windows(by_id: bool = False):
+    """Users named :names (and, `by_id`, those of :ids), each with the delegates of their windows
+    in force (built once per shape)."""
+    who = User.username.in_(bindparam("names", expanding=True))
+    if by_id:
+        who = or_(who, User.id.in_(bindparam("ids", expanding=True)))
     return (select(User, Delegation.delegate_id)
             .outerjoin(Delegation, and_(Delegation.user_id == User.id, _window()))
-            .where(User.username.in_(bindparam("names", expanding=True))).order_by(User.id, Delegation.id))
+            .where(who).order_by(User.id, Delegation.id))
+
+
+def _head_ids(rules, submitter) -> dict[int, int | None]:
+    """{index of a rule: its department head's user id} for the rules naming a department's head
+    (its own, or the submitter's), from the kept departments."""
+    found = {}
+    for index, rule in enumerate(rules):
+        if rule.kind == "department_head" and not rule.from_field:
+            if rule.value == "submitter":
+                person = submitter.user
+                found[index] = head_id_of(person.department_id if person is not None else None)
+            else:
+                found[index] = head_id_of(department_id_named(rule.value))
+    return found
 
 
 @lru_cache(maxsize=None)
@@ -170,19 +167,30 @@ def resolve_rules(rules, submitter, doc, definition, windows: dict | None = None
     if isinstance(submitter, User):
         submitter = Submitter(submitter.id, submitter)
     names = {rule.value for rule in rules if rule.kind == "user"}
-    named = {}
-    if names:
-        rows = db.session.execute(_named_users_with_windows(),
-                                  {"names": sorted(names), "on": company_today(), "chain": definition.name}).all()
+    heads = _head_ids(rules, submitter)
+    ids = sorted({i for i in heads.values() if i is not None})
+    named, by_id = {}, {}
+    if names or ids:
+        params = {"names": sorted(names), "on": company_today(), "chain": definition.name}
+        if ids:
+            params["ids"] = ids
+        rows = db.session.execute(_named_users_with_windows(bool(ids)), params).all()
         for user, delegate_id in rows:
             named[user.username] = user
+            by_id[user.id] = user
             if windows is not None:
                 windows.setdefault(user.id, [])
                 if delegate_id is not None:
                     windows[user.id].append(delegate_id)
     users, reasons, seen = [], [], set()
-    for rule in rules:
-        for user in _rule_users(rule, submitter, doc, definition, named):
+    for index, rule in enumerate(rules):
+        if index in heads:
+            found = [by_id[heads[index]]] if heads[index] in by_id else []
+        else:
+            found = _rule_users(rule, submitter, doc, definition, named)
+        if not found and kinds.EMPTY_REASONS.get(rule.kind if not rule.from_field else "department_field"):
+            reasons.append(kinds.EMPTY_REASONS[rule.kind if not rule.from_field else "department_field"])
+        for user in found:
             if user is None:
                 continue
             if not user.active:
@@ -230,13 +238,13 @@ def delegates_for(users: list[User], definition_name: str, on: dt.date | None = 
     return found
 
 
-def describe_approvers(definition, step, context: dict, submitter: User | None) -> list[str]:
+def describe_approvers(definition, step, context: dict, submitter: User | None, picks: dict | None = None) -> list[str]:
     """Names of the users `step` would ask for a document (the dry run and `workflows route`),
     with the chain's own rules applied as the engine applies them (`plan`): the submitter's own
-    place, nobody to ask, a quorum short of people."""
+    place, nobody to ask, a quorum short of people; `picks`: the submitter's choices so far."""
     if submitter is None:
         return [f"{r.kind}: {r.value}" for r in step.approvers]
-    return describe(definition, step, submitter, context.get("doc"))
+    return describe(definition, step, submitter, context.get("doc"), picks)
 
 
 # -- the chain's own rules on a step's people ----------------------------------------------------
@@ -255,6 +263,7 @@ NOTES = {
     "no_approver": _l("nobody to ask at this step"),
     "inactive_replaced": _l("an approver is deactivated: replaced"),
     "quorum_shortfall": _l("fewer approvers than the votes required: the workflow admin makes up the shortfall"),
+    **kinds.NOTES,
 }
 
 
@@ -322,11 +331,13 @@ def fill(definition, step, submitter_id, users: list) -> Settled:
     return Settled(users, [])
 
 
-def plan(definition, step, submitter, doc) -> Settled:
-    """Whom `step` asks for this document and submitter, as the engine would on entering it (a
-    preview: no earlier round, so no duplicate passes)."""
+def plan(definition, step, submitter, doc, picks: dict | None = None) -> Settled:
+    """Whom `step` asks for this document and submitter (with the submitter's `picks`), as the
+    engine would on entering it (a preview: no earlier round, so no duplicate passes)."""
     if submitter is None:
         return Settled([], [])
+    if isinstance(submitter, User):
+        submitter = Submitter(submitter.id, submitter, picks)
     users, reasons = resolve_rules(step.approvers, submitter, doc, definition)
     events = [Event("reassign", reason) for reason in sorted(set(reasons))]
     first = without_submitter(definition, step, submitter, users)
@@ -337,10 +348,16 @@ def plan(definition, step, submitter, doc) -> Settled:
     return Settled(second.users, events + second.events, second.verdict, first.substitutes, second.no_admin)
 
 
-def describe(definition, step, submitter, doc) -> list[str]:
+def describe(definition, step, submitter, doc, picks: dict | None = None) -> list[str]:
     """The people `step` would ask, then in brackets what the chain's rules changed (the route
-    preview's words for `plan`)."""
-    settled = plan(definition, step, submitter, doc)
+    preview's words for `plan`); a step whose people the submitter has yet to choose says so."""
+    waiting = [r for r in step.approvers if r.kind == "submitter_picks" and not (picks or {}).get(r.pick_key)]
+    if waiting:
+        from flask_babel import gettext
+
+        note = gettext("the submitter chooses: %(who)s", who=kinds.describe_allowed(waiting[0]))
+        return [f"({note})"]
+    settled = plan(definition, step, submitter, doc, picks)
     if settled.no_admin:
         return [f"({definition.settings.empty_approvers})"]
     names = [f"{u.display_name} ({u.username})" for u in settled.users]

@@ -1,8 +1,9 @@
-"""Who may decide on a document: a chain with `self_approval: skip` or `escalate_to_manager`
-settles itself what happens when a step names the submitter, so nobody else hands the
-submitter their own document — not a transfer, an added signer, a delegation, a timeout or a
-departure — and with `escalate_to_manager` the submitter may not decide on it at all, however
-a task reached them (data from before the rule, a chain published meanwhile)."""
+"""Who may decide on a document: a submitter never decides on their own document, at any step.
+Every chain settles what happens when a step names the submitter (`self_approval: skip` or
+`escalate_to_manager`, the default; `allow` is no longer offered, and versions published with it
+run as `escalate_to_manager`), so nobody else hands the submitter their own document — not a
+transfer, an added signer, a delegation, a timeout or a departure — and the submitter may not
+approve or reject it, however a task reached them (data from before the rule)."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -17,19 +18,18 @@ from app.workflow.frame import _record
 
 def forbids_self_approval(definition) -> bool:
     """Whether the chain keeps others from handing submitters their own documents (by a
-    transfer, an added signer, a delegation, a timeout or a departure): `skip` and
-    `escalate_to_manager` both decide themselves what happens when a step names the submitter."""
-    return definition.settings.self_approval != "allow"
+    transfer, an added signer, a delegation, a timeout or a departure): every chain does."""
+    return True
 
 
 def submitter_may_not_decide(definition) -> bool:
-    """Whether the chain forbids the submitter any decision on their own document."""
-    return definition.settings.self_approval == "escalate_to_manager"
+    """Whether the chain forbids the submitter any decision on their own document: every chain."""
+    return True
 
 
 def refuse_own_decision(instance, definition, actor) -> None:
-    """With `escalate_to_manager`, the submitter may not approve or reject their own document,
-    however a task on it reached them."""
+    """The submitter may not approve or reject their own document, however a task on it reached
+    them."""
     if actor is not None and id_of(actor) == instance.submitter_id and submitter_may_not_decide(definition):
         raise Forbidden("workflow.self_approval",
                         _("You submitted this document, and this approval chain does not let submitters decide on "

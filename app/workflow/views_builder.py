@@ -18,6 +18,7 @@ from app.extensions import db
 from app.workflow import publishing
 from app.workflow.builder import BuilderError, model_to_yaml, yaml_to_model
 from app.workflow.chain import APPROVER_KINDS, MODES
+from app.workflow.person_fields import fields_of
 from app.workflow.diagram import render_svg
 from app.workflow.models import WorkflowDefinition
 from app.workflow.views_common import WORKFLOWS
@@ -128,6 +129,7 @@ class ChainBuilderView(BaseView):
         config = {
             "chain": model, "fields": field_kinds(row.document), "modes": list(MODES),
             "kinds": list(APPROVER_KINDS),
+            "person_fields": sorted(n for n, k in (fields_of(row.document) or {}).items() if k == "person"),
             "check_url": url_for("ChainBuilderView.check", name=name),
             "save_url": url_for("ChainBuilderView.save", name=name),
             "editor_url": url_for("WorkflowEditorView.edit", name=name),

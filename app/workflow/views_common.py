@@ -13,6 +13,7 @@ from app.core.registry import registry
 from app.extensions import db
 from app.workflow import engine, reading
 from app.workflow.definitions import describe_rule
+from app.workflow.approver_kinds import NOTES as APPROVER_KIND_NOTES
 from app.workflow.models import (APPROVED, PENDING, REJECTED, RUNNING, WITHDRAWN, ApprovalAction,
                                  ApprovalInstance, ApprovalTask)
 from app.workflow.notices import event_label
@@ -48,6 +49,7 @@ TASK_STATUS = {
 
 ACTION_LABELS = {
     "submit": lazy_pgettext("approval action", "Submitted"),
+    "picked": lazy_pgettext("approval action", "Chosen by the submitter"),
     "approve": lazy_pgettext("approval action", "Approved"),
     "reject": lazy_pgettext("approval action", "Rejected"),
     "return": lazy_pgettext("approval action", "Returned"),
@@ -86,6 +88,9 @@ REASONS = {
     "self_approval_others": _l("the submitter is among this step's approvers: the others decide"),
     "quorum_shortfall": _l("fewer approvers than the votes required: the workflow admin makes up the shortfall"),
     "condition_error": _l("a condition of the chain cannot be evaluated on this document: the workflow admin decides"),
+    "picked": _l("to approve this step"),
+    "picked_cc": _l("to be copied"),
+    **APPROVER_KIND_NOTES,
     "before": _l("before me"),
     "after": _l("after me"),
 }

@@ -12,6 +12,8 @@ from app.core import notify
 from app.core.system import short_time
 from app.extensions import db
 from app.workflow import engine, inbox
+from app.workflow.cc_reading import read_ids
+from app.workflow.comment_files import check_signature
 from app.workflow.models import PENDING, ApprovalTask
 from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, INSTANCE_STATUS, INSTANCE_STATUS_CLASS,
                                        TASK_STATUS, step_name, waiting_for)
@@ -73,7 +75,9 @@ class ApprovalInboxView(BaseView):
         counts = inbox.counts(actor, search)
         pages = max((counts[tab] + inbox.PAGE_SIZE - 1) // inbox.PAGE_SIZE, 1)
         page = min(page, pages - 1)
-        rows = [_describe(r, tab) for r in inbox.rows(actor, tab, search, page)]
+        found = inbox.rows(actor, tab, search, page)
+        read = read_ids(actor, [r.instance.id for r in found]) if tab == inbox.CC else set()
+        rows = [{**_describe(r, tab), "unread": tab == inbox.CC and r.instance.id not in read} for r in found]
         return self.render_template("workflow/inbox.html", title=_("My approvals"), tab=tab, tabs=inbox.TABS,
                                     labels=TAB_LABELS, counts=counts, rows=rows, search=search, page=page,
                                     pages=pages, short_time=short_time)
@@ -109,6 +113,7 @@ class ApprovalInboxView(BaseView):
             try:
                 if task is not None:
                     check_task_seen(actor, task, request.form.get(f"version_{task_id}"))
+                    check_signature(task, "approve", None)
                 engine.approve(actor, task_id, comment)
             except DomainError as error:
                 db.session.rollback()

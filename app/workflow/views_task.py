@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l, pgettext
 from markupsafe import Markup
+from sqlalchemy import select
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, Forbidden, NotFound
@@ -19,8 +20,10 @@ from app.core.registry import registry
 from app.core.scope import can_see
 from app.core.system import short_time
 from app.extensions import db
-from app.workflow import engine, reading
-from app.workflow.models import APPROVED, PENDING, RUNNING, ApprovalInstance, ApprovalTask
+from app.workflow import comment_files, engine, reading
+from app.workflow.cc_reading import mark_read, read_ids
+from app.workflow.submitter import next_urge_at
+from app.workflow.models import APPROVED, PENDING, RUNNING, ApprovalCc, ApprovalInstance, ApprovalTask
 from app.workflow.views_common import (APPROVALS, APPROVALS_PERMISSIONS, TASK_STATUS, active_users, document_link,
                                        may_write_module, safe_next, step_name, view_of)
 
@@ -73,6 +76,29 @@ def document_fields(spec, item) -> list[tuple[str, list[tuple[str, str]]]]:
     return groups
 
 
+def with_files(view, actor=None):
+    """The view with what the timeline and the side forms show beside it: each entry's files
+    (`entry_files`, in the timeline's order), when the submitter may urge again, and whether it
+    was copied to `actor` since they last read it (`cc_unread`)."""
+    view.entry_files = comment_files.files_in_timeline_order(view.instance)
+    view.next_urge = next_urge_at(view.instance) if view.actions.urge else None
+    view.signature_required = view.actions.task is not None and comment_files.signature_required(view.actions.task)
+    view.cc_unread = actor is not None and view.instance.id not in read_ids(actor, [view.instance.id]) \
+        and copied_to(actor, view.instance)
+    return view
+
+
+def copied_to(actor, instance) -> bool:
+    return db.session.scalar(select(ApprovalCc.id).where(ApprovalCc.instance_id == instance.id,
+                                                         ApprovalCc.user_id == actor.id).limit(1)) is not None
+
+
+def prepared_files() -> comment_files.Prepared:
+    """The files and drawn signature a form posted, checked (DomainError naming the field)."""
+    return comment_files.prepare(request.files.getlist("files"),
+                                 comment_files.signature_from_data_url(request.form.get("signature")))
+
+
 # -- the tab on show pages -------------------------------------------------------------------
 def render_tab(spec, item):
     actor = current_actor()
@@ -80,7 +106,7 @@ def render_tab(spec, item):
         return None
     wf = spec.workflow
     can_submit = getattr(item, wf.status_field) == wf.draft and may_write_module(spec)
-    views = [view_of(instance, actor) for instance in reading.instances_of(spec.name, item.id)]
+    views = [with_files(view_of(instance, actor), actor) for instance in reading.instances_of(spec.name, item.id)]
     here = f"/{spec.name}/show/{item.id}#zwt-tab-{TAB_KEY}"
     html = render_template("workflow/tab.html", spec=spec, item=item, views=views, can_submit=can_submit,
                            here=here, users=active_users() if any(v.actions.task for v in views) else [],
@@ -98,7 +124,8 @@ class ApprovalTaskView(BaseView):
     method_permission_name = {
         "task": "read", "instance": "read", "confirm_approve": "read", "confirm_reject": "read",
         "approve": "write", "reject": "write", "return_to": "write", "transfer": "write", "add_signer": "write",
-        "withdraw": "write", "urge": "write", "comment": "write", "submit": "write",
+        "withdraw": "write", "urge": "write", "comment": "write", "submit": "write", "file": "read",
+        "thumbnail": "read", "cc_read": "write",
     }
 
     # -- loading, with the engine's visibility rule
@@ -118,7 +145,7 @@ class ApprovalTaskView(BaseView):
         actor = current_actor()
         spec = registry.specs.get(instance.document)
         item = db.session.get(spec.model, instance.record_id) if spec is not None else None
-        view = view_of(instance, actor)
+        view = with_files(view_of(instance, actor), actor)
         closed = None
         if task is not None and (task.status != PENDING or instance.status != RUNNING):
             closed = _("This task is closed (%(status)s); handled by %(name)s.",
@@ -192,7 +219,14 @@ class ApprovalTaskView(BaseView):
         comment = request.form.get("comment", "").strip()
         try:
             check_task_seen(current_actor(), task, request.form.get("task_version"))
-            instance = action(current_actor(), task.id, comment or None)
+            prepared = prepared_files()
+            try:
+                comment_files.check_signature(task, decision, prepared)
+            except DomainError:
+                prepared.discard()
+                raise
+            instance = comment_files.run_with_files(current_actor(), task.instance_id, decision, lambda: action(
+                current_actor(), task.id, comment or None), prepared)
         except DomainError as error:
             db.session.rollback()
             task = self._task(task_id)
@@ -214,7 +248,7 @@ class ApprovalTaskView(BaseView):
     def _task_action(self, task_id, action, run, message):
         task = self._task(task_id)
         try:
-            run(task)
+            comment_files.run_with_files(current_actor(), task.instance_id, action, lambda: run(task), prepared_files())
         except DomainError as error:
             db.session.rollback()
             return self._task_error(self._task(task_id), action, error)
@@ -279,31 +313,64 @@ class ApprovalTaskView(BaseView):
     @has_access
     def comment(self, instance_id):
         return self._instance_action(instance_id, "comment", lambda i: engine.comment(
-            current_actor(), i.id, request.form.get("comment", "")), _("Comment added."))
+            current_actor(), i.id, request.form.get("comment", ""), prepared_files() or None), _("Comment added."))
+
+    @expose("/instance/<int:instance_id>/cc_read", methods=["POST"])
+    @has_access
+    def cc_read(self, instance_id):
+        instance = self._instance(instance_id)
+        if not copied_to(current_actor(), instance):
+            abort(404)
+        mark_read(current_actor(), instance.id)
+        flash(_("Marked as read."), "success")
+        return redirect(safe_next(url_for("ApprovalTaskView.instance", instance_id=instance_id)))
+
+    # -- files on the timeline: only for those who may see the approval (404 for anyone else)
+    @expose("/file/<int:file_id>")
+    @has_access
+    def file(self, file_id):
+        from app.core.files import store
+        from app.core.files.views import file_response
+
+        try:
+            attachment, _instance = comment_files.visible_file(current_actor(), file_id)
+        except NotFound:
+            abort(404)
+        return file_response(attachment, store().open(attachment.sha256), inline=request.args.get("inline") == "1")
+
+    @expose("/file/<int:file_id>/thumbnail")
+    @has_access
+    def thumbnail(self, file_id):
+        from app.core.files import store
+        from app.core.files.views import file_response
+
+        try:
+            attachment, _instance = comment_files.visible_file(current_actor(), file_id)
+        except NotFound:
+            abort(404)
+        if not attachment.thumbnail_key:   # not made yet (or a signature, small already): the image itself
+            return file_response(attachment, store().open(attachment.sha256), inline=True)
+        files = store()
+        return file_response(attachment, files.open(attachment.thumbnail_key), inline=True, content_type="image/png",
+                             size=files.size(attachment.thumbnail_key), name="thumbnail.png")
 
     # -- submitting a draft
-    @expose("/submit/<document>/<int:record_id>", methods=["POST"])
+    @expose("/submit/<document>/<int:record_id>", methods=["GET", "POST"])
     @has_access
     def submit(self, document, record_id):
+        """The submit screen (route preview, 发起人自选 pickers) and the submission: views_submit.py."""
+        from app.workflow.views_submit import handle
+
         spec = registry.specs.get(document)
         if spec is None or spec.workflow is None:
             abort(404)
         if not self.appbuilder.sm.has_access("can_write", spec.permission_name):
             abort(403)
-        comment = request.form.get("comment", "").strip()
-        back = f"/{spec.name}/show/{record_id}"
         try:
-            engine.submit(current_actor(), spec.name, record_id, comment or None)
-        except DomainError as error:
+            return handle(self, spec, record_id, f"/{spec.name}/show/{record_id}", f"#zwt-tab-{TAB_KEY}")
+        except (NotFound, Forbidden) as error:
             db.session.rollback()
-            if isinstance(error, (NotFound, Forbidden)):
-                abort(error.status)
-            item = db.session.get(spec.model, record_id)
-            return self.render_template("workflow/submit.html", title=_("Submit for approval"), spec=spec,
-                                        item=item, error=error.message, comment=comment,
-                                        back=back), error.status
-        flash(_("Submitted for approval."), "success")
-        return redirect(safe_next(back + f"#zwt-tab-{TAB_KEY}"))
+            abort(error.status)
 
 
 

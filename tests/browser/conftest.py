@@ -223,7 +223,7 @@ ADMIN = ("admin", "admin-pass-123")
 
 
 def log_in(page, username: str, password: str) -> None:
-    """Sign in through FAB's login form and wait for the signed-in navbar."""
+    """Sign in through FAB's login form and wait for the signed-in page to have loaded."""
     from playwright.sync_api import expect
 
     page.goto("/login/")
@@ -231,6 +231,9 @@ def log_in(page, username: str, password: str) -> None:
     page.fill("#password", password)
     page.locator("form[name=login] [type=submit]").click()
     expect(page.locator("#zwt-notifications")).to_be_visible()
+    # The page's scripts have run (its keyboard shortcuts listen) once it has loaded: under load the navbar
+    # shows well before that.
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture(scope="session")

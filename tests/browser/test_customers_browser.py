@@ -122,7 +122,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     expect(rows.first).to_contain_text(people.assignee.display_name)
     shot("search-result")
 
-    rows.first.locator("a.zwt-row-link").click()          # the name opens the record
+    rows.first.locator("td[id] > a").click()          # the name opens the record
     detail = page.locator("#Home")
     expect(detail).to_contain_text(name)
     expect(detail).to_contain_text("12,345.60")

@@ -67,7 +67,7 @@ def _signed_in(browser, live_server, viewport, username, password):
 
 
 def _menu_links(page) -> list[str]:
-    hrefs = page.eval_on_selector_all("#zwt-sidebar a.zwt-nav-link[href]", "els => els.map(e => e.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all("#zwt-nav a[href]", "els => els.map(e => e.getAttribute('href'))")
     hrefs += page.eval_on_selector_all(".zwt-topbar a[href^='/']", "els => els.map(e => e.getAttribute('href'))")
     out = []
     for href in hrefs:
@@ -138,7 +138,7 @@ def test_the_menu_shows_each_role_only_what_it_may_open(browser, live_server, pe
     for role in ("Admin", "Sales", "Finance"):
         context, watch, page = _signed_in(browser, live_server, DESKTOP, *people[role])
         try:
-            links = [h for h in page.eval_on_selector_all("#zwt-sidebar a.zwt-nav-link[href]",
+            links = [h for h in page.eval_on_selector_all("#zwt-nav a[href]",
                                                           "els => els.map(e => e.getAttribute('href'))")]
             seen[role] = set(links)
             for href in links:
@@ -169,7 +169,7 @@ def test_sidebar_folds_to_icons_and_remembers_it(browser, live_server, people):
         wide = sidebar.bounding_box()["width"]
         assert wide > 150
         expect(page.locator(".zwt-breadcrumbs")).to_contain_text("客户管理")
-        expect(page.locator(".zwt-nav-item.zwt-active a")).to_have_attribute("aria-current", "page")
+        expect(page.locator("#zwt-nav li.zwt-active > a")).to_have_attribute("aria-current", "page")
         page.locator("#zwt-fold").click()
         expect(page.locator("body")).to_have_class(__import__("re").compile(r"\bzwt-folded\b"))
         page.reload()

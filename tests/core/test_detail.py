@@ -145,10 +145,11 @@ def test_a_document_with_an_approval_chain_shows_its_lifecycle(org, login):
     client = login(org.east_rep)
     draft = make_contract(org.east_rep)
     steps = _steps(_page(client, f"/contracts/show/{draft.id}"))
-    assert steps == [("current", "草稿"), ("wait", "审批中"), ("wait", "已审批"), ("wait", "已签订"), ("wait", "已归档")]
+    assert steps == [("current", "草稿"), ("wait", "审批中"), ("wait", "已审批"), ("wait", "签署中"), ("wait", "已签订"),
+                     ("wait", "即将到期"), ("wait", "已到期"), ("wait", "已归档")]
     done = approved(make_contract(org.east_rep))
     steps = _steps(_page(client, f"/contracts/show/{done.id}"))
-    assert [s for s, _label in steps] == ["done", "done", "current", "wait", "wait"]
+    assert [s for s, _label in steps] == ["done", "done", "current", "wait", "wait", "wait", "wait", "wait"]
 
 
 def test_a_rejected_document_shows_the_rejection_in_red_on_its_road(org, login):
@@ -158,8 +159,7 @@ def test_a_rejected_document_shows_the_rejection_in_red_on_its_road(org, login):
     with unit_of_work(None):
         contract.status = "rejected"
     html = _page(login(org.east_rep), f"/contracts/show/{contract.id}")
-    assert _steps(html) == [("done", "草稿"), ("done", "审批中"), ("error", "已驳回"), ("wait", "已签订"),
-                            ("wait", "已归档")]
+    assert _steps(html) == [("done", "草稿"), ("done", "审批中"), ("error", "已驳回")]   # its road ends there
     assert 'class="zwt-tag zwt-tag-error"' in _header(html)
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from app.core import datamodel as datamodel_module, listing
+from app.core import listing, listing_search
 from tests.core.test_scope_plans import _as, crowded_list, scoped_people  # noqa: F401 (fixtures)
 
 
@@ -23,19 +23,24 @@ def _search(datamodel, term):
     return filters
 
 
-@pytest.mark.parametrize("window", [4, 10_000], ids=["collected", "walked"])
+@pytest.mark.parametrize("window, walk, margin", [(4, 4, 1.5), (10_000, 10_000, 1.5), (4, 10_000, 0)],
+                         ids=["collected", "window", "walked"])
 def test_a_search_s_pages_are_the_plain_query_s_rows_in_every_scope(app, org, crowded_list, scoped_people,
-                                                                    monkeypatch, window):
+                                                                    monkeypatch, window, walk, margin):
     """Window 4: most branches hold more rows than the window, so their matches are collected from
-    the search indexes; window 10,000: every branch's window holds all its rows. Every sortable
-    column both ways, pages inside the cap, a common and a rarer term."""
+    the search indexes; window 10,000: every branch's window holds all its rows; window 4 and a
+    walk of 10,000 taken whatever the window found: the matches are the first rows of the walk.
+    Every sortable column both ways, pages inside the cap, a common and a rarer term."""
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
     from app.core.datamodel import ModuleInterface
     from app.core.registry import registry
     from app.extensions import db
 
-    monkeypatch.setattr(datamodel_module, "WINDOW", window)
+    monkeypatch.setattr(listing_search, "WINDOW", window)
+    monkeypatch.setattr(listing_search, "WALK", walk)
+    monkeypatch.setattr(listing_search, "WALK_MARGIN", margin)
+    monkeypatch.setattr(listing_search, "COLLECT_COST", 1e9 if margin == 0 else listing_search.COLLECT_COST)
     marker, made = crowded_list
     spec = registry.get("customers")
     datamodel = ModuleInterface.for_spec(spec)

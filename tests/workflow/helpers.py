@@ -2,15 +2,17 @@
 contracts module declares), so each test runs on exactly the chain it describes."""
 from __future__ import annotations
 
+import pytest
 import yaml
 from sqlalchemy import select
 
 from app.extensions import db
 from app.workflow import publishing
+from app.workflow.frame import active_definition
 from app.workflow.models import ApprovalAction, ApprovalInstance, ApprovalTask
 
 BASE_SETTINGS = {
-    "self_approval": "allow",
+    "self_approval": "escalate_to_manager",
     "auto_pass_duplicates": True,
     "empty_approvers": "admin",
     "inactive_approver": "manager",
@@ -68,3 +70,16 @@ def actions(instance, action: str | None = None) -> list[ApprovalAction]:
         stmt = stmt.where(ApprovalAction.action == action)
     db.session.expire_all()
     return list(db.session.scalars(stmt))
+
+
+@pytest.fixture(autouse=True)
+def shipped_chain_afterwards(app):
+    """Imported by test files that publish chains of their own: later tests expect the shipped
+    contract chain again."""
+    yield
+    with app.app_context():
+        shipped = (publishing.WORKFLOWS_DIR / "contract_approval.yaml").read_text(encoding="utf-8")
+        version, _definition = active_definition("contract_approval")
+        if version is None or version.source != shipped:
+            publishing.publish(None, shipped, note="shipped version again")
+        db.session.remove()

@@ -351,6 +351,22 @@ def test_a_signer_added_before_is_asked_first_then_the_directors_task_reopens(or
     assert contract_status(contract) == "approved"
 
 
+def test_a_signer_asked_first_who_adds_one_after_themselves_gives_the_directors_task_back(org):
+    legal, auditor = make_user("Manager"), make_user("Manager")
+    publish_chain([step("finance", user_rule(org.finance_user))])
+    contract = make_contract(org.east_rep)
+    run = submit(org.east_rep, contract)
+    director_task = task_of(run, org.finance_user)
+
+    engine.add_signer(org.finance_user, director_task.id, legal.id, "before", "请法务先看")
+    engine.add_signer(legal, task_of(run, legal).id, auditor.id, "after", "再请审计看")
+    assert task_of(run, org.finance_user).id == director_task.id   # open again, not left on hold
+    engine.approve(auditor, task_of(run, auditor).id)
+    assert fresh(run).status == "running"
+    engine.approve(org.finance_user, director_task.id)
+    assert contract_status(contract) == "approved"
+
+
 def test_a_signer_added_after_is_asked_once_the_director_has_approved(org):
     legal = make_user("Manager")
     publish_chain([step("finance", user_rule(org.finance_user))])

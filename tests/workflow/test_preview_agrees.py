@@ -46,8 +46,8 @@ def _engine_story(instance_id: int) -> tuple[list[str], set[str]]:
         task = next(t for t in open_tasks if t.status == PENDING)
         engine.approve(db.session.get(User, task.assignee_id), task.id, "同意")
     steps = []
-    for step_id in db.session.scalars(select(ApprovalAction.step_id).where(
-            ApprovalAction.instance_id == instance_id).order_by(ApprovalAction.id)):
+    for step_id in db.session.scalars(select(ApprovalAction.step_id).where(   # whom the submitter chose: not a step taken
+            ApprovalAction.instance_id == instance_id, ApprovalAction.action != "picked").order_by(ApprovalAction.id)):
         if step_id and step_id not in steps:
             steps.append(step_id)
     return steps, first_people or set()
@@ -90,5 +90,79 @@ def test_the_route_preview_says_what_the_engine_does(org, app, chain):
                      if not p.startswith("(")}
             assert named == first_people, (named, first_people)
             assert all(submitter.username not in p for p in named)
+
+    agree()
+
+
+# -- the newer approver kinds ---------------------------------------------------------------------
+KIND_RULES = {
+    "line": lambda org: [{"manager_chain": {"levels": 3}}],
+    "line_until": lambda org: [{"manager_chain": {"until_role": "Manager", "levels": 5}}],
+    "picked": lambda org: [{"submitter_picks": {"from": {"role": "Finance"}}}],
+    "picked_any": lambda org: [{"submitter_picks": {"from": "any", "multiple": True, "min": 1}}],
+    "named_head": lambda org: [{"department_head": {"department": org.east.name}}],
+    "field_head": lambda org: [{"department_head": {"field": "department_id"}}],
+    "owner": lambda org: [{"field": "owner_id"}],
+}
+
+
+def test_the_route_preview_says_what_the_engine_does_with_the_newer_kinds(org, app):
+    """Random chains of the newer approver kinds, random submitters (one their own manager) and
+    choices: the people the preview names for the first step are those the engine asks."""
+    from app.workflow import resolver
+    from app.workflow.documents import document_context
+    from app.modules.contracts.models import Contract
+    from tests.workflow.helpers import publish_chain, step
+
+    gm = make_user("Manager", org.company)
+    gm.manager_id = gm.id
+    org.manager.manager_id = gm.id
+    org.sales.head_id = org.manager.id
+    db.session.commit()
+    cast = {"rep": org.east_rep, "manager": org.manager, "gm": gm, "finance": org.finance_user}
+    finance2 = make_user("Finance", org.finance)
+
+    @settings(max_examples=14, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(kind=st.sampled_from(sorted(KIND_RULES)), second=st.sampled_from([None, *sorted(KIND_RULES)]),
+           who=st.sampled_from(sorted(cast)), pick=st.sampled_from(["finance", "gm", "rep2"]),
+           dept=st.sampled_from(["east", "finance", "none"]))
+    def agree(kind, second, who, pick, dept):
+        submitter = cast[who]
+        approvers = KIND_RULES[kind](org)
+        mode = "sequential" if kind.startswith("line") else "any"
+        steps = [step("first", approvers, mode=mode)]
+        if second is not None:
+            steps.append(step("second", KIND_RULES[second](org),
+                              mode="sequential" if second.startswith("line") else "any"))
+        publish_chain(steps, admin=org.admin.username)
+        definition = engine.active_definition("contract_approval")[1]
+        chosen = {"finance": org.finance_user, "gm": gm, "rep2": org.east_rep2}[pick]
+        picks = {}
+        for s in definition.steps:
+            for rule in s.approvers:
+                if rule.kind == "submitter_picks":
+                    allowed = rule.value[0] == "any" or chosen.id == org.finance_user.id
+                    picks[rule.pick_key] = [(chosen if allowed and chosen.id != submitter.id else finance2).id]
+        department = {"east": org.east.id, "finance": org.finance.id, "none": None}[dept]
+        contract = make_contract(submitter, actor=org.admin if who == "gm" else None)
+        db.session.get(Contract, contract.id).department_id = department
+        db.session.commit()
+        item = db.session.get(Contract, contract.id)
+        from app.core.registry import registry
+        context = document_context(registry.specs["contracts"], item, submitter)
+        route = [s.id for s in definition.route(context)]
+        first = definition.step(route[0])
+        named = {p for p in resolver.describe(definition, first, submitter, context["doc"], picks)
+                 if not p.startswith("(")}
+        try:
+            run = engine.submit(submitter, "contracts", contract.id, picks=picks)
+        except DomainError as error:
+            db.session.rollback()
+            raise AssertionError(f"the engine refused what the preview accepted: {error.message}") from None
+        steps_taken, first_people = _engine_story(run.id)
+        assert steps_taken[:1] == route[:1], (steps_taken, route)
+        assert named == first_people, (kind, who, named, first_people)
+        assert all(f"({submitter.username})" not in p for p in named)
 
     agree()

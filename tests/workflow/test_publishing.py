@@ -13,8 +13,8 @@ from app.workflow.models import WorkflowDefinition, WorkflowVersion
 from tests.conftest import unique
 from tests.workflow.helpers import chain_yaml, publish_chain, step
 
-SHIPPED = {"contract_approval", "purchase_order_approval", "invoice_void_approval",
-           "payment_refund_approval", "order_discount_approval"}
+SHIPPED = {"contract_approval", "leave_request", "expense_claim", "seal_request", "general_request"}
+WAITING_FOR_THEIR_MODULES = {"purchase_order_approval"}
 
 
 def _chain(name: str, title: str = "测试审批") -> str:
@@ -27,6 +27,17 @@ def test_the_shipped_chains_are_in_the_database_after_setup(ctx):
     names = set(db.session.scalars(select(WorkflowDefinition.name)))
     assert SHIPPED <= names
     assert publishing.seed_from_directory() == []        # a second run publishes nothing
+
+
+def test_seeding_and_publishing_never_make_up_a_document_type(ctx):
+    from app.core.registry import registry
+
+    assert not WAITING_FOR_THEIR_MODULES & set(db.session.scalars(select(WorkflowDefinition.name)))
+    assert set(db.session.scalars(select(WorkflowDefinition.document))) <= set(registry.specs)
+    source = _chain(unique("chain_").lower()).replace("document: contracts", "document: purchase_orders")
+    with pytest.raises(publishing.InvalidDefinition) as refused:
+        publishing.publish(None, source, shipped=True)
+    assert [(p.line, p.path) for p in refused.value.problems] == [(3, "document")]
 
 
 def test_yaml_seeds_a_new_chain_once_and_the_database_stays_the_source_of_truth(ctx, tmp_path):

@@ -11,11 +11,11 @@ from sqlalchemy import update
 
 from app.core.errors import DomainError
 from app.extensions import db
-from app.workflow import engine, timeouts
+from app.workflow import engine, publishing, timeouts
 from app.workflow.models import ApprovalTask, Delegation
 from tests.factories import make_user
 from tests.modules.contracts.helpers import make_contract
-from tests.workflow.helpers import actions, publish_chain, step, task_of, tasks, user_rule
+from tests.workflow.helpers import actions, chain_yaml, publish_chain, step, task_of, tasks, user_rule
 from tests.workflow.test_views import restore_shipped_chain, shipped_chain_afterwards, shown, status_of, text  # noqa: F401
 
 MANAGER = {"manager_of": "submitter"}
@@ -97,13 +97,30 @@ def test_with_skip_a_transfer_to_the_submitter_is_refused_too(org):
     _nothing_for_the_submitter(run, org)
 
 
-def test_with_self_approval_allowed_a_transfer_to_the_submitter_is_still_possible(org):
-    publish_chain([step("manager", [MANAGER])], self_approval="allow")
+def test_self_approval_allow_is_refused_by_publishing_and_says_what_happens_instead(org):
+    with pytest.raises(publishing.InvalidDefinition) as refused:
+        publish_chain([step("manager", [MANAGER])], self_approval="allow")
+    problem = refused.value.problems[0]
+    assert (problem.line, problem.path) == (6, "settings.self_approval")
+    assert "escalate_to_manager" in problem.message and "skip" in problem.message
+
+
+def test_a_version_published_with_allow_runs_as_escalate_to_manager(org):
+    """Versions stored before `allow` was retired keep running, and the submitter still never decides."""
+    from app.workflow.definitions import parse_definition
+
+    stored = parse_definition(chain_yaml([step("manager", [MANAGER])], self_approval="allow"))
+    assert stored.settings.self_approval == "escalate_to_manager"
+
+
+def test_with_skip_the_submitter_cannot_decide_on_a_task_that_reached_them_anyway(org):
+    publish_chain([step("manager", user_rule(org.manager, org.east_rep))], self_approval="skip")
     run = engine.submit(org.east_rep, "contracts", make_contract(org.east_rep).id)
+    assert all(t.assignee_id != org.east_rep.id for t in tasks(run, "pending"))
 
-    engine.transfer(org.manager, task_of(run, org.manager).id, org.east_rep.id)
-
-    assert task_of(run, org.east_rep).status == "pending"
+    with pytest.raises(DomainError) as refused:
+        engine.transfer(org.manager, task_of(run, org.manager).id, org.east_rep.id)
+    assert refused.value.code == "workflow.self_approval"
 
 
 # -- add a signer -------------------------------------------------------------------------------------

@@ -66,6 +66,16 @@ def _invalid(conn, name: str) -> bool:
                                   "WHERE c.relname = :name"), {"name": name}).scalar())
 
 
+# A concurrent build or drop waits for every transaction open on the table; one left open (a client that never
+# closed a streamed response) must not hold the job for ever: it fails after this long and is tried again
+# (a minute, ten minutes and an hour later).
+WAIT_SECONDS = 120
+
+
+def _bounded(conn) -> None:
+    conn.execute(text(f"SET lock_timeout = '{WAIT_SECONDS}s'"))
+
+
 def ensure(module: str, name: str) -> list[str]:
     """Build the indexes of an active field (nothing for a retired or unknown one, and nothing off
     PostgreSQL). Returns the names of the indexes it built."""
@@ -85,6 +95,7 @@ def ensure(module: str, name: str) -> list[str]:
     db.session.commit()
     built = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        _bounded(conn)
         for index, statement in statements(spec, field, engine.dialect):
             if _invalid(conn, index):
                 conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{index}"'))
@@ -107,6 +118,7 @@ def drop(module: str, name: str) -> list[str]:
     db.session.commit()   # as in ensure: no transaction of this session may hold the drop up
     names = index_names(spec.model.__table__.name, name)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        _bounded(conn)
         for index in names:
             conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{index}"'))
     return names
@@ -130,13 +142,16 @@ def schedule(field, uow=None) -> None:
     service's unit of work; without one, at once). `field`: a CustomField row or a FieldDef."""
     from flask import current_app
 
+    from rq import Retry
+
     from app.core.jobs import queue
 
     if current_app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
         return
 
     def enqueue():
-        queue().enqueue(keep_index, field.module, field.name, job_timeout=6 * 3600)
+        queue().enqueue(keep_index, field.module, field.name, job_timeout=6 * 3600,
+                        retry=Retry(max=3, interval=[60, 600, 3600]))
 
     if uow is not None:
         uow.after_commit(enqueue)

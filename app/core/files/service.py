@@ -183,6 +183,24 @@ def upload_attachment(actor, spec_name: str, record_id, stream, file_name: str) 
     return attachment
 
 
+def attach_generated(spec_name: str, record_id: int, data: bytes, file_name: str,
+                     content_type: str = "application/pdf", actor=None) -> Attachment:
+    """Attach a document the application made itself (a contract's PDF once approved) to the record, in the
+    caller's unit of work: no permission is asked, so only service code calls this. Returns the attachment,
+    whose sha256 is that of `data`."""
+    spec = _registry().specs[spec_name]
+    key = store().put_bytes(data, content_type=content_type)
+    with unit_of_work(actor):
+        _link_blob(key, len(data), content_type)
+        attachment = Attachment(spec=spec.name, record_id=record_id, sha256=key, file_name=clean_file_name(file_name),
+                                size=len(data), content_type=content_type, uploader_id=getattr(actor, "id", None),
+                                created_at=utcnow(), deleted=False)
+        db.session.add(attachment)
+        _history(actor, spec, record_id, None, attachment.file_name)
+        db.session.flush()
+    return attachment
+
+
 def visible_attachment(actor, attachment_id) -> tuple[object, Attachment]:
     """(spec, attachment) of a live attachment on a record the actor may read, else NotFound."""
     attachment = db.session.get(Attachment, int(attachment_id)) if str(attachment_id).isdigit() \

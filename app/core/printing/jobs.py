@@ -73,6 +73,7 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
         else:
             for page in PdfReader(io.BytesIO(pdf)).pages:
                 writer.add_page(page)
+            service.noted(doc, actor, item)
             printed += 1
         db.session.expunge_all()     # a thousand records need not stay in memory
         actor = db.session.get(User, actor_id)

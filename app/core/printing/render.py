@@ -135,7 +135,16 @@ def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(ZoneInfo("Asia/Shanghai"))
 
 
-FILTERS = {"rmb_upper": rmb_upper, "money": money, "date": chinese_date, "datetime": chinese_datetime}
+def number(value) -> str:
+    """A quantity or a rate without trailing zeros: 2.5000 → 2.5, 13.00 → 13."""
+    if value is None or value == "":
+        return ""
+    figure = to_decimal(value).normalize()
+    return f"{figure:f}"
+
+
+FILTERS = {"rmb_upper": rmb_upper, "money": money, "date": chinese_date, "datetime": chinese_datetime,
+           "number": number}
 
 
 # -- the sandbox --------------------------------------------------------------------------------

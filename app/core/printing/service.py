@@ -306,7 +306,15 @@ def print_record(actor, module: str, pk, document: str | None = None, template_i
     doc = document_of(spec, document)
     item = visible_record(spec, actor, pk)
     body, _row = template_for(spec, doc, template_id)
-    return render_body(spec, doc, item, body, actor), file_name(spec, doc, item)
+    data = render_body(spec, doc, item, body, actor)
+    noted(doc, actor, item)
+    return data, file_name(spec, doc, item)
+
+
+def noted(document, actor, item) -> None:
+    """The document's `printed` hook, told that `item` was printed by `actor` (how often, when, by whom)."""
+    if document.printed is not None:
+        document.printed(actor, item)
 
 
 def file_name(spec, document, item) -> str:

@@ -29,7 +29,7 @@ def _refuse(status: int, message: str, back: str = "/"):
     return refusal(status, message, back)
 
 
-def _pdf_response(data: bytes, filename: str, inline: bool = True) -> Response:
+def pdf_response(data: bytes, filename: str, inline: bool = True) -> Response:
     from urllib.parse import quote
 
     response = Response(data, mimetype="application/pdf")
@@ -147,7 +147,7 @@ class PrintingView(BaseView):
             if error.status == 404:
                 abort(404)
             return _refuse(error.status, error.message, f"/{spec.name}/show/{pk}")
-        return _pdf_response(data, filename, inline=request.args.get("download") != "1")
+        return pdf_response(data, filename, inline=request.args.get("download") != "1")
 
     @expose("/<module>/batch", methods=["POST"])
     def batch(self, module: str):
@@ -207,7 +207,7 @@ class PrintingView(BaseView):
         if not result.get("key"):
             abort(404)
         module = job.meta.get("module", "")
-        return _pdf_response(read_merged(result["key"]), f"{job.meta.get('document', module)}-{job.id[:8]}.pdf",
+        return pdf_response(read_merged(result["key"]), f"{job.meta.get('document', module)}-{job.id[:8]}.pdf",
                              inline=False)
 
     @expose("/records/<module>")
@@ -386,7 +386,7 @@ class PrintTemplatesView(BaseView):
             if error.code == "printing.no_record":
                 return _refuse(400, _("Choose a record to preview the template with."), "/print-templates/")
             return _refuse(error.status, error.message, "/print-templates/")
-        return _pdf_response(data, service.file_name(spec, doc, item))
+        return pdf_response(data, service.file_name(spec, doc, item))
 
 
 def register_views(appbuilder) -> None:

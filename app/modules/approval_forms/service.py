@@ -168,11 +168,14 @@ def _number(value: Decimal) -> str:
     return str(value.normalize()) if value == value.to_integral() else str(value)
 
 
-def submit_request(actor, form_code: str, raw: dict, comment: str | None = None) -> ApprovalRequest:
+def submit_request(actor, form_code: str, raw: dict, comment: str | None = None,
+                   picks: dict | None = None, choices: dict | None = None) -> ApprovalRequest:
     """Check the values against the form, store the request with its files and submit it into
     the form's chain, all in one transaction. Refuses (nothing written): without write
     permission, an inactive form, wrong values (ValidationErrors by field), an unpublished
-    chain or a condition the values cannot answer."""
+    chain, a condition the values cannot answer, or a missing or wrong choice of approvers or
+    people to copy (`picks`, {pick key: [user ids]}, for the chain's submitter_picks rules; or
+    `choices`, {step id or "cc": [user ids]}, as API clients write them)."""
     from app.core.files.service import upload_attachment
     from app.workflow import engine
     from app.workflow.conditions import ConditionError
@@ -198,7 +201,8 @@ def submit_request(actor, form_code: str, raw: dict, comment: str | None = None)
         request.values = values
         db.session.flush()
         try:
-            engine.submit(actor, DOCUMENT, request.id, comment=(comment or "").strip()[:2000] or None)
+            engine.submit(actor, DOCUMENT, request.id, comment=(comment or "").strip()[:2000] or None, picks=picks,
+                          choices=choices)
         except ConditionError as exc:
             raise DomainError("approval_forms.condition", _("A condition cannot be evaluated for this request: "
                                                             "%(reason)s", reason=exc.message)) from None
@@ -213,10 +217,12 @@ def _put(values: dict, key: tuple, ids: list[int]) -> None:
         values[name][row][column] = ids
 
 
-def route_preview(actor, form_code: str, raw: dict) -> dict:
+def route_preview(actor, form_code: str, raw: dict, picks: dict | None = None) -> dict:
     """The steps the request would go through and whom each would ask, before submitting:
-    {"errors": {field: [messages]}, "steps": [{id, name, people}], "problem": message or None}.
-    Never raises for the user's input."""
+    {"errors": {field: [messages]}, "steps": [{id, name, people}], "problem": message or None,
+    "pickers": [...]} — a step whose approvers the submitter chooses says so until `picks` name
+    them, and "pickers" lists what to choose on this route (see route_pickers). Never raises for
+    the user's input."""
     from app.workflow.conditions import ConditionError
     from app.workflow.documents import submitter_values
     from app.workflow.frame import active_definition
@@ -232,14 +238,55 @@ def route_preview(actor, form_code: str, raw: dict) -> dict:
         return {"errors": {}, "steps": [], "problem": _("The approval chain %(name)s has not been published.",
                                                          name=form.chain)}
     context = {"doc": document_of(form, fields, checked.values, actor), "submitter": submitter_values(actor)}
+    chosen = _chosen(picks)
+    pickers = route_pickers(definition, context, actor, chosen)
     try:
         route = definition.route(context)
     except ConditionError as exc:
-        return {"errors": {}, "steps": [], "problem": _("A condition cannot be evaluated for this request: "
-                                                        "%(reason)s", reason=exc.message)}
-    steps = [{"id": step.id, "name": step.name, "people": describe_approvers(definition, step, context, actor)}
-             for step in route]
-    return {"errors": {}, "steps": steps, "problem": None}
+        return {"errors": {}, "steps": [], "pickers": pickers,
+                "problem": _("A condition cannot be evaluated for this request: %(reason)s", reason=exc.message)}
+    steps = [{"id": step.id, "name": step.name,
+              "people": describe_approvers(definition, step, context, actor, chosen)} for step in route]
+    return {"errors": {}, "steps": steps, "problem": None, "pickers": pickers}
+
+
+def _chosen(picks: dict | None) -> dict:
+    return {key: [int(v) for v in values if str(v).strip().isdigit()] for key, values in (picks or {}).items()}
+
+
+def route_pickers(definition, context, actor, chosen: dict | None = None) -> list[dict]:
+    """What the submitter chooses on this route (发起人自选, CC they name): for each, its form field,
+    label, whether several may be chosen and how many at least, the allowed people as options (or
+    `remote` when there are too many to list: searched through `people`) and the choice so far."""
+    from app.workflow import picks as picking
+    from app.workflow.approver_kinds import describe_allowed
+
+    found = []
+    for picker in picking.pickers(definition, context):
+        remote = picking.choice_count(picker, getattr(actor, "id", None)) > picking.OPTIONS_SHOWN
+        options = [] if remote else [{"id": u.id, "text": f"{u.display_name} ({u.username})"}
+                                     for u in picking.choices(picker, getattr(actor, "id", None))]
+        found.append({"key": picker.key, "field": picker.field, "label": str(picker.label),
+                      "multiple": picker.rule.multiple, "min": picker.rule.min, "cc": picker.cc,
+                      "help": describe_allowed(picker.rule), "remote": remote, "options": options,
+                      "chosen": (chosen or {}).get(picker.key, [])})
+    return found
+
+
+def pickable_people(actor, form_code: str, key: str, search: str) -> list[dict]:
+    """Select2 results for a picker of the form's chain: active people it allows matching `search`."""
+    from app.workflow import picks as picking
+    from app.workflow.frame import active_definition
+
+    if not _granted(actor, "write"):
+        raise Forbidden("approval_forms.forbidden", _("You may not submit approval requests."))
+    form = form_by_code(form_code)
+    _version, definition = active_definition(form.chain)
+    picker = next((p for p in picking.pickers(definition, None) if p.key == key), None) if definition else None
+    if picker is None:
+        raise NotFound("workflow.bad_pick", _("There is no such choice on this approval chain."))
+    return [{"id": u.id, "text": f"{u.display_name} ({u.username})"}
+            for u in picking.choices(picker, getattr(actor, "id", None), search, 20)]
 
 
 def visible_request(actor, request_id) -> ApprovalRequest:
@@ -309,3 +356,28 @@ class _Requests:
 
 
 requests_service = _Requests()
+
+
+def form_field_kinds() -> dict:
+    """{field name: kind} of the fields of every form's current version (a person is "person"),
+    so a chain's `field:` approver may name a form's person field and its department head a
+    form's department field; `workflows check` and publishing refuse other names."""
+    rows = db.session.execute(select(ApprovalFormVersion.fields).join(
+        ApprovalForm, (ApprovalForm.id == ApprovalFormVersion.form_id)
+        & (ApprovalForm.version == ApprovalFormVersion.version))).scalars()
+    found: dict = {}
+    for fields in rows:
+        for field in fields or []:
+            if isinstance(field, dict) and field.get("name"):
+                kind = "person" if field.get("kind") == "user" else field.get("kind")
+                found.setdefault(field["name"], kind)
+    return found
+
+
+def _register_form_fields() -> None:
+    from app.workflow.person_fields import register
+
+    register(DOCUMENT, form_field_kinds)
+
+
+_register_form_fields()

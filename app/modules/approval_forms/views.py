@@ -51,6 +51,11 @@ def raw_values(fields: list[dict], form, files) -> dict:
     return raw
 
 
+def posted_picks(form) -> dict:
+    """{pick key: [values]} of the `pick:<key>` fields a form posted."""
+    return {name[len("pick:"):]: form.getlist(name) for name in form if name.startswith("pick:")}
+
+
 def _users():
     from app.workflow.views_common import active_users
 
@@ -131,8 +136,8 @@ class ApprovalFormsView(BaseView):
     default_view = "launch"
     class_permission_name = PERMISSION
     base_permissions = ["can_read", "can_write"]
-    method_permission_name = {"launch": "write", "new": "write", "preview": "write", "show": "read",
-                              "file": "read", "admin": "write", "edit": "write"}
+    method_permission_name = {"launch": "write", "new": "write", "preview": "write", "people": "write",
+                              "show": "read", "file": "read", "admin": "write", "edit": "write"}
 
     # -- 发起审批 --------------------------------------------------------------------------------
     @expose("/")
@@ -155,7 +160,8 @@ class ApprovalFormsView(BaseView):
         if request.method == "POST":
             raw = raw_values(fields, request.form, request.files)
             try:
-                made = service.submit_request(actor, code, raw, comment=request.form.get("comment"))
+                made = service.submit_request(actor, code, raw, comment=request.form.get("comment"),
+                                              picks=posted_picks(request.form))
             except ValidationErrors as error:
                 errors = error.errors
             except DomainError as error:
@@ -167,7 +173,7 @@ class ApprovalFormsView(BaseView):
             g.zwt_status = 400
         page = self.render_template("approval_forms/new.html", title=form.name, form=form, fields=fields,
                                     errors=errors, posted=posted, users=_users(), departments=_departments(),
-                                    comment=request.form.get("comment", ""))
+                                    comment=request.form.get("comment", ""), picks=posted_picks(request.form))
         return (page, 400) if errors else page
 
     @expose("/preview/<code>", methods=["POST"])
@@ -178,7 +184,18 @@ class ApprovalFormsView(BaseView):
         except DomainError as error:
             return jsonify(error.as_dict()), 404
         raw = raw_values(service.fields_of(form), request.form, request.files)
-        return jsonify(service.route_preview(current_actor(), code, raw))
+        return jsonify(service.route_preview(current_actor(), code, raw, posted_picks(request.form)))
+
+    @expose("/people/<code>")
+    @has_access
+    def people(self, code):
+        """Whom a picker of the form's chain allows, searched as you type (Select2)."""
+        try:
+            found = service.pickable_people(current_actor(), code, request.args.get("key", ""),
+                                            request.args.get("q", ""))
+        except DomainError as error:
+            return jsonify({**error.as_dict(), "results": []}), error.status
+        return jsonify({"results": found})
 
     # -- a request -------------------------------------------------------------------------------
     @expose("/request/<int:request_id>")

@@ -11,27 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect as sa_inspect, select
+from sqlalchemy import func, inspect as sa_inspect, select, update
+from sqlalchemy.orm import lazyload
 
+from app.core.clock import company_today
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
+from app.core.org import AppUser
 from app.core.scope import can_see, may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.modules.contracts.models import APPROVED, ARCHIVED, DRAFT, IN_APPROVAL, SIGNED, Contract
+from app.modules.contracts.models import (APPROVED, ARCHIVED, DRAFT, ENDINGS, EXPIRED, EXPIRING, IN_APPROVAL, RENEWED, SIGNED, SIGNED_STATES,
+                                          SIGNING, SIGNING_PAPER, CANCELLED, CURRENT, WAITING, Contract,
+                                          ContractSeal, ContractSigner, ContractType, CUSTOMER_FIRST, OURS_FIRST)
 
 CENT = Decimal("0.01")
 # What the parties signed: fixed once a contract is signed (a change is a new contract).
-TERMS = ("title", "customer_id", "amount", "standard_terms", "signed_on", "starts_on", "ends_on")
+TERMS = ("title", "customer_id", "amount", "standard_terms", "signed_on", "starts_on", "ends_on", "type_id",
+         "contact_id", "terms")
 
 
 def _today() -> dt.date:
-    """Today in the company's time zone (a contract signed at 07:00 in Shanghai is signed today)."""
-    return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return company_today()
 
 
 def _amount(value, errors: dict) -> Decimal | None:
@@ -83,8 +87,31 @@ def _validate(contract: Contract) -> None:
         errors.setdefault("ends_on", []).append(_("The end date cannot be before the start date."))
     if _chosen_id(contract, "owner") is None:
         errors.setdefault("owner", []).append(_("Please choose the owner."))
+    type_id = _chosen_id(contract, "type")
+    if type_id is not None:
+        chosen = db.session.get(ContractType, type_id)
+        if chosen is None or (not chosen.active and _stored_type(contract) != type_id):
+            errors.setdefault("type", []).append(_("Choose a contract type from the list."))
+    contact_id = _chosen_id(contract, "contact")
+    if contact_id is not None:
+        from app.modules.customers.api import Contact
+
+        contact = db.session.get(Contact, contact_id)
+        if contact is None or contact.customer_id != _customer_id(contract):
+            errors.setdefault("contact", []).append(_("Choose one of the customer's contacts."))
+    if contract.terms is not None:
+        contract.terms = contract.terms.strip() or None
+        if contract.terms and len(contract.terms) > 50000:
+            errors.setdefault("terms", []).append(_("The terms are at most 50,000 characters."))
     if errors:
         raise ValidationErrors(errors, code="contracts.invalid")
+
+
+def _stored_type(contract: Contract):
+    if contract.id is None:
+        return None
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Contract.type_id).where(Contract.id == contract.id))
 
 
 def _check_customer_visible(actor, contract: Contract) -> None:
@@ -128,12 +155,25 @@ def _stored(contract: Contract):
 
 def _check_terms_unchanged(contract: Contract, stored) -> None:
     for attribute in TERMS:
-        now = _customer_id(contract) if attribute == "customer_id" else getattr(contract, attribute)
+        relation = attribute[:-3] if attribute.endswith("_id") else None
+        now = _chosen_id(contract, relation) if relation else getattr(contract, attribute)
         if now != getattr(stored, attribute):
-            field = "customer" if attribute == "customer_id" else attribute
+            field = relation or attribute
             raise DomainError("contracts.signed_terms",
                               _("The terms of a signed contract cannot be changed; make a new contract instead."),
                               field=field)
+
+
+def _check_amount_follows_lines(contract: Contract) -> None:
+    from app.modules.contracts.lines import lines_total, yuan
+
+    if contract.id is None:
+        return
+    total = lines_total(contract.id)
+    if total is not None and contract.amount != total:
+        raise ValidationErrors({"amount": [_(
+            "The contract amount is the total of its lines, %(total)s: change the lines instead.", total=yuan(total))]},
+            code="contracts.invalid")
 
 
 def create_contract(actor, contract: Contract) -> Contract:
@@ -169,9 +209,13 @@ def update_contract(actor, contract: Contract) -> Contract:
             raise DomainError("contracts.status_not_writable",
                               _("The status of a contract changes only through approval, signing and archiving."),
                               field="status")
+        if stored.status == ARCHIVED:
+            raise DomainError("contracts.archived", _(
+                "Contract %(code)s is archived: it can no longer be changed.", code=contract.code))
         _validate(contract)
-        if stored.status in (SIGNED, ARCHIVED):
+        if stored.status in SIGNED_STATES:
             _check_terms_unchanged(contract, stored)
+        _check_amount_follows_lines(contract)
         if _customer_id(contract) != stored.customer_id:
             _check_customer_visible(actor, contract)
         _check_owner(actor, contract, stored)
@@ -192,16 +236,12 @@ def delete_contract(actor, contract: Contract) -> None:
         db.session.delete(contract)
 
 
-def _not_in(contracts: list[Contract], status: str) -> str:
-    """The codes of the contracts whose status is not `status`, as one list for a message."""
-    return "、".join(c.code for c in contracts if c.status != status)
-
-
 def mark_signed(actor, contracts: list[Contract]) -> str:
-    """Mark approved contracts as signed (signed today unless a signing date was entered).
-    Refuses the whole selection, changing nothing, when any of them is not approved."""
+    """Mark approved contracts (or those being signed) as signed (signed today unless a signing date was
+    entered). Refuses the whole selection, changing nothing, when any of them cannot be signed. A signed
+    renewal marks the contract it renews 已续签; a contract whose end is near is 即将到期 at once."""
     with unit_of_work(actor):
-        wrong = _not_in(contracts, APPROVED)
+        wrong = "、".join(c.code for c in contracts if c.status not in (APPROVED, SIGNING))
         if wrong:
             raise DomainError("contracts.not_approved",
                               _("Only approved contracts can be marked as signed: %(codes)s.", codes=wrong))
@@ -209,19 +249,59 @@ def mark_signed(actor, contracts: list[Contract]) -> str:
         for contract in contracts:
             contract.status = SIGNED
             contract.signed_on = contract.signed_on or today
+            # signed on paper: electronic signing still under way is called off
+            db.session.execute(update(ContractSigner).where(
+                ContractSigner.contract_id == contract.id, ContractSigner.status.in_((WAITING, CURRENT)))
+                .values(status=CANCELLED, link_hash=None))
+            contract.signing_state = SIGNING_PAPER
+            renewal_signed(contract)
+            watch(contract, today)
     return _("%(count)d contract(s) marked as signed.", count=len(contracts))
 
 
+ARCHIVABLE = (SIGNED, EXPIRING, *ENDINGS)
+
+
 def archive(actor, contracts: list[Contract]) -> str:
-    """Archive signed contracts. Refuses the whole selection, changing nothing, when any of
-    them is not signed."""
+    """Archive signed contracts (in force, expired, renewed or terminated). Refuses the whole selection,
+    changing nothing, when any of them is not signed."""
     with unit_of_work(actor):
-        wrong = _not_in(contracts, SIGNED)
+        wrong = "、".join(c.code for c in contracts if c.status not in ARCHIVABLE)
         if wrong:
             raise DomainError("contracts.not_signed", _("Only signed contracts can be archived: %(codes)s.", codes=wrong))
         for contract in contracts:
+            if contract.status in ENDINGS:
+                contract.ended_as = contract.status
             contract.status = ARCHIVED
     return _("%(count)d contract(s) archived.", count=len(contracts))
+
+
+DEFAULT_NOTICE = 30
+
+
+def notice_days(contract_type: ContractType | None) -> int:
+    return contract_type.notice_days if contract_type is not None and contract_type.notice_days is not None \
+        else DEFAULT_NOTICE
+
+
+def watch(contract: Contract, today: dt.date) -> None:
+    """Moves a contract in force to 即将到期 or 已到期 by its end date."""
+    if contract.status not in (SIGNED, EXPIRING) or contract.ends_on is None:
+        return
+    if contract.ends_on < today:
+        contract.status, contract.ended_as = EXPIRED, EXPIRED
+    elif contract.status == SIGNED and (contract.ends_on - today).days <= notice_days(contract.type):
+        contract.status = EXPIRING
+
+
+def renewal_signed(contract: Contract) -> None:
+    """The contract a signed renewal replaces becomes 已续签."""
+    if contract.renewed_from_id is None:
+        return
+    old = db.session.execute(select(Contract).where(Contract.id == contract.renewed_from_id)
+                             .options(lazyload("*")).with_for_update(of=Contract)).scalar()
+    if old is not None and old.status in (SIGNED, EXPIRING, EXPIRED):
+        old.status = old.ended_as = RENEWED
 
 
 # -- what keeps contracts and customers from being deleted ----------------------------------------
@@ -250,6 +330,8 @@ def customer_approval_blockers(actor, customer) -> list:
 def may_edit(actor, contract: Contract) -> bool:
     """Whether the edit form can save anything: a contract in approval is read-only except for
     the fields its current step lets its current approvers change."""
+    if contract.status == ARCHIVED:
+        return False
     if contract.status != IN_APPROVAL:
         return True
     if actor is None:
@@ -305,7 +387,7 @@ def alternatives_to_deleting(actor, contract: Contract) -> list:
     link = f"/contracts/show/{contract.id}"
     if contract.status == APPROVED:
         return [Alternative(_("mark it as signed"), link)]
-    if contract.status == SIGNED:
+    if contract.status in ARCHIVABLE:
         return [Alternative(_("archive it"), link)]
     return []
 
@@ -313,3 +395,79 @@ def alternatives_to_deleting(actor, contract: Contract) -> list:
 class contracts:
     """The hooks the generated screens and API call for contracts."""
     create, update, delete = staticmethod(create_contract), staticmethod(update_contract), staticmethod(delete_contract)
+
+
+# -- contract types ------------------------------------------------------------------------------------------
+def save_type(actor, item: ContractType) -> ContractType:
+    """A contract type: a unique name, a notice period of 0–3650 days and reminder days such as 30,15,7,0."""
+    with unit_of_work(actor):
+        errors: dict[str, list[str]] = {}
+        item.name = (item.name or "").strip()[:60]
+        if not item.name:
+            errors["name"] = [_("Please enter the name.")]
+        elif db.session.scalar(select(ContractType.id).where(ContractType.name == item.name,
+                                                             ContractType.id != (item.id or 0))):
+            errors["name"] = [_("A contract type with this name already exists.")]
+        notice = item.notice_days if item.notice_days is not None else 30
+        if not isinstance(notice, int) or not 0 <= notice <= 3650:
+            errors["notice_days"] = [_("Enter a number of days from 0 to 3650.")]
+        parts = [p.strip() for p in (item.reminder_days or "").replace("，", ",").split(",") if p.strip()]
+        if not parts or any(not p.isdigit() or int(p) > 3650 for p in parts):
+            errors["reminder_days"] = [_("Enter days before the end separated by commas, e.g. 30,15,7,0.")]
+        item.sign_order = item.sign_order or OURS_FIRST
+        if item.sign_order not in (OURS_FIRST, CUSTOMER_FIRST):
+            errors["sign_order"] = [_("Choose who signs first.")]
+        signer = item.signer if item.signer is not None else (
+            db.session.get(AppUser, item.signer_id) if item.signer_id else None)
+        if item.signer_id and signer is None:
+            errors["signer_id"] = [_("No such user.")]
+        elif signer is not None and not signer.active:
+            errors["signer_id"] = [_("%(name)s is not active and cannot sign.", name=signer.username)]
+        if errors:
+            raise ValidationErrors(errors)
+        item.notice_days = notice
+        item.reminder_days = ",".join(str(d) for d in sorted({int(p) for p in parts}, reverse=True))
+        item.active = True if item.active is None else item.active
+        item.sort_order = item.sort_order or 0
+        db.session.add(item)
+    return item
+
+
+def delete_type(actor, item: ContractType) -> None:
+    """A type no contract uses may be deleted; one in use is taken out of use instead."""
+    with unit_of_work(actor):
+        used = db.session.scalar(select(func.count()).select_from(Contract).where(Contract.type_id == item.id))
+        if used:
+            raise DomainError("contracts.type_in_use", _(
+                "%(count)d contract(s) are of this type: untick “In use” instead of deleting it.", count=used))
+        db.session.delete(item)
+
+
+class contract_types:
+    create = update = staticmethod(save_type)
+    delete = staticmethod(delete_type)
+
+
+# -- company seals -------------------------------------------------------------------------------------------
+def save_seal(actor, item: ContractSeal) -> ContractSeal:
+    """A company seal: a unique name; its picture is uploaded among its attachments."""
+    with unit_of_work(actor):
+        item.name = (item.name or "").strip()[:60]
+        if not item.name:
+            raise ValidationErrors({"name": [_("Please enter the name.")]})
+        if db.session.scalar(select(ContractSeal.id).where(ContractSeal.name == item.name,
+                                                           ContractSeal.id != (item.id or 0))):
+            raise ValidationErrors({"name": [_("A seal with this name already exists.")]})
+        item.active = True if item.active is None else item.active
+        db.session.add(item)
+    return item
+
+
+def delete_seal(actor, item: ContractSeal) -> None:
+    with unit_of_work(actor):
+        db.session.delete(item)
+
+
+class contract_seals:
+    create = update = staticmethod(save_seal)
+    delete = staticmethod(delete_seal)

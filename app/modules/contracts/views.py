@@ -2,8 +2,9 @@
 customer chooser of the contract forms and search (forms.RemoteSelectField)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import flash, jsonify, redirect, request
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.datamodel import current_actor
@@ -13,6 +14,7 @@ from app.extensions import db
 from app.modules.customers.api import Customer
 
 CHOICES_URL = "/contracts/customers/choices.json"
+CONTACTS_URL = "/contracts/customers/contacts.json"
 LIMIT = 20
 
 
@@ -45,7 +47,7 @@ class ContractCustomerChoicesView(BaseView):
 
     route_base = "/contracts/customers"
     class_permission_name = "contracts"
-    method_permission_name = {"choices": "read"}
+    method_permission_name = {"choices": "read", "contacts": "read"}
     base_permissions = ["can_read"]
 
     @expose("/choices.json")
@@ -57,5 +59,111 @@ class ContractCustomerChoicesView(BaseView):
         return jsonify(results=results, pagination={"more": False})
 
 
+    @expose("/contacts.json")
+    @has_access
+    def contacts(self):
+        """The contacts of the customer chosen in the form (?customer=…), by name."""
+        from app.core.scope import can_see
+        from app.modules.customers.api import Contact
+
+        actor = current_actor()
+        raw = request.args.get("customer", "")
+        customer_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        if customer_id is None or not self.appbuilder.sm.has_access("can_read", "customers") \
+                or not can_see("customers", actor, customer_id):
+            return jsonify(results=[], pagination={"more": False})
+        stmt = select(Contact).where(Contact.customer_id == customer_id)
+        term = request.args.get("q", "")[:100].strip()
+        if term:
+            stmt = stmt.where(Contact.name.icontains(term, autoescape=True))
+        found = db.session.scalars(stmt.order_by(Contact.is_primary.desc(), Contact.id).limit(LIMIT)).all()
+        return jsonify(results=[{"id": c.id, "text": describe_contact(c)} for c in found],
+                       pagination={"more": False})
+
+
+def describe_contact(contact) -> str:
+    details = " ".join(part for part in (contact.title, contact.phone) if part)
+    return f"{contact.name}（{details}）" if details else contact.name
+
+
+class ContractTerminateView(BaseView):
+    """/contracts_terminate/<id>: the reason, then the contract is terminated (终止)."""
+
+    route_base = "/contracts_terminate"
+    class_permission_name = "contracts"
+    method_permission_name = {"terminate": "write"}
+    base_permissions = ["can_write"]
+
+    @expose("/<int:contract_id>", methods=["GET", "POST"])
+    @has_access
+    def terminate(self, contract_id: int):
+        from app.core.errors import DomainError, ValidationErrors
+        from app.core.scope import can_see
+        from app.modules.contracts import lifecycle
+        from app.modules.contracts.models import Contract
+
+        actor = current_actor()
+        contract = db.session.get(Contract, contract_id) if contract_id < 2 ** 31 else None
+        if contract is not None and not can_see("contracts", actor, contract.id):
+            contract = None
+        error, status = None, 200 if contract is not None else 404
+        if request.method == "POST" and contract is not None:
+            try:
+                lifecycle.terminate(actor, contract.id, request.form.get("reason", ""))
+                flash(_("Contract %(code)s terminated.", code=contract.code), "success")
+                return redirect(f"/contracts/show/{contract.id}")
+            except ValidationErrors as exc:
+                db.session.rollback()
+                error, status = next(iter(exc.errors.values()))[0], 400
+            except DomainError as exc:
+                db.session.rollback()
+                error, status = exc.message, exc.status
+        return self.render_template("contracts/terminate.html", title=_("Terminate the contract"), contract=contract,
+                                    error=error, reason=request.form.get("reason", "")), status
+
+
+class ContractArchiveView(BaseView):
+    """/contracts_archive/: search the archived contracts (合同档案)."""
+
+    route_base = "/contracts_archive"
+    default_view = "index"
+    class_permission_name = "contracts"
+    method_permission_name = {"index": "read"}
+    base_permissions = ["can_read"]
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from urllib.parse import urlencode
+
+        from app.modules.contracts import archive
+        from app.modules.contracts.models import STATUS_CHOICES
+
+        query, errors = archive.parse(request.args)
+        rows, more = ([], False) if errors else archive.search(current_actor(), query)
+        args = {k: v for k, v in request.args.items() if k != "page"}
+
+        def page_url(number: int) -> str:
+            return f"{request.path}?{urlencode({**args, 'page': number})}"
+
+        return self.render_template("contracts/archive.html", title=_("Contract archive"), rows=rows, more=more,
+                                    page=query.page, errors=errors, args=request.args, types=archive.types(),
+                                    endings={k: str(v) for k, v in STATUS_CHOICES}, page_url=page_url
+                                    ), 400 if errors else 200
+
+
 def register_views(appbuilder) -> None:
+    from flask_babel import lazy_pgettext
+
+    from app.core.registry import registry
+
+    appbuilder.add_view_no_menu(ContractTerminateView)
+    appbuilder.add_view(ContractArchiveView, "menu:contract_archive", label=lazy_pgettext("menu", "Contract archive"),
+                        icon="fa-archive", category="menu:contracts")
+    names = registry.menu_names.setdefault("contracts", ["menu:contracts"])
+    if "menu:contract_archive" not in names:
+        names.append("menu:contract_archive")
     appbuilder.add_view_no_menu(ContractCustomerChoicesView)
+    from app.modules.contracts import signing_views
+
+    signing_views.register_views(appbuilder)

@@ -151,6 +151,11 @@ class Contact(Audited, Model):
     is_primary = Column(Boolean, nullable=False, default=False)
     notes = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # The customer's owner, department and pool time, kept equal to it by triggers (customers_0009):
+    # the data scope reads them through the indexes (owner_id, <list order>, id).
+    owner_id = Column(Integer)
+    department_id = Column(Integer)
+    pooled_at = Column(DateTime)
 
     customer = relationship("Customer", back_populates="contacts")
 
@@ -183,6 +188,11 @@ class Interaction(Audited, Model):
     # The outbox message an e-mail interaction was recorded from.
     mail_id = Column(Integer, ForeignKey("mail_outbox.id", ondelete="SET NULL"), unique=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # The customer's owner, department and pool time, kept equal to it by triggers (customers_0009):
+    # the data scope reads them through the indexes (owner_id, <list order>, id).
+    owner_id = Column(Integer)
+    department_id = Column(Integer)
+    pooled_at = Column(DateTime)
 
     customer = relationship("Customer")
     contact = relationship("Contact")

@@ -91,9 +91,11 @@ SPECS = [
         export_columns=["customer.name", "name", "title", "phone", "email", "is_primary", "notes"],
         api_columns=["id", "customer_id", "customer.name", "name", "title", "phone", "email", "is_primary", "notes"],
         api_write_columns=["customer_id", "name", "title", "phone", "email", "is_primary", "notes"],
-        scope=ScopeSpec(via="customer_id", via_module="customers"),
+        # The customer's scope columns copied on the row (customers_0009's triggers).
+        scope=ScopeSpec(via="customer_id", via_module="customers", shared="pooled_at", copied=True),
         card_columns=["customer", "phone", "title"],
         global_search=["name", "phone"],
+        text_search_columns=["name"],    # bigram index on PostgreSQL (search_0001)
         service=service.contacts,
     ),
     ModuleSpec(
@@ -120,6 +122,9 @@ SPECS = [
         search_columns=["customer", "kind", "subject", "content", "occurred_at", "outcome", "next_follow_up_on", "user"],
         order_columns=["occurred_at", "kind", "outcome", "next_follow_up_on"],
         base_order=("occurred_at", "desc"),
+        # 本周 / 本月 / 本季度: when it happened, the list's own order (an index serves both)
+        date_column="occurred_at",
+        text_search_columns=["subject"],  # bigram index on PostgreSQL (customers_0008)
         export_columns=["occurred_at", "customer.name", "kind", "subject", "content", "contact.name",
                         "duration_minutes", "outcome", "next_follow_up_on", "user"],
         api_columns=["id", "customer_id", "contact_id", "kind", "subject", "content", "occurred_at",
@@ -128,7 +133,8 @@ SPECS = [
                            "duration_minutes", "outcome", "next_follow_up_on"],
         description_columns={"occurred_at": _l("When it happened; empty means now."),
                              "next_follow_up_on": _l("The owner is reminded on this day.")},
-        scope=ScopeSpec(via="customer_id", via_module="customers"),
+        # The customer's scope columns copied on the row (customers_0009's triggers).
+        scope=ScopeSpec(via="customer_id", via_module="customers", shared="pooled_at", copied=True),
         service=interactions,
     ),
     ModuleSpec(

@@ -97,17 +97,10 @@ class AnalysisView(BaseView):
         if fmt not in ("csv", "xlsx"):
             abort(404)
         chart, rows, label_of = self._table(name)
-        table = _Rows([{"key": label_of(k), "value": v} for k, v in rows])
+        table = exports.AggregateRows([{"key": label_of(k), "value": v} for k, v in rows])
         maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
         return maker(table, ["key", "value"], [str(chart.key_label), _("Customers")], str(chart.title), {},
                      current_app.config["EXPORT_MAX_ROWS"])
-
-
-class _Rows(list):
-    """Aggregated rows handed to the list exporters, which read a query in batches."""
-
-    def yield_per(self, _n):
-        return iter([type("Row", (), row) for row in self])
 
 
 class ProfileView(BaseView):

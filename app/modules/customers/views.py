@@ -483,12 +483,18 @@ def _document_source(spec):
     return fetch
 
 
+# Each document source is one statement of the timeline tab, which keeps to the detail budget (10): invoices and
+# payments show on their orders' and invoices' tabs until the sources are read in one statement.
+NOT_ON_TIMELINE = {"invoices", "payments"}
+
+
 def register_document_sources() -> None:
     from app.modules.customers.interactions import TimelineSource, register_timeline_source
 
     for spec in registry.specs.values():
         columns = spec.model.__table__.columns
-        if spec.model is not Customer and all(c in columns for c in ("customer_id", "code", "created_at")):
+        if spec.model is not Customer and spec.name not in NOT_ON_TIMELINE and \
+                all(c in columns for c in ("customer_id", "code", "created_at")):
             register_timeline_source(TimelineSource(key=spec.name, label=spec.label, fetch=_document_source(spec)))
 
 

@@ -44,6 +44,63 @@
     if (button) { event.preventDefault(); addLine(button.getAttribute("data-table")); sums(); }
   });
 
+  // 发起人自选: one select per choice the route needs, options from the server (or searched as you
+  // type when the allowed set is large); redrawn only when the route's choices change, keeping
+  // what was chosen.
+  var pickers = document.getElementById("zwt-pickers");
+  var chosenAtStart = pickers ? JSON.parse(pickers.getAttribute("data-chosen") || "{}") : {};
+  function chosenNow() {
+    var found = {};
+    if (!pickers) { return found; }
+    pickers.querySelectorAll("select[data-key]").forEach(function (sel) {
+      found[sel.getAttribute("data-key")] = Array.prototype.filter.call(sel.options, function (o) { return o.selected && o.value; })
+        .map(function (o) { return o.value; });
+    });
+    return found;
+  }
+  function drawPickers(list) {
+    if (!pickers) { return; }
+    var keys = list.map(function (p) { return p.key; }).join("|");
+    if (pickers.getAttribute("data-keys") === keys) { return; }
+    var kept = pickers.getAttribute("data-keys") === null ? chosenAtStart : chosenNow();
+    pickers.setAttribute("data-keys", keys);
+    pickers.textContent = "";
+    list.forEach(function (p) {
+      var group = document.createElement("div"), label = document.createElement("label"), sel = document.createElement("select");
+      group.className = "form-group zwt-picker";
+      group.setAttribute("data-pick", p.key);
+      sel.className = "form-control";
+      sel.id = "zwt-" + p.field.replace(/:/g, "-");
+      sel.name = p.field;
+      sel.setAttribute("data-key", p.key);
+      label.setAttribute("for", sel.id);
+      label.textContent = p.label + (p.min > 0 ? " *" : "");
+      var was = (kept[p.key] || p.chosen || []).map(String);
+      if (p.multiple) { sel.multiple = true; sel.size = 5; } else {
+        var none = document.createElement("option");
+        none.value = ""; none.textContent = pickers.getAttribute("data-choose");
+        sel.appendChild(none);
+      }
+      p.options.forEach(function (o) {
+        var opt = document.createElement("option");
+        opt.value = String(o.id); opt.textContent = o.text; opt.selected = was.indexOf(String(o.id)) >= 0;
+        sel.appendChild(opt);
+      });
+      var help = document.createElement("p");
+      help.className = "help-block";
+      help.textContent = p.help;
+      group.appendChild(label); group.appendChild(sel); group.appendChild(help);
+      pickers.appendChild(group);
+      if (p.remote && window.jQuery && window.jQuery.fn.select2) {
+        window.jQuery(sel).select2({
+          ajax: {url: pickers.getAttribute("data-people"), delay: 250, dataType: "json",
+                 data: function (params) { return {key: p.key, q: params.term || ""}; },
+                 processResults: function (data) { return {results: data.results || []}; }},
+          minimumInputLength: 1, allowClear: true, placeholder: pickers.getAttribute("data-search"), width: "100%"});
+      }
+    });
+  }
+
   var timer = null;
   function preview() {
     var data = new FormData(form);
@@ -60,6 +117,7 @@
           li.textContent = step.name + (step.people && step.people.length ? "：" + step.people.join("、") : "");
           list.appendChild(li);
         });
+        drawPickers(answer.pickers || []);
         var errors = answer.errors || {};
         note.textContent = answer.problem || (Object.keys(errors).length ? Object.values(errors)[0][0] : "");
       })

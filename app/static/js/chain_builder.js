@@ -44,18 +44,75 @@
     return b;
   }
 
+  function number(value, label, min, max, onchange) {
+    var i = el("input", {className: "form-control input-sm zwt-builder-num", type: "number", min: min, max: max,
+                         value: value == null ? "" : value, "aria-label": label, title: label, placeholder: label});
+    i.addEventListener("input", function () { onchange(i.value === "" ? null : parseInt(i.value, 10)); changed(); });
+    return i;
+  }
+  // 连续多级主管: {levels, until_role}
+  function managerChain(row, rule) {
+    var spec = rule.manager_chain = rule.manager_chain || {};
+    row.appendChild(number(spec.levels, t.levels, 1, 20, function (v) { if (v) { spec.levels = v; } else { delete spec.levels; } }));
+    row.appendChild(input(spec, "until_role", t.until_role));
+  }
+  // 部门负责人: a department named by code or name, or the one a field holds
+  function departmentFrom(row, rule) {
+    var value = rule.department_head, byField = typeof value === "object" && value !== null && "field" in value;
+    row.appendChild(select([["department", t.department_from.department], ["field", t.department_from.field]],
+      byField ? "field" : "department", t.department, function (v) {
+        rule.department_head = v === "field" ? {field: ""} : ""; draw(); changed();
+      }));
+    if (byField) {
+      row.appendChild(select([["", "—"]].concat(config.fields.filter(function (f) { return /_id$/.test(f.name); })
+        .map(function (f) { return [f.name, f.label]; })), value.field, t.field, function (v) { value.field = v; changed(); }));
+    } else if (typeof value === "object" && value !== null) {
+      row.appendChild(input(value, "department", t.department));   // written as {department: …}: kept so
+    } else {
+      row.appendChild(input(rule, "department_head", t.department));
+    }
+  }
+  // 发起人自选: {from: any | {role} | {users: [..]} | {department}, multiple, min}
+  function submitterPicks(row, rule) {
+    var spec = rule.submitter_picks = rule.submitter_picks || {from: "any"};
+    var from = spec.from, kind = typeof from === "object" && from !== null ? Object.keys(from)[0] : "any";
+    row.appendChild(select(["any", "role", "users", "department"].map(function (k) { return [k, t.picks_from[k]]; }), kind,
+      t.picks_value, function (v) { spec.from = v === "any" ? "any" : (v === "users" ? {users: []} : {}); if (v !== "any" && v !== "users") { spec.from[v] = ""; } draw(); changed(); }));
+    if (kind !== "any") {
+      var shown = {v: kind === "users" ? (from.users || []).join(", ") : from[kind]};
+      var box = input(shown, "v", t.picks_value);
+      box.addEventListener("input", function () {
+        from[kind] = kind === "users" ? shown.v.split(/[,，\s]+/).filter(Boolean) : shown.v;
+      });
+      row.appendChild(box);
+    }
+    var several = el("input", {type: "checkbox", checked: !!spec.multiple, "aria-label": t.multiple, title: t.multiple});
+    several.addEventListener("change", function () { if (several.checked) { spec.multiple = true; } else { delete spec.multiple; } changed(); });
+    row.appendChild(el("label", {className: "zwt-builder-check"}, [several, document.createTextNode(" " + t.multiple)]));
+    row.appendChild(number(spec.min, t.min, 0, 50, function (v) { if (v === null) { delete spec.min; } else { spec.min = v; } }));
+  }
+
   function approverRow(step, rule, n) {
     var kind = kindOf(rule);
     var row = el("div", {className: "zwt-builder-row zwt-builder-approver"});
     row.appendChild(select(config.kinds.map(function (k) { return [k, t.kinds[k] || k]; }), kind, t.approvers, function (v) {
       var old = rule[kind]; delete rule[kind]; delete rule.levels;
-      rule[v] = v === "manager_of" ? "submitter" : (v === "admin" ? true : (old === true ? "" : old));
+      if (v === "manager_chain") { rule[v] = {levels: 2}; step.mode = "sequential"; }
+      else if (v === "submitter_picks") { rule[v] = {from: "any"}; }
+      else { rule[v] = v === "manager_of" ? "submitter" : (v === "admin" ? true : (old === true || typeof old === "object" ? "" : old)); }
       draw(); changed();
     }));
     if (kind === "field") {
-      var people = config.fields.filter(function (f) { return /_id$/.test(f.name); });
+      var people = config.fields.filter(function (f) { return /_id$/.test(f.name); })
+        .concat((config.person_fields || []).map(function (n) { return {name: n, label: n}; }));
       row.appendChild(select([["", "—"]].concat(people.map(function (f) { return [f.name, f.label]; })), rule.field, t.field,
         function (v) { rule.field = v; changed(); }));
+    } else if (kind === "manager_chain") {
+      managerChain(row, rule);
+    } else if (kind === "submitter_picks") {
+      submitterPicks(row, rule);
+    } else if (kind === "department_head") {
+      departmentFrom(row, rule);
     } else if (kind !== "admin") {
       row.appendChild(input(rule, kind, t.value));
     }

@@ -254,4 +254,19 @@
       }
     });
   }
+
+  // -- choosers that depend on another field: the contacts of the chosen customer ------------------
+  if (window.jQuery) {
+    window.jQuery.ajaxPrefilter(function (options) {
+      document.querySelectorAll("select[data-zwt-with]").forEach(function (select) {
+        var base = select.getAttribute("data-ajax--url");
+        var name = select.getAttribute("data-zwt-with");
+        var other = document.getElementById(name);
+        if (base && options.url && options.url.indexOf(base) === 0 && other && other.value) {
+          options.url += (options.url.indexOf("?") < 0 ? "?" : "&") + encodeURIComponent(name) + "=" +
+            encodeURIComponent(other.value);
+        }
+      });
+    });
+  }
 })();

@@ -138,6 +138,10 @@
     open(key);
   });
 
+  // A tab shown before this script ran (a click while the page was still loading) is fetched now.
+  var early = document.querySelector(".tab-content > .tab-pane.active[data-src]:not([data-loaded])");
+  if (early) { fill(early, early.getAttribute("data-src"), 0); }
+
   // On arrival: the address's tab (drawn by the page), else a hash naming a pane, else the last one.
   var hash = window.location.hash ? window.location.hash.slice(1) : "";
   var byHash = hash && strip.querySelector('a[data-target="#' + CSS.escape(hash) + '"]');

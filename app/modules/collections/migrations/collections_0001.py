@@ -1,0 +1,63 @@
+"""collections: payments received and the invoices they settle
+
+Revision ID: collections_0001
+Revises:
+Depends on: invoices_0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'collections_0001'
+down_revision = None
+branch_labels = ('collections',)
+depends_on = ('invoices_0001',)
+
+MONEY = sa.Numeric(precision=18, scale=2)
+
+
+def upgrade():
+    op.create_table(
+        'payment',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('code', sa.String(length=32), nullable=False, unique=True),
+        sa.Column('customer_id', sa.Integer(), sa.ForeignKey('customer.id'), nullable=False),
+        sa.Column('amount', MONEY, nullable=False),
+        sa.Column('received_on', sa.Date(), nullable=False),
+        sa.Column('method', sa.String(length=16), nullable=False),
+        sa.Column('bank_ref', sa.String(length=64)),
+        sa.Column('payer', sa.String(length=200)),
+        sa.Column('idempotency_key', sa.String(length=64), unique=True),
+        sa.Column('unallocated', MONEY, nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('refund_state', sa.String(length=16), nullable=False, server_default='none'),
+        sa.Column('notes', sa.Text()),
+        sa.Column('owner_id', sa.Integer(), sa.ForeignKey('ab_user.id'), nullable=False),
+        sa.Column('department_id', sa.Integer(), sa.ForeignKey('department.id')),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.CheckConstraint('amount > 0', name='ck_payment_amount'),
+        sqlite_autoincrement=True,
+    )
+    for name, columns in (('ix_payment_owner_id_id', ['owner_id', 'id']),
+                          ('ix_payment_department_id_id', ['department_id', 'id']),
+                          ('ix_payment_customer_id_id', ['customer_id', 'id']),
+                          ('ix_payment_created_at', ['created_at'])):
+        op.create_index(name, 'payment', columns)
+    op.create_index('uq_payment_customer_bank_ref', 'payment', ['customer_id', 'bank_ref'], unique=True)
+    op.create_table(
+        'payment_allocation',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('payment_id', sa.Integer(), sa.ForeignKey('payment.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('invoice_id', sa.Integer(), sa.ForeignKey('invoice.id'), nullable=False),
+        sa.Column('amount', MONEY, nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.CheckConstraint('amount > 0', name='ck_payment_allocation_amount'),
+        sqlite_autoincrement=True,
+    )
+    op.create_index('ix_payment_allocation_payment_id', 'payment_allocation', ['payment_id'])
+    op.create_index('ix_payment_allocation_invoice_id', 'payment_allocation', ['invoice_id'])
+
+
+def downgrade():
+    op.drop_table('payment_allocation')
+    op.drop_table('payment')

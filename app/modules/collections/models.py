@@ -1,0 +1,90 @@
+"""Payments received (收款) and how they settle invoices (核销). A payment's amount is what was allocated plus the
+customer's credit left from it; an invoice's outstanding amount is its total less its allocations."""
+from __future__ import annotations
+
+from flask_appbuilder import Model
+from flask_babel import lazy_pgettext
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import relationship
+
+from app.core.audit import Audited
+from app.core.clock import utcnow
+from app.modules.customers import api as _customers  # noqa: F401  (payments come from customers)
+from app.modules.invoices import api as _invoices  # noqa: F401  (and settle invoices)
+
+TRANSFER, ACCEPTANCE, CASH, CHEQUE, OTHER = "transfer", "acceptance", "cash", "cheque", "other"
+METHOD_CHOICES = [(TRANSFER, lazy_pgettext("payment method", "Bank transfer")),
+                  (ACCEPTANCE, lazy_pgettext("payment method", "Bank acceptance bill")),
+                  (CASH, lazy_pgettext("payment method", "Cash")),
+                  (CHEQUE, lazy_pgettext("payment method", "Cheque")),
+                  (OTHER, lazy_pgettext("payment method", "Other"))]
+REGISTERED, REVERSED = "registered", "reversed"
+STATUS_CHOICES = [(REGISTERED, lazy_pgettext("payment status", "Registered")),
+                  (REVERSED, lazy_pgettext("payment status", "Reversed"))]
+# 回款退款审批 moves refund_state: none → in_approval → approved (the payment is reversed) / rejected.
+REFUND_NONE, REFUND_RUNNING, REFUND_DONE, REFUND_REJECTED = "none", "in_approval", "approved", "rejected"
+REFUND_CHOICES = [(REFUND_NONE, lazy_pgettext("payment refund", "Not asked")),
+                  (REFUND_RUNNING, lazy_pgettext("payment refund", "Reversal in approval")),
+                  (REFUND_DONE, lazy_pgettext("payment refund", "Reversal approved")),
+                  (REFUND_REJECTED, lazy_pgettext("payment refund", "Reversal refused"))]
+MONEY = Numeric(18, 2)
+
+
+class Payment(Audited, Model):
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_payment_amount"),
+        Index("ix_payment_owner_id_id", "owner_id", "id"),
+        Index("ix_payment_department_id_id", "department_id", "id"),
+        Index("ix_payment_customer_id_id", "customer_id", "id"),
+        # The same bank transfer is registered once per customer, however often it is submitted.
+        Index("uq_payment_customer_bank_ref", "customer_id", "bank_ref", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(32), unique=True, nullable=False)
+    customer_id = Column(Integer, ForeignKey("customer.id"), nullable=False)
+    amount = Column(MONEY, nullable=False)
+    received_on = Column(Date, nullable=False)
+    method = Column(String(16), nullable=False, default=TRANSFER, info={"choices": METHOD_CHOICES})
+    bank_ref = Column(String(64))
+    payer = Column(String(200))
+    idempotency_key = Column(String(64), unique=True)
+    unallocated = Column(MONEY, nullable=False, default=0)             # the customer's credit left from it
+    status = Column(String(16), nullable=False, default=REGISTERED, info={"choices": STATUS_CHOICES})
+    refund_state = Column(String(16), nullable=False, default=REFUND_NONE, info={"choices": REFUND_CHOICES})
+    notes = Column(Text)
+    owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    department_id = Column(Integer, ForeignKey("department.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer", foreign_keys=[customer_id], lazy="joined", innerjoin=True)
+    owner = relationship("AppUser", foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+    department = relationship("Department", foreign_keys=[department_id])
+    allocations = relationship("PaymentAllocation", back_populates="payment", order_by="PaymentAllocation.id",
+                               cascade="all, delete-orphan", passive_deletes=True)
+
+    def __str__(self) -> str:
+        return self.code or ""
+
+
+class PaymentAllocation(Model):
+    """Part of a payment settling an invoice (核销)."""
+
+    __tablename__ = "payment_allocation"
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_payment_allocation_amount"),
+                      {"sqlite_autoincrement": True})
+
+    id = Column(Integer, primary_key=True)
+    payment_id = Column(Integer, ForeignKey("payment.id", ondelete="CASCADE"), nullable=False, index=True)
+    invoice_id = Column(Integer, ForeignKey("invoice.id"), nullable=False, index=True)
+    amount = Column(MONEY, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    payment = relationship("Payment", back_populates="allocations")
+    invoice = relationship("Invoice")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ¥{self.amount}" if self.invoice is not None else ""

@@ -1,0 +1,108 @@
+"""The collections module (回款管理), declared once: payments received and how they settle invoices."""
+from flask_babel import lazy_gettext as _l, lazy_pgettext
+
+from app.core.panels import register_record_rule
+from app.core.remote_select import RemoteSelectField
+from app.core.scope import ScopeSpec
+from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.modules.collections import service
+from app.modules.collections.models import (REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING, REGISTERED,
+                                            REVERSED, Payment, PaymentAllocation)
+from app.modules.customers.api import Customer
+
+COLLECTIONS = lazy_pgettext("menu", "Collections")
+LABELS = {
+    "code": _l("Payment number"), "customer": _l("Customer"), "customer_id": _l("Customer"),
+    "customer.name": _l("Customer"), "amount": _l("Amount received"), "received_on": _l("Received on"),
+    "method": _l("Paid by"), "bank_ref": _l("Bank reference"), "payer": _l("Payer"),
+    "unallocated": _l("Credit left"), "status": _l("Status"), "notes": _l("Notes"), "owner": _l("Owner"),
+    "owner_id": _l("Owner"), "department": _l("Department"), "department_id": _l("Department"),
+    "created_at": _l("Created at"), "updated_at": _l("Updated at"), "idempotency_key": _l("Idempotency key"),
+    "allocations": _l("Settled invoices"), "refund_state": _l("Reversal approval"),
+}
+FORM = ["customer", "amount", "received_on", "method", "bank_ref", "payer", "owner", "notes"]
+ALLOCATION_LABELS = {"payment": _l("Payment"), "payment_id": _l("Payment"), "invoice": _l("Invoice"),
+                     "invoice_id": _l("Invoice"), "invoice.code": _l("Invoice number"), "amount": _l("Amount settled"),
+                     "created_at": _l("Settled at")}
+
+register_record_rule("payments", "edit", lambda actor, item: False)
+register_record_rule("payments", "delete", lambda actor, item: False)
+
+SPECS = [
+    ModuleSpec(
+        name="payment_allocations",
+        made_elsewhere=True,
+        model=PaymentAllocation,
+        label=_l("Settled invoice"),
+        label_plural=_l("Settled invoices"),
+        category=COLLECTIONS,
+        category_key="payments",
+        permission_name="payments",
+        show_in_menu=False,
+        label_columns=ALLOCATION_LABELS,
+        list_columns=["invoice", "amount", "created_at"],
+        show_fieldsets=[(_l("Settled invoice"), {"fields": ["payment", "invoice", "amount", "created_at"]})],
+        search_columns=["invoice", "amount"],
+        order_columns=["amount", "created_at"],
+        base_order=("id", "asc"),
+        export_columns=["invoice.code", "amount", "created_at"],
+        api_columns=["id", "payment_id", "invoice_id", "amount", "created_at"],
+        scope=ScopeSpec(via="payment_id", via_module="payments"),
+        title_column="invoice",
+        service=service.allocations,
+    ),
+    ModuleSpec(
+        name="payments",
+        model=Payment,
+        label=_l("Payment received"),
+        label_plural=_l("Payments received"),
+        category=COLLECTIONS,
+        category_key="payments",
+        category_icon="fa-money",
+        icon="fa-money",
+        label_columns=LABELS,
+        list_columns=["code", "customer", "amount", "received_on", "method", "bank_ref", "unallocated", "status",
+                      "refund_state", "owner"],
+        show_fieldsets=[
+            (_l("Payment received"), {"fields": ["code", "customer", "amount", "received_on", "method", "bank_ref",
+                                                 "payer", "unallocated", "status", "notes"]}),
+            (_l("Ownership"), {"fields": ["owner", "department", "created_at"]}),
+        ],
+        add_columns=FORM,
+        search_columns=["code", "customer", "amount", "received_on", "method", "bank_ref", "payer", "status",
+                        "owner", "department"],
+        order_columns=["code", "amount", "received_on", "unallocated"],
+        text_search_columns=["payer"],
+        export_columns=["code", "customer.name", "amount", "received_on", "method", "bank_ref", "payer",
+                        "unallocated", "status", "owner", "department"],
+        api_columns=["id", "code", "customer_id", "customer.name", "amount", "received_on", "method", "bank_ref",
+                     "payer", "unallocated", "status", "notes", "owner_id", "department_id", "created_at"],
+        api_write_columns=["customer_id", "amount", "received_on", "method", "bank_ref", "payer", "notes",
+                           "idempotency_key"],
+        description_columns={
+            "bank_ref": _l("The bank's reference of the transfer: the same reference of one customer is registered "
+                           "once."),
+            "amount": _l("Settles the customer's open invoices oldest first; the rest stays as their credit."),
+        },
+        form_fields={"customer": RemoteSelectField(_l("Customer"), model=Customer,
+                                                   url="/relation-search/payments/customer")},
+        scope=ScopeSpec(owner="owner_id", department="department_id"),
+        status_tones={REGISTERED: "success", REVERSED: "default"},
+        key_figures=["amount", "unallocated", "received_on"],
+        card_columns=["code", "customer", "amount", "received_on"],
+        global_search=["code", "bank_ref"],
+        date_column="received_on",
+        numbering=NumberingSpec(code="payment", name=_l("Payment number"), pattern="SK-{yyyy}-{seq:06d}"),
+        charts=[ChartSpec(name="by_month", title=_l("Payments received by month"), group_by="received_on",
+                          period="month", measure="sum:amount", kind="line"),
+                ChartSpec(name="by_method", title=_l("Payments by method"), group_by="method", kind="pie")],
+        actions=[ActionSpec(name="credit", label=_l("Settle open invoices with the credit"),
+                            handler=service.credit_action, icon="fa-exchange", main=False)],
+        workflow=WorkflowSpec(name="payment_refund_approval", status_field="refund_state", draft=REFUND_NONE,
+                              in_approval=REFUND_RUNNING, approved=REFUND_DONE, rejected=REFUND_REJECTED,
+                              on_submit=service.before_refund, on_approved=service.on_refund_approved),
+        status_column="status",
+        related=["payment_allocations"],
+        service=service.payments,
+    ),
+]

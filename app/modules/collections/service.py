@@ -1,0 +1,208 @@
+"""Registering a payment (收款登记) and settling invoices with it (核销).
+
+A payment is registered once: a second submission with the same bank reference for the customer (or the same
+idempotency key) answers the payment already registered, also when both arrive at once (the unique indexes
+decide). It settles the customer's open invoices oldest first (issue date, then number); what is left is the
+customer's credit, used by 核销余额 when new invoices arrive. The customer's row is locked while a payment is
+allocated, so two payments of one customer never settle the same invoice twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+
+from app.core.amounts import money
+from app.core.clock import company_today
+from app.core.errors import DomainError, NotFound, ValidationErrors
+from app.core.numbering import next_number
+from app.core.scope import can_see
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.modules.collections.models import METHOD_CHOICES, REGISTERED, REVERSED, Payment, PaymentAllocation
+from app.modules.customers.api import Customer
+from app.modules.invoices.api import ISSUED, Invoice
+
+ZERO = Decimal(0)
+
+
+def allocated_to(invoice_ids) -> dict[int, Decimal]:
+    ids = list(invoice_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(Payment.status == REGISTERED, PaymentAllocation.invoice_id.in_(ids))
+        .group_by(PaymentAllocation.invoice_id))
+    return {invoice_id: Decimal(total or 0) for invoice_id, total in rows}
+
+
+def open_invoices(customer_id: int) -> list[tuple[Invoice, Decimal]]:
+    """The customer's invoices in force with something left to pay, oldest first, with what is left."""
+    invoices = list(db.session.scalars(select(Invoice).where(
+        Invoice.customer_id == customer_id, Invoice.status == ISSUED, Invoice.red.is_(False))
+        .order_by(Invoice.issue_date, Invoice.code)))
+    paid = allocated_to(i.id for i in invoices)
+    return [(invoice, invoice.total - paid.get(invoice.id, ZERO)) for invoice in invoices
+            if invoice.total - paid.get(invoice.id, ZERO) > 0]
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = money(Decimal(str(value).replace(",", "").strip()))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationErrors({"amount": [_("Enter the amount received in yuan, e.g. 12800.00.")]})
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e15"):
+        raise ValidationErrors({"amount": [_("The amount received must be more than zero.")]})
+    return amount
+
+
+def _settle(payment: Payment, left: Decimal) -> Decimal:
+    """Allocate up to `left` of the payment to the customer's open invoices, oldest first; what is left after."""
+    for invoice, outstanding in open_invoices(payment.customer_id):
+        if left <= 0:
+            break
+        take = min(left, outstanding)
+        db.session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, amount=take))
+        left -= take
+    return left
+
+
+def refresh_customer(actor, customer_id: int) -> None:
+    """The customer's receivable figures recorded on them: paid in the last 12 months (近12个月回款, which decides
+    their grade), paid in all, and what their invoices still owe."""
+    from app.modules.customers.api import record_amounts
+
+    since = company_today() - dt.timedelta(days=365)
+    paid_12m = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.customer_id == customer_id, Payment.status == REGISTERED, Payment.received_on >= since))
+    paid_all = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.customer_id == customer_id, Payment.status == REGISTERED))
+    owed = sum((left for _invoice, left in open_invoices(customer_id)), ZERO)
+    record_amounts(actor, customer_id, paid_12m=Decimal(paid_12m or 0), total_paid=Decimal(paid_all or 0),
+                   total_outstanding=owed)
+
+
+def _existing(customer_id: int, bank_ref: str | None, key: str | None) -> Payment | None:
+    if key:
+        found = db.session.scalar(select(Payment).where(Payment.idempotency_key == key))
+        if found is not None:
+            return found
+    if bank_ref:
+        return db.session.scalar(select(Payment).where(Payment.customer_id == customer_id,
+                                                       Payment.bank_ref == bank_ref))
+    return None
+
+
+def register(actor, payment: Payment, idempotency_key: str | None = None) -> Payment:
+    """收款登记: the payment checked, numbered, and settling the customer's open invoices oldest first."""
+    errors: dict[str, list[str]] = {}
+    customer_id = payment.customer_id or (payment.customer.id if payment.customer is not None else None)
+    if not customer_id or not can_see("customers", actor, customer_id):
+        errors["customer"] = [_("Choose the customer who paid.")]
+    try:
+        amount = _amount(payment.amount)
+    except ValidationErrors as exc:
+        errors.update(exc.errors)
+        amount = None
+    received = payment.received_on or company_today()
+    if received > company_today():
+        errors["received_on"] = [_("The date received cannot be in the future.")]
+    if (payment.method or "transfer") not in dict(METHOD_CHOICES):
+        errors["method"] = [_("Choose how it was paid.")]
+    if errors:
+        raise ValidationErrors(errors)
+    bank_ref = (payment.bank_ref or "").strip()[:64] or None
+    key = (idempotency_key or payment.idempotency_key or "").strip()[:64] or None
+    found = _existing(customer_id, bank_ref, key)
+    if found is not None:
+        return found
+    try:
+        with unit_of_work(actor):
+            db.session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+            found = _existing(customer_id, bank_ref, key)
+            if found is not None:
+                return found
+            row = Payment(code=next_number("payment", received), customer_id=customer_id, amount=amount,
+                          received_on=received, method=payment.method or "transfer", bank_ref=bank_ref,
+                          payer=(payment.payer or "").strip()[:200] or None, idempotency_key=key,
+                          notes=payment.notes, owner_id=payment.owner_id or actor.id,
+                          department_id=payment.department_id or getattr(actor, "department_id", None))
+            db.session.add(row)
+            db.session.flush()
+            row.unallocated = _settle(row, amount)
+            db.session.flush()
+            refresh_customer(actor, customer_id)
+    except IntegrityError:
+        db.session.rollback()
+        found = _existing(customer_id, bank_ref, key)
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def allocate_credit(actor, customer_id: int) -> Decimal:
+    """核销余额: the customer's credit (what payments left unallocated) settles their open invoices, oldest payment
+    and oldest invoice first. Returns the amount allocated."""
+    if not can_see("customers", actor, customer_id):
+        raise NotFound("collections.no_customer", _("The customer does not exist or you may not see it."))
+    done = ZERO
+    with unit_of_work(actor):
+        db.session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+        for payment in db.session.scalars(select(Payment).where(
+                Payment.customer_id == customer_id, Payment.status == REGISTERED, Payment.unallocated > 0)
+                .order_by(Payment.received_on, Payment.id).options(lazyload("*"))):
+            left = _settle(payment, payment.unallocated)
+            done += payment.unallocated - left
+            payment.unallocated = left
+            db.session.flush()
+        refresh_customer(actor, customer_id)
+    return done
+
+
+def credit_of(customer_id: int) -> Decimal:
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.unallocated), 0)).where(
+        Payment.customer_id == customer_id, Payment.status == REGISTERED)) or 0)
+
+
+def before_refund(actor, payment: Payment) -> None:
+    """What 回款退款审批 asks of a payment before it goes in: registered, not reversed."""
+    if payment.status != REGISTERED:
+        raise DomainError("collections.not_registered", _("Payment %(code)s is already reversed.", code=payment.code))
+
+
+def on_refund_approved(actor, payment: Payment) -> None:
+    """回款退款审批 approved: the payment is reversed; the invoices it settled are open again by what it paid."""
+    from sqlalchemy import delete
+
+    db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))
+    payment.status = REVERSED
+    payment.unallocated = ZERO
+    db.session.flush()
+    refresh_customer(actor, payment.customer_id)
+
+
+def _not_here(actor, item, *args, **kwargs):
+    raise DomainError("collections.registered_only", _(
+        "A payment is registered once and never changed; a wrong one is reversed."))
+
+
+class payments:
+    create = staticmethod(lambda actor, item: register(actor, item))
+    update = delete = staticmethod(_not_here)
+
+
+class allocations:
+    create = update = delete = staticmethod(_not_here)
+
+
+def credit_action(actor, items):
+    customers = {item.customer_id for item in items}
+    total = sum((allocate_credit(actor, customer_id) for customer_id in customers), ZERO)
+    return _("¥%(amount)s of credit settled open invoices.", amount=f"{total:,.2f}")

@@ -1,0 +1,1 @@
+"""The inventory module: warehouses with zones and bins, stock levels, stock moves and reservations."""

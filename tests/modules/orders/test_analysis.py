@@ -1,0 +1,53 @@
+"""订单统计: amounts of confirmed orders by month, customer, product, owner, department and region, and signed
+contracts turned into orders — each in the user's data scope, narrowed by date, exported; drafts and cancelled
+orders do not count; bad dates are a 400 in Chinese; those who may not read orders are refused."""
+import datetime as dt
+from decimal import Decimal
+
+from app.extensions import db
+from app.modules.inventory import service as stock
+from app.modules.orders import analysis, service
+from app.modules.orders.models import SalesOrder, SalesOrderLine
+from tests.factories import make_customer, make_user
+from tests.modules.inventory.helpers import product, warehouse
+
+
+def _confirmed(org, owner, price, region="华东", confirm=True):
+    wh, item = warehouse(), product()
+    stock.receive(org.admin, item.id, wh.id, 100)
+    customer = make_customer(owner, region=region, credit_limit="0")
+    order = service.create(owner, SalesOrder(customer_id=customer.id, warehouse_id=wh.id))
+    service.save_line(owner, SalesOrderLine(order_id=order.id, product_id=item.id, quantity="1", unit_price=price,
+                                            tax_rate="0"))
+    if confirm:
+        service.confirm(owner, order.id)
+    return db.session.get(SalesOrder, order.id), item
+
+
+def test_the_analysis_counts_confirmed_orders_in_scope(org, login):
+    mine, item = _confirmed(org, org.east_rep, "300.00", region="浙江")
+    _draft, _item = _confirmed(org, org.east_rep, "999.00", confirm=False)
+    theirs, _other = _confirmed(org, org.south_rep, "500.00")
+    filters = analysis.Filters()
+    by_product = dict(analysis.rows("by_product", org.east_rep, filters))
+    assert by_product[item.id] == Decimal("300.00") and _other.id not in by_product
+    assert dict(analysis.rows("by_region", org.east_rep, filters)) == {"浙江": Decimal("300.00")}
+    month = dt.date.today().strftime("%Y-%m")
+    assert dict(analysis.rows("by_month", org.east_rep, filters))[month] == Decimal("300.00")
+    # the sales manager sees both reps' orders (the admin's top customers hold every other test's orders too)
+    everyone = dict(analysis.rows("by_customer", org.manager, filters))
+    assert everyone[mine.customer_id] == Decimal("300.00") and everyone[theirs.customer_id] == Decimal("500.00")
+    later = analysis.Filters(date_from=dt.date.today() + dt.timedelta(days=1))
+    assert analysis.rows("by_customer", org.admin, later) == []
+
+    client = login(org.east_rep)
+    page = client.get("/orders_analysis/")
+    assert page.status_code == 200 and "订单统计" in page.get_data(as_text=True)
+    data = client.get("/orders_analysis/by_product.json").get_json()
+    assert [item.name, "300.00"] in data["table"]
+    exported = client.get("/orders_analysis/by_region.csv")
+    assert exported.status_code == 200 and "浙江" in exported.get_data(as_text=True)
+    bad = client.get("/orders_analysis/?date_from=昨天")
+    assert bad.status_code == 400 and "请输入日期" in bad.get_data(as_text=True)
+    assert client.get("/orders_analysis/nothing.json").status_code == 404
+    assert login(make_user("Marketing", org.company)).get("/orders_analysis/by_product.json").status_code in (302, 403)
