@@ -65,11 +65,16 @@ def default_name() -> str:
     return str(current_app.appbuilder.app_name or current_app.config.get("APP_NAME") or "")
 
 
+def company_name() -> str:
+    """The company's name as an admin set it (the app's name otherwise); usable outside a request."""
+    name_row = _stored().get(NAME_KEY)
+    return (json.loads(name_row.value) if name_row is not None else None) or default_name()
+
+
 def branding() -> dict:
     """{"name": company name, "logo_url": URL or None} for templates."""
-    stored = _stored()
-    name_row, logo_row = stored.get(NAME_KEY), stored.get(LOGO_KEY)
-    name = (json.loads(name_row.value) if name_row is not None else None) or default_name()
+    logo_row = _stored().get(LOGO_KEY)
+    name = company_name()
     logo_url = url_for("BrandingView.logo", v=_version(logo_row)) if logo_row is not None else None
     return {"name": name, "logo_url": logo_url}
 

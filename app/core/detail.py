@@ -10,6 +10,7 @@ from sqlalchemy import Text, inspect as sa_inspect
 
 from app.core.forms import format_amount, is_money
 from app.core.localise import shown
+from app.core.panels import record_flags
 
 TONES = ("default", "processing", "success", "warning", "error")
 EMPTY = "—"
@@ -197,6 +198,7 @@ def _header(view, item) -> dict:
         "code": code or "",
         "status": status,
         "lifecycle": _lifecycle(view, status, item),
+        "flags": record_flags(spec, item),
         "meta": meta,
         "figures": figures,
     }

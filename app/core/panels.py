@@ -81,6 +81,21 @@ def edit_notices(spec, item) -> list[str]:
     return [message for message in (fn(spec, item) for fn in _edit_notices) if message]
 
 
+# Warnings at the top of a record's page, per module spec: fn(item) -> [message] (e.g. "over the credit limit"
+# on a customer, and on their orders). Each costs the page what its function reads: keep it to one statement.
+_record_flags: dict[str, list[Callable]] = {}
+
+
+def register_record_flag(spec_name: str, fn: Callable) -> None:
+    flags = _record_flags.setdefault(spec_name, [])
+    if fn not in flags:
+        flags.append(fn)
+
+
+def record_flags(spec, item) -> list[str]:
+    return [message for fn in _record_flags.get(spec.name, []) for message in (fn(item) or [])]
+
+
 # -- what a detail page offers -----------------------------------------------------------------
 # Rules saying whether an action, editing or deleting applies to one record as it is now:
 # fn(actor, item) -> bool, registered per module spec and per action name ("edit", "delete" or

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_babel import lazy_pgettext
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
+                        Text)
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
@@ -88,3 +89,22 @@ class PaymentAllocation(Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} ¥{self.amount}" if self.invoice is not None else ""
+
+
+class DunningRule(Audited, Model):
+    """A collection reminder (催收提醒) an admin sets: `days` after an invoice's due date (negative: before it, 0: on
+    the day), its owner is notified and the customer's contact e-mailed their statement — once per invoice."""
+
+    __tablename__ = "dunning_rule"
+    __table_args__ = (CheckConstraint("days BETWEEN -365 AND 3650", name="ck_dunning_rule_days"),
+                      {"sqlite_autoincrement": True})
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(60), nullable=False, unique=True)
+    days = Column(Integer, nullable=False, default=0)
+    notify_owner = Column(Boolean, nullable=False, default=True)
+    mail_contact = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+
+    def __str__(self) -> str:
+        return self.name or ""

@@ -5,10 +5,11 @@ from app.core.panels import register_record_rule
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
-from app.modules.collections import service
+from app.modules.collections import dunning, service
 from app.modules.collections.models import (REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING, REGISTERED,
-                                            REVERSED, Payment, PaymentAllocation)
+                                            REVERSED, DunningRule, Payment, PaymentAllocation)
 from app.modules.customers.api import Customer
+from app.modules.invoices.api import when_out_of_force
 
 COLLECTIONS = lazy_pgettext("menu", "Collections")
 LABELS = {
@@ -20,13 +21,19 @@ LABELS = {
     "created_at": _l("Created at"), "updated_at": _l("Updated at"), "idempotency_key": _l("Idempotency key"),
     "allocations": _l("Settled invoices"), "refund_state": _l("Reversal approval"),
 }
+RULE_FORM = ["name", "days", "notify_owner", "mail_contact", "active"]
+RULE_LABELS = {"name": _l("Name"), "days": _l("Days after the due date"), "notify_owner": _l("Notify the owner"),
+               "mail_contact": _l("E-mail the customer's contact"), "active": _l("In use")}
 FORM = ["customer", "amount", "received_on", "method", "bank_ref", "payer", "owner", "notes"]
 ALLOCATION_LABELS = {"payment": _l("Payment"), "payment_id": _l("Payment"), "invoice": _l("Invoice"),
                      "invoice_id": _l("Invoice"), "invoice.code": _l("Invoice number"), "amount": _l("Amount settled"),
                      "created_at": _l("Settled at")}
 
+when_out_of_force(service.release_invoice)
 register_record_rule("payments", "edit", lambda actor, item: False)
 register_record_rule("payments", "delete", lambda actor, item: False)
+register_record_rule("payments", "allocate", lambda actor, item: item.status == REGISTERED
+                     and item.refund_state != REFUND_RUNNING)
 
 SPECS = [
     ModuleSpec(
@@ -96,7 +103,9 @@ SPECS = [
         charts=[ChartSpec(name="by_month", title=_l("Payments received by month"), group_by="received_on",
                           period="month", measure="sum:amount", kind="line"),
                 ChartSpec(name="by_method", title=_l("Payments by method"), group_by="method", kind="pie")],
-        actions=[ActionSpec(name="credit", label=_l("Settle open invoices with the credit"),
+        actions=[ActionSpec(name="allocate", label=_l("Settle invoices by hand"), handler=service.allocate_action,
+                            icon="fa-random", main=False),
+                 ActionSpec(name="credit", label=_l("Settle open invoices with the credit"),
                             handler=service.credit_action, icon="fa-exchange", main=False)],
         workflow=WorkflowSpec(name="payment_refund_approval", status_field="refund_state", draft=REFUND_NONE,
                               in_approval=REFUND_RUNNING, approved=REFUND_DONE, rejected=REFUND_REJECTED,
@@ -104,5 +113,33 @@ SPECS = [
         status_column="status",
         related=["payment_allocations"],
         service=service.payments,
+    ),
+    ModuleSpec(
+        name="dunning_rules",
+        model=DunningRule,
+        label=_l("Collection reminder"),
+        label_plural=_l("Collection reminders"),
+        category=COLLECTIONS,
+        category_key="payments",
+        category_icon="fa-money",
+        icon="fa-bell-o",
+        label_columns=RULE_LABELS,
+        list_columns=RULE_FORM,
+        show_fieldsets=[(_l("Collection reminder"), {"fields": RULE_FORM})],
+        add_columns=RULE_FORM,
+        edit_columns=RULE_FORM,
+        search_columns=["name", "days", "active"],
+        order_columns=["name", "days"],
+        base_order=("days", "asc"),
+        export_columns=RULE_FORM,
+        api_columns=["id"] + RULE_FORM,
+        api_write_columns=RULE_FORM,
+        description_columns={
+            "days": _l("Days after the due date (negative: before it, 0: on the day). Sent once per invoice."),
+            "mail_contact": _l("E-mail the customer's contact what they owe (their primary contact with an "
+                               "address)."),
+        },
+        title_column="name",
+        service=dunning.rules,
     ),
 ]

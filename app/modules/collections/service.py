@@ -23,33 +23,33 @@ from app.core.numbering import next_number
 from app.core.scope import can_see
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.modules.collections.models import METHOD_CHOICES, REGISTERED, REVERSED, Payment, PaymentAllocation
+from app.modules.collections.models import (METHOD_CHOICES, REFUND_RUNNING, REGISTERED, REVERSED, Payment,
+                                            PaymentAllocation)
 from app.modules.customers.api import Customer
 from app.modules.invoices.api import ISSUED, Invoice
 
 ZERO = Decimal(0)
 
 
-def allocated_to(invoice_ids) -> dict[int, Decimal]:
-    ids = list(invoice_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(Payment.status == REGISTERED, PaymentAllocation.invoice_id.in_(ids))
-        .group_by(PaymentAllocation.invoice_id))
-    return {invoice_id: Decimal(total or 0) for invoice_id, total in rows}
+class WrongState(DomainError):
+    status = 409
 
 
-def open_invoices(customer_id: int) -> list[tuple[Invoice, Decimal]]:
+def open_invoices(customer_id: int, lock: bool = False) -> list[tuple[Invoice, Decimal]]:
     """The customer's invoices in force with something left to pay, oldest first, with what is left."""
-    invoices = list(db.session.scalars(select(Invoice).where(
-        Invoice.customer_id == customer_id, Invoice.status == ISSUED, Invoice.red.is_(False))
-        .order_by(Invoice.issue_date, Invoice.code)))
-    paid = allocated_to(i.id for i in invoices)
-    return [(invoice, invoice.total - paid.get(invoice.id, ZERO)) for invoice in invoices
-            if invoice.total - paid.get(invoice.id, ZERO) > 0]
+    stmt = (select(Invoice).where(Invoice.customer_id == customer_id, Invoice.status == ISSUED,
+                                  Invoice.red.is_(False), Invoice.paid < Invoice.total)
+            .order_by(Invoice.issue_date, Invoice.code))
+    if lock:
+        stmt = stmt.options(lazyload("*")).with_for_update(of=Invoice)
+    return [(invoice, invoice.total - invoice.paid) for invoice in db.session.scalars(stmt)]
+
+
+def outstanding_of(customer_id: int) -> Decimal:
+    """What the customer's invoices in force still owe (应收余额)."""
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
+        Invoice.customer_id == customer_id, Invoice.status == ISSUED, Invoice.red.is_(False),
+        Invoice.paid < Invoice.total)) or 0)
 
 
 def _amount(value) -> Decimal:
@@ -64,11 +64,12 @@ def _amount(value) -> Decimal:
 
 def _settle(payment: Payment, left: Decimal) -> Decimal:
     """Allocate up to `left` of the payment to the customer's open invoices, oldest first; what is left after."""
-    for invoice, outstanding in open_invoices(payment.customer_id):
+    for invoice, outstanding in open_invoices(payment.customer_id, lock=True):
         if left <= 0:
             break
         take = min(left, outstanding)
         db.session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, amount=take))
+        invoice.paid = invoice.paid + take
         left -= take
     return left
 
@@ -83,7 +84,7 @@ def refresh_customer(actor, customer_id: int) -> None:
         Payment.customer_id == customer_id, Payment.status == REGISTERED, Payment.received_on >= since))
     paid_all = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
         Payment.customer_id == customer_id, Payment.status == REGISTERED))
-    owed = sum((left for _invoice, left in open_invoices(customer_id)), ZERO)
+    owed = outstanding_of(customer_id)
     record_amounts(actor, customer_id, paid_12m=Decimal(paid_12m or 0), total_paid=Decimal(paid_all or 0),
                    total_outstanding=owed)
 
@@ -179,13 +180,94 @@ def before_refund(actor, payment: Payment) -> None:
 
 def on_refund_approved(actor, payment: Payment) -> None:
     """回款退款审批 approved: the payment is reversed; the invoices it settled are open again by what it paid."""
-    from sqlalchemy import delete
-
-    db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))
+    _unsettle(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))
     payment.status = REVERSED
     payment.unallocated = ZERO
     db.session.flush()
     refresh_customer(actor, payment.customer_id)
+
+
+def _unsettle(allocations) -> list[PaymentAllocation]:
+    """Take allocations back: their invoices owe what they had settled again. Returns them (deleted)."""
+    rows = list(db.session.scalars(allocations.options(lazyload("*"))))
+    invoices = {i.id: i for i in db.session.scalars(
+        select(Invoice).where(Invoice.id.in_({row.invoice_id for row in rows})).options(lazyload("*"))
+        .with_for_update(of=Invoice))} if rows else {}
+    for row in rows:
+        invoice = invoices[row.invoice_id]
+        invoice.paid = max(invoice.paid - row.amount, ZERO)
+        db.session.delete(row)
+    db.session.flush()
+    return rows
+
+
+def release_invoice(actor, invoice: Invoice) -> None:
+    """An invoice left force (voided or reversed): what payments had settled on it is their customer's credit
+    again."""
+    rows = _unsettle(select(PaymentAllocation).join(Payment, Payment.id == PaymentAllocation.payment_id).where(
+        PaymentAllocation.invoice_id == invoice.id, Payment.status == REGISTERED))
+    for row in rows:
+        payment = db.session.get(Payment, row.payment_id)
+        payment.unallocated = payment.unallocated + row.amount
+    if rows:
+        db.session.flush()
+        refresh_customer(actor, invoice.customer_id)
+
+
+def allocate(actor, payment_id: int, amounts: dict) -> Payment:
+    """手工核销: the payment settles exactly these amounts {invoice id: amount} of its customer's invoices in
+    force (what it settled before is taken back first); the rest of it is the customer's credit."""
+    with unit_of_work(actor):
+        payment = db.session.execute(select(Payment).where(Payment.id == payment_id).options(lazyload("*"))
+                                     .with_for_update(of=Payment)).scalar() if 0 < payment_id < 2 ** 31 else None
+        if payment is None or not can_see("payments", actor, payment.id):
+            raise NotFound("collections.no_payment", _("The payment does not exist or you may not see it."))
+        if payment.status != REGISTERED or payment.refund_state == REFUND_RUNNING:
+            raise WrongState("collections.not_allocatable", _(
+                "Payment %(code)s is reversed or being reversed: it settles nothing.", code=payment.code))
+        wanted: dict[int, Decimal] = {}
+        errors: list[str] = []
+        for key, value in (amounts or {}).items():
+            if value in (None, ""):
+                continue
+            try:
+                amount = money(Decimal(str(value).replace(",", "").strip()))
+                invoice_id = int(key)
+            except (InvalidOperation, ValueError, TypeError):
+                errors.append(_("Enter each amount in yuan, e.g. 1200.00."))
+                continue
+            if not amount.is_finite() or amount < 0:
+                errors.append(_("An amount settled cannot be negative."))
+            elif amount > 0:
+                wanted[invoice_id] = amount
+        if errors:
+            raise ValidationErrors({"amount": sorted(set(errors))})
+        db.session.execute(select(Customer.id).where(Customer.id == payment.customer_id).with_for_update())
+        _unsettle(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))
+        invoices = {i.id: i for i in db.session.scalars(
+            select(Invoice).where(Invoice.id.in_(wanted)).options(lazyload("*")).with_for_update(of=Invoice))}
+        for invoice_id, amount in sorted(wanted.items()):
+            invoice = invoices.get(invoice_id)
+            if (invoice is None or invoice.customer_id != payment.customer_id or invoice.status != ISSUED
+                    or invoice.red):
+                errors.append(_("Only the customer's invoices in force can be settled."))
+            elif amount > invoice.total - invoice.paid:
+                errors.append(_("Invoice %(code)s owes ¥%(left)s; it cannot take ¥%(amount)s.", code=invoice.code,
+                                left=f"{invoice.total - invoice.paid:,.2f}", amount=f"{amount:,.2f}"))
+        total = sum(wanted.values(), ZERO)
+        if total > payment.amount:
+            errors.append(_("The amounts settled add up to ¥%(total)s, more than the payment's ¥%(amount)s by "
+                            "¥%(over)s.", total=f"{total:,.2f}", amount=f"{payment.amount:,.2f}",
+                            over=f"{total - payment.amount:,.2f}"))
+        if errors:
+            raise ValidationErrors({"amount": errors})
+        for invoice_id, amount in sorted(wanted.items()):
+            db.session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice_id, amount=amount))
+            invoices[invoice_id].paid = invoices[invoice_id].paid + amount
+        payment.unallocated = payment.amount - total
+        db.session.flush()
+        refresh_customer(actor, payment.customer_id)
+    return payment
 
 
 def _not_here(actor, item, *args, **kwargs):
@@ -206,3 +288,10 @@ def credit_action(actor, items):
     customers = {item.customer_id for item in items}
     total = sum((allocate_credit(actor, customer_id) for customer_id in customers), ZERO)
     return _("¥%(amount)s of credit settled open invoices.", amount=f"{total:,.2f}")
+
+
+def allocate_action(actor, items):
+    """手工核销 of one payment: the screen that says which invoices it settles."""
+    from flask import redirect
+
+    return redirect(f"/payments_allocate/{items[0].id}")

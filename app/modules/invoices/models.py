@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_babel import lazy_pgettext
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
@@ -54,6 +54,10 @@ class Invoice(Audited, Model):
         Index("ix_invoice_customer_id_id", "customer_id", "id"),
         Index("ix_invoice_status_id", "status", "id"),
         Index("ix_invoice_issue_date_id", "issue_date", "id"),
+        # The receivables (应收): invoices in force with something left to pay, by customer and due date.
+        Index("ix_invoice_open", "customer_id", "due_date",
+              postgresql_where=text("status = 'issued' AND NOT red AND paid < total"),
+              sqlite_where=text("status = 'issued' AND NOT red AND paid < total")),
         {"sqlite_autoincrement": True},
     )
 
@@ -67,6 +71,7 @@ class Invoice(Audited, Model):
     order_id = Column(Integer, ForeignKey("sales_order.id"), index=True)      # the (first) order billed
     contract_id = Column(Integer, ForeignKey("contract.id"), index=True)
     issue_date = Column(Date, nullable=False)
+    due_date = Column(Date, nullable=False)                          # when it is to be paid (到期日)
     buyer_name = Column(String(200), nullable=False)
     buyer_tax_id = Column(String(32))
     buyer_address_phone = Column(String(255))
@@ -74,6 +79,7 @@ class Invoice(Audited, Model):
     amount = Column(MONEY, nullable=False, default=0)                 # before tax
     tax = Column(MONEY, nullable=False, default=0)
     total = Column(MONEY, nullable=False, default=0)
+    paid = Column(MONEY, nullable=False, default=0, server_default="0")  # settled by payments (已回款), kept
     notes = Column(Text)
     platform_ref = Column(String(64))                                 # the tax platform's number for it
     void_state = Column(String(16), nullable=False, default=VOID_NONE, info={"choices": VOID_CHOICES})

@@ -153,6 +153,11 @@ def _finish(invoice: Invoice, actor) -> Invoice:
 
     rule = RULES[RED if invoice.red else invoice.kind][0]
     invoice.code = next_number(rule, invoice.issue_date)
+    if invoice.red:
+        invoice.due_date = invoice.issue_date
+    elif invoice.due_date is None or invoice.due_date < invoice.issue_date:
+        days = int(current_app.config.get("INVOICE_PAYMENT_DAYS") or 0)
+        invoice.due_date = invoice.issue_date + dt.timedelta(days=max(days, 0))
     invoice.owner_id = invoice.owner_id or actor.id
     invoice.department_id = invoice.department_id or getattr(actor, "department_id", None)
     _totals(invoice)
@@ -260,7 +265,7 @@ def issue_from_instalment(actor, instalment_id: int, kind: str = ORDINARY, issue
                                                  left=f"{left:,.2f}")]})
         net = money(wanted * 100 / (100 + rate))
         invoice = Invoice(kind=kind, status=ISSUED, customer_id=contract.customer_id, contract_id=contract.id,
-                          issue_date=_issue_date(issue_date), owner_id=contract.owner_id,
+                          issue_date=_issue_date(issue_date), due_date=instalment.due_on, owner_id=contract.owner_id,
                           department_id=contract.department_id)
         _buyer(invoice, db.session.get(Customer, contract.customer_id), buyer)
         invoice.lines.append(InvoiceLine(
@@ -271,6 +276,22 @@ def issue_from_instalment(actor, instalment_id: int, kind: str = ORDINARY, issue
 
 
 # -- 作废 and 红字 ---------------------------------------------------------------------------------------------
+# What other modules do when an invoice leaves force (voided or reversed): fn(actor, invoice), in the same
+# transaction (回款 gives back what payments had settled on it as the customer's credit).
+_leaving_force = []
+
+
+def when_out_of_force(fn) -> None:
+    if fn not in _leaving_force:
+        _leaving_force.append(fn)
+
+
+def _out_of_force(actor, invoice: Invoice) -> None:
+    for fn in _leaving_force:
+        fn(actor, invoice)
+
+
+# -- voiding and reversing -----------------------------------------------------------------------------------
 def _locked(actor, invoice_id: int) -> Invoice:
     found = db.session.execute(select(Invoice).where(Invoice.id == invoice_id).options(lazyload("*"))
                                .with_for_update(of=Invoice)).scalar() if 0 < int(invoice_id) < 2 ** 31 else None
@@ -322,6 +343,7 @@ def on_void_approved(actor, invoice: Invoice) -> None:
     invoice.status = VOIDED
     invoice.voided_at = utcnow()
     platform().void(invoice)
+    _out_of_force(actor, invoice)
 
 
 def red_letter(actor, invoice_id: int, reason: str) -> Invoice:
@@ -350,6 +372,7 @@ def red_letter(actor, invoice_id: int, reason: str) -> Invoice:
                 tax_rate=line.tax_rate, amount=-line.amount, tax=-line.tax, total=-line.total))
         original.status = REVERSED
         _finish(red, actor)
+        _out_of_force(actor, original)
     return red
 
 

@@ -1,4 +1,4 @@
-"""collections: payments received and the invoices they settle
+"""collections: payments received, the invoices they settle, and collection reminder rules
 
 Revision ID: collections_0001
 Revises:
@@ -56,8 +56,20 @@ def upgrade():
     )
     op.create_index('ix_payment_allocation_payment_id', 'payment_allocation', ['payment_id'])
     op.create_index('ix_payment_allocation_invoice_id', 'payment_allocation', ['invoice_id'])
+    op.create_table(
+        'dunning_rule',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('name', sa.String(length=60), nullable=False, unique=True),
+        sa.Column('days', sa.Integer(), nullable=False),
+        sa.Column('notify_owner', sa.Boolean(), nullable=False),
+        sa.Column('mail_contact', sa.Boolean(), nullable=False),
+        sa.Column('active', sa.Boolean(), nullable=False),
+        sa.CheckConstraint('days BETWEEN -365 AND 3650', name='ck_dunning_rule_days'),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade():
+    op.drop_table('dunning_rule')
     op.drop_table('payment_allocation')
     op.drop_table('payment')

@@ -36,6 +36,7 @@ def upgrade():
         sa.Column('order_id', sa.Integer(), sa.ForeignKey('sales_order.id')),
         sa.Column('contract_id', sa.Integer(), sa.ForeignKey('contract.id')),
         sa.Column('issue_date', sa.Date(), nullable=False),
+        sa.Column('due_date', sa.Date(), nullable=False),
         sa.Column('buyer_name', sa.String(length=200), nullable=False),
         sa.Column('buyer_tax_id', sa.String(length=32)),
         sa.Column('buyer_address_phone', sa.String(length=255)),
@@ -43,6 +44,7 @@ def upgrade():
         sa.Column('amount', MONEY, nullable=False),
         sa.Column('tax', MONEY, nullable=False),
         sa.Column('total', MONEY, nullable=False),
+        sa.Column('paid', MONEY, nullable=False, server_default='0'),
         sa.Column('notes', sa.Text()),
         sa.Column('platform_ref', sa.String(length=64)),
         sa.Column('void_state', sa.String(length=16), nullable=False),
@@ -68,6 +70,9 @@ def upgrade():
                           ('ix_invoice_contract_id', ['contract_id']),
                           ('ix_invoice_created_at', ['created_at'])):
         op.create_index(name, 'invoice', columns)
+    open_only = sa.text("status = 'issued' AND NOT red AND paid < total")
+    op.create_index('ix_invoice_open', 'invoice', ['customer_id', 'due_date'], postgresql_where=open_only,
+                    sqlite_where=open_only)
     op.create_table(
         'invoice_line',
         sa.Column('id', sa.Integer(), primary_key=True),

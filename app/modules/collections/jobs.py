@@ -1,0 +1,18 @@
+"""The collections module's scheduled job: every morning the collection reminder rules (催收提醒) are applied, each
+reminder sent once."""
+from __future__ import annotations
+
+from app.core.jobs import in_app_context
+
+
+@in_app_context
+def send_reminders() -> dict:
+    from app.modules.collections.dunning import send_reminders as send
+
+    return send()
+
+
+CRON = [
+    lambda config: {"func": send_reminders, "cron": config.get("DUNNING_CRON", "30 8 * * *"),
+                    "name": "collections.reminders"},
+]

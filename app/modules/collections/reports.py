@@ -1,0 +1,266 @@
+"""对账分析: a customer's statement for a period, the receivables aging by customer, owner or department, and the
+collection rate and DSO by month — in the user's data scope of invoices and payments.
+
+Receivables are the invoices in force (issued, not voided, not reversed by a red-letter invoice) less what
+payments settled on them (invoice.paid, kept by 收款登记). A statement counts every invoice that was issued and
+not voided — a reversed one stays, its red-letter invoice takes it back — and every registered payment.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import and_, case, func, literal, select, union_all
+
+from app.core.clock import company_today
+from app.core.datamodel import month_of
+from app.core.errors import NotFound, ValidationErrors
+from app.core.org import AppUser, Department
+from app.core.registry import registry
+from app.core.scope import can_see, scope_clause
+from app.extensions import db
+from app.modules.collections.models import REGISTERED, Payment
+from app.modules.customers.api import Customer
+from app.modules.invoices.api import ISSUED, Invoice
+
+ZERO = Decimal(0)
+VOIDED = "voided"
+BUCKETS = [("current", _l("Not yet due")), ("d30", _l("1–30 days")), ("d60", _l("31–60 days")),
+           ("d90", _l("61–90 days")), ("over90", _l("Over 90 days"))]
+GROUPINGS = {"customer": _l("Customer"), "owner": _l("Owner"), "department": _l("Department")}
+
+
+def _scoped(stmt, module: str, actor):
+    clause = scope_clause(registry.get(module), actor)
+    return stmt.where(clause) if clause is not None else stmt
+
+
+def parse_day(value, field_name: str, errors: dict) -> dt.date | None:
+    value = (value or "").strip()[:20]
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[field_name] = [_("Please enter a date such as 2026-03-01.")]
+        return None
+
+
+# -- the statement (对账单) -----------------------------------------------------------------------------------
+@dataclass
+class StatementLine:
+    day: dt.date
+    kind: str            # "invoice" or "payment"
+    code: str
+    link: str
+    text: str
+    debit: Decimal       # invoiced
+    credit: Decimal      # received
+    balance: Decimal = ZERO
+
+
+@dataclass
+class Statement:
+    customer: Customer
+    start: dt.date
+    end: dt.date
+    opening: Decimal
+    lines: list[StatementLine] = field(default_factory=list)
+    invoiced: Decimal = ZERO
+    received: Decimal = ZERO
+    closing: Decimal = ZERO
+    overdue: Decimal = ZERO
+
+
+def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """This month so far."""
+    today = today or company_today()
+    return today.replace(day=1), today
+
+
+def statement(actor, customer_id: int, start: dt.date | None = None, end: dt.date | None = None) -> Statement:
+    """The customer's statement from `start` to `end` (both included): what they owed before, each invoice and
+    payment of the period with the running balance, and what they owe at its end. Only the invoices and payments
+    the user may see count."""
+    customer = db.session.get(Customer, customer_id) if 0 < customer_id < 2 ** 31 else None
+    if customer is None or not can_see("customers", actor, customer_id):
+        raise NotFound("collections.no_customer", _("The customer does not exist or you may not see it."))
+    default_start, default_end = default_period()
+    start, end = start or default_start, end or default_end
+    if start > end:
+        raise ValidationErrors({"start": [_("The period starts after it ends.")]})
+    invoices = _scoped(select(Invoice.issue_date.label("day"), literal("invoice").label("kind"),
+                              Invoice.id.label("id"), Invoice.code.label("code"), Invoice.total.label("debit"),
+                              literal(ZERO).label("credit"))
+                       .where(Invoice.customer_id == customer_id, Invoice.status != VOIDED), "invoices", actor)
+    payments = _scoped(select(Payment.received_on.label("day"), literal("payment").label("kind"),
+                              Payment.id.label("id"), Payment.code.label("code"), literal(ZERO).label("debit"),
+                              Payment.amount.label("credit"))
+                       .where(Payment.customer_id == customer_id, Payment.status == REGISTERED), "payments", actor)
+    both = union_all(invoices, payments).subquery()
+    before = db.session.execute(select(func.coalesce(func.sum(both.c.debit), 0), func.coalesce(
+        func.sum(both.c.credit), 0)).where(both.c.day < start)).one()
+    result = Statement(customer=customer, start=start, end=end, opening=Decimal(before[0]) - Decimal(before[1]))
+    balance = result.opening
+    for row in db.session.execute(select(both).where(both.c.day >= start, both.c.day <= end)
+                                  .order_by(both.c.day, both.c.kind, both.c.code)):
+        debit, credit = Decimal(row.debit or 0), Decimal(row.credit or 0)
+        balance += debit - credit
+        result.invoiced += debit
+        result.received += credit
+        module = "invoices" if row.kind == "invoice" else "payments"
+        result.lines.append(StatementLine(
+            day=row.day, kind=row.kind, code=row.code, link=f"/{module}/show/{row.id}",
+            text=(_("Invoice") if row.kind == "invoice" and debit >= 0 else
+                  _("Red-letter invoice") if row.kind == "invoice" else _("Payment received")),
+            debit=debit, credit=credit, balance=balance))
+    result.closing = balance
+    result.overdue = Decimal(db.session.scalar(_scoped(
+        select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(*_open(), Invoice.customer_id ==
+                                                                              customer_id, Invoice.due_date < end),
+        "invoices", actor)) or 0)
+    return result
+
+
+# -- aging (账龄) ----------------------------------------------------------------------------------------------
+def _open():
+    return [Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total]
+
+
+@dataclass
+class AgingRow:
+    key: object
+    name: str
+    link: str
+    current: Decimal = ZERO
+    d30: Decimal = ZERO
+    d60: Decimal = ZERO
+    d90: Decimal = ZERO
+    over90: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.current + self.d30 + self.d60 + self.d90 + self.over90
+
+
+def _bucket_sums(as_of: dt.date):
+    owed = Invoice.total - Invoice.paid
+
+    def between(low, high):
+        return func.coalesce(func.sum(case((and_(Invoice.due_date < as_of - dt.timedelta(days=low - 1),
+                                                 Invoice.due_date >= as_of - dt.timedelta(days=high)), owed),
+                                           else_=0)), 0)
+    return [func.coalesce(func.sum(case((Invoice.due_date >= as_of, owed), else_=0)), 0).label("current"),
+            between(1, 30).label("d30"), between(31, 60).label("d60"), between(61, 90).label("d90"),
+            func.coalesce(func.sum(case((Invoice.due_date < as_of - dt.timedelta(days=90), owed), else_=0)),
+                          0).label("over90")]
+
+
+def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int = 200) -> tuple[list[AgingRow],
+                                                                                                AgingRow]:
+    """The receivables by how long they are overdue on `as_of` (today), grouped `by` customer, owner or
+    department, largest total first (at most `limit` rows), and the grand total over all of them."""
+    if by not in GROUPINGS:
+        raise ValidationErrors({"by": [_("Group the aging by customer, owner or department.")]})
+    as_of = as_of or company_today()
+    column = {"customer": Invoice.customer_id, "owner": Invoice.owner_id, "department": Invoice.department_id}[by]
+    sums = _bucket_sums(as_of)
+    total = (Invoice.total - Invoice.paid)
+    grouped = _scoped(select(column.label("key"), *sums, func.sum(total).label("total")).where(*_open()),
+                      "invoices", actor).group_by(column).order_by(func.sum(total).desc()).limit(limit)
+    found = list(db.session.execute(grouped))
+    names = _names(by, [row.key for row in found])
+    rows = [AgingRow(key=row.key, name=names.get(row.key, _("(none)")), link=_link(by, row.key),
+                     **{name: Decimal(getattr(row, name)) for name, _label in BUCKETS}) for row in found]
+    overall = db.session.execute(_scoped(select(*sums).where(*_open()), "invoices", actor)).one()
+    grand = AgingRow(key=None, name=_("Total"), link="", **{name: Decimal(getattr(overall, name))
+                                                            for name, _label in BUCKETS})
+    return rows, grand
+
+
+def _names(by: str, keys) -> dict:
+    keys = [k for k in keys if k is not None]
+    if not keys:
+        return {}
+    if by == "customer":
+        return dict(db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(keys))).all())
+    if by == "owner":
+        return {user.id: user.display_name for user in db.session.scalars(select(AppUser).where(AppUser.id.in_(keys)))}
+    return dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(keys))).all())
+
+
+def _link(by: str, key) -> str:
+    if key is None:
+        return ""
+    if by == "customer":
+        return f"/collections_statement/{key}"
+    column = "owner" if by == "owner" else "department"
+    return f"/invoices/list/?_flt_0_{column}={key}&_flt_0_status={ISSUED}"
+
+
+# -- collection rate and DSO by month (回款率 / DSO) ---------------------------------------------------------------
+@dataclass
+class MonthFigures:
+    month: str
+    opening: Decimal        # receivable at the start of the month
+    invoiced: Decimal
+    received: Decimal
+    closing: Decimal        # receivable at its end
+
+    @property
+    def rate(self) -> Decimal | None:
+        """回款率: received / (receivable at the start + invoiced in the month)."""
+        due = self.opening + self.invoiced
+        return (self.received * 100 / due).quantize(Decimal("0.1")) if due > 0 else None
+
+    @property
+    def dso(self) -> Decimal | None:
+        """DSO: receivable at the month's end / invoiced in the month × days in the month."""
+        if self.invoiced <= 0:
+            return None
+        year, month = (int(p) for p in self.month.split("-"))
+        days = calendar.monthrange(year, month)[1]
+        return (self.closing * days / self.invoiced).quantize(Decimal("0.1"))
+
+
+def _month_start(day: dt.date, back: int = 0) -> dt.date:
+    month = day.year * 12 + day.month - 1 - back
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def by_month(actor, months: int = 12, today: dt.date | None = None) -> list[MonthFigures]:
+    """The last `months` months (this one included): invoiced, received, the receivable at each end, the
+    collection rate and the DSO. Invoiced counts the invoices not voided (red-letter ones negative), received the
+    registered payments."""
+    months = max(1, min(int(months), 36))
+    today = today or company_today()
+    first = _month_start(today, months - 1)
+    dialect = db.session.get_bind().dialect.name
+
+    def month_key(column):
+        return month_of(column, dialect)
+    invoiced = dict(db.session.execute(_scoped(
+        select(month_key(Invoice.issue_date).label("m"), func.sum(Invoice.total))
+        .where(Invoice.status != VOIDED, Invoice.issue_date >= first), "invoices", actor)
+        .group_by("m")).all())
+    received = dict(db.session.execute(_scoped(
+        select(month_key(Payment.received_on).label("m"), func.sum(Payment.amount))
+        .where(Payment.status == REGISTERED, Payment.received_on >= first), "payments", actor)
+        .group_by("m")).all())
+    invoiced_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Invoice.total), 0)).where(
+        Invoice.status != VOIDED, Invoice.issue_date < first), "invoices", actor)) or 0
+    received_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.status == REGISTERED, Payment.received_on < first), "payments", actor)) or 0
+    balance = Decimal(invoiced_before) - Decimal(received_before)
+    out = []
+    for back in range(months - 1, -1, -1):
+        key = f"{_month_start(today, back):%Y-%m}"
+        billed, got = Decimal(invoiced.get(key) or 0), Decimal(received.get(key) or 0)
+        out.append(MonthFigures(month=key, opening=balance, invoiced=billed, received=got,
+                                closing=balance + billed - got))
+        balance = balance + billed - got
+    return out
+
