@@ -12,6 +12,16 @@ def send_reminders() -> dict:
     return send()
 
 
+@in_app_context
+def match_bank_lines(actor_id: int) -> dict:
+    """After an import of bank statement lines: match and register them as the importer."""
+    from app.core.org import AppUser
+    from app.extensions import db
+    from app.modules.collections.bank import match
+
+    return match(db.session.get(AppUser, actor_id))
+
+
 CRON = [
     lambda config: {"func": send_reminders, "cron": config.get("DUNNING_CRON", "30 8 * * *"),
                     "name": "collections.reminders"},

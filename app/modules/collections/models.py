@@ -108,3 +108,49 @@ class DunningRule(Audited, Model):
 
     def __str__(self) -> str:
         return self.name or ""
+
+
+# A bank statement line (银行流水) waits to be matched to a customer and registered as a payment.
+NEW, MATCHED, UNMATCHED, IGNORED = "new", "matched", "unmatched", "ignored"
+LINE_STATUS_CHOICES = [(NEW, lazy_pgettext("bank line", "Not matched yet")),
+                       (MATCHED, lazy_pgettext("bank line", "Registered")),
+                       (UNMATCHED, lazy_pgettext("bank line", "To be matched")),
+                       (IGNORED, lazy_pgettext("bank line", "Ignored"))]
+
+
+class BankLine(Audited, Model):
+    """A credit of an imported bank statement (银行流水): matched to a customer by its reference, the payer or the
+    amount and registered as their payment, or left in the queue of lines to match by hand."""
+
+    __tablename__ = "bank_line"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_bank_line_amount"),
+        Index("ix_bank_line_status_id", "status", "id"),
+        Index("ix_bank_line_owner_id_id", "owner_id", "id"),
+        Index("uq_bank_line_bank_ref", "bank_ref", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+    id = Column(Integer, primary_key=True)
+    booked_on = Column(Date, nullable=False)
+    amount = Column(MONEY, nullable=False)
+    payer = Column(String(200))
+    payer_account = Column(String(64))
+    bank_ref = Column(String(64))
+    memo = Column(String(255))
+    status = Column(String(16), nullable=False, default=NEW, info={"choices": LINE_STATUS_CHOICES})
+    customer_id = Column(Integer, ForeignKey("customer.id"))
+    payment_id = Column(Integer, ForeignKey("payment.id"))
+    note = Column(String(255))                                         # how it was matched, or why not
+    owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    department_id = Column(Integer, ForeignKey("department.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer", foreign_keys=[customer_id])
+    payment = relationship("Payment", foreign_keys=[payment_id])
+    owner = relationship("AppUser", foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+    department = relationship("Department", foreign_keys=[department_id])
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.payer or ''} ¥{self.amount}" if self.booked_on else ""

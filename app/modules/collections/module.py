@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 from app.core.panels import register_record_rule
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
-from app.modules.collections import dunning, service
-from app.modules.collections.models import (REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING, REGISTERED,
-                                            REVERSED, DunningRule, Payment, PaymentAllocation)
+from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.modules.collections import bank, dunning, service
+from app.modules.collections.models import (NEW, UNMATCHED, REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING, REGISTERED,
+                                            REVERSED, BankLine, DunningRule, Payment, PaymentAllocation)
 from app.modules.customers.api import Customer
 from app.modules.invoices.api import when_out_of_force
 
@@ -21,6 +21,13 @@ LABELS = {
     "created_at": _l("Created at"), "updated_at": _l("Updated at"), "idempotency_key": _l("Idempotency key"),
     "allocations": _l("Settled invoices"), "refund_state": _l("Reversal approval"),
 }
+LINE_FORM = ["booked_on", "amount", "payer", "payer_account", "bank_ref", "memo"]
+LINE_LABELS = {"booked_on": _l("Booked on"), "amount": _l("Amount"), "payer": _l("Payer"),
+               "payer_account": _l("Payer's account"), "bank_ref": _l("Bank reference"), "memo": _l("Memo"),
+               "status": _l("Status"), "customer": _l("Customer"), "customer_id": _l("Customer"),
+               "payment": _l("Payment"), "payment_id": _l("Payment"), "note": _l("Matching"), "owner": _l("Imported by"),
+               "owner_id": _l("Imported by"), "department": _l("Department"), "department_id": _l("Department"),
+               "created_at": _l("Imported at"), "updated_at": _l("Updated at")}
 RULE_FORM = ["name", "days", "notify_owner", "mail_contact", "active"]
 RULE_LABELS = {"name": _l("Name"), "days": _l("Days after the due date"), "notify_owner": _l("Notify the owner"),
                "mail_contact": _l("E-mail the customer's contact"), "active": _l("In use")}
@@ -32,6 +39,10 @@ ALLOCATION_LABELS = {"payment": _l("Payment"), "payment_id": _l("Payment"), "inv
 when_out_of_force(service.release_invoice)
 register_record_rule("payments", "edit", lambda actor, item: False)
 register_record_rule("payments", "delete", lambda actor, item: False)
+for _action in ("match", "ignore", "register"):
+    register_record_rule("bank_lines", _action, lambda actor, item: item.status in (NEW, UNMATCHED))
+register_record_rule("bank_lines", "edit", lambda actor, item: False)
+register_record_rule("bank_lines", "delete", lambda actor, item: False)
 register_record_rule("payments", "allocate", lambda actor, item: item.status == REGISTERED
                      and item.refund_state != REFUND_RUNNING)
 
@@ -141,5 +152,43 @@ SPECS = [
         },
         title_column="name",
         service=dunning.rules,
+    ),
+    ModuleSpec(
+        name="bank_lines",
+        model=BankLine,
+        label=_l("Bank statement line"),
+        label_plural=_l("Bank statements"),
+        category=COLLECTIONS,
+        category_key="payments",
+        category_icon="fa-money",
+        icon="fa-university",
+        label_columns=LINE_LABELS,
+        list_columns=["booked_on", "amount", "payer", "bank_ref", "memo", "status", "customer", "payment", "note"],
+        show_fieldsets=[(_l("Bank statement line"), {"fields": LINE_FORM + ["status", "customer", "payment", "note"]}),
+                        (_l("Ownership"), {"fields": ["owner", "department", "created_at"]})],
+        add_columns=LINE_FORM,
+        search_columns=["booked_on", "amount", "payer", "bank_ref", "memo", "status", "customer", "owner"],
+        order_columns=["booked_on", "amount", "status"],
+        text_search_columns=["payer", "memo"],
+        export_columns=LINE_FORM + ["status", "customer.name", "payment.code", "note"],
+        api_columns=["id"] + LINE_FORM + ["status", "customer_id", "payment_id", "note", "owner_id", "created_at"],
+        api_write_columns=LINE_FORM,
+        scope=ScopeSpec(owner="owner_id", department="department_id"),
+        status_column="status",
+        status_tones={"matched": "success", "unmatched": "warning", "ignored": "default", "new": "processing"},
+        date_column="booked_on",
+        title_column="payer",
+        actions=[ActionSpec(name="register", label=_l("Register as a payment"), handler=bank.register_action,
+                            icon="fa-check"),
+                 ActionSpec(name="match", label=_l("Match automatically"), handler=bank.match_action,
+                            icon="fa-magic", main=False),
+                 ActionSpec(name="ignore", label=_l("Ignore"), handler=bank.ignore_action, icon="fa-eye-slash",
+                            main=False, confirmation=_l("Ignore the selected lines? They leave the queue."))],
+        importing=ImportSpec(columns=tuple(LINE_FORM), required=("booked_on", "amount"),
+                             text_columns=("payer_account", "bank_ref"),
+                             help={"amount": _l("A credit, in yuan (debits are not imported)."),
+                                   "bank_ref": _l("The bank's transaction number: each is imported once.")},
+                             check_row=bank.check_row, check_batch=bank.check_batch),
+        service=bank.lines,
     ),
 ]

@@ -393,6 +393,44 @@ class PaymentAllocateView(BaseView):
             movable=payment.status == REGISTERED), status
 
 
+class BankLineRegisterView(BaseView):
+    """/bank_lines_register/<id>: 登记为回款 — the clerk chooses whose payment a bank statement line is."""
+
+    route_base = "/bank_lines_register"
+    class_permission_name = "bank_lines"
+    method_permission_name = {"edit": "write"}
+    base_permissions = ["can_write"]
+
+    @expose("/<int:line_id>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, line_id):
+        from app.modules.collections import bank
+        from app.modules.collections.models import BankLine
+
+        actor = current_actor()
+        line = db.session.get(BankLine, line_id) if line_id < 2 ** 31 else None
+        if line is None or not can_see("bank_lines", actor, line_id):
+            abort(404)
+        errors, status, chosen = [], 200, None
+        if request.method == "POST":
+            chosen = request.form.get("customer", "")
+            try:
+                done = bank.register_for(actor, line.id, chosen)
+                flash(_("Registered as payment %(code)s.", code=done.payment.code), "success")
+                return redirect(f"/payments/show/{done.payment_id}")
+            except ValidationErrors as exc:
+                db.session.rollback()
+                errors, status = [m for ms in exc.errors.values() for m in ms], 400
+            except DomainError as exc:
+                db.session.rollback()
+                errors, status = [exc.message], exc.status
+            line = db.session.get(BankLine, line_id)
+        chosen_customer = db.session.get(Customer, int(chosen)) if str(chosen or "").isdigit() and \
+            int(chosen) < 2 ** 31 else None
+        return self.render_template("collections/bank_register.html", title=_("Register as a payment"), line=line,
+                                    errors=errors, chosen=chosen_customer), status
+
+
 def register_views(appbuilder) -> None:
     from flask_babel import lazy_pgettext
 
@@ -405,6 +443,7 @@ def register_views(appbuilder) -> None:
     register_record_flag("customers", customer_warnings)
     register_record_flag("orders", order_warnings)
     appbuilder.add_view_no_menu(PaymentAllocateView)
+    appbuilder.add_view_no_menu(BankLineRegisterView)
     appbuilder.add_view(StatementView, "menu:collections_statement", label=lazy_pgettext("menu", "Customer statements"),
                         icon="fa-list-alt", category="menu:payments")
     appbuilder.add_view(AgingView, "menu:collections_aging", label=lazy_pgettext("menu", "Receivables aging"),

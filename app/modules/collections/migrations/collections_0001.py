@@ -1,4 +1,4 @@
-"""collections: payments received, the invoices they settle, and collection reminder rules
+"""collections: payments received, the invoices they settle, collection reminder rules and bank statement lines
 
 Revision ID: collections_0001
 Revises:
@@ -67,9 +67,33 @@ def upgrade():
         sa.CheckConstraint('days BETWEEN -365 AND 3650', name='ck_dunning_rule_days'),
         sqlite_autoincrement=True,
     )
+    op.create_table(
+        'bank_line',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('booked_on', sa.Date(), nullable=False),
+        sa.Column('amount', MONEY, nullable=False),
+        sa.Column('payer', sa.String(length=200)),
+        sa.Column('payer_account', sa.String(length=64)),
+        sa.Column('bank_ref', sa.String(length=64)),
+        sa.Column('memo', sa.String(length=255)),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('customer_id', sa.Integer(), sa.ForeignKey('customer.id')),
+        sa.Column('payment_id', sa.Integer(), sa.ForeignKey('payment.id')),
+        sa.Column('note', sa.String(length=255)),
+        sa.Column('owner_id', sa.Integer(), sa.ForeignKey('ab_user.id'), nullable=False),
+        sa.Column('department_id', sa.Integer(), sa.ForeignKey('department.id')),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.CheckConstraint('amount > 0', name='ck_bank_line_amount'),
+        sqlite_autoincrement=True,
+    )
+    op.create_index('ix_bank_line_status_id', 'bank_line', ['status', 'id'])
+    op.create_index('ix_bank_line_owner_id_id', 'bank_line', ['owner_id', 'id'])
+    op.create_index('uq_bank_line_bank_ref', 'bank_line', ['bank_ref'], unique=True)
 
 
 def downgrade():
+    op.drop_table('bank_line')
     op.drop_table('dunning_rule')
     op.drop_table('payment_allocation')
     op.drop_table('payment')
