@@ -165,9 +165,7 @@ def create_line(actor, item: BankLine) -> BankLine:
         db.session.add(item)
         if not getattr(uow, "_zwt_bank_match", False):     # one matching job per import (or form)
             uow._zwt_bank_match = True
-            from app.modules.collections.jobs import match_bank_lines
-
-            enqueue_after_commit(uow, match_bank_lines, actor.id)
+            enqueue_after_commit(uow, "app.modules.collections.jobs.match_bank_lines", actor.id)
     return item
 
 
