@@ -151,6 +151,7 @@ def build_config(**overrides) -> dict:
         "INVOICE_PLATFORM": _env("INVOICE_PLATFORM", "local"),
         # An invoice is due this many days after its issue date, unless its payment plan instalment says when.
         "INVOICE_PAYMENT_DAYS": _env_int("INVOICE_PAYMENT_DAYS", 30),
+        "DUNNING_CRON": _env("DUNNING_CRON", "30 8 * * *"),
         # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
         "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
