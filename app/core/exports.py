@@ -85,7 +85,12 @@ def csv_response(query, columns: list[str], labels: list[str], filename: str, fo
             yield buf.getvalue()
         finally:
             # The rows are out: the read transaction ends now, not when the client gets round to closing the
-            # response (an open transaction holds up index builds and VACUUM).
+            # response (an open transaction holds up index builds and VACUUM). It is the transaction of the
+            # session the query was made in, which need not be the context's session by the time the body is
+            # read.
+            session = getattr(query, "session", None)
+            if session is not None:
+                session.rollback()
             db.session.rollback()
 
     return Response(
