@@ -152,6 +152,7 @@ def build_config(**overrides) -> dict:
         # An invoice is due this many days after its issue date, unless its payment plan instalment says when.
         "INVOICE_PAYMENT_DAYS": _env_int("INVOICE_PAYMENT_DAYS", 30),
         "DUNNING_CRON": _env("DUNNING_CRON", "30 8 * * *"),
+        "PAID_12M_CRON": _env("PAID_12M_CRON", "40 0 * * *"),
         # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
         "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),

@@ -1,5 +1,6 @@
-"""The collections module's scheduled job: every morning the collection reminder rules (催收提醒) are applied, each
-reminder sent once."""
+"""The collections module's jobs: every morning the collection reminder rules (催收提醒) are applied (each reminder
+sent once) and 近12个月回款 is worked out again for customers whose payments have just left the 12 months; after an
+import of bank statement lines, they are matched."""
 from __future__ import annotations
 
 from app.core.jobs import in_app_context
@@ -22,7 +23,16 @@ def match_bank_lines(actor_id: int) -> dict:
     return match(db.session.get(AppUser, actor_id))
 
 
+@in_app_context
+def refresh_paid_12m() -> int:
+    from app.modules.collections.service import refresh_aged
+
+    return refresh_aged()
+
+
 CRON = [
     lambda config: {"func": send_reminders, "cron": config.get("DUNNING_CRON", "30 8 * * *"),
                     "name": "collections.reminders"},
+    lambda config: {"func": refresh_paid_12m, "cron": config.get("PAID_12M_CRON", "40 0 * * *"),
+                    "name": "collections.paid_12m"},
 ]

@@ -74,12 +74,12 @@ def _settle(payment: Payment, left: Decimal) -> Decimal:
     return left
 
 
-def refresh_customer(actor, customer_id: int) -> None:
+def refresh_customer(actor, customer_id: int, today: dt.date | None = None) -> None:
     """The customer's receivable figures recorded on them: paid in the last 12 months (近12个月回款, which decides
     their grade), paid in all, and what their invoices still owe."""
     from app.modules.customers.api import record_amounts
 
-    since = company_today() - dt.timedelta(days=365)
+    since = (today or company_today()) - dt.timedelta(days=365)
     paid_12m = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
         Payment.customer_id == customer_id, Payment.status == REGISTERED, Payment.received_on >= since))
     paid_all = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
@@ -87,6 +87,21 @@ def refresh_customer(actor, customer_id: int) -> None:
     owed = outstanding_of(customer_id)
     record_amounts(actor, customer_id, paid_12m=Decimal(paid_12m or 0), total_paid=Decimal(paid_all or 0),
                    total_outstanding=owed)
+
+
+def refresh_aged(today: dt.date | None = None, days: int = 7) -> int:
+    """The nightly refresh of 近12个月回款: customers with a payment that has just left the last 12 months (in the
+    last `days` days, so a night the job did not run is caught up) get their figures, and so their grade, again.
+    Returns how many customers were refreshed."""
+    today = today or company_today()
+    edge = today - dt.timedelta(days=365)
+    ids = list(db.session.scalars(select(Payment.customer_id).where(
+        Payment.status == REGISTERED, Payment.received_on < edge,
+        Payment.received_on >= edge - dt.timedelta(days=days)).distinct()))
+    for customer_id in ids:
+        with unit_of_work(None):
+            refresh_customer(None, customer_id, today)
+    return len(ids)
 
 
 def _existing(customer_id: int, bank_ref: str | None, key: str | None) -> Payment | None:

@@ -148,3 +148,24 @@ def test_payments_feed_the_customers_figures_of_the_last_12_months(org):
     customer = db.session.get(Customer, invoice.customer_id)
     assert customer.paid_12m == Decimal("3000.00") and customer.total_paid == Decimal("4000.00")
     assert customer.total_outstanding == Decimal("1000.00")
+
+
+def test_a_payment_leaving_the_last_12_months_is_taken_out_of_the_figure_by_the_nightly_refresh(org):
+    from app.core.clock import company_today
+    from app.core.jobs import cron_entries
+    from app.core.registry import registry
+    from app.modules.customers.api import Customer
+
+    invoice = _invoice(org, lines=(("1", "9000.00", "0"),))
+    _pay(org, invoice.customer_id, "2000.00", "AGE-1", received_on=company_today() - dt.timedelta(days=360))
+    _pay(org, invoice.customer_id, "500.00", "AGE-2")
+    db.session.expire_all()
+    assert db.session.get(Customer, invoice.customer_id).paid_12m == Decimal("2500.00")
+    assert service.refresh_aged(company_today()) >= 0                 # nothing of it has aged yet
+    db.session.expire_all()
+    assert db.session.get(Customer, invoice.customer_id).paid_12m == Decimal("2500.00")
+    assert service.refresh_aged(company_today() + dt.timedelta(days=8), days=7) >= 1   # a week on: it has
+    db.session.expire_all()
+    customer = db.session.get(Customer, invoice.customer_id)
+    assert customer.paid_12m == Decimal("500.00") and customer.total_paid == Decimal("2500.00")
+    assert "collections.paid_12m" in {entry["name"] for entry in cron_entries(registry)}
