@@ -153,32 +153,89 @@ def _remind(uow, contract: Contract, today: dt.date) -> bool:
     return True
 
 
-def watch_expiry(today: dt.date | None = None) -> dict:
-    """Every contract in force whose end is near or past: moved to 即将到期 or 已到期, its owner and their
-    manager reminded. Batches of 500, each its own transaction; the job may run again at any time."""
-    from app.core.clock import company_today
+MOVE_BATCH = 5000
 
-    today = today or company_today()
-    types = list(db.session.scalars(select(ContractType)))
-    horizon = max([service.DEFAULT_NOTICE, *DEFAULT_REMINDERS] +
-                  [max(notice_days(t), *reminder_days(t)) for t in types])
-    last_id, moved, reminded = 0, 0, 0
+
+def _move(condition, values: dict, old_status: str) -> int:
+    """Set `values` on the contracts in `old_status` that meet `condition`: one UPDATE per batch of MOVE_BATCH, with
+    their audit rows (by the system), each batch its own transaction. Returns how many moved."""
+    from sqlalchemy import insert, update
+
+    from app.core.audit import AuditLog
+    from app.core.clock import utcnow
+
+    changes = {"status": [old_status, values["status"]], **{
+        name: [None, value] for name, value in values.items() if name != "status"}}
+    moved = 0
+    while True:
+        with unit_of_work(None):
+            ids = list(db.session.scalars(select(Contract.id).where(Contract.status == old_status, condition)
+                                          .order_by(Contract.id).limit(MOVE_BATCH).with_for_update()))
+            if not ids:
+                break
+            now = utcnow()
+            db.session.execute(update(Contract).where(Contract.id.in_(ids), Contract.status == old_status)
+                               .values(**values, updated_at=now).execution_options(synchronize_session=False))
+            db.session.execute(insert(AuditLog), [
+                {"at": now, "actor_id": None, "table_name": Contract.__tablename__, "record_id": str(contract_id),
+                 "action": "update", "changes": changes} for contract_id in ids])
+        moved += len(ids)
+    return moved
+
+
+def _remind_due(today: dt.date, types: list) -> int:
+    """The reminders due today: contracts in force whose end is within their type's largest reminder day, each
+    reminded once for the nearest reminder day reached (claimed with its notices, batch by batch)."""
+    from app.core.jobs import JobRun
+
+    horizon = max([*DEFAULT_REMINDERS] + [max(reminder_days(t)) for t in types])
+    last_id, reminded = 0, 0
     while True:
         ids = list(db.session.scalars(select(Contract.id).where(
-            Contract.status.in_((SIGNED, EXPIRING)), Contract.ends_on <= today + dt.timedelta(days=horizon),
-            Contract.id > last_id).order_by(Contract.id).limit(BATCH)))
+            Contract.status.in_((SIGNED, EXPIRING)), Contract.ends_on >= today,
+            Contract.ends_on <= today + dt.timedelta(days=horizon), Contract.id > last_id)
+            .order_by(Contract.id).limit(BATCH)))
         if not ids:
             break
         last_id = ids[-1]
         with unit_of_work(None) as uow:
-            for contract in db.session.scalars(select(Contract).where(Contract.id.in_(ids)).order_by(Contract.id)
-                                               .options(lazyload("*")).with_for_update(of=Contract)):
-                before = contract.status
-                service.watch(contract, today)
-                moved += contract.status != before
-                if contract.status == EXPIRING or (contract.status == SIGNED and contract.ends_on >= today):
+            contracts = list(db.session.scalars(select(Contract).where(Contract.id.in_(ids)).order_by(Contract.id)
+                                                .options(lazyload("*"))))
+            keys = {c.id: _reminder_key(c, today) for c in contracts}
+            done = set(db.session.scalars(select(JobRun.key).where(
+                JobRun.key.in_([k for k in keys.values() if k])))) if any(keys.values()) else set()
+            for contract in contracts:
+                if keys[contract.id] and keys[contract.id] not in done:
                     reminded += _remind(uow, contract, today)
-    return {"moved": moved, "reminded": reminded}
+    return reminded
+
+
+def _reminder_key(contract: Contract, today: dt.date) -> str | None:
+    left = (contract.ends_on - today).days
+    reached = [d for d in reminder_days(contract.type) if left <= d]
+    if left < 0 or not reached:
+        return None
+    return f"contracts.reminder:{contract.id}:{contract.ends_on.isoformat()}:{min(reached)}"
+
+
+def watch_expiry(today: dt.date | None = None) -> dict:
+    """Every contract in force whose end is near or past: moved to 即将到期 or 已到期 (set-based, batch by batch),
+    its owner and their manager reminded on its reminder days. The job may run again at any time."""
+    from sqlalchemy import and_
+
+    from app.core.clock import company_today
+
+    today = today or company_today()
+    moved = sum(_move(Contract.ends_on < today, {"status": EXPIRED, "ended_as": EXPIRED}, old)
+                for old in (SIGNED, EXPIRING))
+    types = list(db.session.scalars(select(ContractType)))
+    for contract_type in types:
+        moved += _move(and_(Contract.type_id == contract_type.id, Contract.ends_on >= today,
+                            Contract.ends_on <= today + dt.timedelta(days=notice_days(contract_type))),
+                       {"status": EXPIRING}, SIGNED)
+    moved += _move(and_(Contract.type_id.is_(None), Contract.ends_on >= today,
+                        Contract.ends_on <= today + dt.timedelta(days=notice_days(None))), {"status": EXPIRING}, SIGNED)
+    return {"moved": moved, "reminded": _remind_due(today, types)}
 
 
 

@@ -65,6 +65,12 @@ def test_the_job_moves_contracts_and_reminds_owner_and_manager_once_per_reminder
     assert _reminders(org.east_rep, contract) == 3
     lifecycle.watch_expiry(today + dt.timedelta(days=15))  # the day after: 已到期, no more reminders
     assert _fresh(contract).status == "expired" and _reminders(org.east_rep, contract) == 3
+    # each move is in the contract's history, made by the system
+    from app.core.audit import history_of
+
+    moves = [(entry.actor_id, entry.changes.get("status")) for entry in history_of(_fresh(contract))
+             if "status" in entry.changes]
+    assert (None, ["signed", "expiring"]) in moves and (None, ["expiring", "expired"]) in moves
 
 
 def test_the_types_notice_and_reminder_days_decide(org):
