@@ -9,7 +9,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Foreig
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
-from app.core.clock import utcnow
+from app.core.clock import company_today, utcnow
 from app.modules.customers import api as _customers  # noqa: F401  (payments come from customers)
 from app.modules.invoices import api as _invoices  # noqa: F401  (and settle invoices)
 
@@ -47,7 +47,7 @@ class Payment(Audited, Model):
     code = Column(String(32), unique=True, nullable=False)
     customer_id = Column(Integer, ForeignKey("customer.id"), nullable=False)
     amount = Column(MONEY, nullable=False)
-    received_on = Column(Date, nullable=False)
+    received_on = Column(Date, nullable=False, default=lambda context=None: company_today())   # today on the form
     method = Column(String(16), nullable=False, default=TRANSFER, info={"choices": METHOD_CHOICES})
     bank_ref = Column(String(64))
     payer = Column(String(200))

@@ -159,23 +159,28 @@ def _bucket_sums(as_of: dt.date):
                           0).label("over90")]
 
 
-def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int = 200) -> tuple[list[AgingRow],
-                                                                                                AgingRow]:
+def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int = 200,
+          customer_name: str = "") -> tuple[list[AgingRow], AgingRow]:
     """The receivables by how long they are overdue on `as_of` (today), grouped `by` customer, owner or
-    department, largest total first (at most `limit` rows), and the grand total over all of them."""
+    department, largest total first (at most `limit` rows), and the grand total over all of them; only of the
+    customers whose name contains `customer_name` when given."""
     if by not in GROUPINGS:
         raise ValidationErrors({"by": [_("Group the aging by customer, owner or department.")]})
     as_of = as_of or company_today()
     column = {"customer": Invoice.customer_id, "owner": Invoice.owner_id, "department": Invoice.department_id}[by]
     sums = _bucket_sums(as_of)
     total = (Invoice.total - Invoice.paid)
-    grouped = _scoped(select(column.label("key"), *sums, func.sum(total).label("total")).where(*_open()),
+    conditions = _open()
+    if customer_name:
+        conditions.append(Invoice.customer_id.in_(select(Customer.id).where(
+            Customer.name.contains(customer_name, autoescape=True))))
+    grouped = _scoped(select(column.label("key"), *sums, func.sum(total).label("total")).where(*conditions),
                       "invoices", actor).group_by(column).order_by(func.sum(total).desc()).limit(limit)
     found = list(db.session.execute(grouped))
     names = _names(by, [row.key for row in found])
     rows = [AgingRow(key=row.key, name=names.get(row.key, _("(none)")), link=_link(by, row.key),
                      **{name: Decimal(getattr(row, name)) for name, _label in BUCKETS}) for row in found]
-    overall = db.session.execute(_scoped(select(*sums).where(*_open()), "invoices", actor)).one()
+    overall = db.session.execute(_scoped(select(*sums).where(*conditions), "invoices", actor)).one()
     grand = AgingRow(key=None, name=_("Total"), link="", **{name: Decimal(getattr(overall, name))
                                                             for name, _label in BUCKETS})
     return rows, grand

@@ -239,7 +239,8 @@ class AgingView(BaseView):
             errors["by"] = [_("Group the aging by customer, owner or department.")]
         if errors:
             return by, as_of, None, None, errors
-        rows, grand = reports.aging(current_actor(), by, as_of)
+        rows, grand = reports.aging(current_actor(), by, as_of,
+                                    customer_name=(request.args.get("q") or "").strip()[:100])
         return by, as_of, rows, grand, errors
 
     @expose("/")
@@ -252,6 +253,7 @@ class AgingView(BaseView):
         return self.render_template(
             "collections/aging.html", title=_("Receivables aging"), by=by, as_of=as_of or company_today(),
             rows=rows or [], grand=grand, buckets=reports.BUCKETS, groupings=reports.GROUPINGS, errors=errors,
+            q=(request.args.get("q") or "").strip()[:100],
             query=request.query_string.decode()[:200],
             can_export=self.appbuilder.sm.has_access("can_export", "payments")), 400 if errors else 200
 
