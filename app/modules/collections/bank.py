@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
+from app.core.clock import company_today
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.scope import can_see
 from app.core.transaction import unit_of_work
@@ -146,7 +147,12 @@ def _checked(item: BankLine) -> None:
         item.amount = amount.quantize(Decimal("0.01"))
     if item.booked_on is None:
         errors["booked_on"] = [_("Enter the date the bank booked it.")]
+    elif item.booked_on > company_today():
+        errors["booked_on"] = [_("The date booked cannot be in the future.")]
     item.bank_ref = (item.bank_ref or "").strip()[:64] or None
+    item.payer = (item.payer or "").strip()[:200] or None
+    item.payer_account = (item.payer_account or "").strip()[:64] or None
+    item.memo = (item.memo or "").strip()[:255] or None
     if item.bank_ref and db.session.scalar(select(func.count()).select_from(BankLine).where(
             BankLine.bank_ref == item.bank_ref, BankLine.id != (item.id or 0))):
         errors["bank_ref"] = [_("A line with bank reference %(ref)s was imported before.", ref=item.bank_ref)]
@@ -180,9 +186,11 @@ class lines:
 
 
 def check_row(importer, row, errors: dict) -> None:
-    """A credit: an amount above zero (a debit of the statement is not a payment received)."""
+    """A credit: an amount above zero (a debit of the statement is not a payment received), booked by today."""
     if "amount" not in errors and row.amount is not None and Decimal(row.amount) <= 0:
         errors["amount"] = [_("Only credits are imported: the amount must be more than zero.")]
+    if "booked_on" not in errors and row.booked_on is not None and row.booked_on > company_today():
+        errors["booked_on"] = [_("The date booked cannot be in the future.")]
 
 
 def check_batch(importer, rows) -> None:

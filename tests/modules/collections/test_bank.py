@@ -97,7 +97,8 @@ def test_a_file_with_a_reference_seen_before_or_a_debit_is_refused_whole(org, lo
     for rows in ([[today, "10.00", "乙", "", again, ""], [today, "20.00", "丙", "", seen, ""]],      # imported before
                  [[today, "10.00", "乙", "", again, ""], [today, "20.00", "丙", "", again, ""]],     # twice in the file
                  [[today, "-50.00", "丁", "", again, ""]],                                          # a debit
-                 [["昨天", "50.00", "戊", "", again, ""]]):                                         # no date
+                 [["昨天", "50.00", "戊", "", again, ""]],                                          # no date
+                 [[(company_today() + dt.timedelta(days=3)).isoformat(), "50.00", "己", "", again, ""]]):  # future
         preview, done = _import(finance, rows)
         assert done is None and preview.status_code in (200, 400)
         assert "zwt-import-commit" not in preview.get_data(as_text=True)

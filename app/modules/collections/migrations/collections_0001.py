@@ -44,6 +44,10 @@ def upgrade():
                           ('ix_payment_created_at', ['created_at'])):
         op.create_index(name, 'payment', columns)
     op.create_index('uq_payment_customer_bank_ref', 'payment', ['customer_id', 'bank_ref'], unique=True)
+    if op.get_bind().dialect.name == 'postgresql':
+        # Bank statement matching: a transfer's reference over all customers, and earlier payments of a payer.
+        op.create_index('ix_payment_bank_ref_search', 'payment', ['bank_ref'])
+        op.create_index('ix_payment_payer_search', 'payment', ['payer'])
     op.create_table(
         'payment_allocation',
         sa.Column('id', sa.Integer(), primary_key=True),
