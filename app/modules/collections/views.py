@@ -352,6 +352,19 @@ class CollectionRateView(BaseView):
         return maker(table, keys, labels, _("Collection rate and DSO"), {}, current_app.config["EXPORT_MAX_ROWS"])
 
 
+def _refusal(call):
+    """Run a service call of a form's POST: (its result, [], 200), or (None, the messages of its refusal, its
+    status) with the transaction rolled back."""
+    try:
+        return call(), [], 200
+    except ValidationErrors as exc:
+        db.session.rollback()
+        return None, [m for ms in exc.errors.values() for m in ms], 400
+    except DomainError as exc:
+        db.session.rollback()
+        return None, [exc.message], exc.status
+
+
 class PaymentAllocateView(BaseView):
     """/payments_allocate/<id>: 手工核销 — which of the customer's invoices the payment settles, and how much."""
 
@@ -371,16 +384,10 @@ class PaymentAllocateView(BaseView):
         if request.method == "POST":
             amounts = {key.split("_", 1)[1]: value for key, value in request.form.items()
                        if key.startswith("invoice_")}
-            try:
-                service.allocate(actor, payment.id, amounts)
+            done, errors, status = _refusal(lambda: service.allocate(actor, payment.id, amounts))
+            if done is not None:
                 flash(_("Payment %(code)s now settles the invoices as entered.", code=payment.code), "success")
                 return redirect(f"/payments/show/{payment.id}")
-            except ValidationErrors as exc:
-                db.session.rollback()
-                errors, status = [m for ms in exc.errors.values() for m in ms], 400
-            except DomainError as exc:
-                db.session.rollback()
-                errors, status = [exc.message], exc.status
             payment = db.session.get(Payment, payment_id)
         mine = {row.invoice_id: row.amount for row in db.session.scalars(
             select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))}
@@ -416,16 +423,10 @@ class BankLineRegisterView(BaseView):
         errors, status, chosen = [], 200, None
         if request.method == "POST":
             chosen = request.form.get("customer", "")
-            try:
-                done = bank.register_for(actor, line.id, chosen)
+            done, errors, status = _refusal(lambda: bank.register_for(actor, line.id, chosen))
+            if done is not None:
                 flash(_("Registered as payment %(code)s.", code=done.payment.code), "success")
                 return redirect(f"/payments/show/{done.payment_id}")
-            except ValidationErrors as exc:
-                db.session.rollback()
-                errors, status = [m for ms in exc.errors.values() for m in ms], 400
-            except DomainError as exc:
-                db.session.rollback()
-                errors, status = [exc.message], exc.status
             line = db.session.get(BankLine, line_id)
         chosen_customer = db.session.get(Customer, int(chosen)) if str(chosen or "").isdigit() and \
             int(chosen) < 2 ** 31 else None
