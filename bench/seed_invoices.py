@@ -64,7 +64,8 @@ def main(invoices: int) -> None:
                 "total) SELECT i.id, '基准商品' || ((i.id * 5 + k) % 2000), '件', x.q, x.p, 13, x.q * x.p, "
                 "round(x.q * x.p * 0.13, 2), x.q * x.p + round(x.q * x.p * 0.13, 2) "
                 "FROM invoice i CROSS JOIN generate_series(0, 2) k CROSS JOIN LATERAL (SELECT "
-                "(1 + (i.id + k) % 5)::numeric(16, 4) AS q, (20 + ((i.id * 5 + k) * 37) % 4980)::numeric(18, 2) AS p) x"))
+                "(1 + (i.id + k) % 5)::numeric(16, 4) AS q, "
+                "(20 + ((i.id * 5 + k) * 37) % 4980)::numeric(18, 2) AS p) x"))
             say(f"Invoice lines: {invoices * 3:,} in {time.perf_counter() - started:.1f}s")
             # Payment 2g + k of invoice g: two halves, the whole, or half of it.
             conn.execute(text(
@@ -76,7 +77,8 @@ def main(invoices: int) -> None:
                 "least(i.due_date + (i.id % 40)::int - 20 + k * 10, current_date), 'transfer', "
                 "'BB' || (2 * i.id + k), i.buyer_name, 0, 'registered', 'none', i.owner_id, i.department_id, "
                 "now(), now() FROM invoice i CROSS JOIN generate_series(0, 1) k "
-                "WHERE i.status = 'issued' AND k < (CASE WHEN i.id % 8 < 3 THEN 2 WHEN i.id % 8 < 6 THEN 1 ELSE 0 END)"))
+                "WHERE i.status = 'issued' "
+                "AND k < (CASE WHEN i.id % 8 < 3 THEN 2 WHEN i.id % 8 < 6 THEN 1 ELSE 0 END)"))
             conn.execute(text(
                 "INSERT INTO payment_allocation (payment_id, invoice_id, amount, created_at) "
                 "SELECT p.id, p.id / 2, p.amount, now() FROM payment p"))

@@ -196,7 +196,8 @@ def check_row(importer, row, errors: dict) -> None:
 def check_batch(importer, rows) -> None:
     """The same bank reference twice in one file, or imported before: refused with its row."""
     refs = [row.bank_ref.strip() for _number, row, _errors in rows if getattr(row, "bank_ref", None)]
-    seen_before = set(db.session.scalars(select(BankLine.bank_ref).where(BankLine.bank_ref.in_(refs)))) if refs else set()
+    seen_before = set(db.session.scalars(select(BankLine.bank_ref).where(BankLine.bank_ref.in_(refs)))) \
+        if refs else set()
     in_file = importer.state.setdefault("bank_refs", set())
     for _number, row, errors in rows:
         ref = (getattr(row, "bank_ref", None) or "").strip()

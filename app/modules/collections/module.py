@@ -1,4 +1,5 @@
-"""The collections module (回款管理), declared once: payments received and how they settle invoices."""
+"""The collections module (回款管理), declared once: payments received and how they settle invoices, the bank
+statement lines waiting to become payments, and the dunning reminder rules."""
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
@@ -6,8 +7,9 @@ from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.collections import bank, dunning, service
-from app.modules.collections.models import (NEW, UNMATCHED, REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING, REGISTERED,
-                                            REVERSED, BankLine, DunningRule, Payment, PaymentAllocation)
+from app.modules.collections.models import (NEW, REFUND_DONE, REFUND_NONE, REFUND_REJECTED, REFUND_RUNNING,
+                                            REGISTERED, REVERSED, UNMATCHED, BankLine, DunningRule, Payment,
+                                            PaymentAllocation)
 from app.modules.customers.api import Customer
 from app.modules.invoices.api import when_out_of_force
 
@@ -25,9 +27,9 @@ LINE_FORM = ["booked_on", "amount", "payer", "payer_account", "bank_ref", "memo"
 LINE_LABELS = {"booked_on": _l("Booked on"), "amount": _l("Amount"), "payer": _l("Payer"),
                "payer_account": _l("Payer's account"), "bank_ref": _l("Bank reference"), "memo": _l("Memo"),
                "status": _l("Status"), "customer": _l("Customer"), "customer_id": _l("Customer"),
-               "payment": _l("Payment"), "payment_id": _l("Payment"), "note": _l("Matching"), "owner": _l("Imported by"),
-               "owner_id": _l("Imported by"), "department": _l("Department"), "department_id": _l("Department"),
-               "created_at": _l("Imported at"), "updated_at": _l("Updated at")}
+               "payment": _l("Payment"), "payment_id": _l("Payment"), "note": _l("Matching"),
+               "owner": _l("Imported by"), "owner_id": _l("Imported by"), "department": _l("Department"),
+               "department_id": _l("Department"), "created_at": _l("Imported at"), "updated_at": _l("Updated at")}
 RULE_FORM = ["name", "days", "notify_owner", "mail_contact", "active"]
 RULE_LABELS = {"name": _l("Name"), "days": _l("Days after the due date"), "notify_owner": _l("Notify the owner"),
                "mail_contact": _l("E-mail the customer's contact"), "active": _l("In use")}
