@@ -136,6 +136,43 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def measure_pages(sessions: dict, points: list, clock, count: int, rng: random.Random,
+                  heavy=lambda name: False) -> tuple:
+    """Each endpoint requested as each user: WARMUP times unrecorded, then `count` times recorded (an endpoint
+    `heavy(name)` says takes seconds: warmed once, recorded max(3, count // 10) times). Returns timings, SQL time,
+    statements and non-200 answers per (endpoint, user), and the seconds the recorded requests took."""
+    timings, sql_ms, queries, failures = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(int)
+
+    def call(kind, endpoint, page, record):
+        name, _how, _target, make = endpoint
+        web, _api, _header = sessions[kind]
+        clock.reset(name)
+        started = time.perf_counter()
+        resp = web.get(make(page, kind))
+        took = (time.perf_counter() - started) * 1000
+        resp.close()
+        if record:
+            key = (name, kind)
+            if resp.status_code != 200:
+                failures[key] += 1
+            timings[key].append(took)
+            sql_ms[key].append(clock.total * 1000)
+            queries[key].append(clock.statements)
+
+    for kind in sessions:
+        for endpoint in points:
+            for i in range(1 if heavy(endpoint[0]) else WARMUP):
+                call(kind, endpoint, i, False)
+    started = time.perf_counter()
+    for i in range(count):
+        for kind in sessions:
+            for endpoint in points:
+                if heavy(endpoint[0]) and i >= max(3, count // 10):
+                    continue
+                call(kind, endpoint, _page(rng), True)
+    return timings, sql_ms, queries, failures, time.perf_counter() - started
+
+
 def print_report(points, sessions, timings, sql_ms, queries, failures, count: int, chart_count: int,
                  elapsed: float, rss: float) -> None:
     """The p50/p95 table of every endpoint × user, the process memory and the missed targets."""

@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections import defaultdict
 from decimal import Decimal
 
 import psutil
 from sqlalchemy import func, select
 
-from bench.bench_customers import WARMUP, SqlClock, _page, _pick_people, _sign_in, print_report
+from bench.bench_customers import SqlClock, _pick_people, _sign_in, measure_pages, print_report
 from bench.common import load
 from bench.seed_customers import STAFF_PASSWORD
 
@@ -96,34 +95,7 @@ def main(count: int = 100) -> None:
     sessions = {kind: _sign_in(app, username, password) for kind, username, password in people}
     points = endpoints(theirs)
     rng = random.Random(42)
-    timings, sql_ms, queries, failures = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(int)
-
-    def call(kind, endpoint, page, record):
-        name, _how, _target, make = endpoint
-        web, _api, _header = sessions[kind]
-        clock.reset(name)
-        started = time.perf_counter()
-        resp = web.get(make(page, kind))
-        took = (time.perf_counter() - started) * 1000
-        resp.close()
-        if record:
-            key = (name, kind)
-            if resp.status_code != 200:
-                failures[key] += 1
-            timings[key].append(took)
-            sql_ms[key].append(clock.total * 1000)
-            queries[key].append(clock.statements)
-
-    for kind in sessions:
-        for endpoint in points:
-            for i in range(WARMUP):
-                call(kind, endpoint, i, False)
-    started = time.perf_counter()
-    for i in range(count):
-        for kind in sessions:
-            for endpoint in points:
-                call(kind, endpoint, _page(rng), True)
-    elapsed = time.perf_counter() - started
+    timings, sql_ms, queries, failures, elapsed = measure_pages(sessions, points, clock, count, rng)
     print_report(points, sessions, timings, sql_ms, queries, failures, count, count, elapsed,
                  psutil.Process().memory_info().rss / 2**20)
 
