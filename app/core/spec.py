@@ -47,12 +47,24 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class DocumentVariant:
+    """A kind of record that prints with a default template of its own, e.g. the 增值税专用发票
+    of the invoice document: `key` is what the document's `variant(item)` answers for it."""
+
+    key: str
+    label: Any
+    template: str                                  # path of the shipped template file
+
+
+@dataclass(frozen=True)
 class DocumentSpec:
     """A printed document of a module (打印模板), e.g. the contract itself or a customer card.
 
     `template` is the shipped HTML + CSS file (Jinja syntax, see app/core/printing), seeded into
     the database by `run.py init`; admins edit it there. `context(item) -> dict` adds values of
-    the module's own beyond the record's columns and relations."""
+    the module's own beyond the record's columns and relations. With `variants`, each kind of
+    record (say each invoice type) has a default template of its own, and a record prints with
+    its kind's default unless a template is chosen."""
 
     name: str
     label: Any
@@ -60,6 +72,8 @@ class DocumentSpec:
     context: Optional[Callable] = None
     filename: str = ""                             # e.g. "合同-{code}"; default: the label and the record's id
     printed: Optional[Callable] = None             # printed(actor, item): the record notes it was printed
+    variants: tuple = ()                           # DocumentVariant: a default template per kind of record
+    variant: Optional[Callable] = None             # variant(item) -> the key of the item's variant
 
 
 def _print_documents(actor, items):

@@ -32,7 +32,8 @@ def read_merged(key: str) -> bytes:
 
 @in_app_context
 def print_batch(actor_id: int, module: str, document: str, template_id, ids: list[int]) -> dict:
-    """Render `ids` of `module` with the template, skipping rows outside the actor's scope,
+    """Render `ids` of `module` with the template (none chosen: each record with its kind's
+    default, say its invoice type's), skipping rows outside the actor's scope,
     merge them and announce the file. Running it again makes the same file and announces it
     once."""
     from pypdf import PdfReader, PdfWriter
@@ -51,7 +52,7 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
         ids = []
     spec = service.spec_named(module)
     doc = service.document_of(spec, document)
-    body, _row = service.template_for(spec, doc, template_id)
+    bodies = {}      # the text per kind of record (one, unless the document prints each kind its own way)
     writer = PdfWriter()
     printed, skipped, failed = 0, 0, []
 
@@ -64,7 +65,10 @@ def print_batch(actor_id: int, module: str, document: str, template_id, ids: lis
     for n, pk in enumerate(ids, 1):
         try:
             item = service.visible_record(spec, actor, pk)
-            pdf = service.render_body(spec, doc, item, body, actor)
+            kind = service.variant_of(doc, item) if not template_id else ""
+            if kind not in bodies:
+                bodies[kind] = service.template_for(spec, doc, template_id, item)[0]
+            pdf = service.render_body(spec, doc, item, bodies[kind], actor)
         except DomainError as error:
             if error.code == "printing.no_record":
                 skipped += 1

@@ -17,6 +17,7 @@ class PrintTemplate(Model):
     module = Column(String(64), nullable=False)
     document = Column(String(64), nullable=False)
     name = Column(String(80), nullable=False)
+    variant = Column(String(32), nullable=False, default="", server_default="")   # "" for every kind of record
     is_default = Column(Boolean, nullable=False, default=False)
     version = Column(Integer, nullable=False, default=0)       # the number of the current version
     body = Column(Text, nullable=False, default="")          # the current version's text

@@ -62,8 +62,8 @@ def templates_of(module: str, document: str | None = None) -> list[PrintTemplate
     stmt = select(PrintTemplate).where(PrintTemplate.module == module)
     if document:
         stmt = stmt.where(PrintTemplate.document == document)
-    return list(db.session.scalars(stmt.order_by(PrintTemplate.document, PrintTemplate.is_default.desc(),
-                                                 PrintTemplate.name)))
+    return list(db.session.scalars(stmt.order_by(PrintTemplate.document, PrintTemplate.variant,
+                                                 PrintTemplate.is_default.desc(), PrintTemplate.name)))
 
 
 def get_template(template_id: int) -> PrintTemplate:
@@ -73,24 +73,50 @@ def get_template(template_id: int) -> PrintTemplate:
     return row
 
 
-def template_for(spec, document, template_id: int | None = None) -> tuple[str, PrintTemplate | None]:
-    """The text that prints `document` of `spec`: the chosen template, else the default one,
-    else the shipped file."""
+def variant_of(document, item) -> str:
+    """The key of the kind of record `item` is for `document` ("" when the document has no variants)."""
+    if item is None or document.variant is None or not document.variants:
+        return ""
+    key = str(document.variant(item) or "")
+    return key if key in {v.key for v in document.variants} else ""
+
+
+def check_variant(document, variant: str | None) -> str:
+    variant = (variant or "").strip()
+    if variant and variant not in {v.key for v in document.variants}:
+        raise DomainError("printing.variant", _("This kind of record does not exist for the document."), field="variant")
+    return variant
+
+
+def variant_label(document, variant: str) -> str:
+    for option in document.variants:
+        if option.key == variant:
+            return str(option.label)
+    return ""
+
+
+def template_for(spec, document, template_id: int | None = None, item=None) -> tuple[str, PrintTemplate | None]:
+    """The text that prints `document` of `spec` (for `item`, when given): the chosen template,
+    else the default one of the item's kind (say its invoice type), else the default one for
+    every kind, else the shipped file."""
     if template_id:
         row = get_template(template_id)
         if row.module != spec.name or row.document != document.name:
             raise NotFound("printing.no_template", _("This print template does not exist."))
         return row.body, row
-    row = db.session.scalar(select(PrintTemplate).where(
-        PrintTemplate.module == spec.name, PrintTemplate.document == document.name)
-        .order_by(PrintTemplate.is_default.desc(), PrintTemplate.id).limit(1))
-    if row is not None:
-        return row.body, row
-    return shipped_body(document), None
+    variant = variant_of(document, item)
+    for key in dict.fromkeys((variant, "")):
+        row = db.session.scalar(select(PrintTemplate).where(
+            PrintTemplate.module == spec.name, PrintTemplate.document == document.name, PrintTemplate.variant == key)
+            .order_by(PrintTemplate.is_default.desc(), PrintTemplate.id).limit(1))
+        if row is not None:
+            return row.body, row
+    return shipped_body(document, variant), None
 
 
-def shipped_body(document) -> str:
-    return Path(document.template).read_text(encoding="utf-8")
+def shipped_body(document, variant: str = "") -> str:
+    path = next((v.template for v in document.variants if v.key == variant), None) if variant else None
+    return Path(path or document.template).read_text(encoding="utf-8")
 
 
 def _check_body(body: str) -> str:
@@ -125,11 +151,14 @@ def _new_version(uow, row: PrintTemplate, body: str, note: str) -> None:
                                         author_id=user_id(uow.actor), created_at=row.updated_at))
 
 
-def create_template(actor, module: str, document: str, name: str, body: str, make_default: bool = False) -> PrintTemplate:
-    """A new template (version 1) for `document` of `module`. Refuses, changing nothing, a
-    template that does not compile (DomainError printing.compile, with its line) or a name taken."""
+def create_template(actor, module: str, document: str, name: str, body: str, make_default: bool = False,
+                    variant: str = "") -> PrintTemplate:
+    """A new template (version 1) for `document` of `module`, for the records of kind `variant`
+    ("" for every kind). Refuses, changing nothing, a template that does not compile
+    (DomainError printing.compile, with its line) or a name taken."""
     spec = spec_named(module)
     doc = document_of(spec, document)
+    variant = check_variant(doc, variant)
     name, body = _check_name(name), _check_body(body)
     with unit_of_work(actor) as uow:
         if db.session.scalar(select(PrintTemplate.id).where(PrintTemplate.module == spec.name,
@@ -138,8 +167,9 @@ def create_template(actor, module: str, document: str, name: str, body: str, mak
             raise DomainError("printing.name_taken", _("A template of this document is already called “%(name)s”.",
                                                        name=name), field="name")
         first = not db.session.scalar(select(func.count()).select_from(PrintTemplate).where(
-            PrintTemplate.module == spec.name, PrintTemplate.document == doc.name))
-        row = PrintTemplate(module=spec.name, document=doc.name, name=name, is_default=False, version=0, body="")
+            PrintTemplate.module == spec.name, PrintTemplate.document == doc.name, PrintTemplate.variant == variant))
+        row = PrintTemplate(module=spec.name, document=doc.name, name=name, variant=variant, is_default=False,
+                            version=0, body="")
         db.session.add(row)
         _new_version(uow, row, body, _("First version"))
         db.session.flush()
@@ -182,12 +212,13 @@ def restore_version(actor, template_id: int, number: int) -> PrintTemplate:
 def _make_default(row: PrintTemplate) -> None:
     db.session.execute(update(PrintTemplate).where(PrintTemplate.module == row.module,
                                                    PrintTemplate.document == row.document,
+                                                   PrintTemplate.variant == row.variant,
                                                    PrintTemplate.id != row.id).values(is_default=False))
     row.is_default = True
 
 
 def set_default(actor, template_id: int) -> PrintTemplate:
-    """Make the template the one its document prints with unless another is chosen."""
+    """Make the template the one its document (for its kind of record) prints with unless another is chosen."""
     with unit_of_work(actor):
         row = get_template(template_id)
         _make_default(row)
@@ -203,17 +234,22 @@ def delete_template(actor, template_id: int) -> None:
 
 
 def seed_shipped() -> list[str]:
-    """`run.py init`: each declared document without any template gets its shipped file as the
-    default template (idempotent: an admin's templates are never overwritten)."""
+    """`run.py init`: each declared document (each of its variants, if it has them) without any
+    template gets its shipped file as the default template (idempotent: an admin's templates
+    are never overwritten)."""
     seeded = []
     for spec in specs_with_documents():
         for doc in spec.documents:
-            exists = db.session.scalar(select(PrintTemplate.id).where(
-                PrintTemplate.module == spec.name, PrintTemplate.document == doc.name).limit(1))
-            if exists:
-                continue
-            create_template(None, spec.name, doc.name, _("Standard"), shipped_body(doc), make_default=True)
-            seeded.append(f"{spec.name}.{doc.name}")
+            kinds = [(v.key, str(v.label)) for v in doc.variants] or [("", _("Standard"))]
+            for variant, name in kinds:
+                exists = db.session.scalar(select(PrintTemplate.id).where(
+                    PrintTemplate.module == spec.name, PrintTemplate.document == doc.name,
+                    (PrintTemplate.variant == variant) | (PrintTemplate.name == name)).limit(1))
+                if exists:
+                    continue
+                create_template(None, spec.name, doc.name, name, shipped_body(doc, variant), make_default=True,
+                                variant=variant)
+                seeded.append(f"{spec.name}.{doc.name}" + (f".{variant}" if variant else ""))
     return seeded
 
 
@@ -305,7 +341,7 @@ def print_record(actor, module: str, pk, document: str | None = None, template_i
     spec = spec_named(module)
     doc = document_of(spec, document)
     item = visible_record(spec, actor, pk)
-    body, _row = template_for(spec, doc, template_id)
+    body, _row = template_for(spec, doc, template_id, item)
     data = render_body(spec, doc, item, body, actor)
     noted(doc, actor, item)
     return data, file_name(spec, doc, item)

@@ -128,12 +128,27 @@ class PrintingView(BaseView):
             return _refuse(400, _("Choose the records to print."), f"/{spec.name}/list/")
         if len(ids) > BATCH_MAX:
             return _refuse(400, _("At most %(n)s records can be printed at once.", n=BATCH_MAX), f"/{spec.name}/list/")
-        documents = [{"name": d.name, "label": str(d.label),
-                      "templates": service.templates_of(spec.name, d.name)} for d in spec.documents]
-        if len(ids) == 1 and len(documents) == 1 and len(documents[0]["templates"]) <= 1:
+        documents = [{"name": d.name, "label": str(d.label), "by_kind": bool(d.variants),
+                      "templates": [{"id": t.id, "name": t.name, "is_default": t.is_default,
+                                     "kind": service.variant_label(d, t.variant)}
+                                    for t in service.templates_of(spec.name, d.name)]} for d in spec.documents]
+        if len(ids) == 1 and len(documents) == 1 and self._one_template(spec, spec.documents[0], ids[0]):
             return redirect(f"/printing/{spec.name}/{ids[0]}/pdf")
         return self.render_template("printing/choose.html", spec=spec, ids=ids, documents=documents,
                                     title=_("Print %(module)s", module=spec.label_plural))
+
+    @staticmethod
+    def _one_template(spec, doc, pk: int) -> bool:
+        """Whether one record of `doc` has no template to choose from (its kind's and the
+        general ones together are at most one)."""
+        rows = service.templates_of(spec.name, doc.name)
+        if doc.variants:
+            try:
+                kind = service.variant_of(doc, service.visible_record(spec, current_actor(), pk))
+            except DomainError:
+                abort(404)
+            rows = [row for row in rows if row.variant in ("", kind)]
+        return len(rows) <= 1
 
     @expose("/<module>/<int:pk>/pdf")
     def record_pdf(self, module: str, pk: int):
@@ -256,7 +271,7 @@ class PrintTemplatesView(BaseView):
             for doc in spec.documents:
                 groups.append({"spec": spec, "doc": doc, "templates": service.templates_of(spec.name, doc.name)})
         return self.render_template("printing/templates.html", groups=groups, title=_("Print templates"),
-                                    local_time=local_time)
+                                    local_time=local_time, variant_label=service.variant_label)
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -267,22 +282,34 @@ class PrintTemplatesView(BaseView):
             doc = service.document_of(spec, document)
         except DomainError:
             abort(404)
+        variant = request.values.get("variant", "")
         body = request.form.get("body") if request.method == "POST" else None
         if request.method == "POST":
             try:
                 row = service.create_template(current_actor(), spec.name, doc.name, request.form.get("name", ""),
-                                              body or "", make_default=request.form.get("default") == "1")
+                                              body or "", make_default=request.form.get("default") == "1",
+                                              variant=variant if isinstance(variant, str) else "")
             except DomainError as error:
                 db.session.rollback()
-                return self._editor(None, spec, doc, body or "", request.form.get("name", ""), error, 400)
+                return self._editor(None, spec, doc, body or "", request.form.get("name", ""), error, 400,
+                                    variant=variant)
             flash(_("The template “%(name)s” is saved.", name=row.name), "success")
             return self._back(row)
-        _text, current = service.template_for(spec, doc)
-        return self._editor(None, spec, doc, current.body if current else service.shipped_body(doc), "", None, 200)
+        try:
+            variant = service.check_variant(doc, variant)
+        except DomainError:
+            variant = ""
+        current = db.session.scalar(select(PrintTemplate).where(
+            PrintTemplate.module == spec.name, PrintTemplate.document == doc.name, PrintTemplate.variant == variant)
+            .order_by(PrintTemplate.is_default.desc(), PrintTemplate.id).limit(1))
+        return self._editor(None, spec, doc, current.body if current else service.shipped_body(doc, variant), "", None,
+                            200, variant=variant)
 
-    def _editor(self, row, spec, doc, body, name, error, status):
+    def _editor(self, row, spec, doc, body, name, error, status, variant=""):
         versions = row.versions if row is not None else []
         return self.render_template("printing/editor.html", row=row, spec=spec, doc=doc, body=body, name=name,
+                                    variant=row.variant if row is not None else variant,
+                                    variant_label=service.variant_label,
                                     error=error, versions=versions, local_time=local_time,
                                     may_write=self.appbuilder.sm.has_access("can_write", PERMISSION_VIEW),
                                     title=_("Print template: %(document)s of %(module)s", document=doc.label,

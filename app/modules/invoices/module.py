@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, ModuleSpec, QuickFilter, WorkflowSpec
+from app.core.spec import ActionSpec, ChartSpec, DocumentSpec, DocumentVariant, ModuleSpec, QuickFilter, WorkflowSpec
 from app.modules.invoices import service
-from app.modules.invoices.models import (ISSUED, REVERSED, VOID_DONE, VOID_NONE, VOID_REJECTED, VOID_RUNNING,
+from app.modules.invoices.models import (ISSUED, KIND_CHOICES, REVERSED, VOID_DONE, VOID_NONE, VOID_REJECTED, VOID_RUNNING,
                                          VOIDED, Invoice, InvoiceLine, InvoiceVoidReason)
 
 INVOICES = lazy_pgettext("menu", "Invoices")
@@ -55,7 +55,9 @@ def _quantity(value) -> str:
 
 
 def _document_lines(invoice) -> dict:
-    return {"lines": [{"description": line.description, "unit": line.unit or "", "quantity": line.quantity,
+    from app.core.branding import company_name
+
+    return {"seller": {"name": company_name()}, "lines": [{"description": line.description, "unit": line.unit or "", "quantity": line.quantity,
                        "unit_price": line.unit_price, "tax_rate": line.tax_rate, "amount": line.amount,
                        "tax": line.tax, "total": line.total} for line in invoice.lines]}
 
@@ -147,8 +149,10 @@ SPECS = [
         workflow=WorkflowSpec(name="invoice_void_approval", status_field="void_state", draft=VOID_NONE,
                               in_approval=VOID_RUNNING, approved=VOID_DONE, rejected=VOID_REJECTED,
                               on_submit=service.before_void, on_approved=service.on_void_approved),
-        documents=[DocumentSpec("invoice", _l("Invoice"), str(DOCUMENTS / "invoice.html"), filename="发票-{code}",
-                                context=_document_lines, printed=service.printed)],
+        documents=[DocumentSpec("invoice", _l("Invoice"), str(DOCUMENTS / "special.html"), filename="发票-{code}",
+                                context=_document_lines, printed=service.printed, variant=lambda invoice: invoice.kind,
+                                variants=tuple(DocumentVariant(kind, label, str(DOCUMENTS / f"{kind}.html"))
+                                               for kind, label in KIND_CHOICES))],
         related=["invoice_lines"],
         service=service.invoices,
     ),

@@ -191,7 +191,8 @@ class InvoicePrintView(BaseView):
         return self.render_template(
             "invoices/print.html", title=_("Print invoices"), args=request.args, errors=errors, chosen=chosen,
             found=found, complete=complete, incomplete=incomplete,
-            templates=printing.templates_of("invoices", "invoice")), status
+            templates=printing.templates_of("invoices", "invoice"),
+            kinds={kind: str(label) for kind, label in KIND_CHOICES}), status
 
 
 class InvoiceCheckView(BaseView):

@@ -5,6 +5,7 @@ anyone type or edit one; roles and data scope on the screens."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import threading
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from app.modules.orders import service as orders
 from app.modules.orders.models import SalesOrder, SalesOrderLine
 from app.workflow import engine
 from tests.core.printing.helpers import embedded_fonts, pdf_text
+from tests.core.test_jobs import job_env, run_worker_burst  # noqa: F401 (fixture)
 from tests.conftest import unique
 from tests.factories import make_customer, make_user
 from tests.modules.inventory.helpers import product
@@ -129,6 +131,91 @@ def test_the_pdf_reads_back_with_the_total_in_capitals(org, login):
     assert again.print_count == 1 and again.printed_by_id == org.finance_user.id and again.printed_at is not None
     fonts = embedded_fonts(response.data)
     assert any("WenQuanYi" in name and embedded for name, embedded in fonts.items()), fonts
+
+
+def _one_line(data: bytes) -> str:
+    return pdf_text(data).replace(" ", "").replace("\n", "")
+
+
+def test_each_invoice_type_prints_with_its_own_default_template(org, login):
+    from app.core.printing import service as printing
+    from app.core.printing.models import PrintTemplate
+
+    client = login(org.finance_user)
+    texts = {}
+    for kind in ("special", "ordinary", "receipt"):
+        invoice = service.issue_from_orders(org.finance_user, [confirmed_order(org).id], kind)
+        response = client.get(f"/printing/invoices/{invoice.id}/pdf")
+        assert response.status_code == 200
+        texts[kind] = (invoice, _one_line(response.data))
+    assert "增值税专用发票" in texts["special"][1] and "销售方名称" in texts["special"][1]
+    assert "增值税普通发票" in texts["ordinary"][1] and "增值税专用发票" not in texts["ordinary"][1]
+    receipt, receipt_text = texts["receipt"]
+    assert "收据" in receipt_text and "交款单位" in receipt_text and "税额" not in receipt_text
+    assert receipt.code in receipt_text and "叁佰叁拾玖元整" in receipt_text        # 300 + 39 in 人民币大写
+
+    # An admin's new default for 收据 prints receipts only; the 专票 keeps its own.
+    marker = unique("自定义收据")
+    body = printing.shipped_body(printing.document_of(printing.spec_named("invoices"), "invoice"), "receipt")
+    mine = printing.create_template(org.admin, "invoices", "invoice", marker, body.replace("收据</h1>", f"{marker}</h1>"),
+                                    make_default=True, variant="receipt")
+    try:
+        assert marker in _one_line(client.get(f"/printing/invoices/{receipt.id}/pdf").data)
+        assert marker not in _one_line(client.get(f"/printing/invoices/{texts['special'][0].id}/pdf").data)
+        shipped = db.session.scalars(select(PrintTemplate).where(
+            PrintTemplate.module == "invoices", PrintTemplate.variant == "special")).all()
+        assert [row.is_default for row in shipped].count(True) == 1      # the other type's default is untouched
+        # Choosing a template by hand still wins over the type's default.
+        forced = client.get(f"/printing/invoices/{receipt.id}/pdf?template={shipped[0].id}")
+        assert "增值税专用发票" in _one_line(forced.data)
+    finally:
+        standard = db.session.scalar(select(PrintTemplate).where(
+            PrintTemplate.module == "invoices", PrintTemplate.variant == "receipt", PrintTemplate.id != mine.id)
+            .order_by(PrintTemplate.id))
+        printing.set_default(org.admin, standard.id)
+        printing.delete_template(org.admin, mine.id)
+    with pytest.raises(DomainError):
+        printing.create_template(org.admin, "invoices", "invoice", unique("坏"), body, variant="no-such-type")
+    db.session.rollback()
+
+
+def test_admins_make_a_template_for_one_invoice_type_on_the_templates_screen(org, login):
+    from app.core.printing.models import PrintTemplate
+
+    admin = login(org.admin)
+    index = admin.get("/print-templates/").get_data(as_text=True)
+    assert "适用于" in index and "收据" in index and "增值税专用发票" in index
+    new = admin.get("/print-templates/new?module=invoices&document=invoice&variant=receipt").get_data(as_text=True)
+    assert 'value="receipt" selected' in new and "交款单位" in new
+    name = unique("简版收据")
+    body = new.split('name="body" rows="24" spellcheck="false" style="font-family:monospace">', 1)[1].split("</textarea>")[0]
+    saved = admin.post("/print-templates/new", data={"module": "invoices", "document": "invoice", "variant": "receipt",
+                                                    "name": name, "body": html.unescape(body)})
+    assert saved.status_code == 302
+    row = db.session.scalar(select(PrintTemplate).where(PrintTemplate.name == name))
+    assert row.variant == "receipt" and not row.is_default
+    refused = admin.post("/print-templates/new", data={"module": "invoices", "document": "invoice", "variant": "x",
+                                                      "name": unique("坏"), "body": "<p>x</p>"})
+    assert refused.status_code == 400 and "该单据没有这一类型" in refused.get_data(as_text=True)
+    assert admin.post(f"/print-templates/{row.id}/delete").status_code == 302
+
+
+def test_a_batch_of_mixed_types_prints_each_with_its_types_template(org, login, job_env):
+    made = [service.issue_from_orders(org.finance_user, [confirmed_order(org).id], kind,
+                                      buyer={"buyer_bank_account": "招商银行 6225 8801 2345"})
+            for kind in ("special", "receipt")]
+    client = login(org.finance_user)
+    page = client.get("/invoices_print/?ids=" + ",".join(str(i.id) for i in made)).get_data(as_text=True)
+    assert "各按其类型的默认模板" in page
+    resp = client.post("/printing/invoices/batch", data={"ids": ",".join(str(i.id) for i in made),
+                                                         "document": "invoice", "template": ""})
+    assert resp.status_code == 302
+    job_id = resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    run_worker_burst(job_env)
+    status = client.get(f"/printing/batches/{job_id}/status").get_json()
+    assert status["printed"] == 2, status
+    pages = [_one_line(client.get(status["download_url"]).data)]
+    assert "增值税专用发票" in pages[0] and "交款单位" in pages[0]
 
 
 def test_an_instalment_is_invoiced_at_the_contracts_tax_rate(org):
