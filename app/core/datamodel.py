@@ -297,6 +297,8 @@ class ModuleInterface(SQLAInterface):
         else:
             measure = func.coalesce(func.sum(getattr(model, chart.measure[4:])), 0)
         query = self.session.query(key.label("k"), measure.label("v")).select_from(model)
+        for name, values in chart.exclude:
+            query = query.filter(getattr(model, name).notin_(values))
         if filters is not None:
             _typed_amounts(model, filters)
             query = filters.apply_all(query)

@@ -31,6 +31,9 @@ class ChartSpec:
     period: Optional[str] = None   # None or "month"
     measure: str = "count"         # "count" or "sum:<column>"
     limit: int = 20
+    # Rows left out, as (column, values) pairs: e.g. (("status", ("draft", "cancelled")),)
+    # counts only orders confirmed or beyond (a row whose column is empty is left out too).
+    exclude: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,9 @@ class ModuleSpec:
     scope: Optional[ScopeSpec] = None
     permission_name: str = ""              # defaults to name; child records share the parent's
     charts: list = field(default_factory=list)
+    # ChartSpecs not drawn on the module's chart page but kept current for its reports (on
+    # PostgreSQL, app/core/chart_cache), read with chart_cache.aggregate_rows.
+    report_totals: list = field(default_factory=list)
     actions: list = field(default_factory=list)
     numbering: Optional[NumberingSpec] = None
     service: Any = None                    # module with create/update/delete(actor, item, ...)
@@ -285,7 +291,10 @@ def check_spec(spec: ModuleSpec, known_specs: dict) -> list[str]:
                 err("E015", f"form fieldset '{title}' column '{col}' is not a column or relation of {mname}")
     if spec.base_order and not _known(model, spec.base_order[0]):
         err("E009", f"base_order column '{spec.base_order[0]}' is not a column of {mname}")
-    for chart in spec.charts:
+    for chart in [*spec.charts, *spec.report_totals]:
+        for column, _values in chart.exclude:
+            if not _known(model, column):
+                err("E010", f"chart '{chart.name}' leaves out rows by unknown column '{column}'")
         if not _known(model, chart.group_by):
             err("E010", f"chart '{chart.name}' groups by unknown column '{chart.group_by}'")
         if chart.kind not in ("bar", "pie", "line"):

@@ -93,6 +93,8 @@ def served(spec, chart) -> bool:
         return False
     if chart.measure != "count" and (not chart.measure.startswith("sum:") or chart.measure[4:] not in columns):
         return False
+    if any(column not in columns for column, _values in chart.exclude):
+        return False
     scope = spec.scope
     if scope is None:
         return True

@@ -48,7 +48,7 @@ def served_charts() -> dict[str, list[tuple]]:
 
     tables: dict[str, list[tuple]] = {}
     for spec in _registry().specs.values():
-        for chart in spec.charts or []:
+        for chart in [*(spec.charts or []), *spec.report_totals]:
             if served(spec, chart):
                 tables.setdefault(spec.model.__table__.name, []).append((spec, chart))
     return tables
@@ -80,7 +80,20 @@ def _dimensions(spec, chart, text_of, value_of) -> list[str]:
     shared = f"({value_of(name(scope.shared))}) IS NOT NULL" if scope is not None and scope.shared else "false"
     measure = "0::numeric" if chart.measure == "count" else \
         f"coalesce(({value_of(name(chart.measure[4:]))})::numeric, 0)"
-    return [f"CASE WHEN {raw} IS NULL THEN '' ELSE '=' || {key} END", owner, department, shared, measure]
+    return [f"CASE WHEN {raw} IS NULL THEN '' ELSE '=' || {key} END", owner, department, shared, measure,
+            _counted(chart, lambda attribute: text_of(name(attribute)))]
+
+
+def _text(value) -> str:
+    """A value as jsonb renders it to text."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _counted(chart, text_of) -> str:
+    """Whether a row counts for `chart` (its `exclude` pairs), as SQL: "true" for every row."""
+    conditions = [f"({text_of(column)} IS NOT NULL AND {text_of(column)} NOT IN "
+                  f"({', '.join(_literal(_text(value)) for value in values)}))" for column, values in chart.exclude]
+    return " AND ".join(conditions) or "true"
 
 
 def _delta_insert(charts, source: str) -> str:
@@ -88,19 +101,22 @@ def _delta_insert(charts, source: str) -> str:
     jsonb). Groups whose change is nil (an update of other columns) add nothing."""
     rows = []
     for spec, chart in charts:
-        key, owner, department, shared, measure = _dimensions(spec, chart, *[lambda col: f"(r.j ->> {_literal(col)})"] * 2)
+        key, owner, department, shared, measure, counted = _dimensions(
+            spec, chart, *[lambda col: f"(r.j ->> {_literal(col)})"] * 2)
         names = [_literal(spec.name), _literal(chart.name), key]
-        rows.append(", ".join(names + [owner, department, shared, measure]))
-        rows.append(", ".join(names + [str(ALL_OWNERS), str(ALL_OWNERS), "false", measure]))
+        weight = "1" if counted == "true" else f"CASE WHEN {counted} THEN 1 ELSE 0 END"
+        rows.append(", ".join(names + [owner, department, shared, measure, weight]))
+        rows.append(", ".join(names + [str(ALL_OWNERS), str(ALL_OWNERS), "false", measure, weight]))
     values = ",\n        ".join(f"({row})" for row in rows)
     return f"""INSERT INTO chart_delta (module, chart, group_key, owner_id, department_id, shared, n, total)
-      SELECT c.module, c.chart, c.group_key, c.owner_id, c.department_id, c.shared, sum(r.s), sum(r.s * c.v)
+      SELECT c.module, c.chart, c.group_key, c.owner_id, c.department_id, c.shared, sum(r.s * c.w),
+             sum(r.s * c.w * c.v)
       FROM ({source}) AS r
       CROSS JOIN LATERAL (VALUES
         {values}
-      ) AS c(module, chart, group_key, owner_id, department_id, shared, v)
+      ) AS c(module, chart, group_key, owner_id, department_id, shared, v, w)
       GROUP BY 1, 2, 3, 4, 5, 6
-      HAVING sum(r.s) <> 0 OR sum(r.s * c.v) <> 0;"""
+      HAVING sum(r.s * c.w) <> 0 OR sum(r.s * c.w * c.v) <> 0;"""
 
 
 def function_sql(table: str, charts) -> str:
@@ -148,7 +164,7 @@ def rebuild_sql(table: str, charts) -> list[str]:
         statements.append(
             f"INSERT INTO chart_aggregate (module, chart, group_key, owner_id, department_id, shared, n, total) "
             f"SELECT {_literal(spec.name)}, {_literal(chart.name)}, {dims[0]}, {dims[1]}, {dims[2]}, {dims[3]}, "
-            f"count(*), sum({dims[4]}) FROM {_quote(table)} AS t GROUP BY 3, 4, 5, 6")
+            f"count(*), sum({dims[4]}) FROM {_quote(table)} AS t WHERE {dims[5]} GROUP BY 3, 4, 5, 6")
         statements.append(
             f"INSERT INTO chart_aggregate (module, chart, group_key, owner_id, department_id, shared, n, total) "
             f"SELECT module, chart, group_key, {ALL_OWNERS}, {ALL_OWNERS}, false, sum(n), sum(total) "

@@ -17,6 +17,7 @@ from app.core.scope import scope_clause
 from app.extensions import db
 from app.modules.customers.api import Customer
 from app.modules.orders.models import CANCELLED, DRAFT, SalesOrder, SalesOrderLine
+from app.modules.orders.module import ANALYSIS_TOP
 from app.modules.products.api import Product
 
 
@@ -41,7 +42,8 @@ CHARTS = [
     Chart("conversion", _l("Signed contracts turned into orders"), "pie", _l("Contracts"), _l("Contracts")),
 ]
 BY_NAME = {c.name: c for c in CHARTS}
-TOP = 10
+TOP = ANALYSIS_TOP
+KEPT = ("by_month", "by_customer", "by_owner", "by_department")    # the orders spec's report_totals
 
 
 @dataclass
@@ -86,6 +88,10 @@ def rows(name: str, actor, filters: Filters) -> list[tuple]:
     """[(key, value)] of chart `name`."""
     if name == "conversion":
         return _conversion(actor, filters)
+    if name in KEPT and not (filters.date_from or filters.date_to):
+        kept = _kept(name, actor)
+        if kept is not None:
+            return kept
     amount = func.sum(SalesOrder.total).label("v")
     conditions = _conditions(actor, filters)
     if name == "by_month":
@@ -106,6 +112,18 @@ def rows(name: str, actor, filters: Filters) -> list[tuple]:
               "by_department": SalesOrder.department_id}[name]
     stmt = select(column.label("k"), amount).where(*conditions).group_by(column).order_by(amount.desc()).limit(TOP)
     return [(k, v) for k, v in db.session.execute(stmt)]
+
+
+def _kept(name: str, actor) -> list[tuple] | None:
+    """The chart from the totals kept current on PostgreSQL (app/core/chart_cache); None where
+    they are not kept (SQLite, or not built yet)."""
+    from app.core import chart_cache
+
+    if not chart_cache.is_postgresql():
+        return None
+    spec = registry.get("orders")
+    chart = next(c for c in spec.report_totals if c.name == f"analysis_{name}")
+    return chart_cache.aggregate_rows(spec, chart, user=actor)
 
 
 def _named(model, attribute: str) -> Callable[[Any], str]:

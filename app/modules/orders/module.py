@@ -15,6 +15,7 @@ from app.modules.orders.models import (CANCELLED, COMPLETED, CONFIRMED, DRAFT, P
 from app.modules.products.models import Product
 
 ORDERS = lazy_pgettext("menu", "Orders")
+ANALYSIS_TOP = 10          # 订单统计's top customers, products, owners …
 
 LABELS = {
     "code": _l("Order number"), "customer": _l("Customer"), "customer_id": _l("Customer"),
@@ -183,6 +184,14 @@ SPECS = [
             ChartSpec(name="by_department", title=_l("Order amount by department"), group_by="department_id",
                       measure="sum:total"),
         ],
+        # 订单统计 (analysis.py) reads these totals of the orders confirmed or beyond, kept current on PostgreSQL.
+        report_totals=[ChartSpec(name=f"analysis_{name}", title=title, group_by=column, period=period,
+                                 measure="sum:total", limit=ANALYSIS_TOP, exclude=(("status", (DRAFT, CANCELLED)),))
+                       for name, title, column, period in (
+                           ("by_month", _l("Order amount by month"), "order_date", "month"),
+                           ("by_customer", _l("Top customers by order amount"), "customer_id", None),
+                           ("by_owner", _l("Order amount by owner"), "owner_id", None),
+                           ("by_department", _l("Order amount by department"), "department_id", None))],
         formatters={"owner_id": _name_of("app.core.org.AppUser", "display_name"),
                     "customer_id": _name_of("app.modules.customers.models.Customer"),
                     "department_id": _name_of("app.core.org.Department")},
