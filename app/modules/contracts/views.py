@@ -2,7 +2,7 @@
 customer chooser of the contract forms and search (forms.RemoteSelectField)."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request
+from flask import jsonify, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -86,6 +86,24 @@ def describe_contact(contact) -> str:
     return f"{contact.name}（{details}）" if details else contact.name
 
 
+def _terminate_form():
+    from markupsafe import Markup
+
+    from app.core.reason_form import ReasonForm
+    from app.modules.contracts import lifecycle
+    from app.modules.contracts.models import Contract
+
+    return ReasonForm(
+        module="contracts", model=Contract, operation=lifecycle.terminate, title=_("Terminate the contract"),
+        records_label=_("Contract to terminate"),
+        describe=lambda c: Markup("<strong>{}</strong> {}（{}）").format(c.code, c.title, c.customer.name),
+        note=_("The contract stops being in force; its terms stay as signed and it can then be archived."),
+        label=_("Why terminated"), button=_("Terminate the contract"), icon="fa-stop-circle",
+        missing=_("The contract does not exist or you may not see it."), form_id="zwt-contract-terminate",
+        back=lambda rows: f"/contracts/show/{rows[0].id}" if rows else "/contracts/list/",
+        done=lambda rows: _("Contract %(code)s terminated.", code=rows[0].code))
+
+
 class ContractTerminateView(BaseView):
     """/contracts_terminate/<id>: the reason, then the contract is terminated (终止)."""
 
@@ -97,29 +115,10 @@ class ContractTerminateView(BaseView):
     @expose("/<int:contract_id>", methods=["GET", "POST"])
     @has_access
     def terminate(self, contract_id: int):
-        from app.core.errors import DomainError, ValidationErrors
-        from app.core.scope import can_see
-        from app.modules.contracts import lifecycle
-        from app.modules.contracts.models import Contract
+        from app.core.reason_form import reason_form, visible_records
 
-        actor = current_actor()
-        contract = db.session.get(Contract, contract_id) if contract_id < 2 ** 31 else None
-        if contract is not None and not can_see("contracts", actor, contract.id):
-            contract = None
-        error, status = None, 200 if contract is not None else 404
-        if request.method == "POST" and contract is not None:
-            try:
-                lifecycle.terminate(actor, contract.id, request.form.get("reason", ""))
-                flash(_("Contract %(code)s terminated.", code=contract.code), "success")
-                return redirect(f"/contracts/show/{contract.id}")
-            except ValidationErrors as exc:
-                db.session.rollback()
-                error, status = next(iter(exc.errors.values()))[0], 400
-            except DomainError as exc:
-                db.session.rollback()
-                error, status = exc.message, exc.status
-        return self.render_template("contracts/terminate.html", title=_("Terminate the contract"), contract=contract,
-                                    error=error, reason=request.form.get("reason", "")), status
+        form = _terminate_form()
+        return reason_form(self, form, visible_records(form, [contract_id]))
 
 
 class ContractArchiveView(BaseView):

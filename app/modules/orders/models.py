@@ -45,6 +45,8 @@ class SalesOrder(Audited, Model):
         Index("ix_sales_order_department_id_id", "department_id", "id"),
         Index("ix_sales_order_customer_id_id", "customer_id", "id"),
         Index("ix_sales_order_status_id", "status", "id"),
+        Index("ix_sales_order_owner_status_id", "owner_id", "status", "id"),
+        Index("ix_sales_order_department_status_id", "department_id", "status", "id"),
         {"sqlite_autoincrement": True},
     )
 

@@ -17,8 +17,23 @@ def _ids() -> list[int]:
     return [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()][:100]
 
 
+def _cancel_form():
+    from markupsafe import Markup
+
+    from app.core.reason_form import ReasonForm
+
+    return ReasonForm(
+        module="orders", model=SalesOrder, operation=service.cancel, title=_("Cancel orders"),
+        records_label=_("Orders to cancel"),
+        describe=lambda o: Markup("<strong>{}</strong> {}").format(o.code, o.customer.name),
+        note=_("A confirmed order gives its reserved stock back; a shipped order cannot be cancelled."),
+        label=_("Why cancelled"), button=_("Cancel the orders"), icon="fa-ban",
+        missing=_("None of these orders exists or you may not see it."), form_id="zwt-order-cancel",
+        back=lambda _rows: "/orders/list/", done=lambda _rows: _("Cancelled."))
+
+
 class OrderCancelView(BaseView):
-    """/orders/cancel?ids=…: the reason, then the chosen orders are cancelled (each on its own)."""
+    """/orders_cancel/?ids=…: the reason, then the chosen orders are cancelled (each on its own)."""
 
     route_base = "/orders_cancel"
     class_permission_name = "orders"
@@ -28,35 +43,11 @@ class OrderCancelView(BaseView):
     @expose("/", methods=["GET", "POST"])
     @has_access
     def cancel(self):
-        from app.core.scope import can_see
+        from app.core.reason_form import reason_form, visible_records
 
-        actor = current_actor()
-        orders = [o for o in (db.session.get(SalesOrder, i) for i in _ids()) if o is not None
-                  and can_see("orders", actor, o.id)]
-        error = None
-        if request.method == "POST" and orders:
-            reason = request.form.get("reason", "")
-            failed = []
-            for order in orders:
-                try:
-                    service.cancel(actor, order.id, reason)
-                except ValidationErrors as exc:
-                    db.session.rollback()
-                    error = next(iter(exc.errors.values()))[0]
-                    break
-                except DomainError as exc:
-                    db.session.rollback()
-                    failed.append(exc.message)
-            if error is None:
-                for message in failed:
-                    flash(message, "danger")
-                if len(failed) < len(orders):
-                    flash(_("Cancelled."), "success")
-                return redirect("/orders/list/")
-        status = 400 if error else (200 if orders else 404)
-        return self.render_template("orders/cancel.html", title=_("Cancel orders"), orders=orders, error=error,
-                                    reason=request.form.get("reason", ""), ids=",".join(str(o.id) for o in orders)
-                                    ), status
+        form = _cancel_form()
+        records = visible_records(form, _ids())
+        return reason_form(self, form, records, ids_field=",".join(str(o.id) for o in records))
 
 
 class OrderFromContractView(BaseView):
