@@ -248,7 +248,12 @@ def test_charts_that_cannot_be_kept_are_told_apart():
     by_grade = type(customers.charts[0])(name="by_grade", title="", group_by="grade")
     assert not chart_cache.served(customers, by_grade), "grade is not a column of the customer table"
     by_customer = type(customers.charts[0])(name="x", title="", group_by="customer_id")
-    assert not chart_cache.served(contacts, by_customer), "contacts are scoped through their customer"
+    assert chart_cache.served(contacts, by_customer), "contacts carry copies of their customer's scope columns"
+    shipments = registry.get("order_shipments")
+    by_order = type(customers.charts[0])(name="x", title="", group_by="order_id")
+    assert not chart_cache.served(shipments, by_order), "shipments are scoped through their order"
+    leaving_out = type(customers.charts[0])(name="x", title="", group_by="industry", exclude=(("nothing", ("a",)),))
+    assert not chart_cache.served(customers, leaving_out), "rows left out by a column the table does not have"
 
 
 def test_list_filters_and_sqlite_are_grouped_directly(app, ctx, org, monkeypatch):

@@ -12,9 +12,9 @@ per (owner, department, shared flag), which is what the data scope needs:
 
 A chart reads totals plus changes not yet folded in one statement, under the user's data scope:
 it shows exactly what a GROUP BY over the table would, at the cost of a few thousand small rows.
-A chart with list filters, a chart whose module's scope goes through a parent (contacts), a
-chart whose aggregate is not built (yet) for its current definition, and every chart on SQLite
-are grouped directly in SQL (datamodel.chart_rows).
+A chart with list filters, a chart whose module's scope goes through a parent without copies of
+its scope columns (order shipments), a chart whose aggregate is not built (yet) for its current
+definition, and every chart on SQLite are grouped directly in SQL (datamodel.chart_rows).
 """
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def is_postgresql(session=None) -> bool:
 
 def served(spec, chart) -> bool:
     """Whether `chart` of `spec` can be kept as an aggregate: its group and measure are columns
-    of the module's own table, and its scope (if any) is by owner / department columns."""
+    of the module's own table, and its scope (if any) is by owner / department columns (its own,
+    or copies of its parent's)."""
     table = getattr(spec.model, "__table__", None)
     if table is None:
         return False
@@ -98,7 +99,7 @@ def served(spec, chart) -> bool:
     scope = spec.scope
     if scope is None:
         return True
-    if scope.via or not scope.owner or scope.owner not in columns:
+    if (scope.via and not scope.copied) or not scope.owner or scope.owner not in columns:
         return False
     return all(c is None or c in columns for c in (scope.department, scope.shared))
 

@@ -1,5 +1,5 @@
 """Order analysis (订单统计): amounts of the orders confirmed or beyond — by month, customer, product, owner,
-department and the customer's region — and how many signed contracts became orders; in the user's data scope,
+department and the customer's region (the copy each order keeps, orders_0006) — and how many signed contracts became orders; in the user's data scope,
 narrowed by order date. Each chart is (key, value) rows plus how to name a key."""
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ CHARTS = [
 ]
 BY_NAME = {c.name: c for c in CHARTS}
 TOP = ANALYSIS_TOP
-KEPT = ("by_month", "by_customer", "by_owner", "by_department")    # the orders spec's report_totals
+# Charts read from the totals the orders and order lines specs keep (report_totals) when no date narrows them.
+KEPT = {"by_month": "orders", "by_customer": "orders", "by_owner": "orders", "by_department": "orders",
+        "by_region": "orders", "by_product": "order_lines"}
 
 
 @dataclass
@@ -104,12 +106,8 @@ def rows(name: str, actor, filters: Filters) -> list[tuple]:
                 .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id).where(*conditions)
                 .group_by(SalesOrderLine.product_id).order_by(line_amount.desc()).limit(TOP))
         return [(k, v) for k, v in db.session.execute(stmt)]
-    if name == "by_region":
-        stmt = (select(Customer.region.label("k"), amount).join(Customer, Customer.id == SalesOrder.customer_id)
-                .where(*conditions).group_by(Customer.region).order_by(amount.desc()).limit(TOP))
-        return [(k, v) for k, v in db.session.execute(stmt)]
     column = {"by_customer": SalesOrder.customer_id, "by_owner": SalesOrder.owner_id,
-              "by_department": SalesOrder.department_id}[name]
+              "by_department": SalesOrder.department_id, "by_region": SalesOrder.customer_region}[name]
     stmt = select(column.label("k"), amount).where(*conditions).group_by(column).order_by(amount.desc()).limit(TOP)
     return [(k, v) for k, v in db.session.execute(stmt)]
 
@@ -121,7 +119,7 @@ def _kept(name: str, actor) -> list[tuple] | None:
 
     if not chart_cache.is_postgresql():
         return None
-    spec = registry.get("orders")
+    spec = registry.get(KEPT[name])
     chart = next(c for c in spec.report_totals if c.name == f"analysis_{name}")
     return chart_cache.aggregate_rows(spec, chart, user=actor)
 

@@ -73,6 +73,8 @@ class SalesOrder(Audited, Model):
     approval = Column(String(16), nullable=False, default=APPROVAL_DRAFT, info={"choices": APPROVAL_CHOICES})
     # What the customer's open orders and this one exceed their credit limit by, when submitted (信用审批).
     credit_excess = Column(MONEY)
+    # The customer's region, kept equal by database triggers (orders_0006): 订单统计 by region reads it.
+    customer_region = Column(String(64))
 
     customer = relationship("Customer", foreign_keys=[customer_id], lazy="joined", innerjoin=True)
     warehouse = relationship("Warehouse", foreign_keys=[warehouse_id])
@@ -106,6 +108,11 @@ class SalesOrderLine(Model):
     tax = Column(MONEY, nullable=False, default=0)
     total = Column(MONEY, nullable=False, default=0)
     shipped = Column(Numeric(16, 4), nullable=False, default=0)       # how much of it has left in shipments
+    # Copies of the order's owner, department and status, kept equal by database triggers (orders_0006): the
+    # lines' data scope and 订单统计 by product read them on the line's own row.
+    owner_id = Column(Integer)
+    department_id = Column(Integer)
+    order_status = Column(String(16))
 
     order = relationship("SalesOrder", back_populates="lines")
     product = relationship("Product")

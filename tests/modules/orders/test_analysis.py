@@ -4,7 +4,9 @@ orders do not count; bad dates are a 400 in Chinese; those who may not read orde
 import datetime as dt
 from decimal import Decimal
 
+from app.core.transaction import unit_of_work
 from app.extensions import db
+from app.modules.customers.models import Customer
 from app.modules.inventory import service as stock
 from app.modules.orders import analysis, service
 from app.modules.orders.models import SalesOrder, SalesOrderLine
@@ -69,6 +71,8 @@ def test_kept_totals_show_what_grouping_the_orders_shows_after_every_change(org)
     service.cancel(org.south_rep, gone.id, "客户取消")
     service.prepare(org.east_rep, first.id)                                # a status change of a counted order
     _confirmed(org, org.east_rep2, "10.01")
+    with unit_of_work(None):                                               # the customer moves to another region
+        db.session.get(Customer, first.customer_id).region = "江苏"
     everything = analysis.Filters(date_from=dt.date(1900, 1, 1))           # the same orders, grouped directly
     for user in (org.manager, org.east_rep, org.east_rep2, org.south_rep):
         for name in analysis.KEPT:
@@ -79,6 +83,8 @@ def test_kept_totals_show_what_grouping_the_orders_shows_after_every_change(org)
     assert mine[org.east_rep.id] == Decimal("120.00") and mine[org.east_rep2.id] == Decimal("10.01")
     assert org.south_rep.id not in mine                                   # cancelled: nothing left
     assert analysis.rows("by_month", org.south_rep, analysis.Filters()) == []
+    assert dict(analysis.rows("by_region", org.east_rep, analysis.Filters())) == {"江苏": Decimal("120.00")}
+    assert dict(analysis.rows("by_product", org.east_rep, analysis.Filters())) == {_item.id: Decimal("120.00")}
     maintain.fold()
     assert dict(analysis._kept("by_customer", org.manager)) == dict(analysis.rows("by_customer", org.manager,
                                                                                    everything))
