@@ -123,6 +123,8 @@ class Contract(Audited, Model):
     ended_as = Column(String(16))          # expired / renewed / terminated, kept once archived
     pdf_sha256 = Column(String(64))        # the contract's PDF as approved, kept among its files
     signing_state = Column(String(16), info={"choices": SIGNING_STATE_CHOICES})   # whom signing waits for
+    # How many of its orders are confirmed or beyond: kept by triggers on the orders (orders_0007).
+    order_count = Column(Integer, nullable=False, default=0, server_default="0")
     signing_sha256 = Column(String(64))    # the PDF being signed: the approved one, its 签署记录 page, signatures
     owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     department_id = Column(Integer, ForeignKey("department.id"))

@@ -237,6 +237,11 @@ SPECS = [
             ChartSpec(name="endings", title=_l("How contracts ended (renewal rate)"), group_by="ended_as",
                       kind="pie"),
         ],
+        # 订单统计's signed contracts turned into orders (app/modules/orders/analysis.py), kept current on PostgreSQL:
+        # signed contracts counted by how many of their orders are confirmed or beyond.
+        report_totals=[ChartSpec(name="analysis_conversion", title=_l("Signed contracts turned into orders"),
+                                 group_by="order_count", limit=1000,
+                                 exclude=(("status", (DRAFT, IN_APPROVAL, APPROVED, REJECTED, SIGNING)),))],
         formatters={"type_id": _type_name, "ended_as": _ending_name},
         actions=[
             ActionSpec(name="start_signing", label=_l("Send for signing"), handler=signing.start_action,

@@ -1,6 +1,8 @@
 """Order analysis (订单统计): amounts of the orders confirmed or beyond — by month, customer, product, owner,
-department and the customer's region (the copy each order keeps, orders_0006) — and how many signed contracts became orders; in the user's data scope,
-narrowed by order date. Each chart is (key, value) rows plus how to name a key."""
+department and the customer's region — and how many signed contracts became orders; in the user's data scope,
+narrowed by order date (contracts: by signing date). Without a date, on PostgreSQL, each chart reads totals kept
+current by app/core/chart_cache (the orders', order lines' and contracts' report_totals; the copies they group by
+are kept by triggers, orders_0006 and orders_0007). Each chart is (key, value) rows plus how to name a key."""
 from __future__ import annotations
 
 import datetime as dt
@@ -45,7 +47,7 @@ BY_NAME = {c.name: c for c in CHARTS}
 TOP = ANALYSIS_TOP
 # Charts read from the totals the orders and order lines specs keep (report_totals) when no date narrows them.
 KEPT = {"by_month": "orders", "by_customer": "orders", "by_owner": "orders", "by_department": "orders",
-        "by_region": "orders", "by_product": "order_lines"}
+        "by_region": "orders", "by_product": "order_lines", "conversion": "contracts"}
 
 
 @dataclass
@@ -67,15 +69,21 @@ def _conditions(actor, filters: Filters) -> list:
 
 
 def _conversion(actor, filters: Filters) -> list[tuple]:
+    """Signed contracts (signed in the period) with and without an order confirmed or beyond (anyone's)."""
     from flask import current_app
 
     from app.modules.contracts.api import SIGNED_STATES, Contract
 
     if not current_app.appbuilder.sm.has_access("can_read", "contracts"):
         return []
-    ordered = select(SalesOrder.id).where(SalesOrder.contract_id == Contract.id, *_conditions(actor, filters)).exists()
-    stmt = select(ordered.label("k"), func.count().label("v")).where(
-        Contract.status.in_(SIGNED_STATES))
+    if not (filters.date_from or filters.date_to):
+        kept = _kept("conversion", actor)
+        if kept is not None:
+            ordered = sum(n for count, n in kept if count)
+            waiting = sum(n for count, n in kept if not count)
+            return [(flag, n) for flag, n in ((True, ordered), (False, waiting)) if n]
+    flag = (Contract.order_count > 0).label("k")
+    stmt = select(flag, func.count().label("v")).where(Contract.status.in_(SIGNED_STATES))
     clause = scope_clause(registry.get("contracts"), actor)
     if clause is not None:
         stmt = stmt.where(clause)
@@ -83,7 +91,7 @@ def _conversion(actor, filters: Filters) -> list[tuple]:
         stmt = stmt.where(Contract.signed_on >= filters.date_from)
     if filters.date_to:
         stmt = stmt.where(Contract.signed_on <= filters.date_to)
-    return [(bool(k), v) for k, v in db.session.execute(stmt.group_by(ordered).order_by(ordered.desc()))]
+    return [(bool(k), v) for k, v in db.session.execute(stmt.group_by(flag).order_by(flag.desc()))]
 
 
 def rows(name: str, actor, filters: Filters) -> list[tuple]:
@@ -139,7 +147,7 @@ def _named(model, attribute: str) -> Callable[[Any], str]:
 
 def labeller(name: str) -> Callable[[Any], str]:
     if name == "conversion":
-        return lambda k: _("Ordered") if k else _("Not ordered yet")
+        return lambda k: _("Turned into orders") if k else _("Not ordered yet")
     if name == "by_region":
         return lambda k: k or _("(none)")
     if name == "by_month":
