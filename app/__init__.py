@@ -16,6 +16,7 @@ MODULES = [
     "app.modules.orders",
     "app.modules.invoices",
     "app.modules.collections",
+    "app.modules.purchasing",
 ]
 
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.

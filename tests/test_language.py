@@ -30,6 +30,7 @@ ALLOWED = {
     "Rison", "q",   # the API's query parameter and its notation
     "Werkzeug",     # the test client's browser name, recorded in the login history
     "ZP", "PP", "SJ", "HZ",   # invoice number prefixes: 专票, 普票, 收据, 红字
+    "GY",                     # the supplier number prefix (供应商)
 }
 # Pages that are not screens of the app but tools with their own language (the OpenAPI browser).
 NOT_SCREENS = re.compile(r"^/swagger/")

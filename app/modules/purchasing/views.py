@@ -1,0 +1,80 @@
+"""The purchasing module's own screens beyond the generated ones: 报价对比 (/supplier_quotes_compare/) and a
+product's 报价 tab."""
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from app.core.datamodel import current_actor
+from app.core.errors import ValidationErrors
+from app.extensions import db
+
+
+class QuoteComparisonView(BaseView):
+    """/supplier_quotes_compare/?product=<id>&quantity=<n>&rule=cheapest|fastest: the valid quotes of one product
+    side by side, the best by the chosen rule highlighted."""
+
+    route_base = "/supplier_quotes_compare"
+    default_view = "index"
+    class_permission_name = "supplier_quotes"
+    method_permission_name = {"index": "read"}
+    base_permissions = ["can_read"]
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def index(self):
+        from app.core.relation_search import endpoint_url
+        from app.modules.products.api import Product
+        from app.modules.purchasing import quotes
+
+        raw = request.args.get("product", "")
+        product = db.session.get(Product, int(raw)) if raw.isdigit() and int(raw) < 2 ** 31 else None
+        rule = request.args.get("rule", "cheapest")
+        errors, offers, status = {}, [], 200
+        try:
+            quantity = quotes.parse_quantity(request.args.get("quantity"))
+        except ValidationErrors as exc:
+            errors, quantity, status = exc.errors, None, 400
+        if raw and product is None:
+            errors["product"] = [_("Choose a product from the list.")]
+            status = 404
+        if product is not None and quantity is not None:
+            offers = quotes.compare(current_actor(), product.id, quantity, rule)
+        return self.render_template("purchasing/compare.html", title=_("Compare quotes"), product=product,
+                                    quantity=request.args.get("quantity", "1"), rule=rule, offers=offers,
+                                    errors=errors, rules=[("cheapest", _("Cheapest")), ("fastest", _("Fastest"))],
+                                    search_url=endpoint_url("supplier_quotes", "product")), status
+
+
+def render_product_tab(spec, item):
+    """A product's 报价 tab: its quotes valid today, cheapest first, and the link to compare them; nothing for
+    whoever may not read quotes."""
+    from decimal import Decimal
+
+    from flask import current_app
+    from markupsafe import Markup
+
+    from app.modules.purchasing import quotes
+
+    if not current_app.appbuilder.sm.has_access("can_read", "supplier_quotes"):
+        return None
+    offers = quotes.compare(current_actor(), item.id, Decimal(1), "cheapest")
+    return Markup(current_app.jinja_env.get_template("purchasing/product_tab.html").render(
+        product=item, offers=offers))
+
+
+def register_views(appbuilder) -> None:
+    from flask_babel import lazy_pgettext
+
+    from app.core.panels import ShowTab, register_tab
+    from app.core.registry import registry
+
+    register_tab(ShowTab(key="quotes", label=_l("Quotes"), render=render_product_tab,
+                         applies=lambda spec: spec.name == "products", order=60))
+    appbuilder.add_view(QuoteComparisonView, "menu:supplier_quotes_compare",
+                        label=lazy_pgettext("menu", "Compare quotes"), icon="fa-balance-scale",
+                        category="menu:purchasing")
+    names = registry.menu_names.setdefault("supplier_quotes", ["menu:purchasing"])
+    if "menu:supplier_quotes_compare" not in names:
+        names.append("menu:supplier_quotes_compare")
