@@ -4,9 +4,12 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, QuickFilter
+from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, QuickFilter, WorkflowSpec
+from app.modules.inventory.api import Warehouse
 from app.modules.products.api import Product
-from app.modules.purchasing import service
+from app.modules.purchasing import order_service, service
+from app.modules.purchasing.order_models import (APPROVED, CANCELLED, CLOSED, DRAFT, IN_APPROVAL, ORDERED, PARTIAL,
+                                                 PATH, RECEIVED, REJECTED, PurchaseOrder, PurchaseOrderLine)
 from app.modules.purchasing.models import (CURRENCY_CHOICES, QUALIFIED, STATUS_CHOICES, SUSPENDED, TRIAL, Supplier, SupplierCertificate,
                                            SupplierContact, SupplierQuote)
 
@@ -38,6 +41,26 @@ QUOTE_FORM = ["supplier", "product", "price", "currency", "min_quantity", "lead_
               "notes"]
 
 
+ORDER_LABELS = {
+    "code": _l("Purchase order number"), "supplier": _l("Supplier"), "supplier_id": _l("Supplier"),
+    "supplier.name": _l("Supplier"), "warehouse": _l("Receiving warehouse"), "warehouse_id": _l("Receiving warehouse"),
+    "quote": _l("From quote"), "quote_id": _l("From quote"), "order_date": _l("Order date"),
+    "expected_date": _l("Expected delivery"), "status": _l("Status"), "untaxed": _l("Amount before tax"),
+    "tax": _l("Tax"), "amount": _l("Amount"), "cancel_reason": _l("Why cancelled"), "notes": _l("Notes"),
+    "owner": _l("Buyer"), "owner_id": _l("Buyer"), "department": _l("Department"), "department_id": _l("Department"),
+    "ordered_at": _l("Placed at"), "created_at": _l("Created at"), "updated_at": _l("Updated at"),
+    "lines": _l("Purchase order lines"), "owner.username": _l("Buyer"),
+}
+ORDER_FORM = ["supplier", "warehouse", "order_date", "expected_date", "owner", "notes"]
+ORDER_LINE_LABELS = {
+    "order": _l("Purchase order"), "order_id": _l("Purchase order"), "order.code": _l("Purchase order number"),
+    "product": _l("Product"), "product_id": _l("Product"), "product.sku": _l("SKU"), "product.name": _l("Product"),
+    "quantity": _l("Quantity"), "unit_price": _l("Unit price (tax included)"), "tax_rate": _l("Tax rate (%)"),
+    "amount": _l("Amount"), "tax": _l("Tax"), "delivery_date": _l("Delivery date"), "received": _l("Received"),
+}
+ORDER_LINE_FORM = ["order", "product", "quantity", "unit_price", "tax_rate", "delivery_date"]
+
+
 def _quantity(value) -> str:
     from decimal import Decimal
 
@@ -46,6 +69,13 @@ def _quantity(value) -> str:
 
 def _status_name(value) -> str:
     return str(dict(STATUS_CHOICES).get(value, value or ""))
+
+
+def _supplier_name(value) -> str:
+    from app.extensions import db
+
+    supplier = db.session.get(Supplier, value) if value else None
+    return supplier.name if supplier is not None else str(value or "")
 
 
 def _currency_name(value) -> str:
@@ -197,6 +227,111 @@ SPECS = [
                      "product": RemoteSelectField(_l("Product"), model=Product,
                                                   url="/relation-search/supplier_quotes/product")},
         formatters={"min_quantity": _quantity, "currency": _currency_name},
+        actions=[ActionSpec(name="make_order", label=_l("Make a purchase order"),
+                            handler=order_service.order_from_quote_action, icon="fa-shopping-basket")],
         service=service.supplier_quotes,
+    ),
+    ModuleSpec(
+        name="purchase_orders",
+        model=PurchaseOrder,
+        label=_l("Purchase order"),
+        label_plural=_l("Purchase orders"),
+        category=PURCHASING,
+        category_key="purchasing",
+        category_icon="fa-truck",
+        icon="fa-shopping-basket",
+        label_columns=ORDER_LABELS,
+        list_columns=["code", "supplier", "order_date", "expected_date", "amount", "status", "owner"],
+        show_fieldsets=[
+            (_l("Purchase order"), {"fields": ["code", "supplier", "warehouse", "order_date", "expected_date",
+                                               "status", "owner", "department"]}),
+            (_l("Amounts"), {"fields": ["untaxed", "tax", "amount"]}),
+            (_l("Notes"), {"fields": ["notes", "cancel_reason", "ordered_at", "created_at", "updated_at"],
+                           "expanded": False}),
+        ],
+        form_fieldsets=[(_l("Purchase order"), {"fields": ORDER_FORM})],
+        add_columns=ORDER_FORM,
+        edit_columns=ORDER_FORM,
+        search_columns=["code", "supplier", "status", "order_date", "expected_date", "amount", "owner"],
+        order_columns=["code", "order_date", "expected_date", "amount", "status"],
+        text_search_columns=["code"],
+        export_columns=["code", "supplier.name", "order_date", "expected_date", "untaxed", "tax", "amount", "status",
+                        "owner.username", "notes"],
+        api_columns=["id", "code", "supplier_id", "warehouse_id", "quote_id", "order_date", "expected_date",
+                     "status", "untaxed", "tax", "amount", "owner_id", "department_id", "notes", "cancel_reason",
+                     "ordered_at", "created_at"],
+        api_write_columns=["supplier_id", "warehouse_id", "order_date", "expected_date", "owner_id", "notes"],
+        scope=ScopeSpec(owner="owner_id", department="department_id"),
+        status_tones={DRAFT: "default", IN_APPROVAL: "processing", APPROVED: "processing", REJECTED: "warning",
+                      ORDERED: "processing", PARTIAL: "processing", RECEIVED: "success", CLOSED: "success",
+                      CANCELLED: "warning"},
+        title_column="code",
+        code_column="code",
+        status_column="status",
+        workflow=WorkflowSpec(name="purchase_order_approval", status_field="status", draft=DRAFT,
+                              in_approval=IN_APPROVAL, approved=APPROVED, rejected=REJECTED,
+                              on_submit=order_service.before_submit),
+        lifecycle=lambda order: [DRAFT, CANCELLED] if order.status == CANCELLED else PATH,
+        key_figures=["amount", "order_date", "supplier"],
+        card_columns=["supplier", "amount", "status", "order_date"],
+        global_search=["code"],
+        date_column="order_date",
+        numbering=NumberingSpec(code=order_service.NUMBERING, name=_l("Purchase order number"),
+                                pattern="CG-{yyyy}-{seq:05d}"),
+        charts=[ChartSpec(name="amount_by_month", title=_l("Purchase amount by month"), group_by="order_date",
+                          period="month", measure="sum:amount", kind="line"),
+                ChartSpec(name="by_status", title=_l("Purchase orders by status"), group_by="status", kind="pie"),
+                ChartSpec(name="by_supplier", title=_l("Purchase amount by supplier"), group_by="supplier_id",
+                          measure="sum:amount", limit=10)],
+        formatters={"supplier_id": _supplier_name},
+        actions=[
+            ActionSpec(name="place", label=_l("Place with the supplier"), handler=order_service.place_action,
+                       confirmation=_l("Place the selected approved purchase orders with their suppliers?"),
+                       icon="fa-paper-plane"),
+            ActionSpec(name="close", label=_l("Close"), handler=order_service.close_action,
+                       confirmation=_l("Close the selected purchase orders? Nothing more is received on them."),
+                       icon="fa-check-square-o", main=False),
+            ActionSpec(name="cancel", label=_l("Cancel"), handler=order_service.cancel_action, icon="fa-ban",
+                       main=False),
+        ],
+        form_fields={"supplier": RemoteSelectField(_l("Supplier"), model=Supplier,
+                                                   url="/relation-search/purchase_orders/supplier")},
+        related=["purchase_order_lines"],
+        service=order_service.purchase_orders,
+    ),
+    ModuleSpec(
+        name="purchase_order_lines",
+        model=PurchaseOrderLine,
+        label=_l("Purchase order line"),
+        label_plural=_l("Purchase order lines"),
+        category=PURCHASING,
+        category_key="purchasing",
+        permission_name="purchase_orders",
+        show_in_menu=False,
+        label_columns=ORDER_LINE_LABELS,
+        list_columns=["product", "quantity", "unit_price", "tax_rate", "amount", "tax", "delivery_date", "received"],
+        show_fieldsets=[(_l("Purchase order line"), {"fields": ["order", "product", "quantity", "unit_price",
+                                                              "tax_rate", "amount", "tax", "delivery_date",
+                                                              "received"]})],
+        add_columns=ORDER_LINE_FORM,
+        edit_columns=ORDER_LINE_FORM,
+        search_columns=["order", "product", "delivery_date"],
+        order_columns=["amount", "delivery_date"],
+        base_order=("id", "asc"),
+        export_columns=["order.code", "product.sku", "product.name", "quantity", "unit_price", "tax_rate", "amount",
+                        "tax", "delivery_date", "received"],
+        api_columns=["id", "order_id", "product_id", "quantity", "unit_price", "tax_rate", "amount", "tax",
+                     "delivery_date", "received"],
+        api_write_columns=["order_id", "product_id", "quantity", "unit_price", "tax_rate", "delivery_date"],
+        description_columns={"unit_price": _l("Tax included. Empty: the product's cost."),
+                             "tax_rate": _l("Empty: the product's tax rate.")},
+        scope=ScopeSpec(via="order_id", via_module="purchase_orders"),
+        title_column="product",
+        form_fields={"order": RemoteSelectField(_l("Purchase order"), model=PurchaseOrder,
+                                                url="/relation-search/purchase_order_lines/order"),
+                     "product": RemoteSelectField(_l("Product"), model=Product,
+                                                  url="/relation-search/purchase_order_lines/product")},
+        formatters={"quantity": _quantity, "received": _quantity},
+        service=order_service.purchase_order_lines,
     ),
 ]

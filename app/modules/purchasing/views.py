@@ -47,6 +47,42 @@ class QuoteComparisonView(BaseView):
                                     search_url=endpoint_url("supplier_quotes", "product")), status
 
 
+def _cancel_form():
+    from markupsafe import Markup
+
+    from app.core.reason_form import ReasonForm
+    from app.modules.purchasing import order_service
+    from app.modules.purchasing.order_models import PurchaseOrder
+
+    return ReasonForm(
+        module="purchase_orders", model=PurchaseOrder, operation=order_service.cancel,
+        title=_("Cancel purchase orders"), records_label=_("Purchase orders to cancel"),
+        describe=lambda o: Markup("<strong>{}</strong> {}").format(o.code, o.supplier.name),
+        note=_("An order with goods received cannot be cancelled: close it instead."),
+        label=_("Why cancelled"), button=_("Cancel the purchase orders"), icon="fa-ban",
+        missing=_("None of these purchase orders exists or you may not see it."), form_id="zwt-po-cancel",
+        back=lambda _rows: "/purchase_orders/list/", done=lambda _rows: _("Cancelled."))
+
+
+class PurchaseOrderCancelView(BaseView):
+    """/purchase_orders_cancel/?ids=…: the reason, then the chosen purchase orders are cancelled (each on its own)."""
+
+    route_base = "/purchase_orders_cancel"
+    class_permission_name = "purchase_orders"
+    method_permission_name = {"cancel": "write"}
+    base_permissions = ["can_write"]
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def cancel(self):
+        from app.core.reason_form import reason_form, visible_records
+
+        form = _cancel_form()
+        ids = [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()][:100]
+        records = visible_records(form, ids)
+        return reason_form(self, form, records, ids_field=",".join(str(o.id) for o in records))
+
+
 def render_product_tab(spec, item):
     """A product's 报价 tab: its quotes valid today, cheapest first, and the link to compare them; nothing for
     whoever may not read quotes."""
@@ -72,6 +108,7 @@ def register_views(appbuilder) -> None:
 
     register_tab(ShowTab(key="quotes", label=_l("Quotes"), render=render_product_tab,
                          applies=lambda spec: spec.name == "products", order=60))
+    appbuilder.add_view_no_menu(PurchaseOrderCancelView)
     appbuilder.add_view(QuoteComparisonView, "menu:supplier_quotes_compare",
                         label=lazy_pgettext("menu", "Compare quotes"), icon="fa-balance-scale",
                         category="menu:purchasing")

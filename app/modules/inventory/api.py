@@ -1,0 +1,6 @@
+"""What other modules may use of the inventory module: the warehouse record (an order ships from one, a purchase
+order is received into one) and the stock service that moves goods (receive, ship, reserve …)."""
+from app.modules.inventory import service as stock
+from app.modules.inventory.models import Warehouse, WarehouseBin
+
+__all__ = ["Warehouse", "WarehouseBin", "stock"]
