@@ -86,3 +86,31 @@ def test_an_ordinary_search_still_ignores_case_and_finds_any_part(org, login, na
     client = login(org.admin)
     assert _listed(client, f"_flt_{CONTAINS}_name=AB&_flt_{STARTS}_name={token}", made) == {"plain"}
     assert _listed(client, f"_flt_{CONTAINS}_name=纯利&_flt_{STARTS}_name={token}", made) == {"percent", "other"}
+
+
+def test_a_status_chosen_from_its_choices_is_matched_as_equal_along_the_index(org, ctx, login):
+    """The status chips send "starts with" the status: a whole choice that starts no other choice is compared
+    with = (the column's indexes serve it), anything else stays a literal prefix."""
+    from flask_appbuilder.models.sqla.filters import FilterStartsWith
+    from sqlalchemy import select
+
+    from app.core.literal_filters import LiteralFilterConverter
+    from app.extensions import db
+    from app.modules.contracts.models import Contract
+    from tests.modules.contracts.helpers import make_contract
+
+    starts = next(cls for test, classes in LiteralFilterConverter.conversion_table for cls in classes
+                  if issubclass(cls, FilterStartsWith) and not getattr(cls, "negate", False))
+
+    def where(value):
+        flt = starts("status", datamodel=type("DM", (), {"obj": Contract})())
+        flt.model, flt.column_name = Contract, "status"
+        return str(flt.apply(db.session.query(Contract), value).statement.compile(db.engine)).split("WHERE", 1)[1]
+
+    assert "=" in where("draft") and "like" not in where("draft").lower()
+    for value in ("dra", "Draft", "dra%", "sign"):           # not a whole choice: a literal prefix as before
+        assert "like" in where(value).lower(), value
+    draft = make_contract(org.east_rep)
+    client = login(org.east_rep)
+    listed = client.get("/contracts/list/?_flt_0_status=draft&psize_ContractView=100").get_data(as_text=True)
+    assert draft.code in listed
