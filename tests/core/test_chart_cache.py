@@ -5,6 +5,7 @@ after the minute job folds the changes, however often the job runs. List filters
 group directly."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -285,3 +286,23 @@ def test_the_chart_page_counts_a_new_customer_at_once(app, ctx, org, login):
     before = total()
     make_customer(org.east_rep2)
     assert total() == before + 1
+
+
+def test_the_top_groups_over_every_owner_count_changes_not_yet_folded(pg, org):
+    """Who sees every row reads a top-N chart from the first folded totals plus the groups with unfolded changes:
+    a customer whose order lifts them to the top shows first at once, before and after the fold."""
+    from app.modules.orders import analysis
+    from tests.modules.invoices.test_invoices import confirmed_order
+
+    spec = registry.get("orders")
+    chart = next(c for c in spec.report_totals if c.name == "analysis_by_customer")
+    maintain.fold()
+    order = confirmed_order(org, lines=[("1", "987654321.98", "0")])
+    for _fold in (False, True):
+        if _fold:
+            maintain.fold()
+        kept = _as(pg, org.admin, lambda: chart_cache.aggregate_rows(spec, chart))
+        assert kept[0] == (order.customer_id, Decimal("987654321.98")), kept[:3]
+        assert len(kept) <= chart.limit
+    direct = analysis.rows("by_customer", org.admin, analysis.Filters(date_from=dt.date(1900, 1, 1)))
+    assert direct[0] == kept[0]

@@ -36,6 +36,9 @@ class ChartAggregate(Model):
     (owner and department -1)."""
 
     __tablename__ = "chart_aggregate"
+    # The top groups over every owner (owner -1) read in order (charts_0002).
+    __table_args__ = (Index("ix_chart_aggregate_top_total", "module", "chart", "owner_id", "total"),
+                      Index("ix_chart_aggregate_top_n", "module", "chart", "owner_id", "n"))
 
     # The key's order lets a reader of every row (owner -1) or of one owner walk the index.
     module = Column(String(64), primary_key=True)
@@ -174,6 +177,8 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
     query = select(rows.c.group_key.label("k"), cast(func.sum(rows.c.n), BigInteger).label("n"),
                    func.sum(rows.c.total).label("t"))
     condition = _scope_condition(spec, rows, user if user is not None else current_actor())
+    if condition is None and chart.period != "month":
+        query = query.where(rows.c.group_key.in_(_top_candidates(spec, chart, session)))
     # Who sees every row reads the totals over all owners; others the ones of their scope.
     query = query.where(rows.c.owner_id == ALL_OWNERS if condition is None else
                         and_(rows.c.owner_id != ALL_OWNERS, condition))
@@ -191,6 +196,23 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
     if not out and not session.scalar(select(built)):
         return None
     return _fill_months(out) if chart.period == "month" else out
+
+
+def _top_candidates(spec, chart, session):
+    """The group keys that can be among a chart's top `limit` over every owner: those with changes not yet folded,
+    and the first limit + (their number) of the folded totals in the chart's order — a group without changes keeps
+    its folded total, so no other can reach the top. Read along ix_chart_aggregate_top_*, not the whole chart."""
+    from app.core.chart_cache.maintain import ALL_OWNERS
+
+    aggregate, delta = ChartAggregate.__table__.c, ChartDelta.__table__.c
+    changed = select(delta.group_key).where(delta.module == spec.name, delta.chart == chart.name,
+                                            delta.owner_id == ALL_OWNERS).distinct()
+    count = session.scalar(select(func.count()).select_from(changed.subquery())) or 0
+    measure = aggregate.n if chart.measure == "count" else aggregate.total
+    top = (select(aggregate.group_key).where(aggregate.module == spec.name, aggregate.chart == chart.name,
+                                             aggregate.owner_id == ALL_OWNERS)
+           .order_by(measure.desc(), aggregate.group_key).limit(chart.limit + count))
+    return [*session.scalars(top), *session.scalars(changed)]
 
 
 def _scope_condition(spec, rows, user):
