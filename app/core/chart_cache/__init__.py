@@ -180,7 +180,10 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
     if condition is None and chart.period != "month":
         query = query.where(rows.c.group_key.in_(_top_candidates(spec, chart, session)))
     # Who sees every row reads the totals over all owners; others the ones of their scope.
-    query = query.where(rows.c.owner_id == ALL_OWNERS if condition is None else
+    # (The totals over all owners also carry department -1 and no shared flag: said, so that their key's index
+    # reaches the groups asked for.)
+    query = query.where(and_(rows.c.owner_id == ALL_OWNERS, rows.c.department_id == ALL_OWNERS,
+                             rows.c.shared.is_(false())) if condition is None else
                         and_(rows.c.owner_id != ALL_OWNERS, condition))
     query = query.group_by(rows.c.group_key).having(func.sum(rows.c.n) > 0)
     if chart.period == "month":
