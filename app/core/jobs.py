@@ -209,6 +209,23 @@ def claim_once(key: str) -> bool:
         return False
 
 
+def claim_many(keys) -> set[str]:
+    """The keys claimed now, of `keys` (inside the caller's transaction): those nobody claimed before, in one
+    statement — a key another run claimed meanwhile is skipped, not an error."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return set()
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    now = utcnow()
+    statement = (dialect_insert(JobRun).values([{"key": key, "done_at": now} for key in keys])
+                 .on_conflict_do_nothing(index_elements=["key"]).returning(JobRun.key))
+    return set(db.session.scalars(statement))
+
+
 def cron_entries(registry) -> list[dict]:
     """Every module's CRON list (from its jobs.py), for the RQ cron scheduler."""
     entries = []

@@ -141,3 +141,17 @@ def test_a_process_stopped_with_sigterm_still_stops_the_embedded_redis_it_starte
     for leftover in alive:
         leftover.kill()
     assert alive == []
+
+
+def test_claim_many_claims_each_key_once(ctx):
+    from app.core.jobs import claim_many, claim_once
+    from app.core.transaction import unit_of_work
+    from tests.conftest import unique
+
+    first, second, third = (unique("claim-") for _ in range(3))
+    with unit_of_work(None):
+        assert claim_once(first)
+    with unit_of_work(None):
+        assert claim_many([first, second, third, second]) == {second, third}
+    with unit_of_work(None):
+        assert claim_many([first, second, third]) == set() and claim_many([]) == set()

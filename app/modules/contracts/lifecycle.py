@@ -131,26 +131,14 @@ def _recipients(contract: Contract) -> list:
     return people
 
 
-def _remind(uow, contract: Contract, today: dt.date) -> bool:
-    """The reminder due for the contract today (the nearest reminder day reached), once."""
-    from app.core.jobs import claim_once
-    from app.core.notify import notify
-
-    left = (contract.ends_on - today).days
-    reached = [d for d in reminder_days(contract.type) if left <= d]
-    if left < 0 or not reached:
-        return False
-    days = min(reached)
-    if not claim_once(f"contracts.reminder:{contract.id}:{contract.ends_on.isoformat()}:{days}"):
-        return False
+def _reminder_text(contract: Contract, left: int) -> tuple[str, str]:
     if left == 0:
         title = _("Contract %(code)s ends today", code=contract.code)
     else:
         title = _("Contract %(code)s ends in %(days)d days", code=contract.code, days=left)
     body = _("%(title)s with %(customer)s ends on %(date)s. Renew it or let it end.", title=contract.title,
              customer=contract.customer.name if contract.customer is not None else "", date=contract.ends_on.isoformat())
-    notify(uow, _recipients(contract), title, body, link=f"/contracts/show/{contract.id}")
-    return True
+    return title, body
 
 
 MOVE_BATCH = 5000
@@ -185,10 +173,14 @@ def _move(condition, values: dict, old_status: str) -> int:
 
 def _remind_due(today: dt.date, types: list) -> int:
     """The reminders due today: contracts in force whose end is within their type's largest reminder day, each
-    reminded once for the nearest reminder day reached (claimed with its notices, batch by batch)."""
-    from app.core.jobs import JobRun
+    reminded once for the nearest reminder day reached — a batch's keys claimed in one statement and its notices
+    written in one (a key claimed by another run meanwhile is left to that run)."""
+    from app.core.jobs import claim_many
+    from app.core.notify import notify_each
 
+    by_type = {t.id: t for t in types}
     horizon = max([*DEFAULT_REMINDERS] + [max(reminder_days(t)) for t in types])
+    recipients: dict[int, list] = {}
     last_id, reminded = 0, 0
     while True:
         ids = list(db.session.scalars(select(Contract.id).where(
@@ -199,20 +191,30 @@ def _remind_due(today: dt.date, types: list) -> int:
             break
         last_id = ids[-1]
         with unit_of_work(None) as uow:
-            contracts = list(db.session.scalars(select(Contract).where(Contract.id.in_(ids)).order_by(Contract.id)
-                                                .options(lazyload("*"))))
-            keys = {c.id: _reminder_key(c, today) for c in contracts}
-            done = set(db.session.scalars(select(JobRun.key).where(
-                JobRun.key.in_([k for k in keys.values() if k])))) if any(keys.values()) else set()
+            contracts = list(db.session.scalars(select(Contract).where(Contract.id.in_(ids)).order_by(Contract.id)))
+            due = {}
             for contract in contracts:
-                if keys[contract.id] and keys[contract.id] not in done:
-                    reminded += _remind(uow, contract, today)
+                key = _reminder_key(contract, today, by_type.get(contract.type_id))
+                if key:
+                    due[key] = contract
+            claimed = claim_many(due)
+            messages = []
+            for key, contract in due.items():
+                if key not in claimed:
+                    continue
+                if contract.owner_id not in recipients:
+                    recipients[contract.owner_id] = _recipients(contract)
+                title, body = _reminder_text(contract, (contract.ends_on - today).days)
+                messages += [(person, title, body, f"/contracts/show/{contract.id}")
+                             for person in recipients[contract.owner_id]]
+            notify_each(uow, messages)
+            reminded += len(claimed)
     return reminded
 
 
-def _reminder_key(contract: Contract, today: dt.date) -> str | None:
+def _reminder_key(contract: Contract, today: dt.date, contract_type=None) -> str | None:
     left = (contract.ends_on - today).days
-    reached = [d for d in reminder_days(contract.type) if left <= d]
+    reached = [d for d in reminder_days(contract_type) if left <= d]
     if left < 0 or not reached:
         return None
     return f"contracts.reminder:{contract.id}:{contract.ends_on.isoformat()}:{min(reached)}"
