@@ -1,6 +1,7 @@
-"""The purchasing module's scheduled job: every morning, the buyer in charge of a supplier is reminded of each
+"""The purchasing module's scheduled jobs: every morning, the buyer in charge of a supplier is reminded of each
 licence or certificate that expires within SUPPLIER_CERTIFICATE_NOTICE_DAYS (30) — once per expiry date, even
-when the job runs twice."""
+when the job runs twice; every night, with PURCHASE_AUTO_REORDER on, the reorder suggestions become draft purchase
+orders (none twice: a product already on an open order is left out)."""
 from __future__ import annotations
 
 from app.core.jobs import in_app_context
@@ -13,7 +14,16 @@ def remind_certificates() -> int:
     return remind()
 
 
+@in_app_context
+def reorder() -> dict:
+    from app.modules.purchasing.replenish import nightly
+
+    return nightly()
+
+
 CRON = [
     lambda config: {"func": remind_certificates, "cron": config.get("SUPPLIER_CERTIFICATE_CRON", "20 7 * * *"),
                     "name": "purchasing.certificates"},
+    lambda config: {"func": reorder, "cron": config.get("PURCHASE_REORDER_CRON", "40 2 * * *"),
+                     "name": "purchasing.reorder"},
 ]

@@ -55,12 +55,12 @@ def parse_quantity(raw) -> Decimal:
 
 
 def compare(actor, product_id: int, quantity: Decimal, rule: str = "cheapest", on: dt.date | None = None) -> list:
-    """The offers of the quotes valid on `on` for the product, from suppliers in the actor's data scope, best
-    first by `rule`; the best one (or ones, when equal) marked."""
+    """The offers of the quotes valid on `on` for the product, from suppliers in the actor's data scope (every
+    supplier for the system, None), best first by `rule`; the best one (or ones, when equal) marked."""
     if rule not in RULES:
         rule = "cheapest"
     stmt = valid_quotes(product_id, on).options(contains_eager(SupplierQuote.supplier))
-    clause = scope_clause(registry.get("suppliers"), actor)
+    clause = scope_clause(registry.get("suppliers"), actor) if actor is not None else None   # None: the system
     if clause is not None:
         stmt = stmt.where(clause)
     known = rates()

@@ -83,6 +83,67 @@ class PurchaseOrderCancelView(BaseView):
         return reason_form(self, form, records, ids_field=",".join(str(o.id) for o in records))
 
 
+class ReorderView(BaseView):
+    """/purchase_suggestions/: the inventory's reorder suggestions with the supplier each would be bought from;
+    生成采购订单 makes draft purchase orders of the ticked ones (one per supplier and warehouse)."""
+
+    route_base = "/purchase_suggestions"
+    default_view = "index"
+    class_permission_name = "purchase_orders"
+    method_permission_name = {"index": "write", "make": "write"}
+    base_permissions = ["can_write"]
+
+    @staticmethod
+    def _warehouse():
+        raw = request.values.get("warehouse", "")
+        return int(raw) if raw.isdigit() and int(raw) < 2 ** 31 else None
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def index(self):
+        from sqlalchemy import select
+
+        from app.modules.inventory.api import Warehouse
+        from app.modules.purchasing import replenish
+
+        rows = replenish.suggestions(self._warehouse(), limit=200)
+        warehouses = db.session.execute(select(Warehouse.id, Warehouse.name).where(Warehouse.active.is_(True))
+                                        .order_by(Warehouse.name)).all()
+        return self.render_template("purchasing/suggestions.html", title=_("Reorder suggestions to purchase"),
+                                    rows=rows, warehouses=warehouses, warehouse=self._warehouse())
+
+    @expose("/", methods=["POST"])
+    @has_access
+    def make(self):
+        from flask import flash, redirect
+
+        from app.core.errors import DomainError
+        from app.modules.purchasing import replenish
+
+        picked = set(request.form.getlist("pick"))
+        rows = [row for row in replenish.suggestions(self._warehouse(), limit=200)
+                if f"{row['product_id']}:{row['warehouse_id']}" in picked]
+        if not rows:
+            flash(_("Tick the suggestions to order."), "warning")
+            return redirect("/purchase_suggestions/")
+        try:
+            outcome = replenish.make_orders(current_actor(), rows)
+        except (DomainError, ValidationErrors) as error:
+            db.session.rollback()
+            flash(getattr(error, "message", None) or _("The purchase orders could not be made."), "danger")
+            return redirect("/purchase_suggestions/")
+        if outcome.orders:
+            flash(_("%(n)s draft purchase orders made: %(codes)s.", n=len(outcome.orders),
+                    codes="、".join(o.code for o in outcome.orders)), "success")
+        if outcome.no_quote:
+            flash(_("No valid quote for %(products)s: add one, then order them.",
+                    products="、".join(row["product"] for row in outcome.no_quote)), "warning")
+        if outcome.on_order:
+            flash(_("Already on an open purchase order: %(products)s.",
+                    products="、".join(row["product"] for row in outcome.on_order)), "info")
+        return redirect("/purchase_orders/list/" if outcome.orders else "/purchase_suggestions/")
+
+
 def render_product_tab(spec, item):
     """A product's 报价 tab: its quotes valid today, cheapest first, and the link to compare them; nothing for
     whoever may not read quotes."""
@@ -109,9 +170,13 @@ def register_views(appbuilder) -> None:
     register_tab(ShowTab(key="quotes", label=_l("Quotes"), render=render_product_tab,
                          applies=lambda spec: spec.name == "products", order=60))
     appbuilder.add_view_no_menu(PurchaseOrderCancelView)
+    appbuilder.add_view(ReorderView, "menu:purchase_suggestions", label=lazy_pgettext("menu", "Reorder suggestions"),
+                        icon="fa-refresh", category="menu:purchasing")
     appbuilder.add_view(QuoteComparisonView, "menu:supplier_quotes_compare",
                         label=lazy_pgettext("menu", "Compare quotes"), icon="fa-balance-scale",
                         category="menu:purchasing")
-    names = registry.menu_names.setdefault("supplier_quotes", ["menu:purchasing"])
-    if "menu:supplier_quotes_compare" not in names:
-        names.append("menu:supplier_quotes_compare")
+    for permission, entry in (("supplier_quotes", "menu:supplier_quotes_compare"),
+                              ("purchase_orders", "menu:purchase_suggestions")):
+        names = registry.menu_names.setdefault(permission, ["menu:purchasing"])
+        if entry not in names:
+            names.append(entry)
