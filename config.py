@@ -33,6 +33,17 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _json_object(text: str | None) -> dict:
+    """A JSON object from the environment; {} when empty or not an object."""
+    import json
+
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _env_int(name: str, default: int) -> int:
     value = _env(name)
     return default if value is None else int(value)
@@ -153,6 +164,13 @@ def build_config(**overrides) -> dict:
         "INVOICE_PAYMENT_DAYS": _env_int("INVOICE_PAYMENT_DAYS", 30),
         "DUNNING_CRON": _env("DUNNING_CRON", "30 8 * * *"),
         "PAID_12M_CRON": _env("PAID_12M_CRON", "40 0 * * *"),
+        # Purchasing: reminders of suppliers' licences, the nightly reorder drafts (off unless switched on), and the
+        # rates at which quotes in other currencies are compared, e.g. {"USD": "7.10"}.
+        "SUPPLIER_CERTIFICATE_CRON": _env("SUPPLIER_CERTIFICATE_CRON", "20 7 * * *"),
+        "SUPPLIER_CERTIFICATE_NOTICE_DAYS": _env_int("SUPPLIER_CERTIFICATE_NOTICE_DAYS", 30),
+        "PURCHASE_AUTO_REORDER": _env_bool("PURCHASE_AUTO_REORDER", False),
+        "PURCHASE_REORDER_CRON": _env("PURCHASE_REORDER_CRON", "40 2 * * *"),
+        "PURCHASE_EXCHANGE_RATES": _json_object(_env("PURCHASE_EXCHANGE_RATES", "")),
         # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
         "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),
