@@ -171,6 +171,7 @@ def build_config(**overrides) -> dict:
         "PURCHASE_AUTO_REORDER": _env_bool("PURCHASE_AUTO_REORDER", False),
         "PURCHASE_REORDER_CRON": _env("PURCHASE_REORDER_CRON", "40 2 * * *"),
         "PURCHASE_EXCHANGE_RATES": _json_object(_env("PURCHASE_EXCHANGE_RATES", "")),
+        "PURCHASE_RECEIPT_TOLERANCE": _env_int("PURCHASE_RECEIPT_TOLERANCE", 0),
         # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
         "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),

@@ -2,18 +2,29 @@
 they supply, and their quotes per product — screens, API, charts, exports, imports and permissions."""
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
+from app.core.panels import register_record_rule
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, QuickFilter, WorkflowSpec
 from app.modules.inventory.api import Warehouse
 from app.modules.products.api import Product
-from app.modules.purchasing import order_service, service
+from app.modules.purchasing import order_service, receipts, service
+from app.modules.purchasing.receipt_models import GoodsReceipt, GoodsReceiptLine
 from app.modules.purchasing.order_models import (APPROVED, CANCELLED, CLOSED, DRAFT, IN_APPROVAL, ORDERED, PARTIAL,
                                                  PATH, RECEIVED, REJECTED, PurchaseOrder, PurchaseOrderLine)
 from app.modules.purchasing.models import (CURRENCY_CHOICES, QUALIFIED, STATUS_CHOICES, SUSPENDED, TRIAL, Supplier, SupplierCertificate,
                                            SupplierContact, SupplierQuote)
 
 PURCHASING = lazy_pgettext("menu", "Purchasing")
+
+# What the detail page of a purchase order offers, by its status.
+register_record_rule("purchase_orders", "place", lambda actor, order: order.status == APPROVED)
+register_record_rule("purchase_orders", "receive", lambda actor, order: order.status in (ORDERED, PARTIAL))
+register_record_rule("purchase_orders", "close", lambda actor, order: order.status in (PARTIAL, RECEIVED))
+register_record_rule("purchase_orders", "cancel",
+                     lambda actor, order: order.status in (DRAFT, REJECTED, APPROVED, ORDERED))
+register_record_rule("purchase_orders", "edit", lambda actor, order: order.status in (DRAFT, REJECTED))
+register_record_rule("purchase_orders", "delete", lambda actor, order: order.status in (DRAFT, REJECTED))
 
 SUPPLIER_LABELS = {
     "code": _l("Supplier code"), "name": _l("Supplier name"), "tax_id": _l("Tax id"), "address": _l("Address"),
@@ -59,6 +70,17 @@ ORDER_LINE_LABELS = {
     "amount": _l("Amount"), "tax": _l("Tax"), "delivery_date": _l("Delivery date"), "received": _l("Received"),
 }
 ORDER_LINE_FORM = ["order", "product", "quantity", "unit_price", "tax_rate", "delivery_date"]
+RECEIPT_LABELS = {
+    "code": _l("Receipt number"), "order": _l("Purchase order"), "order_id": _l("Purchase order"),
+    "order.code": _l("Purchase order number"), "warehouse": _l("Warehouse"), "warehouse_id": _l("Warehouse"),
+    "received_on": _l("Received on"), "received_by": _l("Received by"), "received_by_id": _l("Received by"),
+    "note": _l("Notes"), "created_at": _l("Created at"), "lines": _l("Receipt lines"),
+    "receipt": _l("Goods receipt"), "receipt_id": _l("Goods receipt"), "receipt.code": _l("Receipt number"),
+    "product": _l("Product"), "product_id": _l("Product"), "product.sku": _l("SKU"), "product.name": _l("Product"),
+    "accepted": _l("Accepted"), "rejected": lazy_pgettext("goods receipt", "Rejected"),
+    "reject_reason": _l("Why rejected"), "bin": _l("Bin"),
+    "bin_id": _l("Bin"), "order_line_id": _l("Purchase order line"),
+}
 
 
 def _quantity(value) -> str:
@@ -288,6 +310,8 @@ SPECS = [
             ActionSpec(name="place", label=_l("Place with the supplier"), handler=order_service.place_action,
                        confirmation=_l("Place the selected approved purchase orders with their suppliers?"),
                        icon="fa-paper-plane"),
+            ActionSpec(name="receive", label=_l("Receive goods"), handler=order_service.receive_action,
+                       icon="fa-download"),
             ActionSpec(name="close", label=_l("Close"), handler=order_service.close_action,
                        confirmation=_l("Close the selected purchase orders? Nothing more is received on them."),
                        icon="fa-check-square-o", main=False),
@@ -296,7 +320,7 @@ SPECS = [
         ],
         form_fields={"supplier": RemoteSelectField(_l("Supplier"), model=Supplier,
                                                    url="/relation-search/purchase_orders/supplier")},
-        related=["purchase_order_lines"],
+        related=["purchase_order_lines", "goods_receipts"],
         service=order_service.purchase_orders,
     ),
     ModuleSpec(
@@ -333,5 +357,55 @@ SPECS = [
                                                   url="/relation-search/purchase_order_lines/product")},
         formatters={"quantity": _quantity, "received": _quantity},
         service=order_service.purchase_order_lines,
+    ),
+    ModuleSpec(
+        name="goods_receipts",
+        made_elsewhere=True,
+        model=GoodsReceipt,
+        label=_l("Goods receipt"),
+        label_plural=_l("Goods receipts"),
+        category=PURCHASING,
+        category_key="purchasing",
+        permission_name="purchase_orders",
+        show_in_menu=False,
+        label_columns=RECEIPT_LABELS,
+        list_columns=["code", "received_on", "warehouse", "received_by", "note"],
+        show_fieldsets=[(_l("Goods receipt"), {"fields": ["code", "order", "warehouse", "received_on", "received_by",
+                                                        "note", "created_at"]})],
+        search_columns=["code", "order", "received_on"],
+        order_columns=["code", "received_on"],
+        export_columns=["code", "order.code", "received_on", "note"],
+        api_columns=["id", "code", "order_id", "warehouse_id", "received_on", "received_by_id", "note"],
+        scope=ScopeSpec(via="order_id", via_module="purchase_orders"),
+        title_column="code",
+        code_column="code",
+        numbering=NumberingSpec(code=receipts.NUMBERING, name=_l("Receipt number"), pattern="RK-{yyyy}-{seq:05d}"),
+        related=["goods_receipt_lines"],
+        service=None,
+    ),
+    ModuleSpec(
+        name="goods_receipt_lines",
+        made_elsewhere=True,
+        model=GoodsReceiptLine,
+        label=_l("Receipt line"),
+        label_plural=_l("Receipt lines"),
+        category=PURCHASING,
+        category_key="purchasing",
+        permission_name="purchase_orders",
+        show_in_menu=False,
+        label_columns=RECEIPT_LABELS,
+        list_columns=["product", "accepted", "rejected", "reject_reason", "bin"],
+        show_fieldsets=[(_l("Receipt line"), {"fields": ["receipt", "product", "accepted", "rejected", "reject_reason",
+                                                       "bin"]})],
+        search_columns=["receipt", "product"],
+        order_columns=["accepted"],
+        base_order=("id", "asc"),
+        export_columns=["receipt.code", "product.sku", "product.name", "accepted", "rejected", "reject_reason"],
+        api_columns=["id", "receipt_id", "order_line_id", "product_id", "accepted", "rejected", "reject_reason",
+                     "bin_id"],
+        scope=ScopeSpec(via="receipt_id", via_module="goods_receipts"),
+        title_column="product",
+        formatters={"accepted": _quantity, "rejected": _quantity},
+        service=None,
     ),
 ]

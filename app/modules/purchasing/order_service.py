@@ -284,6 +284,12 @@ def order_from_quote_action(actor, items):
     return redirect(f"/purchase_orders/show/{made[0].id}") if made else None
 
 
+def receive_action(actor, items):
+    from flask import redirect
+
+    return redirect(f"/purchase_receive/{items[0].id}")
+
+
 def cancel_action(actor, items):
     from flask import redirect
 

@@ -144,6 +144,56 @@ class ReorderView(BaseView):
         return redirect("/purchase_orders/list/" if outcome.orders else "/purchase_suggestions/")
 
 
+class ReceiveView(BaseView):
+    """/purchase_receive/<order id>: 收货入库 — what arrived on each line of a placed purchase order, accepted into
+    the order's warehouse (a bin may be chosen) or rejected with why."""
+
+    route_base = "/purchase_receive"
+    class_permission_name = "purchase_orders"
+    method_permission_name = {"receive": "write"}
+    base_permissions = ["can_write"]
+
+    @expose("/<int:order_id>", methods=["GET", "POST"])
+    @has_access
+    def receive(self, order_id: int):
+        from flask import abort, flash, redirect
+        from sqlalchemy import select
+
+        from app.core.errors import DomainError
+        from app.core.scope import can_see
+        from app.modules.inventory.api import WarehouseBin
+        from app.modules.purchasing import receipts
+        from app.modules.purchasing.order_models import PurchaseOrder
+
+        order = db.session.get(PurchaseOrder, order_id) if order_id < 2 ** 31 else None
+        if order is None or not can_see("purchase_orders", current_actor(), order.id):
+            abort(404)
+        errors, status = {}, 200
+        if request.method == "POST":
+            lines = {line.id: {"accepted": request.form.get(f"accepted_{line.id}", ""),
+                               "rejected": request.form.get(f"rejected_{line.id}", ""),
+                               "reason": request.form.get(f"reason_{line.id}", ""),
+                               "bin_id": request.form.get(f"bin_{line.id}", "")} for line in order.lines}
+            try:
+                receipt = receipts.receive(current_actor(), order.id, lines, request.form.get("note"))
+            except ValidationErrors as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+            except DomainError as exc:
+                db.session.rollback()
+                errors, status = {"": [exc.message]}, exc.status
+            else:
+                flash(_("Goods receipt %(code)s recorded.", code=receipt.code), "success")
+                return redirect(f"/purchase_orders/show/{order.id}")
+            order = db.session.get(PurchaseOrder, order_id)
+        bins = db.session.execute(select(WarehouseBin.id, WarehouseBin.code).where(
+            WarehouseBin.warehouse_id == order.warehouse_id).order_by(WarehouseBin.code).limit(500)).all() \
+            if order.warehouse_id else []
+        return self.render_template("purchasing/receive.html", title=_("Receive goods"), order=order, errors=errors,
+                                    form=request.form, bins=bins, left=receipts.left_to_receive,
+                                    qty=receipts.plain), status
+
+
 def render_product_tab(spec, item):
     """A product's 报价 tab: its quotes valid today, cheapest first, and the link to compare them; nothing for
     whoever may not read quotes."""
@@ -170,6 +220,7 @@ def register_views(appbuilder) -> None:
     register_tab(ShowTab(key="quotes", label=_l("Quotes"), render=render_product_tab,
                          applies=lambda spec: spec.name == "products", order=60))
     appbuilder.add_view_no_menu(PurchaseOrderCancelView)
+    appbuilder.add_view_no_menu(ReceiveView)
     appbuilder.add_view(ReorderView, "menu:purchase_suggestions", label=lazy_pgettext("menu", "Reorder suggestions"),
                         icon="fa-refresh", category="menu:purchasing")
     appbuilder.add_view(QuoteComparisonView, "menu:supplier_quotes_compare",
