@@ -149,10 +149,11 @@ SPECS = [
         workflow=WorkflowSpec(name="invoice_void_approval", status_field="void_state", draft=VOID_NONE,
                               in_approval=VOID_RUNNING, approved=VOID_DONE, rejected=VOID_REJECTED,
                               on_submit=service.before_void, on_approved=service.on_void_approved),
-        documents=[DocumentSpec("invoice", _l("Invoice"), str(DOCUMENTS / "special.html"), filename="发票-{code}",
+        documents=[DocumentSpec("invoice", _l("Invoice"), str(DOCUMENTS / "vat.html"), filename="发票-{code}",
                                 context=_document_lines, printed=service.printed, variant=lambda invoice: invoice.kind,
-                                variants=tuple(DocumentVariant(kind, label, str(DOCUMENTS / f"{kind}.html"))
-                                               for kind, label in KIND_CHOICES))],
+                                # 专票 and 普票 ship the same layout (vat.html draws each its own way), 收据 its own.
+                                variants=tuple(DocumentVariant(kind, label, str(DOCUMENTS / (
+                                    "receipt.html" if kind == "receipt" else "vat.html"))) for kind, label in KIND_CHOICES))],
         related=["invoice_lines"],
         service=service.invoices,
     ),

@@ -165,9 +165,9 @@ def test_each_invoice_type_prints_with_its_own_default_template(org, login):
         shipped = db.session.scalars(select(PrintTemplate).where(
             PrintTemplate.module == "invoices", PrintTemplate.variant == "special")).all()
         assert [row.is_default for row in shipped].count(True) == 1      # the other type's default is untouched
-        # Choosing a template by hand still wins over the type's default.
-        forced = client.get(f"/printing/invoices/{receipt.id}/pdf?template={shipped[0].id}")
-        assert "增值税专用发票" in _one_line(forced.data)
+        # Choosing a template by hand still wins over the type's default: the 专票 in the receipt's layout.
+        forced = client.get(f"/printing/invoices/{texts['special'][0].id}/pdf?template={mine.id}")
+        assert marker in _one_line(forced.data) and "交款单位" in _one_line(forced.data)
     finally:
         standard = db.session.scalar(select(PrintTemplate).where(
             PrintTemplate.module == "invoices", PrintTemplate.variant == "receipt", PrintTemplate.id != mine.id)
