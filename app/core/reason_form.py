@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import flash, redirect, request
+from flask_appbuilder import BaseView, expose, has_access
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
@@ -67,3 +68,28 @@ def reason_form(view, form: ReasonForm, records: list, ids_field: str = ""):
     return view.render_template("zwt/reason_form.html", form=form, records=records, error=error, title=form.title,
                                 reason=request.form.get("reason", ""), ids_field=ids_field,
                                 back=form.back(records) if records else "/"), status
+
+
+class ReasonView(BaseView):
+    """A module's reason screen: /<route_base>/?ids=1,2 or /<route_base>/<id>. A subclass names its route,
+    its permission (class_permission_name, needing write) and `form()`, the ReasonForm it shows."""
+
+    method_permission_name = {"chosen": "write", "one": "write"}
+    base_permissions = ["can_write"]
+
+    def form(self) -> ReasonForm:
+        raise NotImplementedError
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def chosen(self):
+        form = self.form()
+        ids = [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()][:100]
+        records = visible_records(form, ids)
+        return reason_form(self, form, records, ids_field=",".join(str(r.id) for r in records))
+
+    @expose("/<int:record_id>", methods=["GET", "POST"])
+    @has_access
+    def one(self, record_id: int):
+        form = self.form()
+        return reason_form(self, form, visible_records(form, [record_id]))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.datamodel import current_actor
+from app.core.reason_form import ReasonView
 from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.extensions import db
@@ -104,21 +105,14 @@ def _terminate_form():
         done=lambda rows: _("Contract %(code)s terminated.", code=rows[0].code))
 
 
-class ContractTerminateView(BaseView):
+class ContractTerminateView(ReasonView):
     """/contracts_terminate/<id>: the reason, then the contract is terminated (终止)."""
 
     route_base = "/contracts_terminate"
     class_permission_name = "contracts"
-    method_permission_name = {"terminate": "write"}
-    base_permissions = ["can_write"]
 
-    @expose("/<int:contract_id>", methods=["GET", "POST"])
-    @has_access
-    def terminate(self, contract_id: int):
-        from app.core.reason_form import reason_form, visible_records
-
-        form = _terminate_form()
-        return reason_form(self, form, visible_records(form, [contract_id]))
+    def form(self):
+        return _terminate_form()
 
 
 class ContractArchiveView(BaseView):

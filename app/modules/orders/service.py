@@ -547,7 +547,7 @@ def copy_action(actor, items):
 def cancel_action(actor, items):
     from flask import redirect, url_for
 
-    return redirect(url_for("OrderCancelView.cancel", ids=",".join(str(i.id) for i in items)))
+    return redirect(url_for("OrderCancelView.chosen", ids=",".join(str(i.id) for i in items)))
 
 
 class orders:

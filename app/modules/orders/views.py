@@ -8,13 +8,10 @@ from flask_babel import gettext as _
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
+from app.core.reason_form import ReasonView
 from app.extensions import db
 from app.modules.orders import board, service
 from app.modules.orders.models import SalesOrder
-
-
-def _ids() -> list[int]:
-    return [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()][:100]
 
 
 def _cancel_form():
@@ -32,22 +29,14 @@ def _cancel_form():
         back=lambda _rows: "/orders/list/", done=lambda _rows: _("Cancelled."))
 
 
-class OrderCancelView(BaseView):
+class OrderCancelView(ReasonView):
     """/orders_cancel/?ids=…: the reason, then the chosen orders are cancelled (each on its own)."""
 
     route_base = "/orders_cancel"
     class_permission_name = "orders"
-    method_permission_name = {"cancel": "write"}
-    base_permissions = ["can_write"]
 
-    @expose("/", methods=["GET", "POST"])
-    @has_access
-    def cancel(self):
-        from app.core.reason_form import reason_form, visible_records
-
-        form = _cancel_form()
-        records = visible_records(form, _ids())
-        return reason_form(self, form, records, ids_field=",".join(str(o.id) for o in records))
+    def form(self):
+        return _cancel_form()
 
 
 class OrderFromContractView(BaseView):

@@ -7,6 +7,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.core.datamodel import current_actor
+from app.core.reason_form import ReasonView
 from app.core.errors import ValidationErrors
 from app.extensions import db
 
@@ -64,23 +65,14 @@ def _cancel_form():
         back=lambda _rows: "/purchase_orders/list/", done=lambda _rows: _("Cancelled."))
 
 
-class PurchaseOrderCancelView(BaseView):
+class PurchaseOrderCancelView(ReasonView):
     """/purchase_orders_cancel/?ids=…: the reason, then the chosen purchase orders are cancelled (each on its own)."""
 
     route_base = "/purchase_orders_cancel"
     class_permission_name = "purchase_orders"
-    method_permission_name = {"cancel": "write"}
-    base_permissions = ["can_write"]
 
-    @expose("/", methods=["GET", "POST"])
-    @has_access
-    def cancel(self):
-        from app.core.reason_form import reason_form, visible_records
-
-        form = _cancel_form()
-        ids = [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()][:100]
-        records = visible_records(form, ids)
-        return reason_form(self, form, records, ids_field=",".join(str(o.id) for o in records))
+    def form(self):
+        return _cancel_form()
 
 
 class ReorderView(BaseView):
