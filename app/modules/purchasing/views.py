@@ -218,8 +218,9 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(QuoteComparisonView, "menu:supplier_quotes_compare",
                         label=lazy_pgettext("menu", "Compare quotes"), icon="fa-balance-scale",
                         category="menu:purchasing")
-    for permission, entry in (("supplier_quotes", "menu:supplier_quotes_compare"),
-                              ("purchase_orders", "menu:purchase_suggestions")):
-        names = registry.menu_names.setdefault(permission, ["menu:purchasing"])
-        if entry not in names:
-            names.append(entry)
+    names = registry.menu_names.setdefault("supplier_quotes", ["menu:purchasing"])
+    if "menu:supplier_quotes_compare" not in names:
+        names.append("menu:supplier_quotes_compare")
+    writers = registry.write_menu_names.setdefault("purchase_orders", [])   # 补货建议 makes orders: writers only
+    if "menu:purchase_suggestions" not in writers:
+        writers.append("menu:purchase_suggestions")
