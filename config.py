@@ -172,6 +172,13 @@ def build_config(**overrides) -> dict:
         "PURCHASE_REORDER_CRON": _env("PURCHASE_REORDER_CRON", "40 2 * * *"),
         "PURCHASE_EXCHANGE_RATES": _json_object(_env("PURCHASE_EXCHANGE_RATES", "")),
         "PURCHASE_RECEIPT_TOLERANCE": _env_int("PURCHASE_RECEIPT_TOLERANCE", 0),
+        # Supplier invoices: due this many days after their date unless entered; a unit price within this many per
+        # cent of the ordered one is no difference. Ratings: nightly, weighted e.g. {"quality": 35, "delivery": 30,
+        # "price": 20, "service": 15}.
+        "PURCHASE_PAYMENT_DAYS": _env_int("PURCHASE_PAYMENT_DAYS", 30),
+        "PURCHASE_PRICE_TOLERANCE": _env_int("PURCHASE_PRICE_TOLERANCE", 0),
+        "SUPPLIER_RATING_CRON": _env("SUPPLIER_RATING_CRON", "50 2 * * *"),
+        "PURCHASE_RATING_WEIGHTS": _json_object(_env("PURCHASE_RATING_WEIGHTS", "")),
         # A customer's one-time signing link is good for this many days; its 6-digit code for 10 minutes.
         "SIGNING_LINK_DAYS": _env_int("SIGNING_LINK_DAYS", 7),
         "LOCKOUT_THRESHOLD": _env_int("LOCKOUT_THRESHOLD", 5),

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 
+from app.core.aging import BUCKETS, AgingRow, bucket_sums
 from app.core.clock import company_today
 from app.core.datamodel import month_of
 from app.core.errors import NotFound, ValidationErrors
@@ -28,8 +29,6 @@ from app.modules.invoices.api import ISSUED, Invoice
 
 ZERO = Decimal(0)
 VOIDED = "voided"
-BUCKETS = [("current", _l("Not yet due")), ("d30", _l("1–30 days")), ("d60", _l("31–60 days")),
-           ("d90", _l("61–90 days")), ("over90", _l("Over 90 days"))]
 GROUPINGS = {"customer": _l("Customer"), "owner": _l("Owner"), "department": _l("Department")}
 
 
@@ -130,35 +129,6 @@ def _open():
     return [Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total]
 
 
-@dataclass
-class AgingRow:
-    key: object
-    name: str
-    link: str
-    current: Decimal = ZERO
-    d30: Decimal = ZERO
-    d60: Decimal = ZERO
-    d90: Decimal = ZERO
-    over90: Decimal = ZERO
-
-    @property
-    def total(self) -> Decimal:
-        return self.current + self.d30 + self.d60 + self.d90 + self.over90
-
-
-def _bucket_sums(as_of: dt.date):
-    owed = Invoice.total - Invoice.paid
-
-    def between(low, high):
-        return func.coalesce(func.sum(case((and_(Invoice.due_date < as_of - dt.timedelta(days=low - 1),
-                                                 Invoice.due_date >= as_of - dt.timedelta(days=high)), owed),
-                                           else_=0)), 0)
-    return [func.coalesce(func.sum(case((Invoice.due_date >= as_of, owed), else_=0)), 0).label("current"),
-            between(1, 30).label("d30"), between(31, 60).label("d60"), between(61, 90).label("d90"),
-            func.coalesce(func.sum(case((Invoice.due_date < as_of - dt.timedelta(days=90), owed), else_=0)),
-                          0).label("over90")]
-
-
 def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int = 200,
           customer_name: str = "") -> tuple[list[AgingRow], AgingRow]:
     """The receivables by how long they are overdue on `as_of` (today), grouped `by` customer, owner or
@@ -168,7 +138,7 @@ def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int 
         raise ValidationErrors({"by": [_("Group the aging by customer, owner or department.")]})
     as_of = as_of or company_today()
     column = {"customer": Invoice.customer_id, "owner": Invoice.owner_id, "department": Invoice.department_id}[by]
-    sums = _bucket_sums(as_of)
+    sums = bucket_sums(Invoice.total - Invoice.paid, Invoice.due_date, as_of)
     total = (Invoice.total - Invoice.paid)
     conditions = _open()
     if customer_name:
@@ -178,11 +148,9 @@ def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int 
                       "invoices", actor).group_by(column).order_by(func.sum(total).desc()).limit(limit)
     found = list(db.session.execute(grouped))
     names = _names(by, [row.key for row in found])
-    rows = [AgingRow(key=row.key, name=names.get(row.key, _("(none)")), link=_link(by, row.key),
-                     **{name: Decimal(getattr(row, name)) for name, _label in BUCKETS}) for row in found]
+    rows = [AgingRow.of(row.key, names.get(row.key, _("(none)")), _link(by, row.key), row) for row in found]
     overall = db.session.execute(_scoped(select(*sums).where(*conditions), "invoices", actor)).one()
-    grand = AgingRow(key=None, name=_("Total"), link="", **{name: Decimal(getattr(overall, name))
-                                                            for name, _label in BUCKETS})
+    grand = AgingRow.of(None, _("Total"), "", overall)
     return rows, grand
 
 

@@ -1,7 +1,8 @@
 """The purchasing module's scheduled jobs: every morning, the buyer in charge of a supplier is reminded of each
 licence or certificate that expires within SUPPLIER_CERTIFICATE_NOTICE_DAYS (30) — once per expiry date, even
 when the job runs twice; every night, with PURCHASE_AUTO_REORDER on, the reorder suggestions become draft purchase
-orders (none twice: a product already on an open order is left out)."""
+orders (none twice: a product already on an open order is left out); every night the suppliers' ratings of the
+current and the previous month are recomputed."""
 from __future__ import annotations
 
 from app.core.jobs import in_app_context
@@ -21,9 +22,18 @@ def reorder() -> dict:
     return nightly()
 
 
+@in_app_context
+def rate_suppliers() -> dict:
+    from app.modules.purchasing.ratings import nightly
+
+    return nightly()
+
+
 CRON = [
     lambda config: {"func": remind_certificates, "cron": config.get("SUPPLIER_CERTIFICATE_CRON", "20 7 * * *"),
                     "name": "purchasing.certificates"},
     lambda config: {"func": reorder, "cron": config.get("PURCHASE_REORDER_CRON", "40 2 * * *"),
                      "name": "purchasing.reorder"},
+    lambda config: {"func": rate_suppliers, "cron": config.get("SUPPLIER_RATING_CRON", "50 2 * * *"),
+                    "name": "purchasing.ratings"},
 ]

@@ -50,6 +50,8 @@ class Supplier(Audited, Model):
     bank_account = Column(String(64))
     status = Column(String(16), nullable=False, default=TRIAL, info={"choices": STATUS_CHOICES})
     notes = Column(Text)
+    score = Column(Numeric(5, 1))                       # of the latest month rated (供应商评分)
+    grade = Column(String(1))
     owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)      # the buyer in charge
     department_id = Column(Integer, ForeignKey("department.id"))
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

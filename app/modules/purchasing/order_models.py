@@ -89,6 +89,7 @@ class PurchaseOrderLine(Model):
     tax = Column(MONEY, nullable=False, default=0)
     delivery_date = Column(Date)
     received = Column(QTY, nullable=False, default=0)           # accepted into stock so far
+    invoiced = Column(QTY, nullable=False, default=0)           # on supplier invoices in force
 
     order = relationship("PurchaseOrder", back_populates="lines")
     product = relationship("Product")

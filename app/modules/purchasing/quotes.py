@@ -1,6 +1,7 @@
 """报价对比: every quote valid today for one product side by side — unit price, what the asked quantity costs
 (bought at least at the quote's minimum quantity, in yuan), lead time — with the best by the buyer's rule
-(cheapest: the lowest cost for the quantity; fastest: the shortest lead time, then the cost). Quotes in another
+(cheapest: the lowest cost for the quantity; fastest: the shortest lead time, then the cost; best score: the
+supplier's rating score — an unrated supplier last — then the cost). Quotes in another
 currency are converted at the rates in PURCHASE_EXCHANGE_RATES; one whose currency has no rate is shown but not
 ranked."""
 from __future__ import annotations
@@ -20,7 +21,7 @@ from app.extensions import db
 from app.modules.purchasing.models import SupplierQuote
 from app.modules.purchasing.service import valid_quotes
 
-RULES = ("cheapest", "fastest")
+RULES = ("cheapest", "fastest", "score")
 CENT = Decimal("0.01")
 MAX_ROWS = 200
 
@@ -71,7 +72,10 @@ def compare(actor, product_id: int, quantity: Decimal, rule: str = "cheapest", o
         cost = (quote.price * buy * rate).quantize(CENT, ROUND_HALF_UP) if rate is not None else None
         offers.append(Offer(quote, buy, cost))
     ranked = [o for o in offers if o.cost is not None]
-    key = (lambda o: (o.cost, o.quote.lead_days)) if rule == "cheapest" else (lambda o: (o.quote.lead_days, o.cost))
+    key = {"cheapest": lambda o: (o.cost, o.quote.lead_days),
+           "fastest": lambda o: (o.quote.lead_days, o.cost),
+           "score": lambda o: (-(o.quote.supplier.score if o.quote.supplier.score is not None else Decimal(-1)),
+                               o.cost)}[rule]
     ranked.sort(key=key)
     if ranked:
         top = key(ranked[0])

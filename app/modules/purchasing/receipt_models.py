@@ -3,7 +3,7 @@ bin) and what was rejected, with why. A receipt is never edited; what it accepte
 from __future__ import annotations
 
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import relationship
 
 from app.core.clock import utcnow
@@ -21,6 +21,8 @@ class GoodsReceipt(Model):
     received_on = Column(Date, nullable=False)
     received_by_id = Column(Integer, ForeignKey("ab_user.id"))
     note = Column(String(255))
+    quality_rating = Column(SmallInteger)                       # 1–5, the buyer's view of what arrived
+    service_rating = Column(SmallInteger)                       # 1–5, of the supplier's service on this delivery
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     order = relationship("PurchaseOrder")

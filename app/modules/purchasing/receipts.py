@@ -48,9 +48,23 @@ def left_to_receive(line: PurchaseOrderLine) -> Decimal:
     return max(Decimal(line.quantity) - Decimal(line.received or 0), Decimal(0))
 
 
-def receive(actor, order_id: int, lines: dict, note: str | None = None) -> GoodsReceipt:
-    """lines: {order line id: {"accepted": q, "rejected": q, "reason": text, "bin_id": id}}. Errors are keyed
-    "<field>_<order line id>" (e.g. accepted_12) so the form marks the row; nothing is written on any error."""
+def _stars(raw, field, errors) -> int | None:
+    if raw in (None, ""):
+        return None
+    value = str(raw).strip()
+    if value not in ("1", "2", "3", "4", "5"):
+        errors[field] = [_("Rate from 1 to 5 stars.")]
+        return None
+    return int(value)
+
+
+def receive(actor, order_id: int, lines: dict, note: str | None = None, quality=None, service=None) -> GoodsReceipt:
+    """lines: {order line id: {"accepted": q, "rejected": q, "reason": text, "bin_id": id}}; quality and service:
+    the buyer's 1–5 stars for this delivery (optional), which the supplier's rating of the month counts. Errors
+    are keyed "<field>_<order line id>" (e.g. accepted_12) so the form marks the row; nothing is written on any
+    error."""
+    from app.modules.purchasing import ratings
+
     tolerance = Decimal(str(current_app.config.get("PURCHASE_RECEIPT_TOLERANCE", 0) or 0))
     with unit_of_work(actor):
         order = _locked(order_id)
@@ -65,6 +79,7 @@ def receive(actor, order_id: int, lines: dict, note: str | None = None) -> Goods
         order_lines = {line.id: line for line in db.session.query(PurchaseOrderLine)
                        .filter(PurchaseOrderLine.order_id == order.id).with_for_update()}
         errors: dict[str, list[str]] = {}
+        quality, service = _stars(quality, "quality_rating", errors), _stars(service, "service_rating", errors)
         taken = []
         for key, values in (lines or {}).items():
             line = order_lines.get(int(key)) if str(key).isdigit() else None
@@ -96,7 +111,8 @@ def receive(actor, order_id: int, lines: dict, note: str | None = None) -> Goods
             raise ValidationErrors(errors)
         receipt = GoodsReceipt(code=next_number(NUMBERING), order_id=order.id, warehouse_id=order.warehouse_id,
                                received_on=company_today(), received_by_id=getattr(actor, "id", None),
-                               note=(note or "").strip()[:255] or None)
+                               note=(note or "").strip()[:255] or None, quality_rating=quality,
+                               service_rating=service)
         db.session.add(receipt)
         db.session.flush()
         for line, accepted, rejected, reason, bin_id in taken:
@@ -108,4 +124,6 @@ def receive(actor, order_id: int, lines: dict, note: str | None = None) -> Goods
                 stock.receive(actor, line.product_id, order.warehouse_id, accepted, bin_id=bin_id,
                               doc_type=DOC_TYPE, doc_ref=receipt.code, note=order.code, commit=False)
         order.status = RECEIVED if all(left_to_receive(line) == 0 for line in order_lines.values()) else PARTIAL
+        db.session.flush()
+        ratings.compute(ratings.period_of(receipt.received_on), [order.supplier_id])
     return receipt
