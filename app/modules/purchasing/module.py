@@ -119,6 +119,7 @@ INVOICE_LABELS = {
     "ordered_price": _l("Ordered unit price"), "received_open": _l("Received, not invoiced before"),
     "quantity_diff": _l("Quantity beyond the receipts"), "price_diff": _l("Price difference"),
     "flagged": _l("Differs"), "order_line_id": _l("Purchase order line"),
+    "order_line": _l("Purchase order line"),
 }
 PAYMENT_LABELS = {
     "code": _l("Payment number"), "supplier": _l("Supplier"), "supplier_id": _l("Supplier"),

@@ -393,7 +393,7 @@ def aging(actor, as_of: dt.date | None = None, limit: int = 200, name: str = "")
                                     .group_by(SupplierInvoice.supplier_id).order_by(func.sum(owed).desc())
                                     .limit(limit)))
     names = dict(db.session.execute(select(Supplier.id, Supplier.name).where(
-        Supplier.id.in_([row.key for row in found])))) if found else {}
+        Supplier.id.in_([row.key for row in found]))).all()) if found else {}
     rows = [AgingRow.of(row.key, names.get(row.key, ""),
                         f"/supplier_invoices/list/?_flt_0_supplier={row.key}", row) for row in found]
     grand = AgingRow.of(None, _("Total"), "", db.session.execute(select(*sums).where(*conditions)).one())
