@@ -1,0 +1,211 @@
+"""采购分析报表: over the purchase orders placed with suppliers (已下单 and after) whose order date lies in a period,
+in the user's data scope of purchase orders —
+
+- spend (tax included) by month, product category, supplier or department;
+- the price trend of one product: its average ordered unit price per month, with the lowest and the highest;
+- the supplier performance ranking: the suppliers' average rating score over the period's months (供应商评分),
+  with their on-time and rejection rates and what was spent with them;
+- savings versus the first quote: per supplier, what each ordered line would have cost at the first price that
+  supplier quoted for the product (its earliest quote in yuan) less what it was ordered at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from app.core.clock import company_today
+from app.core.datamodel import month_of
+from app.core.errors import ValidationErrors
+from app.core.org import Department
+from app.core.registry import registry
+from app.core.scope import scope_clause
+from app.extensions import db
+from app.modules.products.api import Product, ProductCategory
+from app.modules.purchasing.models import Supplier, SupplierQuote
+from app.modules.purchasing.order_models import CLOSED, ORDERED, PARTIAL, RECEIVED, PurchaseOrder, PurchaseOrderLine
+from app.modules.purchasing.rating_models import SupplierRating
+
+PLACED = (ORDERED, PARTIAL, RECEIVED, CLOSED)
+DIMENSIONS = {"month": _l("Month"), "category": _l("Product category"), "supplier": _l("Supplier"),
+              "department": _l("Department")}
+ZERO = Decimal(0)
+LIMIT = 200
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+
+
+def period(raw_start, raw_end, today: dt.date | None = None) -> Period:
+    """The period asked for; by default the twelve months up to today. ValidationErrors for a bad one."""
+    today = today or company_today()
+    errors: dict[str, list[str]] = {}
+    days = {}
+    for field, raw in (("start", raw_start), ("end", raw_end)):
+        raw = (raw or "").strip()[:20]
+        try:
+            days[field] = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            errors[field] = [_("Please enter a date such as 2026-03-01.")]
+    if errors:
+        raise ValidationErrors(errors)
+    end = days["end"] or today
+    start = days["start"] or (end.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
+    if start > end:
+        raise ValidationErrors({"start": [_("The start is after the end.")]})
+    if (end - start).days > 3660:
+        raise ValidationErrors({"start": [_("Choose a period of at most ten years.")]})
+    return Period(start, end)
+
+
+def _placed(actor, when: Period):
+    conditions = [PurchaseOrder.status.in_(PLACED), PurchaseOrder.order_date.between(when.start, when.end)]
+    clause = scope_clause(registry.get("purchase_orders"), actor) if actor is not None else None
+    if clause is not None:
+        conditions.append(clause)
+    return conditions
+
+
+@dataclass
+class Row:
+    key: object
+    name: str
+    amount: Decimal
+    orders: int = 0
+
+
+def spend(actor, when: Period, by: str = "month") -> list[Row]:
+    """Spend (tax included) and the number of orders by `by`: months in order, the others largest first."""
+    if by not in DIMENSIONS:
+        raise ValidationErrors({"by": [_("Group the spend by month, product category, supplier or department.")]})
+    conditions = _placed(actor, when)
+    amount = func.coalesce(func.sum(PurchaseOrderLine.amount), 0)
+    orders = func.count(func.distinct(PurchaseOrder.id))
+    lines = select().select_from(PurchaseOrderLine).join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+    if by == "month":
+        key = month_of(PurchaseOrder.order_date, db.engine.dialect.name)
+        found = db.session.execute(lines.add_columns(key.label("key"), amount.label("amount"), orders.label("orders"))
+                                   .where(*conditions).group_by(key).order_by(key)).all()
+        return [Row(row.key, str(row.key), Decimal(row.amount), row.orders) for row in found]
+    if by == "category":
+        key, names = Product.category_id, ProductCategory
+        lines = lines.join(Product, Product.id == PurchaseOrderLine.product_id)
+    elif by == "supplier":
+        key, names = PurchaseOrder.supplier_id, Supplier
+    else:
+        key, names = PurchaseOrder.department_id, Department
+    found = db.session.execute(lines.add_columns(key.label("key"), amount.label("amount"), orders.label("orders"))
+                               .where(*conditions).group_by(key).order_by(amount.desc()).limit(LIMIT)).all()
+    keys = [row.key for row in found if row.key is not None]
+    named = dict(db.session.execute(select(names.id, names.name).where(names.id.in_(keys))).all()) if keys else {}
+    return [Row(row.key, named.get(row.key) or _("(none)"), Decimal(row.amount), row.orders) for row in found]
+
+
+@dataclass
+class PricePoint:
+    month: str
+    quantity: Decimal
+    average: Decimal
+    lowest: Decimal
+    highest: Decimal
+
+
+def price_trend(actor, when: Period, product_id: int) -> list[PricePoint]:
+    key = month_of(PurchaseOrder.order_date, db.engine.dialect.name)
+    found = db.session.execute(
+        select(key.label("month"), func.sum(PurchaseOrderLine.quantity).label("quantity"),
+               func.sum(PurchaseOrderLine.amount).label("amount"), func.min(PurchaseOrderLine.unit_price).label("low"),
+               func.max(PurchaseOrderLine.unit_price).label("high"))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrderLine.product_id == product_id, *_placed(actor, when)).group_by(key).order_by(key)).all()
+    return [PricePoint(str(row.month), Decimal(row.quantity),
+                       (Decimal(row.amount) / Decimal(row.quantity)).quantize(Decimal("0.01")) if row.quantity
+                       else ZERO, Decimal(row.low), Decimal(row.high)) for row in found]
+
+
+@dataclass
+class Ranked:
+    supplier_id: int
+    name: str
+    grade: str | None
+    score: Decimal | None
+    on_time_rate: Decimal | None
+    rejection_rate: Decimal | None
+    spend: Decimal
+
+
+def ranking(actor, when: Period) -> list[Ranked]:
+    """Suppliers with ratings in the period's months or spend in it, best average score first (unrated last)."""
+    first, last = f"{when.start.year:04d}-{when.start.month:02d}", f"{when.end.year:04d}-{when.end.month:02d}"
+    scores = {row.supplier_id: row for row in db.session.execute(
+        select(SupplierRating.supplier_id, func.avg(SupplierRating.score).label("score"),
+               func.avg(SupplierRating.on_time_rate).label("on_time"),
+               func.avg(SupplierRating.rejection_rate).label("rejected"))
+        .where(SupplierRating.period.between(first, last)).group_by(SupplierRating.supplier_id))}
+    spent = {row.key: row.amount for row in spend(actor, when, "supplier")}
+    ids = set(spent) | set(scores)
+    clause = scope_clause(registry.get("suppliers"), actor) if actor is not None else None
+    stmt = select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids))
+    if clause is not None:
+        stmt = stmt.where(clause)
+    names = dict(db.session.execute(stmt).all()) if ids else {}
+    out = []
+    for supplier_id, name in names.items():
+        row = scores.get(supplier_id)
+        score = Decimal(str(row.score)).quantize(Decimal("0.1")) if row is not None and row.score is not None \
+            else None
+        out.append(Ranked(supplier_id, name, _grade(score), score,
+                          Decimal(str(row.on_time)) if row is not None and row.on_time is not None else None,
+                          Decimal(str(row.rejected)) if row is not None and row.rejected is not None else None,
+                          spent.get(supplier_id, ZERO)))
+    out.sort(key=lambda r: (r.score is None, -(r.score or 0), -r.spend))
+    return out[:LIMIT]
+
+
+def _grade(score):
+    from app.modules.purchasing.ratings import grade_of
+
+    return grade_of(score)
+
+
+@dataclass
+class Saving:
+    supplier_id: int
+    name: str
+    at_first_quote: Decimal
+    ordered: Decimal
+
+    @property
+    def saved(self) -> Decimal:
+        return self.at_first_quote - self.ordered
+
+
+def savings(actor, when: Period) -> tuple[list[Saving], Saving]:
+    """Per supplier, the period's ordered lines priced at that supplier's first quote for the product against what
+    they were ordered at (lines of products the supplier never quoted in yuan are left out), and the total."""
+    first = aliased(SupplierQuote)
+    earliest = (select(first.price).where(first.supplier_id == PurchaseOrder.supplier_id,
+                                          first.product_id == PurchaseOrderLine.product_id, first.currency == "CNY")
+                .order_by(first.valid_from, first.id).limit(1).scalar_subquery())
+    lines = (select(PurchaseOrder.supplier_id.label("supplier_id"),
+                    (earliest * PurchaseOrderLine.quantity).label("quoted"), PurchaseOrderLine.amount.label("amount"))
+             .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+             .where(*_placed(actor, when)).subquery())
+    found = db.session.execute(
+        select(lines.c.supplier_id, func.sum(lines.c.quoted).label("quoted"), func.sum(lines.c.amount).label("amount"))
+        .where(lines.c.quoted.is_not(None)).group_by(lines.c.supplier_id)
+        .order_by((func.sum(lines.c.quoted) - func.sum(lines.c.amount)).desc()).limit(LIMIT)).all()
+    keys = [row.supplier_id for row in found]
+    named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
+        if keys else {}
+    rows = [Saving(row.supplier_id, named.get(row.supplier_id, ""),
+                   Decimal(row.quoted).quantize(Decimal("0.01")), Decimal(row.amount)) for row in found]
+    total = Saving(0, _("Total"), sum((r.at_first_quote for r in rows), ZERO), sum((r.ordered for r in rows), ZERO))
+    return rows, total
