@@ -53,6 +53,7 @@ class MailMessage(Model):
     subject = Column(String(255), nullable=False)
     body = Column(Text, nullable=False)
     html = Column(Text)   # the same message as HTML, when it has links to click
+    attachments = Column(Text)   # JSON [{"key": file store key, "name": file name, "type": content type}]
     status = Column(String(16), nullable=False, default=OUTBOX, index=True)
     error = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -200,13 +201,21 @@ mail_listeners: list = []
 
 
 def send_mail(uow, to: str, subject: str, body: str, internal: bool = False, html: str | None = None,
-              **refs) -> MailMessage:
+              attachments: list | None = None, **refs) -> MailMessage:
     """Write the message to the outbox; with SMTP configured, send it after commit. `html`:
-    the same message as HTML (sent with the text as multipart/alternative).
+    the same message as HTML (sent with the text as multipart/alternative). `attachments`:
+    [(file name, bytes, content type)], kept in the file store and attached when sent.
 
     `refs` name the records the mail is about (e.g. customer_id=7) for the mail listeners;
     `internal` mails (to the app's own users) are not shown to them."""
     message = MailMessage(to=to, subject=_subject(subject), body=body, html=html)
+    if attachments:
+        import json
+
+        from app.core.files import store
+
+        message.attachments = json.dumps([{"key": store().put_bytes(data, content_type=kind), "name": name,
+                                           "type": kind} for name, data, kind in attachments], ensure_ascii=False)
     db.session.add(message)
     if current_app.config.get("MAIL_SERVER"):
         message.status = QUEUED
@@ -215,6 +224,15 @@ def send_mail(uow, to: str, subject: str, body: str, internal: bool = False, htm
     for listener in ([] if internal else mail_listeners):
         listener(uow, message, refs)
     return message
+
+
+def mail_attachments(message: MailMessage) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, content type) of each file attached to the message."""
+    import json
+
+    from app.core.files import store
+
+    return [(item["name"], store().read(item["key"]), item["type"]) for item in json.loads(message.attachments or "[]")]
 
 
 @in_app_context
@@ -231,6 +249,9 @@ def deliver_mail(message_id: int) -> str:
     email.set_content(message.body)
     if message.html:
         email.add_alternative(message.html, subtype="html")
+    for name, data, kind in mail_attachments(message):
+        main, _slash, sub = (kind or "application/octet-stream").partition("/")
+        email.add_attachment(data, maintype=main, subtype=sub or "octet-stream", filename=name)
     try:
         smtp_cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
         with smtp_cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:

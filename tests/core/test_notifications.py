@@ -175,3 +175,22 @@ def test_with_smtp_configured_mail_is_delivered_once_and_marked_sent(org, app, s
     db.session.expire_all()
     assert db.session.get(notify.MailMessage, message.id).status == notify.SENT
     assert len(received) == 1 and user.email.encode() in received[0]
+
+
+def test_a_mail_with_an_attachment_is_sent_with_the_file(org, app, smtp_server):
+    port, received = smtp_server
+    user = make_user("Sales", org.east)
+    pdf = b"%PDF-1.4 test document"
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        with unit_of_work(None) as uow:
+            message = notify.send_mail(uow, user.email, "采购订单", "见附件",
+                                       attachments=[("采购订单-CG-1.pdf", pdf, "application/pdf")])
+        assert notify.mail_attachments(message) == [("采购订单-CG-1.pdf", pdf, "application/pdf")]
+        assert notify.deliver_mail(message.id) == "sent"
+    finally:
+        app.config.update(MAIL_SERVER="", MAIL_PORT=25)
+    sent = email.message_from_bytes(received[0], policy=email.policy.default)
+    files = list(sent.iter_attachments())
+    assert [(f.get_filename(), f.get_content_type(), f.get_content()) for f in files] == [
+        ("采购订单-CG-1.pdf", "application/pdf", pdf)]

@@ -23,6 +23,13 @@ def reorder() -> dict:
 
 
 @in_app_context
+def send_order(order_id: int) -> str:
+    from app.modules.purchasing.mailing import send_order as send
+
+    return send(order_id)
+
+
+@in_app_context
 def rate_suppliers() -> dict:
     from app.modules.purchasing.ratings import nightly
 

@@ -1,14 +1,18 @@
-"""The purchasing module (采购管理), declared once: suppliers with their contacts, certificates and the categories
-they supply, and their quotes per product — screens, API, charts, exports, imports and permissions."""
+"""The purchasing module (采购管理), declared once: suppliers with their contacts, certificates, categories and
+ratings; quotes per product; purchase orders with their lines, goods receipts and printed PDF; supplier invoices
+matched three ways and supplier payments (付款单) — screens, API, charts, exports, imports and permissions."""
+from pathlib import Path
+
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
 from app.core.remote_select import RemoteSelectField
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ImportSpec, ModuleSpec, NumberingSpec, QuickFilter, WorkflowSpec
+from app.core.spec import (ActionSpec, ChartSpec, DocumentSpec, ImportSpec, ModuleSpec, NumberingSpec, QuickFilter,
+                           WorkflowSpec)
 from app.modules.inventory.api import Warehouse
 from app.modules.products.api import Product
-from app.modules.purchasing import order_service, payables, receipts, service
+from app.modules.purchasing import mailing, order_service, payables, receipts, service
 from app.modules.purchasing.payable_models import (DIFFERENCE, DONE, OPEN, PAID, PART_PAID,
                                                    VOIDED, SupplierInvoice, SupplierInvoiceLine, SupplierPayment)
 from app.modules.purchasing.payable_models import (APPROVED as PAY_APPROVED, CANCELLED as PAY_CANCELLED,
@@ -22,6 +26,7 @@ from app.modules.purchasing.models import (CURRENCY_CHOICES, QUALIFIED, STATUS_C
                                            SupplierContact, SupplierQuote)
 
 PURCHASING = lazy_pgettext("menu", "Purchasing")
+DOCUMENTS = Path(__file__).parent / "documents"
 
 # What the detail page of a purchase order offers, by its status.
 register_record_rule("purchase_orders", "place", lambda actor, order: order.status == APPROVED)
@@ -394,6 +399,8 @@ SPECS = [
         form_fields={"supplier": RemoteSelectField(_l("Supplier"), model=Supplier,
                                                    url="/relation-search/purchase_orders/supplier")},
         related=["purchase_order_lines", "goods_receipts", "supplier_invoices"],
+        documents=[DocumentSpec(mailing.DOCUMENT, _l("Purchase order"), str(DOCUMENTS / "purchase_order.html"),
+                                context=mailing.order_context, filename="采购订单-{code}")],
         service=order_service.purchase_orders,
     ),
     ModuleSpec(

@@ -220,8 +220,11 @@ def before_submit(actor, order: PurchaseOrder) -> None:
 
 
 def place(actor, order_id: int) -> PurchaseOrder:
-    """已下单: an approved order is placed with the supplier (its PDF to the supplier's contact)."""
-    with unit_of_work(actor):
+    """已下单: an approved order is placed with the supplier; after commit a job mails its PDF to the supplier's
+    contact (app/modules/purchasing/mailing)."""
+    from app.core.jobs import enqueue_after_commit
+
+    with unit_of_work(actor) as uow:
         order = _locked(order_id)
         if actor is not None and not can_see("purchase_orders", actor, order.id):
             raise DomainError("purchasing.no_order", _("The purchase order does not exist."), field="order")
@@ -230,6 +233,7 @@ def place(actor, order_id: int) -> PurchaseOrder:
                 "Purchase order %(code)s is not approved yet; it cannot be placed.", code=order.code))
         order.status = ORDERED
         order.ordered_at = utcnow()
+        enqueue_after_commit(uow, "app.modules.purchasing.jobs.send_order", order.id)
     return order
 
 

@@ -66,7 +66,7 @@ def receive(actor, order_id: int, lines: dict, note: str | None = None, quality=
     from app.modules.purchasing import ratings
 
     tolerance = Decimal(str(current_app.config.get("PURCHASE_RECEIPT_TOLERANCE", 0) or 0))
-    with unit_of_work(actor):
+    with unit_of_work(actor) as uow:
         order = _locked(order_id)
         if actor is not None and not can_see("purchase_orders", actor, order.id):
             raise ValidationErrors({"order": [_("Choose a purchase order from the list.")]})
@@ -126,4 +126,11 @@ def receive(actor, order_id: int, lines: dict, note: str | None = None, quality=
         order.status = RECEIVED if all(left_to_receive(line) == 0 for line in order_lines.values()) else PARTIAL
         db.session.flush()
         ratings.compute(ratings.period_of(receipt.received_on), [order.supplier_id])
+        if order.owner_id != getattr(actor, "id", None):          # the buyer hears of it, on the phone too
+            from app.core.notify import notify
+
+            notify(uow, [order.owner], _("Purchase order %(code)s: goods received (%(receipt)s)", code=order.code,
+                                         receipt=receipt.code),
+                   _("Fully received.") if order.status == RECEIVED else _("Partly received; the rest is awaited."),
+                   f"/purchase_orders/show/{order.id}", mail=False)
     return receipt
