@@ -133,6 +133,7 @@ class SupplierQuote(Audited, Model):
     valid_from = Column(Date, nullable=False)
     valid_to = Column(Date)                              # open-ended when empty
     notes = Column(String(255))
+    request_id = Column(Integer, ForeignKey("quote_request.id", ondelete="SET NULL"), index=True)   # 询价单 answered
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     supplier = relationship("Supplier", lazy="joined", innerjoin=True)

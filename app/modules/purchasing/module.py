@@ -12,7 +12,8 @@ from app.core.spec import (ActionSpec, ChartSpec, DocumentSpec, ImportSpec, Modu
                            WorkflowSpec)
 from app.modules.inventory.api import Warehouse
 from app.modules.products.api import Product
-from app.modules.purchasing import mailing, order_service, payables, receipts, service
+from app.modules.purchasing import mailing, order_service, payables, receipts, rfq, service
+from app.modules.purchasing.rfq_models import CLOSED as RFQ_CLOSED, OPEN as RFQ_OPEN, QuoteRequest
 from app.modules.purchasing.payable_models import (DIFFERENCE, DONE, OPEN, PAID, PART_PAID,
                                                    VOIDED, SupplierInvoice, SupplierInvoiceLine, SupplierPayment)
 from app.modules.purchasing.payable_models import (APPROVED as PAY_APPROVED, CANCELLED as PAY_CANCELLED,
@@ -44,6 +45,9 @@ register_record_rule("supplier_invoices", "accept", lambda actor, invoice: invoi
                      and invoice.status != VOIDED)
 register_record_rule("supplier_invoices", "void", lambda actor, invoice: invoice.status == OPEN
                      and invoice.paid == 0)
+register_record_rule("quote_requests", "work", lambda actor, request: request.status == RFQ_OPEN)
+register_record_rule("quote_requests", "close", lambda actor, request: request.status == RFQ_OPEN)
+register_record_rule("quote_requests", "edit", lambda actor, request: request.status == RFQ_OPEN)
 register_record_rule("supplier_payments", "record_paid", lambda actor, payment: payment.status == PAY_APPROVED)
 register_record_rule("supplier_payments", "cancel",
                      lambda actor, payment: payment.status in (PAY_DRAFT, PAY_REJECTED, PAY_APPROVED))
@@ -136,6 +140,14 @@ PAYMENT_LABELS = {
     "updated_at": _l("Updated at"),
 }
 PAYMENT_FORM = ["invoice", "amount", "method", "pay_on", "notes"]
+REQUEST_LABELS = {
+    "code": _l("Request number"), "product": _l("Product"), "product_id": _l("Product"),
+    "product.sku": _l("SKU"), "product.name": _l("Product"), "quantity": _l("Quantity"),
+    "needed_by": _l("Needed by"), "reply_by": _l("Answers wanted by"), "status": _l("Status"), "notes": _l("Notes"),
+    "owner": _l("Buyer"), "owner_id": _l("Buyer"), "department": _l("Department"), "department_id": _l("Department"),
+    "created_at": _l("Created at"), "updated_at": _l("Updated at"), "invited": _l("Suppliers asked"),
+}
+REQUEST_FORM = ["product", "quantity", "needed_by", "reply_by", "notes"]
 RATING_LABELS = {
     "supplier": _l("Supplier"), "supplier_id": _l("Supplier"), "period": _l("Month"),
     "receipt_lines": _l("Receipt lines"), "received": _l("Received"), "rejected": lazy_pgettext("goods receipt",
@@ -328,6 +340,54 @@ SPECS = [
         actions=[ActionSpec(name="make_order", label=_l("Make a purchase order"),
                             handler=order_service.order_from_quote_action, icon="fa-shopping-basket")],
         service=service.supplier_quotes,
+    ),
+    ModuleSpec(
+        name="quote_requests",
+        model=QuoteRequest,
+        label=_l("Request for quotation"),
+        label_plural=_l("Requests for quotation"),
+        category=PURCHASING,
+        category_key="purchasing",
+        category_icon="fa-truck",
+        icon="fa-envelope-o",
+        permission_name="supplier_quotes",
+        label_columns=REQUEST_LABELS,
+        list_columns=["code", "product", "quantity", "needed_by", "reply_by", "status", "owner", "created_at"],
+        show_fieldsets=[(_l("Request for quotation"), {"fields": ["code", "product", "quantity", "needed_by",
+                                                                "reply_by", "status", "owner", "department",
+                                                                "notes", "created_at"]})],
+        add_columns=REQUEST_FORM,
+        edit_columns=REQUEST_FORM,
+        search_columns=["code", "product", "status", "needed_by", "owner", "created_at"],
+        order_columns=["code", "needed_by", "reply_by", "created_at"],
+        text_search_columns=["code"],
+        export_columns=["code", "product.sku", "product.name", "quantity", "needed_by", "reply_by", "status",
+                        "notes", "created_at"],
+        api_columns=["id", "code", "product_id", "quantity", "needed_by", "reply_by", "status", "owner_id",
+                     "department_id", "notes", "created_at"],
+        api_write_columns=["product_id", "quantity", "needed_by", "reply_by", "notes"],
+        scope=ScopeSpec(owner="owner_id", department="department_id"),
+        status_tones={RFQ_OPEN: "processing", RFQ_CLOSED: "default"},
+        title_column="code",
+        code_column="code",
+        status_column="status",
+        date_column="created_at",
+        key_figures=["product", "quantity", "status"],
+        card_columns=["product", "quantity", "status", "needed_by"],
+        global_search=["code"],
+        numbering=NumberingSpec(code=rfq.NUMBERING, name=_l("Request number"), pattern="XJ-{yyyy}-{seq:05d}"),
+        form_fields={"product": RemoteSelectField(_l("Product"), model=Product,
+                                                  url="/relation-search/quote_requests/product")},
+        formatters={"quantity": _quantity},
+        actions=[
+            ActionSpec(name="work", label=_l("Ask suppliers and enter answers"), handler=rfq.work_action,
+                       icon="fa-envelope-o"),
+            ActionSpec(name="close", label=_l("Close"), handler=rfq.close_action,
+                       confirmation=_l("Close the selected requests for quotation? They take no more answers."),
+                       icon="fa-check-square-o", main=False),
+        ],
+        related=["supplier_quotes"],
+        service=rfq.quote_requests,
     ),
     ModuleSpec(
         name="purchase_orders",

@@ -55,12 +55,16 @@ def parse_quantity(raw) -> Decimal:
     return quantity
 
 
-def compare(actor, product_id: int, quantity: Decimal, rule: str = "cheapest", on: dt.date | None = None) -> list:
+def compare(actor, product_id: int, quantity: Decimal, rule: str = "cheapest", on: dt.date | None = None,
+            request_id: int | None = None) -> list:
     """The offers of the quotes valid on `on` for the product, from suppliers in the actor's data scope (every
-    supplier for the system, None), best first by `rule`; the best one (or ones, when equal) marked."""
+    supplier for the system, None), best first by `rule`; the best one (or ones, when equal) marked. With
+    `request_id`, only the answers to that request for quotation."""
     if rule not in RULES:
         rule = "cheapest"
     stmt = valid_quotes(product_id, on).options(contains_eager(SupplierQuote.supplier))
+    if request_id is not None:
+        stmt = stmt.where(SupplierQuote.request_id == request_id)
     clause = scope_clause(registry.get("suppliers"), actor) if actor is not None else None   # None: the system
     if clause is not None:
         stmt = stmt.where(clause)

@@ -29,24 +29,47 @@ class QuoteComparisonView(BaseView):
         from app.modules.products.api import Product
         from app.modules.purchasing import quotes
 
+        from app.core.scope import can_see
+        from app.modules.purchasing.rfq_models import QuoteRequest
+
         raw = request.args.get("product", "")
         product = db.session.get(Product, int(raw)) if raw.isdigit() and int(raw) < 2 ** 31 else None
+        raw_request = request.args.get("request", "")
+        asked = db.session.get(QuoteRequest, int(raw_request)) \
+            if raw_request.isdigit() and 0 < int(raw_request) < 2 ** 31 else None
+        if asked is not None and not can_see("quote_requests", current_actor(), asked.id):
+            asked = None
         rule = request.args.get("rule", "cheapest")
         errors, offers, status = {}, [], 200
+        if raw_request and asked is None:
+            errors["request"] = [_("The request for quotation does not exist.")]
+            status = 404
+        elif asked is not None:
+            product = asked.product
         try:
-            quantity = quotes.parse_quantity(request.args.get("quantity"))
+            quantity = quotes.parse_quantity(request.args.get("quantity") or (
+                str(asked.quantity) if asked is not None else None))
         except ValidationErrors as exc:
             errors, quantity, status = exc.errors, None, 400
         if raw and product is None:
             errors["product"] = [_("Choose a product from the list.")]
             status = 404
-        if product is not None and quantity is not None:
-            offers = quotes.compare(current_actor(), product.id, quantity, rule)
+        if product is not None and quantity is not None and not errors:
+            offers = quotes.compare(current_actor(), product.id, quantity, rule,
+                                    request_id=asked.id if asked is not None else None)
         return self.render_template("purchasing/compare.html", title=_("Compare quotes"), product=product,
-                                    quantity=request.args.get("quantity", "1"), rule=rule, offers=offers,
+                                    quantity=request.args.get("quantity") or (
+                                        receipts_plain(asked.quantity) if asked is not None else "1"),
+                                    rule=rule, offers=offers, asked=asked,
                                     errors=errors, rules=[("cheapest", _("Cheapest")), ("fastest", _("Fastest")),
                                                               ("score", _("Best rating"))],
                                     search_url=endpoint_url("supplier_quotes", "product")), status
+
+
+def receipts_plain(value) -> str:
+    from app.modules.purchasing.receipts import plain
+
+    return plain(value)
 
 
 def _cancel_form():
@@ -507,6 +530,63 @@ class PurchaseAnalysisView(BaseView):
                      current_app.config["EXPORT_MAX_ROWS"])
 
 
+class QuoteRequestWorkView(BaseView):
+    """/quote_request_work/<id>: a request for quotation's workspace — ask more suppliers (those supplying the
+    product's category or that quoted it before are suggested; any other can be searched), and enter each asked
+    supplier's answer; then compare the answers."""
+
+    route_base = "/quote_request_work"
+    class_permission_name = "supplier_quotes"
+    method_permission_name = {"work": "write"}
+    base_permissions = ["can_write"]
+
+    @expose("/<int:request_id>", methods=["GET", "POST"])
+    @has_access
+    def work(self, request_id: int):
+        from flask import abort, flash, redirect
+
+        from app.core.errors import DomainError
+        from app.core.relation_search import endpoint_url
+        from app.core.scope import can_see
+        from app.modules.purchasing import rfq
+        from app.modules.purchasing.models import CURRENCY_CHOICES
+        from app.modules.purchasing.rfq_models import QuoteRequest
+
+        asked = db.session.get(QuoteRequest, request_id) if request_id < 2 ** 31 else None
+        if asked is None or not can_see("quote_requests", current_actor(), asked.id):
+            abort(404)
+        errors, status, answering = {}, 200, None
+        if request.method == "POST":
+            step = request.form.get("step", "")
+            try:
+                if step == "invite":
+                    made = rfq.invite(current_actor(), asked.id, request.form.getlist("supplier"))
+                    flash(_("%(n)s suppliers asked; %(m)s of them by e-mail.", n=len(made),
+                            m=sum(1 for row in made if row.mailed_to)), "success")
+                elif step.startswith("answer_") and step[7:].isdigit():
+                    answering = int(step[7:])
+                    fields = ("price", "currency", "min_quantity", "lead_days", "valid_to")
+                    rfq.answer(current_actor(), asked.id, answering,
+                               {name: request.form.get(f"{name}_{answering}", "") for name in fields})
+                    flash(_("Answer entered."), "success")
+                else:
+                    abort(400)
+            except ValidationErrors as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+            except DomainError as exc:
+                db.session.rollback()
+                errors, status = {"": [exc.message]}, exc.status
+            else:
+                return redirect(f"/quote_request_work/{asked.id}")
+            asked = db.session.get(QuoteRequest, request_id)
+        return self.render_template(
+            "purchasing/quote_request.html", title=_("Request for quotation %(code)s", code=asked.code),
+            asked=asked, suggestions=rfq.suggestions(asked) if asked.status == "open" else [], errors=errors,
+            answering=answering, form=request.form, currencies=CURRENCY_CHOICES, qty=receipts_plain,
+            search_url=endpoint_url("supplier_quotes", "supplier")), status
+
+
 def render_product_tab(spec, item):
     """A product's 报价 tab: its quotes valid today, cheapest first, and the link to compare them; nothing for
     whoever may not read quotes."""
@@ -535,6 +615,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(PurchaseOrderCancelView)
     appbuilder.add_view_no_menu(ReceiveView)
     appbuilder.add_view_no_menu(SupplierInvoiceEntryView)
+    appbuilder.add_view_no_menu(QuoteRequestWorkView)
     appbuilder.add_view_no_menu(SupplierInvoiceAcceptView)
     appbuilder.add_view_no_menu(SupplierInvoiceVoidView)
     appbuilder.add_view(PayablesView, "menu:purchase_payables", label=lazy_pgettext("menu", "Payables aging"),
