@@ -119,13 +119,14 @@ def create_app(**overrides) -> Flask:
         registration_views.register_views(appbuilder)
         matrix.register_views(appbuilder)
         apikeys.register_views(appbuilder)
-        from app.core import assets, branding, global_search, saved_views, shell
+        from app.core import assets, branding, global_search, pwa, saved_views, shell
 
         branding.register_views(appbuilder)
         global_search.register_views(appbuilder)
         saved_views.register_views(appbuilder)
         shell.install(app, appbuilder)
         assets.install(app)
+        pwa.install(app)
         install_web_hooks(app, appbuilder)
         install_session_security(app)
     return app

@@ -97,3 +97,12 @@ jQuery(function ($) {
   window.addEventListener("load", reachable);
   window.addEventListener("resize", reachable);
 })();
+
+/* On a phone (a coarse pointer) or in the installed app, the service worker shows /offline when there is no
+   network (app/core/pwa.py). */
+(function () {
+  if (!("serviceWorker" in navigator) || !window.matchMedia) return;
+  if (!(window.matchMedia("(pointer: coarse)").matches || window.matchMedia("(display-mode: standalone)").matches)) return;
+  if (document.body.classList.contains("zwt-anon")) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* not offered: fine */ });
+})();
