@@ -612,6 +612,9 @@ def register_views(appbuilder) -> None:
 
     register_tab(ShowTab(key="quotes", label=_l("Quotes"), render=render_product_tab,
                          applies=lambda spec: spec.name == "products", order=60))
+    from app.modules.purchasing.api_views import PurchasingApi
+
+    appbuilder.add_api(PurchasingApi)
     appbuilder.add_view_no_menu(PurchaseOrderCancelView)
     appbuilder.add_view_no_menu(ReceiveView)
     appbuilder.add_view_no_menu(SupplierInvoiceEntryView)
