@@ -473,7 +473,8 @@ class PurchaseAnalysisView(BaseView):
                 "tooltip": {"trigger": "axis"}, "legend": {"bottom": 0},
                 "grid": {"left": 48, "right": 24, "bottom": 48, "containLabel": True},
                 "xAxis": {"type": "category", "data": [p.month for p in points]}, "yAxis": {"type": "value"},
-                "series": [{"type": "line", "name": _("Average unit price"), "data": [float(p.average) for p in points]},
+                "series": [{"type": "line", "name": _("Average unit price"),
+                            "data": [float(p.average) for p in points]},
                            {"type": "line", "name": _("Lowest"), "data": [float(p.lowest) for p in points]},
                            {"type": "line", "name": _("Highest"), "data": [float(p.highest) for p in points]}],
             }, table=[])
