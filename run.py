@@ -7,6 +7,7 @@
     demo     realistic Chinese demo data  bench    data generators and benchmarks
     db       Alembic migrations (upgrade, migrate, downgrade, ...)
     contracts verify FILE   whether a PDF is one of our signed contracts, unchanged
+    purchasing rebuild-spend   recompute the purchase spend kept for 采购分析报表
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from flask.cli import FlaskGroup
 
 from app import create_app
 from app.modules.contracts.cli import contracts_group
+from app.modules.purchasing.cli import purchasing_group
 from app.workflow.cli import workflows_group
 
 DEMO_ADMIN = ("admin", "admin123")
@@ -342,6 +344,7 @@ def bench_inventory(runs, rate, seconds, workers):
 
 cli.add_command(workflows_group)
 cli.add_command(contracts_group)
+cli.add_command(purchasing_group)
 
 if __name__ == "__main__":
     cli()

@@ -10,6 +10,7 @@
   two years (a third open-ended);
 - ORDERS purchase orders over two years by the buyers, statuses from draft to closed, four lines each, their
   totals computed with them; received quantities on the received and closed ones;
+- the spend kept per month for the analysis rebuilt from them (`run.py purchasing rebuild-spend`);
 - then VACUUM ANALYZE of what was loaded.
 
 Rows are written by INSERT … SELECT in the database (no ORM, no audit log); purchasing rows already there are
@@ -28,7 +29,7 @@ from bench.seed_customers import STAFF_PASSWORD
 STATUSES = ["received", "closed", "closed", "received", "partial", "ordered", "approved", "in_approval", "draft",
             "closed", "closed", "received", "closed", "cancelled", "closed", "received", "closed", "closed",
             "ordered", "closed"]
-TABLES = ["supplier_payment", "supplier_invoice_line", "supplier_invoice", "goods_receipt_line", "goods_receipt",
+TABLES = ["purchase_spend", "purchase_category_spend", "supplier_payment", "supplier_invoice_line", "supplier_invoice", "goods_receipt_line", "goods_receipt",
           "purchase_order_line", "purchase_order", "quote_request_supplier", "supplier_quote", "quote_request",
           "supplier_rating", "supplier_certificate", "supplier_contact", "supplier_category", "supplier"]
 
@@ -174,9 +175,17 @@ def main(suppliers: int, quotes: int, orders: int) -> None:
                 "FROM supplier s CROSS JOIN generate_series(0, 11) m"))
             say(f"{suppliers * 12:,} monthly ratings in {time.perf_counter() - t0:.1f}s ({year})")
         t0 = time.perf_counter()
+        from app.core.transaction import unit_of_work
+        from app.modules.purchasing import spend
+
+        with unit_of_work(None):
+            spend.rebuild()
+        db.session.remove()
+        say(f"spend kept per month rebuilt in {time.perf_counter() - t0:.1f}s")
+        t0 = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("supplier", "supplier_category", "supplier_quote", "purchase_order", "purchase_order_line",
-                          "supplier_rating", "product"):
+                          "supplier_rating", "product", "purchase_spend", "purchase_category_spend"):
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
         say(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f}s; all in {time.perf_counter() - started:.1f}s")
 

@@ -1,12 +1,14 @@
-"""采购分析报表: over the purchase orders placed with suppliers (已下单 and after) whose order date lies in a period,
-in the user's data scope of purchase orders —
+"""采购分析报表: over the purchase orders placed with suppliers (已下单 and after) whose order date lies in a period
+of whole months, in the user's data scope of purchase orders — read from the spend kept per month (spend.py),
+except a product's price trend, which reads that product's order lines —
 
 - spend (tax included) by month, product category, supplier or department;
 - the price trend of one product: its average ordered unit price per month, with the lowest and the highest;
 - the supplier performance ranking: the suppliers' average rating score over the period's months (供应商评分),
   with their on-time and rejection rates and what was spent with them;
 - savings versus the first quote: per supplier, what each ordered line would have cost at the first price that
-  supplier quoted for the product (its earliest quote in yuan) less what it was ordered at.
+  supplier quoted for the product (its earliest quote in yuan, as it was when the order was placed) less what it
+  was ordered at.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from app.core.clock import company_today
 from app.core.datamodel import month_of
@@ -25,10 +26,12 @@ from app.core.org import Department
 from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.extensions import db
-from app.modules.products.api import Product, ProductCategory
-from app.modules.purchasing.models import Supplier, SupplierQuote
+from app.modules.products.api import ProductCategory
+from app.modules.purchasing import spend as kept
+from app.modules.purchasing.models import Supplier
 from app.modules.purchasing.order_models import CLOSED, ORDERED, PARTIAL, RECEIVED, PurchaseOrder, PurchaseOrderLine
 from app.modules.purchasing.rating_models import SupplierRating
+from app.modules.purchasing.spend_models import PurchaseCategorySpend, PurchaseSpend
 
 PLACED = (ORDERED, PARTIAL, RECEIVED, CLOSED)
 DIMENSIONS = {"month": _l("Month"), "category": _l("Product category"), "supplier": _l("Supplier"),
@@ -43,26 +46,37 @@ class Period:
     end: dt.date
 
 
+def _month(raw: str, field: str, errors: dict) -> dt.date | None:
+    raw = (raw or "").strip()[:20]
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw if len(raw) > 7 else raw + "-01").replace(day=1)
+    except ValueError:
+        errors[field] = [_("Please enter a month such as 2026-03.")]
+        return None
+
+
 def period(raw_start, raw_end, today: dt.date | None = None) -> Period:
-    """The period asked for; by default the twelve months up to today. ValidationErrors for a bad one."""
+    """The whole months asked for (a day stands for its month); by default the twelve months up to this one.
+    ValidationErrors for a bad one."""
     today = today or company_today()
     errors: dict[str, list[str]] = {}
-    days = {}
-    for field, raw in (("start", raw_start), ("end", raw_end)):
-        raw = (raw or "").strip()[:20]
-        try:
-            days[field] = dt.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors[field] = [_("Please enter a date such as 2026-03-01.")]
+    start, end = _month(raw_start, "start", errors), _month(raw_end, "end", errors)
     if errors:
         raise ValidationErrors(errors)
-    end = days["end"] or today
-    start = days["start"] or (end.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
+    end = end or today.replace(day=1)
+    start = start or (end - dt.timedelta(days=335)).replace(day=1)
     if start > end:
         raise ValidationErrors({"start": [_("The start is after the end.")]})
     if (end - start).days > 3660:
         raise ValidationErrors({"start": [_("Choose a period of at most ten years.")]})
-    return Period(start, end)
+    last = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return Period(start, last)
+
+
+def months(when: Period) -> tuple[str, str]:
+    return f"{when.start.year:04d}-{when.start.month:02d}", f"{when.end.year:04d}-{when.end.month:02d}"
 
 
 def _placed(actor, when: Period):
@@ -82,30 +96,29 @@ class Row:
 
 
 def spend(actor, when: Period, by: str = "month") -> list[Row]:
-    """Spend (tax included) and the number of orders by `by`: months in order, the others largest first."""
+    """Spend (tax included) and the number of orders (of lines, by category) by `by`: months in order, the
+    others largest first."""
     if by not in DIMENSIONS:
         raise ValidationErrors({"by": [_("Group the spend by month, product category, supplier or department.")]})
-    conditions = _placed(actor, when)
-    amount = func.coalesce(func.sum(PurchaseOrderLine.amount), 0)
-    orders = func.count(func.distinct(PurchaseOrder.id))
-    lines = select().select_from(PurchaseOrderLine).join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+    first, last = months(when)
+    model = PurchaseCategorySpend if by == "category" else PurchaseSpend
+    conditions = kept.scoped(model, actor, model.month.between(first, last))
+    amount = func.coalesce(func.sum(model.amount), 0)
+    counted = func.coalesce(func.sum(model.lines if by == "category" else model.orders), 0)
     if by == "month":
-        key = month_of(PurchaseOrder.order_date, db.engine.dialect.name)
-        found = db.session.execute(lines.add_columns(key.label("key"), amount.label("amount"), orders.label("orders"))
-                                   .where(*conditions).group_by(key).order_by(key)).all()
-        return [Row(row.key, str(row.key), Decimal(row.amount), row.orders) for row in found]
-    if by == "category":
-        key, names = Product.category_id, ProductCategory
-        lines = lines.join(Product, Product.id == PurchaseOrderLine.product_id)
-    elif by == "supplier":
-        key, names = PurchaseOrder.supplier_id, Supplier
-    else:
-        key, names = PurchaseOrder.department_id, Department
-    found = db.session.execute(lines.add_columns(key.label("key"), amount.label("amount"), orders.label("orders"))
-                               .where(*conditions).group_by(key).order_by(amount.desc()).limit(LIMIT)).all()
-    keys = [row.key for row in found if row.key is not None]
+        found = db.session.execute(select(model.month.label("key"), amount.label("amount"), counted.label("orders"))
+                                   .where(*conditions).group_by(model.month).order_by(model.month)).all()
+        return [Row(row.key, row.key, Decimal(row.amount), row.orders) for row in found if row.orders]
+    key, names = {"category": (PurchaseCategorySpend.category_id, ProductCategory),
+                  "supplier": (PurchaseSpend.supplier_id, Supplier),
+                  "department": (PurchaseSpend.department_id, Department)}[by]
+    found = db.session.execute(select(key.label("key"), amount.label("amount"), counted.label("orders"))
+                               .where(*conditions).group_by(key).having(counted > 0).order_by(amount.desc())
+                               .limit(LIMIT)).all()
+    keys = [row.key for row in found if row.key]
     named = dict(db.session.execute(select(names.id, names.name).where(names.id.in_(keys))).all()) if keys else {}
-    return [Row(row.key, named.get(row.key) or _("(none)"), Decimal(row.amount), row.orders) for row in found]
+    return [Row(row.key or None, named.get(row.key) or _("(none)"), Decimal(row.amount), row.orders)
+            for row in found]
 
 
 @dataclass
@@ -143,7 +156,7 @@ class Ranked:
 
 def ranking(actor, when: Period) -> list[Ranked]:
     """Suppliers with ratings in the period's months or spend in it, best average score first (unrated last)."""
-    first, last = f"{when.start.year:04d}-{when.start.month:02d}", f"{when.end.year:04d}-{when.end.month:02d}"
+    first, last = months(when)
     scores = {row.supplier_id: row for row in db.session.execute(
         select(SupplierRating.supplier_id, func.avg(SupplierRating.score).label("score"),
                func.avg(SupplierRating.on_time_rate).label("on_time"),
@@ -190,22 +203,17 @@ class Saving:
 def savings(actor, when: Period) -> tuple[list[Saving], Saving]:
     """Per supplier, the period's ordered lines priced at that supplier's first quote for the product against what
     they were ordered at (lines of products the supplier never quoted in yuan are left out), and the total."""
-    first = aliased(SupplierQuote)
-    earliest = (select(first.price).where(first.supplier_id == PurchaseOrder.supplier_id,
-                                          first.product_id == PurchaseOrderLine.product_id, first.currency == "CNY")
-                .order_by(first.valid_from, first.id).limit(1).scalar_subquery())
-    lines = (select(PurchaseOrder.supplier_id.label("supplier_id"),
-                    (earliest * PurchaseOrderLine.quantity).label("quoted"), PurchaseOrderLine.amount.label("amount"))
-             .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-             .where(*_placed(actor, when)).subquery())
+    first, last = months(when)
+    conditions = kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last))
+    quoted, ordered = func.sum(PurchaseSpend.quoted), func.sum(PurchaseSpend.quoted_amount)
     found = db.session.execute(
-        select(lines.c.supplier_id, func.sum(lines.c.quoted).label("quoted"), func.sum(lines.c.amount).label("amount"))
-        .where(lines.c.quoted.is_not(None)).group_by(lines.c.supplier_id)
-        .order_by((func.sum(lines.c.quoted) - func.sum(lines.c.amount)).desc()).limit(LIMIT)).all()
+        select(PurchaseSpend.supplier_id, quoted.label("quoted"), ordered.label("amount")).where(*conditions)
+        .group_by(PurchaseSpend.supplier_id).having(quoted > 0).order_by((quoted - ordered).desc())
+        .limit(LIMIT)).all()
     keys = [row.supplier_id for row in found]
     named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
         if keys else {}
-    rows = [Saving(row.supplier_id, named.get(row.supplier_id, ""),
-                   Decimal(row.quoted).quantize(Decimal("0.01")), Decimal(row.amount)) for row in found]
+    rows = [Saving(row.supplier_id, named.get(row.supplier_id, ""), Decimal(row.quoted), Decimal(row.amount))
+            for row in found]
     total = Saving(0, _("Total"), sum((r.at_first_quote for r in rows), ZERO), sum((r.ordered for r in rows), ZERO))
     return rows, total

@@ -120,6 +120,7 @@ class SupplierQuote(Audited, Model):
         CheckConstraint("price >= 0", name="ck_supplier_quote_price"),
         CheckConstraint("min_quantity > 0", name="ck_supplier_quote_min_quantity"),
         Index("ix_supplier_quote_product_valid", "product_id", "valid_to"),
+        Index("ix_supplier_quote_first", "supplier_id", "product_id", "valid_from", "id"),   # a supplier's first
         {"sqlite_autoincrement": True},
     )
 

@@ -18,6 +18,7 @@ from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.inventory.api import Warehouse
 from app.modules.products.api import Product
+from app.modules.purchasing import spend
 from app.modules.purchasing.models import Supplier, SupplierQuote
 from app.modules.purchasing.order_models import (APPROVED, CANCELLED, CLOSED, DRAFT, EDITABLE, IN_APPROVAL, ORDERED,
                                                  PARTIAL, RECEIVED, PurchaseOrder, PurchaseOrderLine)
@@ -233,6 +234,7 @@ def place(actor, order_id: int) -> PurchaseOrder:
                 "Purchase order %(code)s is not approved yet; it cannot be placed.", code=order.code))
         order.status = ORDERED
         order.ordered_at = utcnow()
+        spend.add(order, +1)
         enqueue_after_commit(uow, "app.modules.purchasing.jobs.send_order", order.id)
     return order
 
@@ -251,6 +253,8 @@ def cancel(actor, order_id: int, reason: str) -> PurchaseOrder:
             raise WrongState("purchasing.not_cancellable", _(
                 "Purchase order %(code)s has goods received or is finished; it can no longer be cancelled.",
                 code=order.code))
+        if order.status == ORDERED:                      # placed: its spend is taken back
+            spend.add(order, -1)
         order.status = CANCELLED
         order.cancel_reason = reason[:2000]
     return order

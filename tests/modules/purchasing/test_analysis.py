@@ -33,9 +33,11 @@ def _order(buyer, supplier_, day, lines, status="ordered"):
     for item, quantity, price in lines:
         order_service.save_line(buyer, PurchaseOrderLine(order_id=order.id, product_id=item.id, quantity=quantity,
                                                          unit_price=price))
-    with unit_of_work(None):
+    with unit_of_work(None):                   # as 采购订单审批 leaves it, on the day it was made
         placed = db.session.get(PurchaseOrder, order.id)
-        placed.status, placed.order_date = status, day
+        placed.status, placed.order_date = ("approved" if status == "ordered" else status), day
+    if status == "ordered":
+        order_service.place(buyer, order.id)   # placed with the supplier: its spend is kept
     return order
 
 
@@ -101,7 +103,7 @@ def test_other_departments_see_nothing_of_it(org, known):
 def test_bad_periods_are_refused():
     from app.core.errors import ValidationErrors
 
-    for start, end in (("2011-13-01", ""), ("2012-01-01", "2011-01-01"), ("1990-01-01", "2011-01-01")):
+    for start, end in (("2011-13", ""), ("2012-01", "2011-01"), ("1990-01", "2011-01"), ("abc", "")):
         with pytest.raises(ValidationErrors):
             analysis.period(start, end, today=dt.date(2026, 12, 6))
 
@@ -122,8 +124,40 @@ def test_the_page_charts_and_exports(org, login, buyer, known):
     xlsx = client.get(f"/purchase_analysis/export.xlsx?report=ranking&{span}")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.get("/purchase_analysis/?start=2011-02-30").status_code == 400
+    assert client.get("/purchase_analysis/?start=2011-13").status_code == 400
     assert client.get("/purchase_analysis/chart.json?by=colour").status_code == 400
     assert client.get("/purchase_analysis/export.csv?report=trend").status_code == 400   # which product?
     assert client.get("/purchase_analysis/export.pdf").status_code == 404
     assert login(org.east_rep).get("/purchase_analysis/").status_code in (302, 403)
     assert login(org.readonly).get("/purchase_analysis/export.csv").status_code in (302, 403)
+
+
+def test_kept_spend_follows_cancelling_and_agrees_with_a_rebuild(buyer, known):
+    from sqlalchemy import select
+
+    from app.modules.purchasing import spend
+    from app.modules.purchasing.spend_models import PurchaseCategorySpend, PurchaseSpend
+
+    ours, _category, a, YEAR = known
+    may = YEAR.start.replace(month=5, day=2)
+    order = _order(buyer, ours, may, [(a, "3", "30.00")])                                # 90
+    month = f"{may:%Y-%m}"
+    assert {row.name: row.amount for row in analysis.spend(buyer, YEAR, "month")}[month] == Decimal("90.00")
+    order_service.cancel(buyer, order.id, "供应商无货")
+    assert month not in {row.name for row in analysis.spend(buyer, YEAR, "month")}
+
+    def kept():
+        return (sorted(tuple(r) for r in db.session.execute(select(
+                    PurchaseSpend.month, PurchaseSpend.supplier_id, PurchaseSpend.department_id, PurchaseSpend.owner_id,
+                    PurchaseSpend.amount, PurchaseSpend.orders, PurchaseSpend.lines, PurchaseSpend.quoted,
+                    PurchaseSpend.quoted_amount)
+                    .where(PurchaseSpend.orders != 0, PurchaseSpend.supplier_id == ours.id))),
+                sorted(tuple(r) for r in db.session.execute(select(
+                    PurchaseCategorySpend.month, PurchaseCategorySpend.category_id, PurchaseCategorySpend.department_id,
+                    PurchaseCategorySpend.owner_id, PurchaseCategorySpend.amount, PurchaseCategorySpend.lines)
+                    .where(PurchaseCategorySpend.lines != 0, PurchaseCategorySpend.owner_id == buyer.id))))
+
+    as_kept = kept()                 # (other tests set orders' statuses directly: only this buyer's are compared)
+    with unit_of_work(None):
+        spend.rebuild()
+    assert kept() == as_kept
