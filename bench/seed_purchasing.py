@@ -8,7 +8,7 @@
 - SUPPLIERS suppliers (GY…), owned by the buyers, most 合格, a few 试用 or 停用, with a score and grade;
 - QUOTES quotes spread over the products and suppliers, prices around each product's cost, valid over the last
   two years (a third open-ended);
-- ORDERS purchase orders over two years by the buyers, statuses from draft to closed, four lines each, their
+- ORDERS purchase orders over two years, each by its supplier's buyer, statuses from draft to closed, four lines each, their
   totals computed with them; received quantities on the received and closed ones;
 - the spend kept per month for the analysis rebuilt from them (`run.py purchasing rebuild-spend`);
 - then VACUUM ANALYZE of what was loaded.
@@ -148,6 +148,9 @@ def main(suppliers: int, quotes: int, orders: int) -> None:
                 "0, 0, 0, " + owner_of.format(k="g") + ", " + dept_of.format(k="g") + ", "
                 "now() - (g % 730) * interval '1 day', now() - (g % 730) * interval '1 day', now() "
                 "FROM generate_series(1, :n) g"), {"n": orders, "s": suppliers, "wh": warehouse})
+            # A supplier's orders are its buyer's, as they are in a purchasing department.
+            conn.execute(text("UPDATE purchase_order o SET owner_id = s.owner_id, department_id = s.department_id "
+                              "FROM supplier s WHERE s.id = o.supplier_id"))
             conn.execute(text("SELECT setval(pg_get_serial_sequence('purchase_order', 'id'), :n)"), {"n": orders})
             conn.execute(text(
                 "INSERT INTO purchase_order_line (order_id, product_id, quantity, unit_price, tax_rate, amount, tax, "

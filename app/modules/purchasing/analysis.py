@@ -95,6 +95,24 @@ class Row:
     orders: int = 0
 
 
+def _supplier_totals(actor, when: Period) -> list:
+    """Per supplier: spend, orders, first-quote cost and its lines' amount — once per request (the spend by
+    supplier, the ranking and the savings all read it)."""
+    from flask import g, has_request_context
+
+    key = ("purchase_supplier_totals", getattr(actor, "id", None), when.start, when.end)
+    memo = g.setdefault("_zwt_purchase_memo", {}) if has_request_context() else {}
+    if key not in memo:
+        first, last = months(when)
+        conditions = kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last))
+        memo[key] = db.session.execute(
+            select(PurchaseSpend.supplier_id.label("key"), func.sum(PurchaseSpend.amount).label("amount"),
+                   func.sum(PurchaseSpend.orders).label("orders"), func.sum(PurchaseSpend.quoted).label("quoted"),
+                   func.sum(PurchaseSpend.quoted_amount).label("quoted_amount"))
+            .where(*conditions).group_by(PurchaseSpend.supplier_id)).all()
+    return memo[key]
+
+
 def spend(actor, when: Period, by: str = "month") -> list[Row]:
     """Spend (tax included) and the number of orders (of lines, by category) by `by`: months in order, the
     others largest first."""
@@ -109,8 +127,14 @@ def spend(actor, when: Period, by: str = "month") -> list[Row]:
         found = db.session.execute(select(model.month.label("key"), amount.label("amount"), counted.label("orders"))
                                    .where(*conditions).group_by(model.month).order_by(model.month)).all()
         return [Row(row.key, row.key, Decimal(row.amount), row.orders) for row in found if row.orders]
+    if by == "supplier":
+        found = sorted((row for row in _supplier_totals(actor, when) if row.orders), key=lambda row: -row.amount)
+        found = found[:LIMIT]
+        keys = [row.key for row in found]
+        named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
+            if keys else {}
+        return [Row(row.key, named.get(row.key) or _("(none)"), Decimal(row.amount), row.orders) for row in found]
     key, names = {"category": (PurchaseCategorySpend.category_id, ProductCategory),
-                  "supplier": (PurchaseSpend.supplier_id, Supplier),
                   "department": (PurchaseSpend.department_id, Department)}[by]
     found = db.session.execute(select(key.label("key"), amount.label("amount"), counted.label("orders"))
                                .where(*conditions).group_by(key).having(counted > 0).order_by(amount.desc())
@@ -162,7 +186,7 @@ def ranking(actor, when: Period) -> list[Ranked]:
                func.avg(SupplierRating.on_time_rate).label("on_time"),
                func.avg(SupplierRating.rejection_rate).label("rejected"))
         .where(SupplierRating.period.between(first, last)).group_by(SupplierRating.supplier_id))}
-    spent = {row.key: row.amount for row in spend(actor, when, "supplier")}
+    spent = {row.key: Decimal(row.amount) for row in _supplier_totals(actor, when) if row.orders}
     ids = set(spent) | set(scores)
     clause = scope_clause(registry.get("suppliers"), actor) if actor is not None else None
     stmt = select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids))
@@ -202,18 +226,16 @@ class Saving:
 
 def savings(actor, when: Period) -> tuple[list[Saving], Saving]:
     """Per supplier, the period's ordered lines priced at that supplier's first quote for the product against what
-    they were ordered at (lines of products the supplier never quoted in yuan are left out), and the total."""
-    first, last = months(when)
-    conditions = kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last))
-    quoted, ordered = func.sum(PurchaseSpend.quoted), func.sum(PurchaseSpend.quoted_amount)
-    found = db.session.execute(
-        select(PurchaseSpend.supplier_id, quoted.label("quoted"), ordered.label("amount")).where(*conditions)
-        .group_by(PurchaseSpend.supplier_id).having(quoted > 0).order_by((quoted - ordered).desc())
-        .limit(LIMIT)).all()
-    keys = [row.supplier_id for row in found]
+    they were ordered at (lines of products the supplier never quoted in yuan are left out), the most saved first
+    (at most LIMIT rows), and the total over every supplier."""
+    every = sorted((row for row in _supplier_totals(actor, when) if row.quoted and row.quoted > 0),
+                   key=lambda row: -(row.quoted - row.quoted_amount))
+    found = every[:LIMIT]
+    keys = [row.key for row in found]
     named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
         if keys else {}
-    rows = [Saving(row.supplier_id, named.get(row.supplier_id, ""), Decimal(row.quoted), Decimal(row.amount))
+    rows = [Saving(row.key, named.get(row.key, ""), Decimal(row.quoted), Decimal(row.quoted_amount))
             for row in found]
-    total = Saving(0, _("Total"), sum((r.at_first_quote for r in rows), ZERO), sum((r.ordered for r in rows), ZERO))
+    total = Saving(0, _("Total"), sum((Decimal(r.quoted) for r in every), ZERO),
+                   sum((Decimal(r.quoted_amount) for r in every), ZERO))
     return rows, total
