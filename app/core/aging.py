@@ -46,3 +46,40 @@ def bucket_sums(owed, due_date, as_of: dt.date) -> list:
             between(1, 30).label("d30"), between(31, 60).label("d60"), between(61, 90).label("d90"),
             func.coalesce(func.sum(case((due_date < as_of - dt.timedelta(days=90), owed), else_=0)),
                           0).label("over90")]
+
+
+def chart_option(title: str, rows: list[AgingRow], top: int = 10) -> dict:
+    """The stacked bar chart of the first `top` rows, one series per bucket (ECharts option)."""
+    shown = rows[:top]
+    return {
+        "title": {"text": title, "left": "center"},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"bottom": 0},
+        "grid": {"left": 48, "right": 24, "bottom": 64, "containLabel": True},
+        "xAxis": {"type": "category", "data": [row.name for row in shown],
+                  "axisLabel": {"interval": 0, "rotate": 30 if len(shown) > 5 else 0}},
+        "yAxis": {"type": "value"},
+        "series": [{"type": "bar", "stack": "aging", "name": str(label),
+                    "data": [float(getattr(row, name)) for row in shown]} for name, label in BUCKETS],
+    }
+
+
+def export_response(fmt: str, rows: list[AgingRow], grand: AgingRow, first_label: str, title: str):
+    """The rows and their total as a CSV or Excel download (fmt "csv" or "xlsx")."""
+    from flask import current_app
+
+    from app.core import exports
+
+    keys = ["name"] + [name for name, _label in BUCKETS] + ["total"]
+    table = exports.AggregateRows([{"name": row.name, "total": row.total,
+                                    **{name: getattr(row, name) for name, _label in BUCKETS}}
+                                   for row in rows + [grand]])
+    labels = [first_label] + [str(label) for _name, label in BUCKETS] + [str(_total_label())]
+    maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
+    return maker(table, keys, labels, title, {}, current_app.config["EXPORT_MAX_ROWS"])
+
+
+def _total_label():
+    from flask_babel import gettext
+
+    return gettext("Total")

@@ -260,39 +260,24 @@ class AgingView(BaseView):
     @expose("/chart.json")
     @has_access
     def chart(self):
+        from app.core.aging import chart_option
+
         _by, _as_of, rows, _grand, errors = self._rows()
         if errors:
             return jsonify(message=next(iter(errors.values()))[0]), 400
-        top = rows[:10]
-        return jsonify(option={
-            "title": {"text": _("Receivables aging"), "left": "center"},
-            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "legend": {"bottom": 0},
-            "grid": {"left": 48, "right": 24, "bottom": 64, "containLabel": True},
-            "xAxis": {"type": "category", "data": [row.name for row in top],
-                      "axisLabel": {"interval": 0, "rotate": 30 if len(top) > 5 else 0}},
-            "yAxis": {"type": "value"},
-            "series": [{"type": "bar", "stack": "aging", "name": str(label),
-                        "data": [float(getattr(row, name)) for row in top]} for name, label in reports.BUCKETS],
-        }, table=[])
+        return jsonify(option=chart_option(_("Receivables aging"), rows), table=[])
 
     @expose("/export.<fmt>")
     @has_access
     def export(self, fmt):
-        from app.core import exports
+        from app.core.aging import export_response
 
         if fmt not in ("csv", "xlsx"):
             abort(404)
         by, _as_of, rows, grand, errors = self._rows()
         if errors:
             return jsonify(message=next(iter(errors.values()))[0]), 400
-        keys = ["name"] + [name for name, _label in reports.BUCKETS] + ["total"]
-        table = exports.AggregateRows([{"name": row.name, "total": row.total,
-                                        **{name: getattr(row, name) for name, _label in reports.BUCKETS}}
-                                       for row in rows + [grand]])
-        labels = [str(reports.GROUPINGS[by])] + [str(label) for _name, label in reports.BUCKETS] + [_("Total")]
-        maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
-        return maker(table, keys, labels, _("Receivables aging"), {}, current_app.config["EXPORT_MAX_ROWS"])
+        return export_response(fmt, rows, grand, str(reports.GROUPINGS[by]), _("Receivables aging"))
 
 
 class CollectionRateView(BaseView):
