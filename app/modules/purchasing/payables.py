@@ -21,7 +21,7 @@ from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
 from app.core.registry import registry
 from app.core.scope import can_see, scope_clause
-from app.core.transaction import unit_of_work
+from app.core.transaction import each_record, unit_of_work
 from app.extensions import db
 from app.modules.purchasing.models import Supplier
 from app.modules.purchasing.order_models import CLOSED, ORDERED, PARTIAL, RECEIVED, PurchaseOrderLine
@@ -330,17 +330,12 @@ def cancel_payment(actor, payment_id: int) -> SupplierPayment:
     return payment
 
 
-def _each(actor, items, operation):
-    for item in items:
-        operation(actor, item.id)
-
-
 def record_paid_action(actor, items):
-    _each(actor, items, record_paid)
+    each_record(actor, items, record_paid)
 
 
 def cancel_payment_action(actor, items):
-    _each(actor, items, cancel_payment)
+    each_record(actor, items, cancel_payment)
 
 
 def pay_action(actor, items):

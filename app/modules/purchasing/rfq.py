@@ -14,7 +14,7 @@ from app.core.clock import company_today, utcnow
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
 from app.core.scope import can_see
-from app.core.transaction import unit_of_work
+from app.core.transaction import each_record, unit_of_work
 from app.extensions import db
 from app.modules.products.api import Product
 from app.modules.purchasing import service
@@ -180,8 +180,7 @@ def close(actor, request_id: int) -> QuoteRequest:
 
 
 def close_action(actor, items):
-    for item in items:
-        close(actor, item.id)
+    each_record(actor, items, close)
 
 
 def work_action(actor, items):
