@@ -40,7 +40,9 @@ def endpoints(products: list[int]) -> list:
         ("analysis by category", "web", ANALYSIS_MS, lambda p, k: "/purchase_analysis/?by=category"),
         ("analysis by department", "web", ANALYSIS_MS, lambda p, k: "/purchase_analysis/?by=department"),
         ("analysis price trend", "web", ANALYSIS_MS,
-         lambda p, k: f"/purchase_analysis/?product={rng.choice(products)}"),
+         lambda p, k: f"/purchase_analysis/?report=trend&product={rng.choice(products)}"),
+        ("analysis supplier ranking", "web", ANALYSIS_MS, lambda p, k: "/purchase_analysis/?report=ranking"),
+        ("analysis savings", "web", ANALYSIS_MS, lambda p, k: "/purchase_analysis/?report=savings"),
         ("analysis chart", "web", ANALYSIS_MS, lambda p, k: "/purchase_analysis/chart.json?by=month"),
         ("payables aging", "web", ANALYSIS_MS, lambda p, k: "/purchase_payables/"),
     ]

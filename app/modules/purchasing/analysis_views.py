@@ -35,29 +35,49 @@ class PurchaseAnalysisView(BaseView):
             raise ValidationErrors({"product": [_("Choose a product from the list.")]})
         return when, by, product
 
+    def _tabs(self):
+        from flask_babel import lazy_gettext as _l
+
+        return {"spend": _l("Spend"), "trend": _l("Price trend"), "ranking": _l("Supplier performance ranking"),
+                "savings": _l("Savings versus the first quote")}
+
     @expose("/")
     @has_access
     def index(self):
+        """One report a page (a tab each), so that each reads only what it shows."""
+        from urllib.parse import urlencode
+
         from flask import current_app
 
         from app.core.relation_search import endpoint_url
         from app.modules.purchasing import analysis
 
+        tabs = self._tabs()
+        report = request.args.get("report") or "spend"
+        common = dict(title=_("Purchasing analysis"), form=request.args, dimensions=analysis.DIMENSIONS, tabs=tabs,
+                      report=report if report in tabs else "spend",
+                      filters={k: v[:20] for k, v in request.args.items() if k in ("start", "end", "by", "product")},
+                      search_url=endpoint_url("supplier_quotes", "product"))
         try:
+            if report not in tabs:
+                raise ValidationErrors({"report": [_("Choose one of the reports shown.")]})
             when, by, product = self._query()
         except ValidationErrors as exc:
-            return self.render_template("purchasing/analysis.html", title=_("Purchasing analysis"),
-                                        errors=exc.errors, form=request.args, dimensions=analysis.DIMENSIONS,
-                                        search_url=endpoint_url("supplier_quotes", "product")), 400
+            return self.render_template("purchasing/analysis.html", errors=exc.errors, **common), 400
         actor = current_actor()
-        savings, saved = analysis.savings(actor, when)
+        shown = dict(spend=[], ranking=[], savings=[], saved=None, trend=[])
+        if report == "spend":
+            shown["spend"] = analysis.spend(actor, when, by)
+        elif report == "ranking":
+            shown["ranking"] = analysis.ranking(actor, when)
+        elif report == "savings":
+            shown["savings"], shown["saved"] = analysis.savings(actor, when)
+        elif product is not None:
+            shown["trend"] = analysis.price_trend(actor, when, product.id)
         return self.render_template(
-            "purchasing/analysis.html", title=_("Purchasing analysis"), errors={}, form=request.args, when=when,
-            by=by, product=product, dimensions=analysis.DIMENSIONS, spend=analysis.spend(actor, when, by),
-            ranking=analysis.ranking(actor, when), savings=savings, saved=saved,
-            trend=analysis.price_trend(actor, when, product.id) if product is not None else [],
-            query=request.query_string.decode()[:300], search_url=endpoint_url("supplier_quotes", "product"),
-            can_export=current_app.appbuilder.sm.has_access("can_export", "purchase_orders"))
+            "purchasing/analysis.html", errors={}, when=when, by=by, product=product,
+            query=urlencode(common["filters"]),
+            can_export=current_app.appbuilder.sm.has_access("can_export", "purchase_orders"), **shown, **common)
 
     @expose("/chart.json")
     @has_access

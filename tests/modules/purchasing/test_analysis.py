@@ -112,9 +112,21 @@ def test_the_page_charts_and_exports(org, login, buyer, known):
     ours, _category, a, YEAR = known
     span = f"start={YEAR.start}&end={YEAR.end}"
     client = login(buyer)
-    page = client.get(f"/purchase_analysis/?{span}&by=supplier&product={a.id}")
+    page = client.get(f"/purchase_analysis/?{span}&by=supplier&product={a.id}")       # the spend, by supplier
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and ours.name in text and "445.00" in text and "100.00" in text
+    assert page.status_code == 200 and ours.name in text and "445.00" in text and 'id="zwt-ranking"' not in text
+    # each report is a tab of its own, the filters carried over from one to the next
+    assert f'href="/purchase_analysis/?report=ranking&start={YEAR.start}&end={YEAR.end}&by=supplier&product={a.id}"' \
+        in text
+    ranking = client.get(f"/purchase_analysis/?report=ranking&{span}").get_data(as_text=True)
+    assert 'id="zwt-ranking"' in ranking and ours.name in ranking and "85.0" in ranking and "zwt-spend" not in ranking
+    saving = client.get(f"/purchase_analysis/?report=savings&{span}").get_data(as_text=True)
+    assert 'id="zwt-savings-total"' in saving and "100.00" in saving and "500.00" in saving
+    trend = client.get(f"/purchase_analysis/?report=trend&{span}&product={a.id}").get_data(as_text=True)
+    assert 'id="zwt-trend"' in trend and "21.00" in trend and "19.00" in trend
+    assert 'id="zwt-trend-choose"' in client.get(f"/purchase_analysis/?report=trend&{span}").get_data(as_text=True)
+    unknown = client.get("/purchase_analysis/?report=everything")
+    assert unknown.status_code == 400 and "请选择所列报表之一" in unknown.get_data(as_text=True)
     chart = client.get(f"/purchase_analysis/chart.json?{span}&by=month")
     assert chart.status_code == 200 and chart.get_json()["option"]["series"][0]["data"] == [210.0, 235.0]
     trend = client.get(f"/purchase_analysis/chart.json?chart=trend&{span}&product={a.id}")

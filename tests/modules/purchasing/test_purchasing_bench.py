@@ -33,7 +33,8 @@ def test_the_purchasing_bench_small_run_prints_every_figure(bench_database, tmp_
     assert run.returncode == 0, out[-4000:]
     assert "200 suppliers, 4,000 quotes, 2,000 purchase orders with 8,000 lines" in out, out
     for page in ("purchase order list", "quote comparison", "analysis by month", "analysis by supplier",
-                 "analysis by category", "analysis price trend", "payables aging"):
+                 "analysis by category", "analysis price trend", "analysis supplier ranking", "analysis savings",
+                 "payables aging"):
         assert re.search(rf"^{re.escape(page)} +admin +\d+ ", out, re.M), (page, out)
         assert re.search(rf"^{re.escape(page)} +buyer +\d+ .*(yes|NO)$", out, re.M), (page, out)
     admin_lines = [line for line in out.splitlines() if re.match(r"^\S.* +(admin|buyer) +\d+ ", line)]
