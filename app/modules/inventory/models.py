@@ -14,6 +14,8 @@ QTY = Numeric(16, 4)
 
 RECEIPT, SHIPMENT, TRANSFER_OUT, TRANSFER_IN, ADJUSTMENT, COUNT = (
     "receipt", "shipment", "transfer_out", "transfer_in", "adjustment", "count")
+# session.info: {(product_id, warehouse_id)} a transaction's moves touched (the safety-stock check reads it)
+PLACES_MOVED = "inventory.places_moved"
 MOVE_KINDS = (RECEIPT, SHIPMENT, TRANSFER_OUT, TRANSFER_IN, ADJUSTMENT, COUNT)
 KIND_CHOICES = [
     (RECEIPT, lazy_pgettext("stock move", "Receipt")),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.core.clock import utcnow
 from app.core.errors import ValidationErrors
 from app.extensions import db
-from app.modules.inventory.models import SHIPMENT, StockLevel, StockMove, StockReservation
+from app.modules.inventory.models import PLACES_MOVED, SHIPMENT, StockLevel, StockMove, StockReservation
 from app.modules.inventory.planning_models import COMPUTED, MANUAL, SafetyStock
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,8 @@ log = logging.getLogger(__name__)
 ALERT_ROLES = ("Warehouse", "Purchasing")
 UNIT = Decimal("1")
 BATCH = 2000
-MOVES = StockMove.__tablename__
 
-_TOUCHED = "inventory_planning.places"          # session.info: {(product_id, warehouse_id)} moved
+_TOUCHED = PLACES_MOVED                         # session.info: {(product_id, warehouse_id)} moved (by the service)
 _LEVELS = "inventory_planning.levels"           # session.info: {stock_level id} whose reservations changed
 _AFTER = "inventory_planning.after_commit"      # session.info: callbacks for after the commit
 _QUIET = "inventory_planning.quiet"             # session.info: no check at commit (the nightly job checks after)
@@ -268,21 +267,6 @@ def _session_places(session) -> set:
 
 
 _WATCHED = (StockMove, StockReservation, SafetyStock)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_moves(state):
-    """The inventory service writes moves as INSERT statements: note the places they touch."""
-    if not state.is_insert or getattr(getattr(state.statement, "table", None), "name", None) != MOVES:
-        return
-    places = _session_places(state.session)
-    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    # an insert(...).values(...) carries its values in the statement; a bulk insert in its parameters
-    compiled = {} if isinstance(state.parameters, list) and state.parameters else state.statement.compile().params
-    for row in rows:
-        values = {**compiled, **row}
-        if values.get("product_id") is not None and values.get("warehouse_id") is not None:
-            places.add((values["product_id"], values["warehouse_id"]))
 
 
 @event.listens_for(Session, "after_flush")

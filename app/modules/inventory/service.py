@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
-from app.modules.inventory.models import (ADJUSTMENT, COUNT, RECEIPT, SHIPMENT, TRANSFER_IN, TRANSFER_OUT,
+from app.modules.inventory.models import (ADJUSTMENT, COUNT, PLACES_MOVED, RECEIPT, SHIPMENT, TRANSFER_IN, TRANSFER_OUT,
                                           StockLevel, StockMove, StockReservation, Warehouse, WarehouseBin)
 
 PLACES = Decimal("0.0001")
@@ -93,6 +93,7 @@ def _move(kind, product_id, warehouse_id, bin_id, qty, actor, doc_type, doc_ref,
         except DomainError:
             db.session.rollback()
             raise
+    db.session.info.setdefault(PLACES_MOVED, set()).add((product_id, warehouse_id))
     db.session.execute(insert(StockMove).values(
         kind=kind, product_id=product_id, warehouse_id=warehouse_id, bin_id=bin_id, quantity=qty,
         doc_type=doc_type, doc_ref=None if doc_ref is None else str(doc_ref), user_id=_actor_id(actor),

@@ -95,22 +95,16 @@ class Row:
     orders: int = 0
 
 
-def _supplier_totals(actor, when: Period) -> list:
-    """Per supplier: spend, orders, first-quote cost and its lines' amount — once per request (the spend by
-    supplier, the ranking and the savings all read it)."""
-    from flask import g, has_request_context
+def _by_supplier(actor, when: Period, *extra):
+    """The kept spend of the period in the actor's scope, grouped by supplier (ordered and limited by the caller)."""
+    first, last = months(when)
+    conditions = kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last), *extra)
+    return PurchaseSpend.supplier_id, conditions
 
-    key = ("purchase_supplier_totals", getattr(actor, "id", None), when.start, when.end)
-    memo = g.setdefault("_zwt_purchase_memo", {}) if has_request_context() else {}
-    if key not in memo:
-        first, last = months(when)
-        conditions = kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last))
-        memo[key] = db.session.execute(
-            select(PurchaseSpend.supplier_id.label("key"), func.sum(PurchaseSpend.amount).label("amount"),
-                   func.sum(PurchaseSpend.orders).label("orders"), func.sum(PurchaseSpend.quoted).label("quoted"),
-                   func.sum(PurchaseSpend.quoted_amount).label("quoted_amount"))
-            .where(*conditions).group_by(PurchaseSpend.supplier_id)).all()
-    return memo[key]
+
+def _names(keys) -> dict:
+    return dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
+        if keys else {}
 
 
 def spend(actor, when: Period, by: str = "month") -> list[Row]:
@@ -128,11 +122,13 @@ def spend(actor, when: Period, by: str = "month") -> list[Row]:
                                    .where(*conditions).group_by(model.month).order_by(model.month)).all()
         return [Row(row.key, row.key, Decimal(row.amount), row.orders) for row in found if row.orders]
     if by == "supplier":
-        found = sorted((row for row in _supplier_totals(actor, when) if row.orders), key=lambda row: -row.amount)
-        found = found[:LIMIT]
-        keys = [row.key for row in found]
-        named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
-            if keys else {}
+        key, conditions = _by_supplier(actor, when)
+        total = func.sum(PurchaseSpend.amount)
+        found = db.session.execute(
+            select(key.label("key"), total.label("amount"), func.sum(PurchaseSpend.orders).label("orders"))
+            .where(*conditions).group_by(key).having(func.sum(PurchaseSpend.orders) > 0)
+            .order_by(total.desc(), key).limit(LIMIT)).all()
+        named = _names([row.key for row in found])
         return [Row(row.key, named.get(row.key) or _("(none)"), Decimal(row.amount), row.orders) for row in found]
     key, names = {"category": (PurchaseCategorySpend.category_id, ProductCategory),
                   "department": (PurchaseSpend.department_id, Department)}[by]
@@ -179,29 +175,52 @@ class Ranked:
 
 
 def ranking(actor, when: Period) -> list[Ranked]:
-    """Suppliers with ratings in the period's months or spend in it, best average score first (unrated last)."""
+    """Suppliers with ratings in the period's months or spend in it, best average score (to 0.1) first, then the
+    most spent with; unrated last. The averages of every supplier are ranked in the database; only the suppliers
+    shown (those ahead of the last place's score, and all that tie with it) have their rates and spend read."""
     first, last = months(when)
-    scores = {row.supplier_id: row for row in db.session.execute(
-        select(SupplierRating.supplier_id, func.avg(SupplierRating.score).label("score"),
-               func.avg(SupplierRating.on_time_rate).label("on_time"),
-               func.avg(SupplierRating.rejection_rate).label("rejected"))
-        .where(SupplierRating.period.between(first, last)).group_by(SupplierRating.supplier_id))}
-    spent = {row.key: Decimal(row.amount) for row in _supplier_totals(actor, when) if row.orders}
-    ids = set(spent) | set(scores)
     clause = scope_clause(registry.get("suppliers"), actor) if actor is not None else None
+    in_period = SupplierRating.period.between(first, last)
+    rounded = func.round(func.avg(SupplierRating.score), 1)
+    stmt = select(SupplierRating.supplier_id.label("supplier_id"), rounded.label("score")) \
+        .where(in_period, SupplierRating.score.is_not(None)).group_by(SupplierRating.supplier_id)
+    if clause is not None:
+        stmt = stmt.join(Supplier, Supplier.id == SupplierRating.supplier_id).where(clause)
+    averages = stmt.cte("averages")
+    edge = select(averages.c.score).order_by(averages.c.score.desc()).offset(LIMIT - 1).limit(1).scalar_subquery()
+    scored = db.session.execute(select(averages.c.supplier_id, averages.c.score)
+                                .where(averages.c.score >= func.coalesce(edge, -1))).all()
+    score_of = {supplier_id: Decimal(str(score)).quantize(Decimal("0.1")) for supplier_id, score in scored}
+    if len(score_of) < LIMIT:   # room for the unrated suppliers that were ordered from
+        key, conditions = _by_supplier(actor, when)
+        rated = select(SupplierRating.supplier_id).where(in_period, SupplierRating.score.is_not(None))
+        unrated = db.session.scalars(
+            select(key).where(*conditions, key.not_in(rated)).group_by(key)
+            .having(func.sum(PurchaseSpend.orders) > 0)
+            .order_by(func.sum(PurchaseSpend.amount).desc(), key).limit(LIMIT - len(score_of))).all()
+        ids = list(score_of) + list(unrated)
+    else:
+        ids = list(score_of)
+    if not ids:
+        return []
+    rates = {row.supplier_id: row for row in db.session.execute(
+        select(SupplierRating.supplier_id, func.avg(SupplierRating.on_time_rate).label("on_time"),
+               func.avg(SupplierRating.rejection_rate).label("rejected"))
+        .where(in_period, SupplierRating.supplier_id.in_(ids)).group_by(SupplierRating.supplier_id))}
+    spent = dict(db.session.execute(
+        select(PurchaseSpend.supplier_id, func.sum(PurchaseSpend.amount))
+        .where(*kept.scoped(PurchaseSpend, actor, PurchaseSpend.month.between(first, last)),
+               PurchaseSpend.supplier_id.in_(ids)).group_by(PurchaseSpend.supplier_id)).all())
     stmt = select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids))
     if clause is not None:
         stmt = stmt.where(clause)
-    names = dict(db.session.execute(stmt).all()) if ids else {}
     out = []
-    for supplier_id, name in names.items():
-        row = scores.get(supplier_id)
-        score = Decimal(str(row.score)).quantize(Decimal("0.1")) if row is not None and row.score is not None \
-            else None
+    for supplier_id, name in db.session.execute(stmt).all():
+        score, row = score_of.get(supplier_id), rates.get(supplier_id)
         out.append(Ranked(supplier_id, name, _grade(score), score,
                           Decimal(str(row.on_time)) if row is not None and row.on_time is not None else None,
                           Decimal(str(row.rejected)) if row is not None and row.rejected is not None else None,
-                          spent.get(supplier_id, ZERO)))
+                          Decimal(spent.get(supplier_id) or ZERO)))
     out.sort(key=lambda r: (r.score is None, -(r.score or 0), -r.spend))
     return out[:LIMIT]
 
@@ -228,14 +247,15 @@ def savings(actor, when: Period) -> tuple[list[Saving], Saving]:
     """Per supplier, the period's ordered lines priced at that supplier's first quote for the product against what
     they were ordered at (lines of products the supplier never quoted in yuan are left out), the most saved first
     (at most LIMIT rows), and the total over every supplier."""
-    every = sorted((row for row in _supplier_totals(actor, when) if row.quoted and row.quoted > 0),
-                   key=lambda row: -(row.quoted - row.quoted_amount))
-    found = every[:LIMIT]
-    keys = [row.key for row in found]
-    named = dict(db.session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(keys))).all()) \
-        if keys else {}
-    rows = [Saving(row.key, named.get(row.key, ""), Decimal(row.quoted), Decimal(row.quoted_amount))
-            for row in found]
-    total = Saving(0, _("Total"), sum((Decimal(r.quoted) for r in every), ZERO),
-                   sum((Decimal(r.quoted_amount) for r in every), ZERO))
+    key, conditions = _by_supplier(actor, when)
+    quoted, ordered = func.sum(PurchaseSpend.quoted), func.sum(PurchaseSpend.quoted_amount)
+    found = db.session.execute(
+        select(key.label("key"), quoted.label("quoted"), ordered.label("ordered"),
+               func.sum(quoted).over().label("all_quoted"), func.sum(ordered).over().label("all_ordered"))
+        .where(*conditions).group_by(key).having(quoted > 0)
+        .order_by((quoted - ordered).desc(), key).limit(LIMIT)).all()
+    named = _names([row.key for row in found])
+    rows = [Saving(row.key, named.get(row.key, ""), Decimal(row.quoted), Decimal(row.ordered)) for row in found]
+    total = Saving(0, _("Total"), Decimal(found[0].all_quoted) if found else ZERO,
+                   Decimal(found[0].all_ordered) if found else ZERO)
     return rows, total

@@ -13,7 +13,8 @@ MONEY = Numeric(18, 2)
 
 class PurchaseSpend(Model):
     __tablename__ = "purchase_spend"
-    __table_args__ = (Index("ix_purchase_spend_month", "month"),)
+    __table_args__ = (Index("ix_purchase_spend_month", "month"),
+                      Index("ix_purchase_spend_supplier", "supplier_id", "month"))
 
     month = Column(String(7), primary_key=True)                 # 2026-11, of the order date
     supplier_id = Column(Integer, primary_key=True)

@@ -173,3 +173,23 @@ def test_kept_spend_follows_cancelling_and_agrees_with_a_rebuild(buyer, known):
     with unit_of_work(None):
         spend.rebuild()
     assert kept() == as_kept
+
+
+def test_the_ranking_breaks_ties_at_its_last_place_by_spend(buyer, monkeypatch):
+    """Only the suppliers shown have their spend read: all that tie with the last place's score are, so the one
+    most spent with among them keeps the place."""
+    year = next(YEARS)
+    when = analysis.Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    a = product()
+    best, little, much, worst = (supplier(buyer) for _ in range(4))
+    for each, score in ((best, 90), (little, 80), (much, 80), (worst, 70)):
+        with unit_of_work(None):
+            db.session.add(SupplierRating(supplier_id=each.id, period=f"{year}-05", score=Decimal(score),
+                                          on_time_rate=Decimal("0.5")))
+    _order(buyer, little, dt.date(year, 5, 2), [(a, "1", "100.00")])
+    _order(buyer, much, dt.date(year, 5, 3), [(a, "3", "100.00")])
+    monkeypatch.setattr(analysis, "LIMIT", 2)
+    ranked = [r for r in analysis.ranking(buyer, when) if r.supplier_id in {best.id, little.id, much.id, worst.id}]
+    assert [(r.supplier_id, r.score, r.spend) for r in ranked] == [
+        (best.id, Decimal("90.0"), Decimal(0)), (much.id, Decimal("80.0"), Decimal("300.00"))]
+    assert ranked[1].on_time_rate == Decimal("0.5")
