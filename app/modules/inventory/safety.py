@@ -198,21 +198,39 @@ class _Deferred:
         fn()
 
 
-def check_places(pairs, session=None, uow=None) -> list:
-    """Check the lines of these (product_id, warehouse_id) places in the current transaction."""
+def _available_sum():
+    """On hand − reserved over the warehouse's bins of a safety line's place, correlated to the line."""
+    return (select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0))
+            .where(StockLevel.product_id == SafetyStock.product_id,
+                   StockLevel.warehouse_id == SafetyStock.warehouse_id).correlate(SafetyStock).scalar_subquery())
+
+
+def lines_at(pairs, session=None) -> list:
+    """The safety lines of these (product_id, warehouse_id) places with what is available there, in one
+    statement per 500 places: (id, product_id, warehouse_id, warning_line, alerted_at, available)."""
     session = session or db.session
     pairs = list(pairs)
-    if not pairs:
-        return []
     rows = []
     for i in range(0, len(pairs), 500):
         rows += session.execute(
             select(SafetyStock.id, SafetyStock.product_id, SafetyStock.warehouse_id, SafetyStock.warning_line,
-                   SafetyStock.alerted_at)
+                   SafetyStock.alerted_at, _available_sum())
             .where(tuple_(SafetyStock.product_id, SafetyStock.warehouse_id).in_(pairs[i:i + 500]))).all()
+    return rows
+
+
+def _changes(rows) -> bool:
+    """Whether any of these lines (with their available quantity) changes its alert state."""
+    return any((Decimal(r[5]) < (r[3] or 0)) != (r[4] is not None) for r in rows)
+
+
+def check_places(pairs, session=None, uow=None) -> list:
+    """Check the lines of these (product_id, warehouse_id) places in the current transaction."""
+    session = session or db.session
+    rows = lines_at(pairs, session)
     if not rows:
         return []
-    return apply(rows, available_at([(r[1], r[2]) for r in rows], session), session, uow=uow)
+    return apply([r[:5] for r in rows], {(r[1], r[2]): Decimal(r[5]) for r in rows}, session, uow=uow)
 
 
 def check_all(batch: int = BATCH) -> dict:
@@ -220,10 +238,7 @@ def check_all(batch: int = BATCH) -> dict:
     quantity in one statement. Returns {"lines": checked, "alerted": newly breached, "below": breached now}."""
     checked = alerted = below = 0
     last_id = 0
-    available_sum = (select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0))
-                     .where(StockLevel.product_id == SafetyStock.product_id,
-                            StockLevel.warehouse_id == SafetyStock.warehouse_id).correlate(SafetyStock)
-                     .scalar_subquery())
+    available_sum = _available_sum()
     while True:
         rows = db.session.execute(
             select(SafetyStock.id, SafetyStock.product_id, SafetyStock.warehouse_id, SafetyStock.warning_line,
@@ -302,11 +317,14 @@ def _check_before_commit(session):
     places = session.info.pop(_TOUCHED, set())
     levels = session.info.pop(_LEVELS, set())
     try:
-        with session.begin_nested():
-            if levels:
-                places |= set(session.execute(select(StockLevel.product_id, StockLevel.warehouse_id)
-                                              .where(StockLevel.id.in_(levels))).all())
-            check_places(places, session, uow=session.info.get("uow"))
+        if levels:
+            places |= set(session.execute(select(StockLevel.product_id, StockLevel.warehouse_id)
+                                          .where(StockLevel.id.in_(levels))).all())
+        rows = lines_at(places, session)
+        if _changes(rows):   # written in a savepoint: the move commits even if its alert cannot be written
+            with session.begin_nested():
+                apply([r[:5] for r in rows], {(r[1], r[2]): Decimal(r[5]) for r in rows}, session,
+                      uow=session.info.get("uow"))
     except Exception:   # an alert that cannot be written never stops the stock move
         log.exception("safety stock check failed for %s", sorted(places))
     session.info.pop(_TOUCHED, None), session.info.pop(_LEVELS, None)

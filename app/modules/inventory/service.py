@@ -136,11 +136,23 @@ def _finish(commit):
         db.session.commit()
 
 
+def _at_once(product_id, warehouse_id, bin_id, values, *conditions):
+    """The usual case in one statement: the level of this place exists (so its bin is the warehouse's), the
+    warehouse is active and the conditions hold — updated, its id returned. None when the caller must find out
+    why not, step by step."""
+    active = select(Warehouse.id).where(Warehouse.id == warehouse_id, Warehouse.active.is_(True)).exists()
+    return db.session.execute(
+        update(StockLevel).where(StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id,
+                                 StockLevel.bin_key == (bin_id or 0), active, *conditions)
+        .values(updated_at=utcnow(), **values).returning(StockLevel.id)).scalar()
+
+
 def receive(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, doc_ref=None, note=None,
             commit=True):
     qty = _qty(qty)
-    _place(warehouse_id, bin_id)
-    _add(_level_id(product_id, warehouse_id, bin_id), qty)
+    if _at_once(product_id, warehouse_id, bin_id, {"on_hand": StockLevel.on_hand + qty}) is None:
+        _place(warehouse_id, bin_id)
+        _add(_level_id(product_id, warehouse_id, bin_id), qty)
     _move(RECEIPT, product_id, warehouse_id, bin_id, qty, actor, doc_type, doc_ref, note)
     _finish(commit)
 
@@ -148,11 +160,13 @@ def receive(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, do
 def ship(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, doc_ref=None, note=None,
          commit=True):
     qty = _qty(qty)
-    _place(warehouse_id, bin_id)
-    level_id = _level_id(product_id, warehouse_id, bin_id, create=False)
-    if level_id is None:
-        _refuse(None, qty)
-    _take(level_id, qty)
+    if _at_once(product_id, warehouse_id, bin_id, {"on_hand": StockLevel.on_hand - qty},
+                StockLevel.on_hand - StockLevel.reserved >= qty) is None:
+        _place(warehouse_id, bin_id)
+        level_id = _level_id(product_id, warehouse_id, bin_id, create=False)
+        if level_id is None:
+            _refuse(None, qty)
+        _take(level_id, qty)
     _move(SHIPMENT, product_id, warehouse_id, bin_id, -qty, actor, doc_type, doc_ref, note)
     _finish(commit)
 

@@ -66,6 +66,19 @@ def test_inactive_warehouse_and_foreign_bin_are_refused(org):
     assert _moves(item.id) == []
 
 
+def test_a_warehouse_made_inactive_takes_no_more_moves_for_the_stock_it_holds(org):
+    wh, (bin_,) = warehouse(bins=1)
+    item = product()
+    service.receive(org.admin, item.id, wh.id, 5, bin_id=bin_.id)
+    db.session.execute(update(type(wh)).where(type(wh).id == wh.id).values(active=False))
+    db.session.commit()
+    for step in (service.receive, service.ship):
+        with pytest.raises(DomainError) as err:
+            step(org.admin, item.id, wh.id, 1, bin_id=bin_.id)
+        assert err.value.code == "inventory.inactive_warehouse"
+    assert _level(item.id, wh.id, bin_.id).on_hand == 5 and len(_moves(item.id)) == 1
+
+
 def test_adjustment_and_count_difference_are_signed_moves(org):
     wh, item = warehouse(), product()
     service.receive(org.admin, item.id, wh.id, 5)
