@@ -9,10 +9,11 @@ chain says so (free again). A count not yet submitted can be cancelled (free aga
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound, ValidationErrors
@@ -55,10 +56,16 @@ def _covers(zone_id, bin_id, place_bin_id, place_zone_id) -> bool:
     return place_bin_id is not None and place_zone_id == zone_id
 
 
+@functools.cache
+def _running():
+    """The counts running in a warehouse (built once: every stock move asks)."""
+    return select(StockCount.id, StockCount.code, StockCount.zone_id, StockCount.bin_id).where(
+        StockCount.warehouse_id == bindparam("warehouse_id"), StockCount.status.in_(FROZEN))
+
+
 def frozen_by(warehouse_id, bin_id) -> StockCount | None:
     """The running count that has frozen this place, if any."""
-    counts = db.session.execute(select(StockCount.id, StockCount.code, StockCount.zone_id, StockCount.bin_id).where(
-        StockCount.warehouse_id == warehouse_id, StockCount.status.in_(FROZEN))).all()
+    counts = db.session.execute(_running(), {"warehouse_id": warehouse_id}).all()
     if not counts:
         return None
     zone_id = db.session.scalar(select(WarehouseBin.zone_id).where(WarehouseBin.id == bin_id)) if bin_id else None

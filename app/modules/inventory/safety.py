@@ -14,12 +14,13 @@ warning line; a line of 0 never alerts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from decimal import ROUND_CEILING, Decimal
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import event, func, select, tuple_, update
+from sqlalchemy import bindparam, event, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
@@ -205,11 +206,20 @@ def _available_sum():
                    StockLevel.warehouse_id == SafetyStock.warehouse_id).correlate(SafetyStock).scalar_subquery())
 
 
+@functools.cache
+def _lines_of_one():
+    return select(SafetyStock.id, SafetyStock.product_id, SafetyStock.warehouse_id, SafetyStock.warning_line,
+                  SafetyStock.alerted_at, _available_sum()).where(
+        SafetyStock.product_id == bindparam("product_id"), SafetyStock.warehouse_id == bindparam("warehouse_id"))
+
+
 def lines_at(pairs, session=None) -> list:
     """The safety lines of these (product_id, warehouse_id) places with what is available there, in one
     statement per 500 places: (id, product_id, warehouse_id, warning_line, alerted_at, available)."""
     session = session or db.session
     pairs = list(pairs)
+    if len(pairs) == 1:   # a single move's place: the statement built once
+        return session.execute(_lines_of_one(), {"product_id": pairs[0][0], "warehouse_id": pairs[0][1]}).all()
     rows = []
     for i in range(0, len(pairs), 500):
         rows += session.execute(

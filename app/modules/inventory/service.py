@@ -13,10 +13,11 @@ Each commits unless commit=False is passed.
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import utcnow
@@ -94,10 +95,30 @@ def _move(kind, product_id, warehouse_id, bin_id, qty, actor, doc_type, doc_ref,
             db.session.rollback()
             raise
     db.session.info.setdefault(PLACES_MOVED, set()).add((product_id, warehouse_id))
-    db.session.execute(insert(StockMove).values(
-        kind=kind, product_id=product_id, warehouse_id=warehouse_id, bin_id=bin_id, quantity=qty,
-        doc_type=doc_type, doc_ref=None if doc_ref is None else str(doc_ref), user_id=_actor_id(actor),
-        note=note, created_at=utcnow()))
+    db.session.execute(_statements()["move"], {
+        "m_kind": kind, "m_product_id": product_id, "m_warehouse_id": warehouse_id, "m_bin_id": bin_id,
+        "m_quantity": qty, "m_doc_type": doc_type, "m_doc_ref": None if doc_ref is None else str(doc_ref),
+        "m_user_id": _actor_id(actor), "m_note": note, "m_created_at": utcnow()})
+
+
+@functools.cache
+def _statements() -> dict:
+    """The statements of every receipt and shipment, built once (building one costs more than running it)."""
+    names = ("kind", "product_id", "warehouse_id", "bin_id", "quantity", "doc_type", "doc_ref", "user_id", "note",
+             "created_at")
+    active = select(Warehouse.id).where(Warehouse.id == bindparam("p_warehouse_id"),
+                                        Warehouse.active.is_(True)).exists()
+    place = (StockLevel.product_id == bindparam("p_product_id"),
+             StockLevel.warehouse_id == bindparam("p_warehouse_id"), StockLevel.bin_key == bindparam("p_bin_key"),
+             active)
+    qty = bindparam("qty", type_=StockLevel.on_hand.type)
+    return {
+        "move": insert(StockMove).values({name: bindparam("m_" + name) for name in names}),
+        "receive": update(StockLevel).where(*place).values(on_hand=StockLevel.on_hand + qty,
+                                                           updated_at=bindparam("now")).returning(StockLevel.id),
+        "ship": update(StockLevel).where(*place, StockLevel.on_hand - StockLevel.reserved >= qty)
+        .values(on_hand=StockLevel.on_hand - qty, updated_at=bindparam("now")).returning(StockLevel.id),
+    }
 
 
 def _add(level_id, qty, in_transit=Decimal(0)):
@@ -136,21 +157,19 @@ def _finish(commit):
         db.session.commit()
 
 
-def _at_once(product_id, warehouse_id, bin_id, values, *conditions):
+def _at_once(kind, product_id, warehouse_id, bin_id, qty):
     """The usual case in one statement: the level of this place exists (so its bin is the warehouse's), the
-    warehouse is active and the conditions hold — updated, its id returned. None when the caller must find out
-    why not, step by step."""
-    active = select(Warehouse.id).where(Warehouse.id == warehouse_id, Warehouse.active.is_(True)).exists()
-    return db.session.execute(
-        update(StockLevel).where(StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id,
-                                 StockLevel.bin_key == (bin_id or 0), active, *conditions)
-        .values(updated_at=utcnow(), **values).returning(StockLevel.id)).scalar()
+    warehouse is active and (shipping) enough is available — updated, its id returned. None when the caller must
+    find out why not, step by step."""
+    return db.session.execute(_statements()[kind], {
+        "p_product_id": product_id, "p_warehouse_id": warehouse_id, "p_bin_key": bin_id or 0, "qty": qty,
+        "now": utcnow()}).scalar()
 
 
 def receive(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, doc_ref=None, note=None,
             commit=True):
     qty = _qty(qty)
-    if _at_once(product_id, warehouse_id, bin_id, {"on_hand": StockLevel.on_hand + qty}) is None:
+    if _at_once("receive", product_id, warehouse_id, bin_id, qty) is None:
         _place(warehouse_id, bin_id)
         _add(_level_id(product_id, warehouse_id, bin_id), qty)
     _move(RECEIPT, product_id, warehouse_id, bin_id, qty, actor, doc_type, doc_ref, note)
@@ -160,8 +179,7 @@ def receive(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, do
 def ship(actor, product_id, warehouse_id, qty, bin_id=None, doc_type=None, doc_ref=None, note=None,
          commit=True):
     qty = _qty(qty)
-    if _at_once(product_id, warehouse_id, bin_id, {"on_hand": StockLevel.on_hand - qty},
-                StockLevel.on_hand - StockLevel.reserved >= qty) is None:
+    if _at_once("ship", product_id, warehouse_id, bin_id, qty) is None:
         _place(warehouse_id, bin_id)
         level_id = _level_id(product_id, warehouse_id, bin_id, create=False)
         if level_id is None:
