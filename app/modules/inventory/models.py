@@ -87,7 +87,7 @@ class StockLevel(Model):
         CheckConstraint("reserved >= 0", name="ck_stock_level_reserved"),
         CheckConstraint("reserved <= on_hand", name="ck_stock_level_available"),
         CheckConstraint("in_transit >= 0", name="ck_stock_level_in_transit"),
-        Index("ix_stock_level_warehouse_product", "warehouse_id", "product_id"),
+        Index("ix_stock_level_warehouse_product", "warehouse_id", "product_id", "id"),
         Index("ix_stock_level_warehouse_id_id", "warehouse_id", "id"),     # a warehouse's stock, newest first
         {"sqlite_autoincrement": True},
     )
