@@ -17,6 +17,7 @@ MODULES = [
     "app.modules.invoices",
     "app.modules.collections",
     "app.modules.purchasing",
+    "app.modules.events",
 ]
 
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.

@@ -39,6 +39,7 @@ RATE_LIMITS = {
     "registration_code": ("RATE_LIMIT_REGISTRATION_CODE", "10 per 10 minutes"),  # code checks
     "registration_resend": ("RATE_LIMIT_REGISTRATION_RESEND", "5 per hour"),  # new codes
     "contract_signing": ("RATE_LIMIT_CONTRACT_SIGNING", "60 per hour"),  # a customer's signing link: codes, tries
+    "event_registration": ("RATE_LIMIT_EVENT_REGISTRATION", "30 per hour"),  # an event's public registration posts
 }
 
 
