@@ -485,7 +485,7 @@ def _document_source(spec):
 
 # Each document source is one statement of the timeline tab, which keeps to the detail budget (10): invoices and
 # payments show on their orders' and invoices' tabs until the sources are read in one statement.
-NOT_ON_TIMELINE = {"invoices", "payments"}
+NOT_ON_TIMELINE = {"invoices", "payments", "event_registrations"}
 
 
 def register_document_sources() -> None:

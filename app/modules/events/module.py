@@ -87,7 +87,7 @@ SPECS = [
                            "registration_deadline", "budget", "description", "asked", "consent_text", "owner_id"],
         description_columns={
             "capacity": _l("How many may register; the rest go on the waiting list. Empty: no limit."),
-            "asked": _l("Besides the name and the mobile number, comma separated: company, title, email, remark."),
+            "asked": _l("Besides the name and the mobile number, comma separated: company, job title, e-mail, remarks."),
             "consent_text": _l("Shown on the registration page; registrants must agree to it."),
         },
         scope=ScopeSpec(owner="owner_id", department="department_id"),

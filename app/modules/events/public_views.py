@@ -96,8 +96,10 @@ class PublicRegistrationView(BaseView):
         event, registration = self._registration(key, code)
         if registration is None:
             return _missing()
+        from markupsafe import Markup
+
         return _page("events/public_ticket.html", title=event.title, event=event, registration=registration,
-                     qr=qr_svg(registration.code))
+                     qr=Markup(qr_svg(registration.code)))   # segno's drawing of the code: no text of the user
 
     @expose("/<key>/t/<code>/cancel", methods=["POST"])
     def cancel(self, key, code):

@@ -36,6 +36,9 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"      # no 0/O, 1/I: read aloud and typed at the door
 BUDGET_MAX = Decimal("9999999999999999.99")
+# The registration page's fields as people write them, in Chinese or English.
+ASKED_NAMES = {"公司": "company", "单位": "company", "职务": "title", "职位": "title", "邮箱": "email", "电子邮箱": "email",
+               "e-mail": "email", "备注": "remark", "job title": "title", "remarks": "remark"}
 
 
 class WrongState(DomainError):
@@ -86,11 +89,12 @@ def _check_event(actor, event: Event) -> None:
         errors["budget"] = [_("Enter the budget in yuan, at most two decimals.")]
     if event.online_url and not re.match(r"^https?://\S+$", event.online_url.strip()):
         errors["online_url"] = [_("Enter an address starting with http:// or https://.")]
-    asked = [name.strip() for name in (event.asked or "").split(",") if name.strip()]
+    asked = [ASKED_NAMES.get(name.strip().lower(), name.strip()) for name in
+             re.split(r"[,，、\s]+", event.asked or "") if name.strip()]
     known = {value for value, _label in ASKED_CHOICES}
     if any(name not in known for name in asked):
         errors["asked"] = [_("Choose the fields to ask from the list.")]
-    event.asked = ",".join(name for name in asked if name in known)
+    event.asked = ",".join(dict.fromkeys(name for name in asked if name in known))
     owner_id = _chosen(event, "owner") or getattr(actor, "id", None)
     owner = db.session.get(User, owner_id) if owner_id else None
     if owner is None or not owner.active:
