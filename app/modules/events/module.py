@@ -5,8 +5,8 @@ from app.core.panels import register_record_rule
 from app.core.scope import ScopeSpec
 from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
 from app.modules.events import actions, service
-from app.modules.events.models import (CANCELLED, ENDED, OPEN, PATH, PREPARING, REG_CANCELLED, REGISTERED, RUNNING,
-                                       WAITING, Event, EventRegistration)
+from app.modules.events.models import (ASKED_CHOICES, CANCELLED, ENDED, OPEN, PATH, PREPARING, REG_CANCELLED,
+                                       REGISTERED, RUNNING, WAITING, Event, EventRegistration)
 
 EVENTS = lazy_pgettext("menu", "Events")
 LABELS = {
@@ -14,7 +14,7 @@ LABELS = {
     "ends_at": _l("Ends at"), "venue": _l("Venue"), "online_url": _l("Online link"), "capacity": _l("Capacity"),
     "registration_deadline": _l("Registration closes"), "budget": _l("Budget"), "status": _l("Status"),
     "description": _l("Description"), "asked": _l("Asked on the registration page"),
-    "consent_text": _l("Consent text"), "public_key": _l("Registration page key"), "registered": _l("Registered"),
+    "consent_text": _l("Consent text"), "public_key": _l("Registration page"), "registered": _l("Registered"),
     "waiting": _l("Waiting list"), "checked_in": _l("Checked in"), "cancel_reason": _l("Why cancelled"),
     "owner": _l("Owner"), "owner_id": _l("Owner"), "department": _l("Department"), "department_id": _l("Department"),
     "created_at": _l("Created at"), "updated_at": _l("Updated at"),
@@ -30,6 +30,23 @@ REG_LABELS = {
     "checked_in_at": _l("Checked in at"), "checked_in_by": _l("Checked in by"), "cancelled_at": _l("Cancelled at"),
     "created_at": _l("Registered at"),
 }
+
+def _page_link(value) -> str:
+    """The registration page's full address, as a link to share."""
+    from markupsafe import Markup
+
+    from app.core.notify import public_url
+
+    if not value:
+        return ""
+    url = public_url(f"/e/{value}")
+    return Markup('<a href="{}" target="_blank" rel="noopener" id="zwt-event-page">{}</a>').format(url, url)
+
+
+def _asked_labels(value) -> str:
+    labels = dict(ASKED_CHOICES)
+    return "、".join(str(labels[name]) for name in (value or "").split(",") if name in labels)
+
 
 register_record_rule("events", "edit", lambda actor, item: item.status not in (ENDED, CANCELLED))
 register_record_rule("events", "delete", lambda actor, item: item.registered == 0 and item.waiting == 0)
@@ -60,8 +77,8 @@ SPECS = [
         show_fieldsets=[
             (_l("Event"), {"fields": ["code", "title", "kind", "starts_at", "ends_at", "venue", "online_url",
                                       "status", "owner", "department"]}),
-            (_l("Registration"), {"fields": ["capacity", "registration_deadline", "registered", "waiting",
-                                             "checked_in", "asked", "consent_text"]}),
+            (_l("Registration"), {"fields": ["public_key", "capacity", "registration_deadline", "registered",
+                                             "waiting", "checked_in", "asked", "consent_text"]}),
             (_l("Budget and notes"), {"fields": ["budget", "description", "cancel_reason", "created_at",
                                                  "updated_at"], "expanded": False}),
         ],
@@ -91,6 +108,7 @@ SPECS = [
             "consent_text": _l("Shown on the registration page; registrants must agree to it."),
         },
         scope=ScopeSpec(owner="owner_id", department="department_id"),
+        formatters={"public_key": _page_link, "asked": _asked_labels},
         status_tones={PREPARING: "default", OPEN: "processing", RUNNING: "processing", ENDED: "success",
                       CANCELLED: "warning"},
         title_column="title",

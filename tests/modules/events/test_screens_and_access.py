@@ -81,7 +81,8 @@ def test_roles_on_the_screens(org, login, marketer):
     guest = service.register(None, made.id, {"name": "周九", "phone": phone()})
     mine = login(marketer)
     assert mine.get("/events/list/").status_code == 200
-    assert mine.get(f"/events/show/{made.id}").status_code == 200
+    shown = mine.get(f"/events/show/{made.id}").get_data(as_text=True)
+    assert f"/e/{made.public_key}</a>" in shown and 'id="zwt-event-page"' in shown
     desk = mine.get(f"/event_checkin/{made.id}")
     assert desk.status_code == 200 and 'id="zwt-checkin-form"' in desk.get_data(as_text=True)
     first = mine.post(f"/event_checkin/{made.id}/scan", data={"code": guest.code})
