@@ -459,3 +459,15 @@ def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     and operator classes SQLite does not have), and the sort indexes of migration 0010 serve lists
     at a million rows only, so models do not declare them."""
     return not (type_ == "index" and name and name.endswith(("_bigram", "_search", "_sort")))
+
+
+def chosen_id(obj, relation: str):
+    """The id a many-to-one relation will hold once saved. Screens set the relation (`owner`),
+    the API and imports the column (`owner_id`); a loaded relation nobody changed says nothing."""
+    from sqlalchemy import inspect as sa_inspect
+
+    history = sa_inspect(obj).attrs[relation].history
+    if history.added or history.deleted:
+        chosen = history.added[0] if history.added else None
+        return chosen.id if chosen is not None else None
+    return getattr(obj, f"{relation}_id")

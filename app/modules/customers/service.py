@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, inspect as sa_inspect, or_, select
 
 from app.core.clock import utcnow
+from app.core.datamodel import chosen_id  # noqa: F401  (the module's screens and imports use it from here)
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
 from app.core.org import subtree_ids
@@ -92,16 +93,6 @@ def check_may_manage(actor, customer: Customer) -> None:
     if not may_manage(actor, customer):
         raise DomainError("customers.in_pool", _("“%(name)s” is in the shared pool. Claim it first.",
                                                  name=customer.name))
-
-
-def chosen_id(obj, relation: str):
-    """The id a many-to-one relation will hold once saved. Screens set the relation (`owner`),
-    the API and imports the column (`owner_id`); a loaded relation nobody changed says nothing."""
-    history = sa_inspect(obj).attrs[relation].history
-    if history.added or history.deleted:
-        chosen = history.added[0] if history.added else None
-        return chosen.id if chosen is not None else None
-    return getattr(obj, f"{relation}_id")
 
 
 def department_for(owner, chosen_department_id, stored_owner_id=None, stored_department_id=None):

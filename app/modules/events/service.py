@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import utcnow
+from app.core.datamodel import chosen_id as _chosen
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.numbering import next_number
 from app.core.org import User
@@ -50,14 +50,6 @@ class AlreadyCheckedIn(DomainError):
 
 
 # -- events ---------------------------------------------------------------------------------------------------
-def _chosen(item, relation: str):
-    history = sa_inspect(item).attrs[relation].history
-    if history.added or history.deleted:
-        chosen = history.added[0] if history.added else None
-        return chosen.id if chosen is not None else None
-    return getattr(item, f"{relation}_id")
-
-
 def _check_event(actor, event: Event) -> None:
     errors: dict[str, list[str]] = {}
     event.title = (event.title or "").strip()

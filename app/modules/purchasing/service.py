@@ -12,9 +12,9 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy import inspect as sa_inspect
 
 from app.core.clock import company_today
+from app.core.datamodel import chosen_id as _chosen
 from app.core.errors import DomainError, ValidationErrors
 from app.core.numbering import next_number
 from app.core.scope import can_see, may_assign_to
@@ -52,15 +52,6 @@ def normalise_phone(value) -> str | None:
         return None
     phone = re.sub(r"[\s()]", "", str(value))
     return (phone[3:] if phone.startswith("+86") else phone) or None
-
-
-def _chosen(item, relation: str):
-    """The id a many-to-one relation will hold once saved (screens set the relation, the API the column)."""
-    history = sa_inspect(item).attrs[relation].history
-    if history.added or history.deleted:
-        chosen = history.added[0] if history.added else None
-        return chosen.id if chosen is not None else None
-    return getattr(item, f"{relation}_id")
 
 
 def duplicate_of(supplier: Supplier) -> Supplier | None:

@@ -72,39 +72,7 @@
       .catch(function () { return null; });
   }, 15000);
 
-  var camera = document.getElementById("zwt-checkin-camera");
-  var video = document.getElementById("zwt-checkin-video");
-  var stream = null;
-  function stop() {
-    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-    video.hidden = true;
-  }
-  camera.addEventListener("click", function () {
-    if (stream) { stop(); return; }
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(box.getAttribute("data-camera-off"), "error");
-      code.focus();
-      return;
-    }
-    var detector = new window.BarcodeDetector({formats: ["qr_code"]});
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}}).then(function (media) {
-      stream = media;
-      video.srcObject = media;
-      video.hidden = false;
-      video.play();
-      function look() {
-        if (!stream) { return; }
-        detector.detect(video).then(function (codes) {
-          if (codes.length) {
-            code.value = codes[0].rawValue;
-            stop();
-            checkIn();
-          } else {
-            window.requestAnimationFrame(look);
-          }
-        }).catch(function () { window.requestAnimationFrame(look); });
-      }
-      look();
-    }).catch(function () { say(box.getAttribute("data-camera-off"), "error"); });
-  });
+  window.zwtCameraScan(document.getElementById("zwt-checkin-camera"), document.getElementById("zwt-checkin-video"),
+    function (text) { code.value = text; checkIn(); },
+    function () { say(box.getAttribute("data-camera-off"), "error"); code.focus(); }, ["qr_code"]);
 })();

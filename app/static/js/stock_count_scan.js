@@ -50,39 +50,7 @@
 
   form.addEventListener("submit", function (event) { event.preventDefault(); save(); });
 
-  var camera = document.getElementById("zwt-count-camera");
-  var video = document.getElementById("zwt-count-video");
-  var stream = null;
-  function stop() {
-    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-    video.hidden = true;
-  }
-  camera.addEventListener("click", function () {
-    if (stream) { stop(); return; }
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(box.getAttribute("data-camera-off"), "error");
-      code.focus();
-      return;
-    }
-    var detector = new window.BarcodeDetector();
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}}).then(function (media) {
-      stream = media;
-      video.srcObject = media;
-      video.hidden = false;
-      video.play();
-      function look() {
-        if (!stream) { return; }
-        detector.detect(video).then(function (codes) {
-          if (codes.length) {
-            code.value = codes[0].rawValue;
-            stop();
-            save();
-          } else {
-            window.requestAnimationFrame(look);
-          }
-        }).catch(function () { window.requestAnimationFrame(look); });
-      }
-      look();
-    }).catch(function () { say(box.getAttribute("data-camera-off"), "error"); });
-  });
+  window.zwtCameraScan(document.getElementById("zwt-count-camera"), document.getElementById("zwt-count-video"),
+    function (text) { code.value = text; save(); },
+    function () { say(box.getAttribute("data-camera-off"), "error"); code.focus(); });
 })();
