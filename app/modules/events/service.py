@@ -181,7 +181,12 @@ def _status_label(status: str) -> str:
 
 # -- registrations -------------------------------------------------------------------------------------------
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+    """Ten characters (about 50 bits: the code on a ticket's address is what lets its holder cancel), at least
+    one of them a digit, so that a code never reads as a word."""
+    code = [secrets.choice(CODE_ALPHABET) for _i in range(10)]
+    if not any(char.isdigit() for char in code):
+        code[secrets.randbelow(10)] = secrets.choice("23456789")
+    return "".join(code)
 
 
 def normalise_phone(value) -> str:

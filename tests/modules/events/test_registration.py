@@ -38,6 +38,7 @@ def test_the_capacity_holds_and_the_rest_wait_in_order(marketer):
     made = event(marketer, capacity=2)
     first, second, third, fourth = (service.register(None, made.id, _person()) for _ in range(4))
     assert [r.status for r in (first, second, third, fourth)] == ["registered", "registered", "waiting", "waiting"]
+    assert all(len(r.code) == 10 and any(c.isdigit() for c in r.code) for r in (first, second, third, fourth))
     assert (_fresh(made.id).registered, _fresh(made.id).waiting) == (2, 2)
     # a cancellation gives its place to the longest waiting, who is told by SMS
     moved = service.cancel_registration(None, second.id)

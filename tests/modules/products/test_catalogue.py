@@ -224,7 +224,7 @@ def test_cost_is_hidden_from_sales_on_the_page_the_api_and_the_exports(org, app,
         assert ("5,555.00" in page) == sees, role
         export = client.get("/products/catalogue/export?format=csv").get_data().decode("utf-8-sig")
         assert ("5555.00" in export) == sees and ("成本价" in export.splitlines()[0]) == sees, role
-        assert "5555" not in client.get("/products/export/csv").get_data().decode("utf-8-sig")
+        assert "5555.00" not in client.get("/products/export/csv").get_data().decode("utf-8-sig")
         headers = api_token(user)
         one = app.test_client().get(f"/api/v1/products/{product.id}", headers=headers).get_json()["result"]
         assert ("cost" in one) == sees, role
