@@ -161,6 +161,17 @@ def _inline(number):
     return literal_column(str(int(number)), Integer)
 
 
+def visible(spec_name: str, user, pk):
+    """The row `pk` of module `spec_name` when `user` may see it, else None (also for an id no row can have):
+    the record a screen or endpoint of one record works on, or its 404."""
+    from app.core.registry import registry
+
+    if not isinstance(pk, int) or not 0 < pk < 2 ** 31:
+        return None
+    record = db.session.get(registry.get(spec_name).model, pk)
+    return record if record is not None and can_see(spec_name, user, pk) else None
+
+
 def can_see(spec_name: str, user, pk) -> bool:
     """Whether `user` may see row `pk` of module `spec_name` (None user: system, sees all)."""
     from app.core.registry import registry

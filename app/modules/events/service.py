@@ -23,7 +23,7 @@ from app.core.datamodel import chosen_id as _chosen
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.numbering import next_number
 from app.core.org import User
-from app.core.scope import can_see, may_assign_to
+from app.core.scope import may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.api import Contact, Customer
@@ -411,10 +411,6 @@ def counters(event_id: int) -> dict:
         else Decimal(0)
     return {"registered": event.registered, "waiting": event.waiting, "checked_in": event.checked_in,
             "rate": str(rate), "capacity": event.capacity}
-
-
-def may_manage(actor, event_id: int) -> bool:
-    return actor is not None and can_see("events", actor, event_id)
 
 
 class events:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError, NotFound, ValidationErrors
 from app.core.reason_form import ReasonForm, ReasonView
+from app.core.scope import visible
 from app.extensions import db
 from app.modules.events import service
 from app.modules.events.models import Event
@@ -37,8 +38,8 @@ class EventCancelView(ReasonView):
 
 
 def _visible(event_id: int) -> Event:
-    event = db.session.get(Event, event_id) if 0 < event_id < 2 ** 31 else None
-    if event is None or not service.may_manage(current_actor(), event.id):
+    event = visible("events", current_actor(), event_id)
+    if event is None:
         raise NotFound("events.not_found", _("The event does not exist or you may not see it."))
     return event
 

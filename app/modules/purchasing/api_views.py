@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.core.datamodel import current_actor
 from app.core.errors import DomainError
-from app.core.scope import can_see
+from app.core.scope import visible
 from app.extensions import db
 from app.modules.purchasing import order_service, payables, receipts
 from app.modules.purchasing.order_models import PurchaseOrder, STATUS_CHOICES
@@ -57,10 +57,7 @@ class PurchasingApi(BaseApi):
         return self.response(exc.status if 400 <= exc.status < 500 else 400, **exc.as_dict())
 
     def _order(self, order_id: int):
-        order = db.session.get(PurchaseOrder, order_id) if 0 < order_id < 2 ** 31 else None
-        if order is None or not can_see("purchase_orders", current_actor(), order.id):
-            return None
-        return order
+        return visible("purchase_orders", current_actor(), order_id)
 
     @expose("/orders/<int:order_id>", methods=["GET"])
     @protect(allow_browser_login=True)

@@ -27,12 +27,12 @@ class SupplierInvoiceEntryView(BaseView):
         from flask import abort, flash, redirect
 
         from app.core.errors import DomainError
-        from app.core.scope import can_see
+        from app.core.scope import visible
         from app.modules.purchasing import payables, receipts
         from app.modules.purchasing.order_models import PurchaseOrder
 
-        order = db.session.get(PurchaseOrder, order_id) if order_id < 2 ** 31 else None
-        if order is None or not can_see("purchase_orders", current_actor(), order.id):
+        order = visible("purchase_orders", current_actor(), order_id)
+        if order is None:
             abort(404)
         errors, status = {}, 200
         if request.method == "POST":

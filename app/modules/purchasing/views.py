@@ -176,13 +176,13 @@ class ReceiveView(BaseView):
         from sqlalchemy import select
 
         from app.core.errors import DomainError
-        from app.core.scope import can_see
+        from app.core.scope import visible
         from app.modules.inventory.api import WarehouseBin
         from app.modules.purchasing import receipts
         from app.modules.purchasing.order_models import PurchaseOrder
 
-        order = db.session.get(PurchaseOrder, order_id) if order_id < 2 ** 31 else None
-        if order is None or not can_see("purchase_orders", current_actor(), order.id):
+        order = visible("purchase_orders", current_actor(), order_id)
+        if order is None:
             abort(404)
         errors, status = {}, 200
         if request.method == "POST":
