@@ -3,6 +3,6 @@ one, as a contract's customer and contact do) and the services they may call. Ev
 module's own; the layer check (.importlinter) refuses other modules' imports of it."""
 from app.modules.customers.grading import record_amounts
 from app.modules.customers.models import Contact, Customer
-from app.modules.customers.service import department_for
+from app.modules.customers.service import create_contact, create_customer, department_for
 
-__all__ = ["Contact", "Customer", "department_for", "record_amounts"]
+__all__ = ["Contact", "Customer", "create_contact", "create_customer", "department_for", "record_amounts"]

@@ -49,3 +49,16 @@ def register_people_action(actor, items):
     from flask import redirect
 
     return redirect(f"/event_register/{items[0].id}")
+
+
+def convert_action(actor, items):
+    """转为客户: those who may add customers make the selected registrants customers (each on its own)."""
+    from flask import current_app
+
+    from app.core.errors import Forbidden
+    from app.modules.events import leads
+
+    if not current_app.appbuilder.sm.has_access("can_write", "customers"):
+        raise Forbidden("events.no_customers", _("You may not add customers."))
+    each_record(actor, items, leads.convert)
+    return _("Linked to their customers.")

@@ -35,6 +35,15 @@ STATUS_CHOICES = [
     (CANCELLED, lazy_pgettext("event status", "Cancelled")),
 ]
 PATH = [PREPARING, OPEN, RUNNING, ENDED]
+# An event whose budget is over BUDGET_LIMIT is approved (活动预算审批) before registration opens or it starts.
+BUDGET_LIMIT = 20000
+APPROVAL_DRAFT, APPROVAL_RUNNING, APPROVAL_DONE, APPROVAL_REJECTED = "draft", "in_approval", "approved", "rejected"
+APPROVAL_CHOICES = [
+    (APPROVAL_DRAFT, lazy_pgettext("event approval", "Not submitted")),
+    (APPROVAL_RUNNING, lazy_pgettext("event approval", "In approval")),
+    (APPROVAL_DONE, lazy_pgettext("event approval", "Approved")),
+    (APPROVAL_REJECTED, lazy_pgettext("event approval", "Rejected")),
+]
 # What the public registration form may ask besides the name and the mobile number (always asked).
 ASKED_CHOICES = [
     ("company", lazy_pgettext("registration field", "Company")),
@@ -90,6 +99,7 @@ class Event(Audited, Model):
     waiting = Column(Integer, nullable=False, default=0)
     checked_in = Column(Integer, nullable=False, default=0)
     cancel_reason = Column(Text)
+    approval = Column(String(16), nullable=False, default=APPROVAL_DRAFT, info={"choices": APPROVAL_CHOICES})
     owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     department_id = Column(Integer, ForeignKey("department.id"))
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

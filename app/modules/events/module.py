@@ -3,10 +3,12 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec
+from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.events import actions, service
-from app.modules.events.models import (ASKED_CHOICES, CANCELLED, ENDED, OPEN, PATH, PREPARING, REG_CANCELLED,
+from app.modules.events.models import (APPROVAL_DONE, APPROVAL_DRAFT, APPROVAL_REJECTED, APPROVAL_RUNNING,
+                                       ASKED_CHOICES, CANCELLED, ENDED, OPEN, PATH, PREPARING, REG_CANCELLED,
                                        REGISTERED, RUNNING, WAITING, Event, EventRegistration)
+from app.modules.events.plan_module import PLAN_SPECS
 
 EVENTS = lazy_pgettext("menu", "Events")
 LABELS = {
@@ -16,7 +18,7 @@ LABELS = {
     "description": _l("Description"), "asked": _l("Asked on the registration page"),
     "consent_text": _l("Consent text"), "public_key": _l("Registration page"), "registered": _l("Registered"),
     "waiting": _l("Waiting list"), "checked_in": _l("Checked in"), "cancel_reason": _l("Why cancelled"),
-    "owner": _l("Owner"), "owner_id": _l("Owner"), "department": _l("Department"), "department_id": _l("Department"),
+    "approval": _l("Budget approval"), "owner": _l("Owner"), "owner_id": _l("Owner"), "department": _l("Department"), "department_id": _l("Department"),
     "created_at": _l("Created at"), "updated_at": _l("Updated at"),
 }
 FORM = ["title", "kind", "starts_at", "ends_at", "venue", "online_url", "capacity", "registration_deadline",
@@ -58,6 +60,8 @@ register_record_rule("events", "check_in", lambda actor, item: item.status in (O
 register_record_rule("events", "register_people", lambda actor, item: item.status == OPEN)
 register_record_rule("event_registrations", "edit", lambda actor, item: False)
 register_record_rule("event_registrations", "delete", lambda actor, item: False)
+register_record_rule("event_registrations", "convert",
+                     lambda actor, item: item.customer_id is None and item.status != REG_CANCELLED)
 register_record_rule("event_registrations", "cancel_registration",
                      lambda actor, item: item.status != REG_CANCELLED and item.checked_in_at is None)
 
@@ -79,8 +83,8 @@ SPECS = [
                                       "status", "owner", "department"]}),
             (_l("Registration"), {"fields": ["public_key", "capacity", "registration_deadline", "registered",
                                              "waiting", "checked_in", "asked", "consent_text"]}),
-            (_l("Budget and notes"), {"fields": ["budget", "description", "cancel_reason", "created_at",
-                                                 "updated_at"], "expanded": False}),
+            (_l("Budget and notes"), {"fields": ["budget", "approval", "description", "cancel_reason",
+                                                 "created_at", "updated_at"], "expanded": False}),
         ],
         form_fieldsets=[(_l("Event"), {"fields": ["title", "kind", "starts_at", "ends_at", "venue", "online_url",
                                                   "owner"]}),
@@ -114,6 +118,9 @@ SPECS = [
         title_column="title",
         code_column="code",
         status_column="status",
+        workflow=WorkflowSpec(name="event_budget_approval", status_field="approval", draft=APPROVAL_DRAFT,
+                              in_approval=APPROVAL_RUNNING, approved=APPROVAL_DONE, rejected=APPROVAL_REJECTED,
+                              on_submit=service.before_submit),
         lifecycle=lambda event: [PREPARING, CANCELLED] if event.status == CANCELLED else PATH,
         key_figures=["registered", "checked_in", "starts_at"],
         card_columns=["title", "starts_at", "registered", "status"],
@@ -139,7 +146,7 @@ SPECS = [
             ActionSpec(name="cancel", label=_l("Cancel"), handler=actions.cancel_action, icon="fa-ban",
                        main=False),
         ],
-        related=["event_registrations"],
+        related=["event_registrations", "event_sessions", "event_tasks", "event_allocations", "event_expenses"],
         service=service.events,
     ),
     ModuleSpec(
@@ -172,10 +179,16 @@ SPECS = [
         status_tones={REGISTERED: "success", WAITING: "processing", REG_CANCELLED: "default"},
         title_column="name",
         status_column="status",
-        actions=[ActionSpec(name="cancel_registration", label=_l("Cancel the registration"),
+        actions=[ActionSpec(name="convert", label=_l("Make customers"), handler=actions.convert_action,
+                            icon="fa-user-plus",
+                            confirmation=_l("Make the selected registrants customers? Each becomes a potential "
+                                            "customer of yours with the registrant as its contact.")),
+                 ActionSpec(name="cancel_registration", label=_l("Cancel the registration"),
                             handler=actions.cancel_registrations_action, icon="fa-times", main=False,
                             confirmation=_l("Cancel the selected registrations? Their places go to the waiting "
                                             "list."))],
         service=service.event_registrations,
     ),
 ]
+
+SPECS += PLAN_SPECS

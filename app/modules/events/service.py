@@ -27,7 +27,8 @@ from app.core.scope import may_assign_to
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.customers.api import Contact, Customer
-from app.modules.events.models import (ASKED_CHOICES, CANCELLED, ENDED, INTERNAL, KIND_CHOICES, OPEN,
+from app.modules.events.models import (APPROVAL_DONE, ASKED_CHOICES, BUDGET_LIMIT, CANCELLED, ENDED, INTERNAL,
+                                       KIND_CHOICES, OPEN,
                                        PREPARING, PUBLIC, REG_CANCELLED, REGISTERED, RUNNING, WAITING, WALK_IN,
                                        Event, EventRegistration)
 
@@ -157,8 +158,28 @@ def advance(actor, event_id: int, step: str) -> Event:
             raise WrongState("events.wrong_state", _(
                 "%(title)s is %(status)s; this step is not possible now.", title=event.title,
                 status=_status_label(event.status)))
+        if target in (OPEN, RUNNING) and needs_approval(event) and event.approval != APPROVAL_DONE:
+            raise WrongState("events.approval_needed", _(
+                "The budget of %(title)s (¥%(budget)s) is over ¥%(limit)s: it must be approved before registration "
+                "opens or the event starts. Submit it for approval on its approval tab.", title=event.title,
+                budget=f"{Decimal(event.budget):,.2f}", limit=f"{BUDGET_LIMIT:,}"))
         event.status = target
     return event
+
+
+def needs_approval(event: Event) -> bool:
+    """活动预算审批: an event over the budget limit is approved before registration opens or it starts."""
+    return Decimal(event.budget or 0) > BUDGET_LIMIT
+
+
+def before_submit(actor, event: Event) -> None:
+    """What 活动预算审批 asks of an event: a budget over the limit (said otherwise) and an event not yet over."""
+    if event.status in (ENDED, CANCELLED):
+        raise WrongState("events.closed", _("An ended or cancelled event is not changed."))
+    if not needs_approval(event):
+        raise DomainError("events.no_approval_needed", _(
+            "The budget of %(title)s is within ¥%(limit)s and needs no approval: open its registration.",
+            title=event.title, limit=f"{BUDGET_LIMIT:,}"))
 
 
 def cancel_event(actor, event_id: int, reason: str) -> Event:
