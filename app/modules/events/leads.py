@@ -46,6 +46,7 @@ def convert(actor, registration_id: int) -> EventRegistration:
                 phone=None if company else registration.phone, email=None if company else registration.email,
                 source="exhibition" if event.kind == EXHIBITION else "other", status="potential",
                 notes=_("From the event %(code)s %(title)s", code=event.code, title=event.title)))
+            db.session.flush()
             contact = create_contact(actor, Contact(
                 customer_id=customer.id, name=registration.name, title=registration.title,
                 phone=registration.phone, email=registration.email, is_primary=True))

@@ -15,7 +15,7 @@ from app.core.scope import scope_clause, visible
 from app.core.transaction import unit_of_work
 from app.extensions import db
 from app.modules.events.models import CANCELLED, ENDED, Event
-from app.modules.events.plan_models import DONE, TASK_STATUS_CHOICES, EventSession, EventTask
+from app.modules.events.plan_models import DONE, TASK_STATUS_CHOICES, TODO, EventSession, EventTask
 
 LONGEST_TASK = dt.timedelta(days=366)
 
@@ -72,6 +72,7 @@ class event_sessions:
 # -- preparation tasks and milestones ---------------------------------------------------------------------------
 def _check_task(actor, task: EventTask) -> None:
     errors: dict[str, list[str]] = {}
+    task.status, task.milestone = task.status or TODO, bool(task.milestone)
     task.title = (task.title or "").strip()
     if not task.title:
         errors["title"] = [_("Please enter the title.")]

@@ -144,6 +144,20 @@ class BulkRegisterView(BaseView):
 def register_views(appbuilder) -> None:
     from app.modules.events.public_views import PublicRegistrationView
 
+    from flask_babel import lazy_pgettext
+
+    from app.core.registry import registry
+    from app.modules.events.analysis_views import EventAnalysisView
+    from app.modules.events.plan_views import ScheduleView
+
+    appbuilder.add_view(ScheduleView, "menu:event_schedule", label=lazy_pgettext("menu", "Event schedule"),
+                        icon="fa-calendar-check-o", category="menu:events")
+    appbuilder.add_view(EventAnalysisView, "menu:event_analysis", label=lazy_pgettext("menu", "Event effect analysis"),
+                        icon="fa-line-chart", category="menu:events")
+    readers = registry.menu_names.setdefault("events", ["menu:events"])
+    for name in ("menu:event_schedule", "menu:event_analysis"):
+        if name not in readers:
+            readers.append(name)
     appbuilder.add_view_no_menu(EventCancelView)
     appbuilder.add_view_no_menu(CheckInView)
     appbuilder.add_view_no_menu(BulkRegisterView)
