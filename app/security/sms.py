@@ -49,8 +49,10 @@ class SmsProvider:
 class OutboxSmsProvider(SmsProvider):
     """Keeps messages in the in-app outbox only (works offline)."""
 
-    def send(self, mobile: str, text: str) -> None:
-        db.session.add(SmsMessage(mobile=mobile, text=text, status=OUTBOX))
+    def send(self, mobile: str, text: str) -> "SmsMessage":
+        message = SmsMessage(mobile=mobile, text=text, status=OUTBOX)
+        db.session.add(message)
+        return message
 
 
 def sms_provider() -> SmsProvider:
@@ -65,16 +67,16 @@ def sms_provider() -> SmsProvider:
     return provider
 
 
-def send_sms(uow, mobile: str, text: str) -> None:
-    """Write the message to the outbox; with a real provider, send it after commit."""
+def send_sms(uow, mobile: str, text: str) -> "SmsMessage":
+    """Write the message to the outbox; with a real provider, send it after commit. Returns the outbox row."""
     provider = sms_provider()
     if isinstance(provider, OutboxSmsProvider):
-        provider.send(mobile, text)
-        return
+        return provider.send(mobile, text)
     message = SmsMessage(mobile=mobile, text=text, status=QUEUED)
     db.session.add(message)
     db.session.flush()
     enqueue_after_commit(uow, deliver_sms, message.id)
+    return message
 
 
 @in_app_context

@@ -30,7 +30,8 @@ def qr_svg(text: str) -> str:
     return segno.make(text, error="m").svg_inline(scale=6, dark="#000", light="#fff")
 
 
-def confirm(uow, registration: EventRegistration) -> None:
+def confirm(uow, registration: EventRegistration) -> list:
+    """The registrant's confirmation for their status, written to the outboxes; returns the rows written."""
     from app.core.notify import mail_html, public_url, send_mail
     from app.core.webhooks import local_time
     from app.security.sms import send_sms
@@ -47,11 +48,12 @@ def confirm(uow, registration: EventRegistration) -> None:
             title = _("You are on the waiting list of %(title)s", title=event.title)
             body = _("%(name)s, %(title)s is full; you are on its waiting list and will be told when a place is "
                      "yours. Your registration: %(link)s", name=registration.name, title=event.title, link=link)
-        send_sms(uow, registration.phone, body)
+        written = [send_sms(uow, registration.phone, body)]
         if registration.email:
-            send_mail(uow, registration.email, title, body, html=mail_html(title, body, [(_("Your ticket"), link)]),
+            written.append(send_mail(uow, registration.email, title, body, html=mail_html(title, body, [(_("Your ticket"), link)]),
                       attachments=[("qr.png", qr_png(registration.code), "image/png")] if
-                      registration.status == REGISTERED else None)
+                      registration.status == REGISTERED else None))
+    return written
 
 
 def moved_up(registration_id: int) -> None:

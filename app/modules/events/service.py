@@ -301,27 +301,20 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
             raise DomainError("events.already_registered", _(
                 "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
                 status=_reg_status_label(earlier.status)), field="phone")
-        admitted = _take_place(event_id)
-        if not admitted:
-            if source == WALK_IN:
-                raise WrongState("events.full", _("The event is full: no walk-in can be admitted."))
-            db.session.execute(update(Event).where(Event.id == event_id).values(waiting=Event.waiting + 1)
-                               .execution_options(synchronize_session=False))
         customer_id, contact_id = _match(person)
         registration = earlier or EventRegistration(event_id=event_id)
         for key, value in person.items():
             setattr(registration, key, value)
-        registration.status = REGISTERED if admitted else WAITING
+        # Everything but the place is written first, the confirmation for the likely outcome included, so that the
+        # event's row is locked (from taking the place to the commit) for two short statements only.
+        likely = REGISTERED if event.capacity is None or event.registered < event.capacity else WAITING
+        registration.status = likely
         registration.source = source
         registration.customer_id, registration.contact_id = customer_id, contact_id
         registration.code = new_code()
         registration.cancelled_at = None
         registration.created_by_id = getattr(actor, "id", None)
         registration.created_at = now
-        if source == WALK_IN:
-            registration.checked_in_at, registration.checked_in_by_id = now, getattr(actor, "id", None)
-            db.session.execute(update(Event).where(Event.id == event_id).values(checked_in=Event.checked_in + 1)
-                               .execution_options(synchronize_session=False))
         db.session.add(registration)
         try:
             db.session.flush()
@@ -329,10 +322,26 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
             db.session.rollback()
             raise DomainError("events.already_registered", _(
                 "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
-        if source != WALK_IN:
-            from app.modules.events.notices import confirm
+        from app.modules.events.notices import confirm
 
-            confirm(uow, registration)
+        written = confirm(uow, registration) if source != WALK_IN else []
+        db.session.flush()
+        admitted = _take_place(event_id)
+        if not admitted:
+            if source == WALK_IN:
+                raise WrongState("events.full", _("The event is full: no walk-in can be admitted."))
+            db.session.execute(update(Event).where(Event.id == event_id).values(waiting=Event.waiting + 1)
+                               .execution_options(synchronize_session=False))
+        if (REGISTERED if admitted else WAITING) != likely:      # the last places went meanwhile (or came back)
+            registration.status = REGISTERED if admitted else WAITING
+            for row in written:
+                db.session.delete(row)
+            if source != WALK_IN:
+                confirm(uow, registration)
+        if source == WALK_IN:
+            registration.checked_in_at, registration.checked_in_by_id = now, getattr(actor, "id", None)
+            db.session.execute(update(Event).where(Event.id == event_id).values(checked_in=Event.checked_in + 1)
+                               .execution_options(synchronize_session=False))
     return registration
 
 

@@ -38,6 +38,13 @@ def test_the_capacity_holds_and_the_rest_wait_in_order(marketer):
     made = event(marketer, capacity=2)
     first, second, third, fourth = (service.register(None, made.id, _person()) for _ in range(4))
     assert [r.status for r in (first, second, third, fourth)] == ["registered", "registered", "waiting", "waiting"]
+    # Each got one confirmation, the one of their outcome (the confirmation is written before the place is
+    # taken, for the likely outcome, and rewritten when the last place went meanwhile).
+    texts = {r.phone: db.session.scalars(select(SmsMessage.text).where(SmsMessage.mobile == r.phone)).all()
+             for r in (first, second, third, fourth)}
+    assert all(len(sent) == 1 for sent in texts.values()), texts
+    assert "等候名单" in texts[third.phone][0] and "报名码" not in texts[third.phone][0]
+    assert second.code in texts[second.phone][0]
     assert all(len(r.code) == 10 and any(c.isdigit() for c in r.code) for r in (first, second, third, fourth))
     assert (_fresh(made.id).registered, _fresh(made.id).waiting) == (2, 2)
     # a cancellation gives its place to the longest waiting, who is told by SMS
