@@ -62,3 +62,14 @@ def convert_action(actor, items):
         raise Forbidden("events.no_customers", _("You may not add customers."))
     each_record(actor, items, leads.convert)
     return _("Linked to their customers.")
+
+
+def effect_action(actor, items):
+    """The chosen events' effect and cost (活动效果分析): one event alone, or the events chosen side by side."""
+    from flask import redirect
+
+    if len(items) == 1:
+        return redirect(f"/event_analysis/?event={items[0].id}")
+    first = min(item.starts_at for item in items).date().isoformat()
+    last = max(item.starts_at for item in items).date().isoformat()
+    return redirect(f"/event_analysis/?start={first}&end={last}")

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from app.core.panels import register_record_rule
 from app.core.scope import ScopeSpec
-from app.core.spec import ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
+from app.core.spec import READ, ActionSpec, ChartSpec, ModuleSpec, NumberingSpec, WorkflowSpec
 from app.modules.events import actions, service
 from app.modules.events.models import (APPROVAL_DONE, APPROVAL_DRAFT, APPROVAL_REJECTED, APPROVAL_RUNNING,
                                        ASKED_CHOICES, CANCELLED, ENDED, OPEN, PATH, PREPARING, REG_CANCELLED,
@@ -145,6 +145,8 @@ SPECS = [
                        confirmation=_l("End the selected events? Nobody registers or checks in afterwards.")),
             ActionSpec(name="cancel", label=_l("Cancel"), handler=actions.cancel_action, icon="fa-ban",
                        main=False),
+            ActionSpec(name="effect", label=_l("Effect and cost"), handler=actions.effect_action,
+                       icon="fa-line-chart", main=False, permission=READ),
         ],
         related=["event_registrations", "event_sessions", "event_tasks", "event_allocations", "event_expenses"],
         service=service.events,

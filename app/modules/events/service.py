@@ -270,16 +270,18 @@ def _take_place(event_id: int) -> bool:
 
 
 def _match(person: dict) -> tuple[int | None, int | None]:
-    """The contact (and its customer) with this mobile number or e-mail, else a customer with that phone."""
+    """The contact (and its customer) with this mobile number or e-mail, else a customer with that phone: one
+    statement."""
     conditions = [Contact.phone == person["phone"]]
     if person.get("email"):
         conditions.append(Contact.email == person["email"])
-    found = db.session.execute(select(Contact.id, Contact.customer_id).where(or_(*conditions))
-                               .order_by(Contact.id).limit(1)).first()
-    if found is not None:
-        return found.customer_id, found.id
-    customer_id = db.session.scalar(select(Customer.id).where(Customer.phone == person["phone"])
-                                    .order_by(Customer.id).limit(1))
+    first_contact = select(Contact.id).where(or_(*conditions)).order_by(Contact.id).limit(1).scalar_subquery()
+    contact_id, contact_customer, customer_id = db.session.execute(select(
+        first_contact, select(Contact.customer_id).where(Contact.id == first_contact).scalar_subquery(),
+        select(Customer.id).where(Customer.phone == person["phone"]).order_by(Customer.id).limit(1)
+        .scalar_subquery())).one()
+    if contact_id is not None:
+        return contact_customer, contact_id
     return customer_id, None
 
 
@@ -316,16 +318,15 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
         registration.created_by_id = getattr(actor, "id", None)
         registration.created_at = now
         db.session.add(registration)
+        from app.modules.events.notices import confirm
+
+        written = confirm(uow, registration) if source != WALK_IN else []
         try:
             db.session.flush()
         except IntegrityError:
             db.session.rollback()
             raise DomainError("events.already_registered", _(
                 "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
-        from app.modules.events.notices import confirm
-
-        written = confirm(uow, registration) if source != WALK_IN else []
-        db.session.flush()
         admitted = _take_place(event_id)
         if not admitted:
             if source == WALK_IN:

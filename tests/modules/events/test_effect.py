@@ -117,6 +117,10 @@ def test_the_schedule_analysis_and_convert_on_the_screens(app, org, marketer, lo
     assert client.get("/event_analysis/chart.json").json["option"]["series"][0]["data"]
     exported = client.get("/event_analysis/export.csv")
     assert exported.status_code == 200 and made.title in exported.get_data(as_text=True)
+    shown = client.post("/events/action_post", data={"action": "effect", "rowid": [str(made.id)]})
+    assert shown.status_code == 302 and shown.location.endswith(f"/event_analysis/?event={made.id}")
+    alone = client.get(shown.location).get_data(as_text=True)
+    assert made.title in alone and "对比全部活动" in alone
     done = client.post("/event_registrations/action_post", data={"action": "convert", "rowid": [str(person.id)]})
     assert done.status_code == 302
     db.session.expire_all()
