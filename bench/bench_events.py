@@ -34,10 +34,10 @@ LIST_MS, CHECKIN_MS, ANALYSIS_MS, RATE_TARGET = 60, 50, 300, 500
 def endpoints(big: int, small: int) -> list:
     return [
         ("event list", "web", LIST_MS, lambda p, k: f"/events/list/?page_EventView={p}"),
-        ("event list status=open", "web", LIST_MS, lambda p, k: f"/events/list/?_flt_0_status=open"),
+        ("event list status=open", "web", LIST_MS, lambda p, k: "/events/list/?_flt_0_status=open"),
         ("registration list", "web", LIST_MS,
          lambda p, k: f"/event_registrations/list/?page_EventRegistrationView={p}"),
-        ("registrations by name", "web", LIST_MS, lambda p, k: f"/event_registrations/list/?_flt_2_name=报名者12"),
+        ("registrations by name", "web", LIST_MS, lambda p, k: "/event_registrations/list/?_flt_2_name=报名者12"),
         ("event analysis", "web", ANALYSIS_MS, lambda p, k: "/event_analysis/"),
         ("event analysis one event", "web", ANALYSIS_MS, lambda p, k: f"/event_analysis/?event={big}&window=60"),
         ("event analysis kind", "web", ANALYSIS_MS, lambda p, k: "/event_analysis/?kind=exhibition"),

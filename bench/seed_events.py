@@ -10,7 +10,8 @@
   registered, some on the waiting list or cancelled, two in three of the past ones checked in; one in five linked
   to a customer (CUSTOMERS customers, added here when the database has fewer), a tenth of those added after
   registering (new customers of the event);
-- ORDERS orders of those customers over the same two years, for the attributed revenue;
+- ORDERS orders of those customers over the same two years, and one of two in seven linked registrants within 45
+  days of their (past) event, for the attributed revenue;
 - the events' kept counters computed from their registrations; then VACUUM ANALYZE of what was loaded.
 
 Rows are written by INSERT … SELECT in the database (no ORM, no audit log); the events' rows already there (and
@@ -26,6 +27,13 @@ from sqlalchemy import select, text
 from bench.common import say
 from bench.seed_customers import STAFF_PASSWORD
 
+ATTRIBUTED = (
+    "INSERT INTO sales_order (code, customer_id, order_date, status, untaxed, tax, total, discount_rate, owner_id, "
+    "created_at, updated_at, approval) SELECT 'DD-E-R' || lpad(r.id::text, 9, '0'), r.customer_id, "
+    "e.starts_at::date + (r.id % 45)::int, 'completed', t, 0, t, 1, :o, now(), now(), 'approved' "
+    "FROM event_registration r JOIN event e ON e.id = r.event_id, "
+    "LATERAL (SELECT (2000 + (r.id * 31) % 48000)::numeric(18, 2) AS t) x "
+    "WHERE r.customer_id IS NOT NULL AND r.id % 7 IN (1, 4) AND e.starts_at < now()")
 TABLES = ["event_allocation", "event_expense", "event_task", "event_session", "event_registration", "event",
           "event_resource"]
 
@@ -124,7 +132,7 @@ def main(events: int, registrations: int, customers: int, orders: int) -> None:
                 "CASE WHEN e.status = 'ended' AND g % 3 <> 0 AND g % 20 <> 0 AND g % 33 <> 0 THEN e.starts_at END, "
                 "e.starts_at - ((g % 20) + 1) * interval '1 day' "
                 "FROM generate_series(1, :n) g, LATERAL (SELECT CASE WHEN g % 2 = 0 "
-                "THEN 100 * (1 + (g / 2) % (:events / 100)) ELSE 1 + (g::bigint * 104729) % :events END AS k) pick "
+                "THEN 100 * (1 + (g / 2) % (:events / 100)) ELSE 1 + ((g / 2)::bigint * 104729) % :events END AS k) pick "
                 "JOIN event e ON e.id = pick.k"),
                 {"n": registrations, "events": max(events, 100), "c": first_customer, "span": span})
             conn.execute(text(
@@ -150,6 +158,8 @@ def main(events: int, registrations: int, customers: int, orders: int) -> None:
                 "t, 0, t, 1, :o, now(), now(), 'approved' "
                 "FROM generate_series(1, :n) g, LATERAL (SELECT (1000 + (g * 53) % 99000)::numeric(18, 2) AS t) x"),
                 {"n": orders, "c": first_customer, "span": span, "o": owner})
+            # And an order of two in seven linked registrants within 45 days of their event (attributed revenue).
+            conn.execute(text(ATTRIBUTED), {"o": owner})
             resource = conn.execute(text(
                 "INSERT INTO event_resource (kind, name, unit, unit_cost, active, created_at) VALUES "
                 "('venue', '基准会场', '天', 8000, true, now()) RETURNING id")).scalar()
@@ -159,7 +169,9 @@ def main(events: int, registrations: int, customers: int, orders: int) -> None:
             conn.execute(text(
                 "INSERT INTO event_expense (event_id, title, amount, spent_on, created_at) "
                 "SELECT id, '物料与餐饮', (2000 + (id * 71) % 20000)::numeric(18, 2), starts_at::date, now() FROM event"))
-            say(f"{orders:,} orders, a booking and an expense per event in {time.perf_counter() - t0:.1f}s")
+            attributed = conn.execute(text("SELECT count(*) FROM sales_order WHERE code LIKE 'DD-E-R%'")).scalar()
+            say(f"{orders:,} orders and {attributed:,} after an event, a booking and an expense per event in "
+                f"{time.perf_counter() - t0:.1f}s")
         t0 = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("customer", "event", "event_registration", "sales_order", "event_allocation",

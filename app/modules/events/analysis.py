@@ -181,26 +181,30 @@ def _day_of(column):
 
 def _new_people(linked, days: int):
     """Per event: the customers and the contacts linked to its registrations that were added on or after the
-    registration, at most `days` after the event."""
+    registration, at most `days` after the event (each looked up by its key)."""
     r = linked.subquery("r")
     until = _moment_after(r.c.ends_at, days)
-    customer_new = (Customer.created_at >= r.c.created_at) & (Customer.created_at <= until)
-    contact_new = (Contact.created_at >= r.c.created_at) & (Contact.created_at <= until)
+    customer_at = select(Customer.created_at).where(Customer.id == r.c.customer_id).scalar_subquery()
+    contact_at = select(Contact.created_at).where(Contact.id == r.c.contact_id).scalar_subquery()
+    customer_new = (customer_at >= r.c.created_at) & (customer_at <= until)
+    contact_new = (contact_at >= r.c.created_at) & (contact_at <= until)
     return (select(r.c.event_id, func.count(func.distinct(case((customer_new, r.c.customer_id), else_=None))),
                    func.count(func.distinct(case((contact_new, r.c.contact_id), else_=None))))
-            .select_from(r).join(Customer, Customer.id == r.c.customer_id)
-            .outerjoin(Contact, Contact.id == r.c.contact_id).group_by(r.c.event_id))
+            .select_from(r).group_by(r.c.event_id))
 
 
 def _orders(linked, days: int):
-    """Per event: the orders of its registrants' customers placed from its first day to `days` after its last."""
-    r = linked.with_only_columns(EventRegistration.event_id, EventRegistration.customer_id, Event.starts_at,
+    """Per event: the orders of its registrants' customers placed from its first day to `days` after its last
+    (each customer's orders read along its own index)."""
+    p = linked.with_only_columns(EventRegistration.event_id, EventRegistration.customer_id, Event.starts_at,
                                  Event.ends_at).distinct().subquery("p")
-    return (select(r.c.event_id, func.count(SalesOrder.id), func.sum(SalesOrder.total))
-            .select_from(r).join(SalesOrder, SalesOrder.customer_id == r.c.customer_id)
-            .where(SalesOrder.status.notin_(NOT_INVOICEABLE), SalesOrder.order_date >= _day_of(r.c.starts_at),
-                   SalesOrder.order_date <= _day_after(r.c.ends_at, days))
-            .group_by(r.c.event_id))
+    placed = (SalesOrder.customer_id == p.c.customer_id, SalesOrder.status.notin_(NOT_INVOICEABLE),
+              SalesOrder.order_date >= _day_of(p.c.starts_at), SalesOrder.order_date <= _day_after(p.c.ends_at, days))
+    count = select(func.count()).select_from(SalesOrder).where(*placed).scalar_subquery()
+    total = select(func.coalesce(func.sum(SalesOrder.total), 0)).where(*placed).scalar_subquery()
+    each = select(p.c.event_id, count.label("orders"), total.label("revenue")).subquery("each")
+    return (select(each.c.event_id, func.sum(each.c.orders), func.sum(each.c.revenue))
+            .group_by(each.c.event_id))
 
 
 def totals(rows: list[Effect]) -> Effect:

@@ -30,7 +30,7 @@ def convert(actor, registration_id: int) -> EventRegistration:
         if registration.status == REG_CANCELLED:
             raise DomainError("events.registration_cancelled", _(
                 "The registration of %(name)s was cancelled.", name=registration.name))
-        customer_id, contact_id = _match({"phone": registration.phone, "email": registration.email})
+        customer_id, contact_id, _earlier = _match({"phone": registration.phone, "email": registration.email})
         company = (registration.company or "").strip()
         if customer_id is None and company:     # a contact more of a company already known (and visible)
             known = db.session.scalar(select(Customer.id).where(func.lower(Customer.name) == company.lower()).limit(1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_appbuilder import Model
 from flask_babel import lazy_pgettext
 from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Numeric, String,
-                        Text)
+                        Text, text)
 from sqlalchemy.orm import relationship
 
 from app.core.audit import Audited
@@ -124,6 +124,10 @@ class EventRegistration(Model):
         Index("uq_event_registration_phone", "event_id", "phone", unique=True),
         Index("ix_event_registration_event_status_id", "event_id", "status", "id"),
         Index("ix_event_registration_customer_id", "customer_id"),
+        # The registrations linked to a customer, by event: what 活动效果分析 reads (from the index alone).
+        Index("ix_event_registration_linked", "event_id", "customer_id",
+              postgresql_include=["contact_id", "created_at", "status"],
+              postgresql_where=text("customer_id IS NOT NULL"), sqlite_where=text("customer_id IS NOT NULL")),
         {"sqlite_autoincrement": True},
     )
 

@@ -15,7 +15,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import utcnow
@@ -269,20 +269,23 @@ def _take_place(event_id: int) -> bool:
         .values(registered=Event.registered + 1).execution_options(synchronize_session=False)).rowcount == 1
 
 
-def _match(person: dict) -> tuple[int | None, int | None]:
-    """The contact (and its customer) with this mobile number or e-mail, else a customer with that phone: one
-    statement."""
+def _match(person: dict, event_id: int | None = None) -> tuple[int | None, int | None, int | None]:
+    """The contact (and its customer) with this mobile number or e-mail, else a customer with that phone; and the
+    id of this number's earlier registration for the event, if any: one statement."""
     conditions = [Contact.phone == person["phone"]]
     if person.get("email"):
         conditions.append(Contact.email == person["email"])
     first_contact = select(Contact.id).where(or_(*conditions)).order_by(Contact.id).limit(1).scalar_subquery()
-    contact_id, contact_customer, customer_id = db.session.execute(select(
+    earlier = (select(EventRegistration.id).where(EventRegistration.event_id == event_id,
+                                                  EventRegistration.phone == person["phone"]).scalar_subquery()
+               if event_id is not None else literal(None, Integer))
+    contact_id, contact_customer, customer_id, earlier_id = db.session.execute(select(
         first_contact, select(Contact.customer_id).where(Contact.id == first_contact).scalar_subquery(),
         select(Customer.id).where(Customer.phone == person["phone"]).order_by(Customer.id).limit(1)
-        .scalar_subquery())).one()
+        .scalar_subquery(), earlier)).one()
     if contact_id is not None:
-        return contact_customer, contact_id
-    return customer_id, None
+        return contact_customer, contact_id, earlier_id
+    return customer_id, None, earlier_id
 
 
 def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.datetime | None = None) \
@@ -297,13 +300,15 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
     person = _check_person(event, data, public=source == PUBLIC)
     _open_for(event, now, walk_in=source == WALK_IN)
     with unit_of_work(actor) as uow:
-        earlier = db.session.scalar(select(EventRegistration).where(
-            EventRegistration.event_id == event_id, EventRegistration.phone == person["phone"]).with_for_update())
-        if earlier is not None and earlier.status != REG_CANCELLED:
-            raise DomainError("events.already_registered", _(
-                "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
-                status=_reg_status_label(earlier.status)), field="phone")
-        customer_id, contact_id = _match(person)
+        customer_id, contact_id, earlier_id = _match(person, event_id)
+        earlier = None
+        if earlier_id is not None:        # registered before: locked, and taken up again only when cancelled
+            earlier = db.session.scalar(select(EventRegistration).where(EventRegistration.id == earlier_id)
+                                        .with_for_update())
+            if earlier is not None and earlier.status != REG_CANCELLED:
+                raise DomainError("events.already_registered", _(
+                    "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
+                    status=_reg_status_label(earlier.status)), field="phone")
         registration = earlier or EventRegistration(event_id=event_id)
         for key, value in person.items():
             setattr(registration, key, value)
