@@ -37,7 +37,9 @@ def endpoints(big: int, small: int) -> list:
         ("event list status=open", "web", LIST_MS, lambda p, k: "/events/list/?_flt_0_status=open"),
         ("registration list", "web", LIST_MS,
          lambda p, k: f"/event_registrations/list/?page_EventRegistrationView={p}"),
-        ("registrations by name", "web", LIST_MS, lambda p, k: "/event_registrations/list/?_flt_2_name=报名者12"),
+        ("registrations by name", "web", LIST_MS, lambda p, k: "/event_registrations/list/?_flt_2_name=者424242"),
+        ("registrations by mobile", "web", LIST_MS,
+         lambda p, k: "/event_registrations/list/?_flt_2_phone=0004242"),
         ("event analysis", "web", ANALYSIS_MS, lambda p, k: "/event_analysis/"),
         ("event analysis one event", "web", ANALYSIS_MS, lambda p, k: f"/event_analysis/?event={big}&window=60"),
         ("event analysis kind", "web", ANALYSIS_MS, lambda p, k: "/event_analysis/?kind=exhibition"),
@@ -211,6 +213,6 @@ if __name__ == "__main__":
     parser.add_argument("count", type=int, nargs="?", default=50)
     parser.add_argument("--rate", type=int, default=RATE_TARGET)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=4)
     args = parser.parse_args()
     main(args.count, args.rate, args.seconds, args.processes)
