@@ -24,7 +24,9 @@ class WrongState(DomainError):
     status = 409
 
 
-def _writable_event(actor, event_id) -> Event:
+def event_for_change(actor, event_id) -> Event:
+    """The event a plan's record (agenda, task, booking, expense) belongs to, if the actor may see it and it is
+    neither ended nor cancelled."""
     event = visible("events", actor, event_id) if actor is not None else db.session.get(Event, event_id)
     if event is None:
         raise ValidationErrors({"event": [_("Choose an event from the list.")]})
@@ -47,7 +49,7 @@ def _check_session(actor, item: EventSession) -> None:
         errors["ends_at"] = [_("It cannot end before it starts.")]
     if errors:
         raise ValidationErrors(errors)
-    _writable_event(actor, item.event_id if item.event_id is not None else getattr(item.event, "id", None))
+    event_for_change(actor, item.event_id if item.event_id is not None else getattr(item.event, "id", None))
 
 
 def _save_session(actor, item: EventSession) -> EventSession:
@@ -60,7 +62,7 @@ def _save_session(actor, item: EventSession) -> EventSession:
 
 def _delete_session(actor, item: EventSession) -> None:
     with unit_of_work(actor):
-        _writable_event(actor, item.event_id)
+        event_for_change(actor, item.event_id)
         db.session.delete(item)
 
 
@@ -93,7 +95,7 @@ def _check_task(actor, task: EventTask) -> None:
         errors["status"] = [_("Choose a status from the list.")]
     if errors:
         raise ValidationErrors(errors)
-    _writable_event(actor, task.event_id if task.event_id is not None else getattr(task.event, "id", None))
+    event_for_change(actor, task.event_id if task.event_id is not None else getattr(task.event, "id", None))
     owner = task.owner if task.owner is not None else db.session.get(User, task.owner_id)
     if owner is None or not owner.active:
         raise ValidationErrors({"owner": [_("Choose an active user.")]})
@@ -113,7 +115,7 @@ def _save_task(actor, task: EventTask) -> EventTask:
 
 def _delete_task(actor, task: EventTask) -> None:
     with unit_of_work(actor):
-        _writable_event(actor, task.event_id)
+        event_for_change(actor, task.event_id)
         db.session.delete(task)
 
 

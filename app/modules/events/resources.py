@@ -16,10 +16,10 @@ from sqlalchemy import func, select, update
 
 from app.core.errors import DomainError, ValidationErrors
 from app.core.org import User
-from app.core.scope import visible
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.modules.events.models import CANCELLED, ENDED, Event
+from app.modules.events.models import CANCELLED, Event
+from app.modules.events.planning import event_for_change
 from app.modules.events.plan_models import (MATERIAL, RESOURCE_KIND_CHOICES, STAFF, VENUE, EventAllocation,
                                             EventExpense, EventResource)
 
@@ -30,15 +30,6 @@ LONGEST_BOOKING = dt.timedelta(days=92)
 
 class DoubleBooked(DomainError):
     status = 409
-
-
-def _event_for_change(actor, event_id) -> Event:
-    event = visible("events", actor, event_id) if actor is not None else db.session.get(Event, event_id)
-    if event is None:
-        raise ValidationErrors({"event": [_("Choose an event from the list.")]})
-    if event.status in (ENDED, CANCELLED):
-        raise DomainError("events.closed", _("An ended or cancelled event is not changed."))
-    return event
 
 
 # -- resources --------------------------------------------------------------------------------------------------
@@ -110,7 +101,7 @@ def allocate(actor, booking: EventAllocation) -> EventAllocation:
     with unit_of_work(actor):
         with db.session.no_autoflush:
             event_id = booking.event_id if booking.event_id is not None else getattr(booking.event, "id", None)
-            event = _event_for_change(actor, event_id)
+            event = event_for_change(actor, event_id)
             resource_id = booking.resource_id if booking.resource_id is not None else getattr(booking.resource,
                                                                                              "id", None)
             resource = db.session.get(EventResource, resource_id) if resource_id else None
@@ -166,7 +157,7 @@ def allocate(actor, booking: EventAllocation) -> EventAllocation:
 def cancel_booking(actor, booking: EventAllocation) -> None:
     """A booking cancelled: the slot is free again, a material's quantity back in store."""
     with unit_of_work(actor):
-        _event_for_change(actor, booking.event_id)
+        event_for_change(actor, booking.event_id)
         if booking.resource.kind == MATERIAL:
             db.session.execute(update(EventResource).where(EventResource.id == booking.resource_id)
                                .values(stock=EventResource.stock + booking.quantity)
@@ -200,7 +191,7 @@ def _save_expense(actor, expense: EventExpense) -> EventExpense:
                 raise ValidationErrors(errors)
             expense.amount = Decimal(expense.amount).quantize(FEN, ROUND_HALF_UP)
             event_id = expense.event_id if expense.event_id is not None else getattr(expense.event, "id", None)
-            _event_for_change(actor, event_id)
+            event_for_change(actor, event_id)
             if expense.id is None:
                 expense.created_by_id = getattr(actor, "id", None)
         db.session.add(expense)
@@ -209,7 +200,7 @@ def _save_expense(actor, expense: EventExpense) -> EventExpense:
 
 def _delete_expense(actor, expense: EventExpense) -> None:
     with unit_of_work(actor):
-        _event_for_change(actor, expense.event_id)
+        event_for_change(actor, expense.event_id)
         db.session.delete(expense)
 
 
