@@ -36,7 +36,7 @@ def _order(customer, day: dt.date, total: str, status="confirmed"):
     return order
 
 
-def _past_event(actor, days_ago=10):
+def _past_event(actor, days_ago=60):
     start = utcnow() - dt.timedelta(days=days_ago)
     made = service.create_event(actor, Event(title=unique("新品发布会"), kind="meeting", starts_at=start - dt.timedelta(
         days=5), ends_at=start - dt.timedelta(days=5) + dt.timedelta(hours=3), venue="上海", budget=Decimal("9000")))
@@ -49,18 +49,26 @@ def _past_event(actor, days_ago=10):
 def test_roi_and_the_attribution_window_on_a_known_data_set(org, marketer):
     made = _past_event(marketer)
     known = make_customer(marketer, phone=phone())                      # a customer before the event
-    old = service.register(None, made.id, {"name": "老客户", "phone": known.phone, "consent": "1"})
+    known.created_at = made.starts_at - dt.timedelta(days=100)
+    db.session.commit()
+    before = made.starts_at - dt.timedelta(days=2)                      # they registered two days before it
+    old = service.register(None, made.id, {"name": "老客户", "phone": known.phone, "consent": "1"}, now=before)
     assert old.customer_id == known.id
     fresh = service.register(None, made.id, {"name": "新朋友", "phone": phone(), "company": unique("新公司"),
-                                             "consent": "1"})
-    service.register(None, made.id, {"name": "路人", "phone": phone(), "consent": "1"})
+                                             "consent": "1"}, now=before)
+    service.register(None, made.id, {"name": "路人", "phone": phone(), "consent": "1"}, now=before)
     service.check_in(marketer, made.id, old.code)
-    leads.convert(marketer, fresh.id)                                  # a new customer and contact
-    new_customer = db.session.get(Customer, db.session.get(EventRegistration, fresh.id).customer_id)
+    leads.convert(marketer, fresh.id)                                  # a new customer and contact …
+    linked = db.session.get(EventRegistration, fresh.id)
+    new_customer = db.session.get(Customer, linked.customer_id)
+    new_customer.created_at = made.starts_at + dt.timedelta(days=5)     # … made five days after the event
+    db.session.get(Contact, linked.contact_id).created_at = made.starts_at + dt.timedelta(days=5)
+    db.session.commit()
     day = made.starts_at.date()
     _order(known, day + dt.timedelta(days=3), "30000.00")               # in the window
     _order(new_customer, day + dt.timedelta(days=7), "12000.00")        # in the window
-    _order(known, day + dt.timedelta(days=40), "99999.00")              # after a 30-day window
+    _order(known, day + dt.timedelta(days=40), "99999.00")              # after a 30-day window (and not future:
+                                                                        # other tests count orders up to today)
     _order(known, day - dt.timedelta(days=2), "55555.00")               # before the event
     _order(known, day + dt.timedelta(days=4), "77777.00", status="cancelled")
     resources.event_expenses.create(marketer, EventExpense(event_id=made.id, title="场地", amount=Decimal("8000"),
