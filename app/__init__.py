@@ -18,6 +18,7 @@ MODULES = [
     "app.modules.collections",
     "app.modules.purchasing",
     "app.modules.events",
+    "app.modules.reports",
 ]
 
 # Parts of the frame that plug in like modules (jobs, views, setup), without specs of their own.

@@ -10,13 +10,10 @@ own data (user names, department codes, e-mail addresses).
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import create_engine, text
 
 # Words that are the same in every language: brands, formats, protocols.
 ALLOWED = {
@@ -48,63 +45,6 @@ NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|(?<!\w)/[\w/.\-?=&%]*|\b[\w.-]*\d[
                        r"|\b[a-z]+(?:\.[a-z_]+)+\b|[=!]=\s*(?:true|false|null)\b"   # approval conditions: doc.x == false
                        r"|\[[a-z_]+\]")   # a step's id in the approval chain's diagram: [manager]
 CODE_TAGS = ("code", "kbd", "samp")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory, instance_dir):
-    """A second app, on a database of its own holding exactly `run.py init` and `run.py demo`."""
-    from app import create_app
-    from app.core.registry import registry
-    from app.core.setup import initialise, load_demo
-    from app.extensions import db
-    from tests.conftest import IsolatedClient
-
-    url = os.environ.get("DATABASE_URL")
-    schema = None
-    if url:
-        base = "postgresql+psycopg://" + url.split("://", 1)[1]
-        schema = f"lang_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        database = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        database = f"sqlite:///{tmp_path_factory.mktemp('lang') / 'demo.db'}"
-    served = registry.views, registry.apis, registry.menu_names
-    try:
-        app = create_app(SQLALCHEMY_DATABASE_URI=database, INSTANCE_DIR=str(instance_dir), SECRET_KEY="l" * 40,
-                         WTF_CSRF_ENABLED=False, TESTING=True, MAIL_SERVER="",
-                         RQ_QUEUE=f"zwt-lang-{uuid.uuid4().hex[:8]}", FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-        app.test_client_class = IsolatedClient
-        with app.app_context():
-            initialise("admin", "admin-pass-123", "admin@example.com")
-            load_demo()
-            _every_kind_of_message()
-            db.session.remove()
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        registry.views, registry.apis, registry.menu_names = served
-        if schema:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin_engine.dispose()
-
-
-def _every_kind_of_message() -> None:
-    """A text message and mails in every state, so their screens show each status."""
-    from app.core.notify import FAILED, SENT, MailMessage
-    from app.core.transaction import unit_of_work
-    from app.extensions import db
-    from app.security.sms import SmsMessage
-
-    with unit_of_work(None):
-        db.session.add(SmsMessage(mobile="13800138002", text="您的验证码是 123456，10 分钟内有效。"))
-        db.session.add(MailMessage(to="lina@demo.zhangwutong.cn", subject="已发送的邮件", body="正文", status=SENT))
-        db.session.add(MailMessage(to="lina@demo.zhangwutong.cn", subject="发送失败的邮件", body="正文", status=FAILED,
-                                   error="连接被拒绝"))
 
 
 @pytest.fixture(scope="module")

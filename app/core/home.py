@@ -39,6 +39,16 @@ class HomePanel:
     empty: Any = None                               # text when there is nothing
     icon: str = "fa-list"
     order: int = 50
+    charts: Optional[Callable] = None               # (user) -> [HomeChart]: charts drawn in the panel
+    wide: bool = False                              # spans the grid's width
+
+
+@dataclass(frozen=True)
+class HomeChart:
+    key: str
+    title: str
+    data_url: str                                   # JSON {option, table, drill} (static/js/charts.js)
+    url: str                                        # the chart's page
 
 
 def _local_time(value) -> str:
@@ -113,9 +123,12 @@ def panels_for(user, sm) -> list[dict]:
     for panel in all_panels():
         if panel.permission is not None and not sm.has_access(*panel.permission):
             continue
+        charts = panel.charts(user) if panel.charts else []
+        if panel.charts and not charts:
+            continue
         out.append({"key": panel.key, "title": panel.title, "icon": panel.icon, "empty": panel.empty or _("Nothing."),
                     "items": panel.items(user, TOP), "count": panel.count(user) if panel.count else None,
-                    "more_url": panel.more_url() if panel.more_url else None})
+                    "more_url": panel.more_url() if panel.more_url else None, "charts": charts, "wide": panel.wide})
     return out
 
 
@@ -127,5 +140,6 @@ class HomeView(IndexView):
         user = getattr(g, "user", None)
         if user is None or not user.is_authenticated:
             return redirect(self.appbuilder.get_url_for_login)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    panels=panels_for(user, self.appbuilder.sm))
+        panels = panels_for(user, self.appbuilder.sm)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, panels=panels,
+                                    has_charts=any(p["charts"] for p in panels))

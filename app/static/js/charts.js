@@ -1,5 +1,7 @@
 /* Draws every [data-chart-url] element with the vendored ECharts from the JSON the server
-   aggregates in SQL: {option: <ECharts option>, table: [[label, value], ...]}. */
+   aggregates in SQL: {option: <ECharts option>, table: [[label, value], ...], drill: [url per
+   element, optional]}; a click on an element with a url opens the rows behind it. An element with
+   data-refresh="N" draws again every N seconds (a dashboard on a wall). */
 (function () {
   "use strict";
   function fill(table, rows) {
@@ -17,17 +19,29 @@
   }
   function draw(el) {
     var chart = echarts.init(el);
-    chart.showLoading({text: el.getAttribute("data-loading-text") || ""});
-    fetch(el.getAttribute("data-chart-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (data) {
-        chart.hideLoading();
-        chart.on("finished", function () { el.setAttribute("data-rendered", "1"); });
-        chart.setOption(data.option);
-        var table = document.getElementById("table-" + el.id.substring(6));
-        if (table) { fill(table, data.table); }
-      })
-      .catch(function (err) { chart.hideLoading(); el.setAttribute("data-error", String(err)); el.textContent = String(err); });
+    var drill = [];
+    chart.on("click", function (params) {
+      var url = drill[params.dataIndex];
+      if (url) { window.location.href = url; }
+    });
+    chart.on("finished", function () { el.setAttribute("data-rendered", "1"); });
+    function load(first) {
+      if (first) { chart.showLoading({text: el.getAttribute("data-loading-text") || ""}); }
+      fetch(el.getAttribute("data-chart-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          chart.hideLoading();
+          drill = data.drill || [];
+          chart.setOption(data.option, true);
+          el.setAttribute("data-loaded", String(Date.now()));
+          var table = document.getElementById("table-" + el.id.substring(6));
+          if (table) { fill(table, data.table); }
+        })
+        .catch(function (err) { chart.hideLoading(); el.setAttribute("data-error", String(err)); if (first) { el.textContent = String(err); } });
+    }
+    load(true);
+    var every = parseInt(el.getAttribute("data-refresh") || "0", 10);
+    if (every > 0) { window.setInterval(function () { load(false); }, every * 1000); }
     window.addEventListener("resize", function () { chart.resize(); });
   }
   document.querySelectorAll("[data-chart-url]").forEach(draw);

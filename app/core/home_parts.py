@@ -1,0 +1,25 @@
+"""Helpers the modules' home panels share: a capped count of a statement's rows, and how due a date is."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+CAP = 1000
+
+
+def capped_count(stmt) -> int:
+    """How many rows `stmt` has, counting at most CAP (the home page stays fast for a big department)."""
+    return db.session.scalar(select(func.count()).select_from(stmt.limit(CAP).subquery())) or 0
+
+
+def due_note(due: dt.date, today: dt.date) -> tuple[str, str]:
+    """(note, tone) of a due date: days overdue (danger), today (warning), or the date."""
+    if due < today:
+        return _("%(n)d days overdue", n=(today - due).days), "danger"
+    if due == today:
+        return _("Today"), "warning"
+    return due.isoformat(), ""

@@ -1,0 +1,45 @@
+"""A user's favourite reports (starred, or pinned to their home page with their filters) and the reports built
+in the centre without code."""
+from __future__ import annotations
+
+from flask_appbuilder import Model
+from flask_babel import lazy_pgettext
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from app.core.clock import utcnow
+
+KIND_CHOICES = [("bar", lazy_pgettext("chart kind", "Bars")), ("line", lazy_pgettext("chart kind", "Line")),
+                ("pie", lazy_pgettext("chart kind", "Pie"))]
+
+
+class ReportFavourite(Model):
+    __tablename__ = "report_favourite"
+    __table_args__ = (UniqueConstraint("user_id", "report", name="uq_report_favourite"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    report = Column(String(80), nullable=False)
+    pinned = Column(Boolean, nullable=False, default=False)     # its chart on the user's home page
+    query = Column(String(255), nullable=False, default="")     # the filters it was pinned with
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SavedReport(Model):
+    """A report built in the centre: a module's rows grouped by one column, one measure, a chart kind."""
+
+    __tablename__ = "saved_report"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False, unique=True)
+    module = Column(String(64), nullable=False)
+    group_by = Column(String(64), nullable=False)
+    measure = Column(String(80), nullable=False, default="count")   # count, sum:<column>, avg:<column>
+    chart = Column(String(8), nullable=False, default="bar", info={"choices": KIND_CHOICES})
+    description = Column(Text)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = relationship("AppUser", foreign_keys=[created_by_id], lazy="joined")
+
+    def __repr__(self):
+        return self.name

@@ -1,0 +1,353 @@
+"""报表中心 (/reports/): every report of every module the reader may read, by module, searchable, favourites
+first; a report's page (filters, chart, table, drill-down, exports), its JSON for charts elsewhere (the home
+page), the rows behind one of its groups, and the builder of reports made without code."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.core import reports
+from app.core.datamodel import current_actor
+from app.core.errors import DomainError, ValidationErrors
+from app.extensions import db
+from app.modules.reports import service
+from app.modules.reports.models import KIND_CHOICES, SavedReport
+
+SAVED = "saved."
+FILTER_ARGS = ("start", "end", "by")
+
+
+# -- which reports exist ---------------------------------------------------------------------------
+def saved_spec(saved: SavedReport) -> reports.ReportSpec | None:
+    """A report built in the centre as a ReportSpec of the generic engine (None when its module is gone)."""
+    from app.core.registry import registry
+
+    if not service.buildable(saved.module):
+        return None
+    spec = registry.get(saved.module)
+    labels = {c: (label, period) for c, label, period in reports.groupable_columns(spec)}
+    if saved.group_by not in labels:
+        return None
+    label, period = labels[saved.group_by]
+    how, _sep, column = saved.measure.partition(":")
+    numbers = dict(reports.measurable_columns(spec))
+    if saved.measure == "count":
+        measure = reports.Measure("value", _("Count"))
+    elif column in numbers:
+        money = isinstance(spec.model.__table__.columns[column].type, db.Numeric) and \
+            spec.model.__table__.columns[column].type.scale == 2
+        measure = reports.Measure("value", f"{_('Sum of') if how == 'sum' else _('Average of')} {numbers[column]}",
+                                  saved.measure, reports.MONEY if money else reports.NUMBER)
+    else:
+        return None
+    return reports.ReportSpec(
+        name=f"{SAVED}{saved.id}", title=saved.name, module=saved.module, group=_("Built reports"),
+        description=saved.description or "", dimensions=(reports.Dimension("key", label, saved.group_by, period),),
+        measures=(measure,), date_column=spec.date_column, chart=saved.chart, saved_id=saved.id, order=100)
+
+
+def catalogue() -> list[reports.ReportSpec]:
+    """Every report: the modules' declared ones, then the built ones."""
+    built = [saved_spec(s) for s in db.session.scalars(select(SavedReport).order_by(SavedReport.name))]
+    return reports.all_reports() + [r for r in built if r is not None]
+
+
+def find(name: str) -> reports.ReportSpec | None:
+    if name.startswith(SAVED):
+        raw = name[len(SAVED):]
+        saved = db.session.get(SavedReport, int(raw)) if raw.isdigit() and int(raw) < 2 ** 31 else None
+        return saved_spec(saved) if saved is not None else None
+    return next((r for r in reports.all_reports() if r.name == name), None)
+
+
+def readable(name: str, drawn: bool = False) -> reports.ReportSpec:
+    """The report `name` when the signed-in user may read it, else 404 (an unknown one looks the same); with
+    `drawn`, only a report this centre draws (not a module's page of its own)."""
+    report = find(name)
+    if report is None or not reports.permitted(report, current_app.appbuilder.sm):
+        abort(404)
+    if drawn and not drawable(report):
+        abort(404)
+    return report
+
+
+def may_export(report: reports.ReportSpec) -> bool:
+    """Exporting a report needs the centre's export and, for a module's report, that module's export too."""
+    sm = current_app.appbuilder.sm
+    return sm.has_access("can_export", "reports") and (
+        not report.module or sm.has_access("can_export", reports.permission_of(report)))
+
+
+def drawable(report: reports.ReportSpec) -> bool:
+    return report.compute is not None or bool(report.dimensions)
+
+
+def _filters_query(args, keep=FILTER_ARGS) -> str:
+    return urlencode({k: (args.get(k) or "")[:20] for k in keep if args.get(k)})
+
+
+def option_of(result: reports.Result, title: str = "") -> dict:
+    """An ECharts option of the result's first measure over its rows."""
+    measure = result.measures[0]
+    names = [r.label for r in result.rows]
+    values = [None if r.values.get(measure.name) is None else float(r.values[measure.name]) for r in result.rows]
+    head = {"text": title, "left": "center"} if title else {}
+    if result.chart == "pie":
+        return {"title": head, "tooltip": {"trigger": "item"}, "legend": {"bottom": 0, "type": "scroll"},
+                "series": [{"type": "pie", "radius": ["35%", "65%"], "name": str(measure.label),
+                            "data": [{"name": n, "value": v} for n, v in zip(names, values)]}]}
+    return {"title": head, "tooltip": {"trigger": "axis"},
+            "grid": {"left": 48, "right": 24, "bottom": 48, "top": 40 if title else 16, "containLabel": True},
+            "xAxis": {"type": "category", "data": names,
+                      "axisLabel": {"interval": 0 if len(names) <= 12 else "auto", "rotate": 30 if len(names) > 6 else 0}},
+            "yAxis": {"type": "value"},
+            "series": [{"type": result.chart, "name": str(measure.label), "data": values,
+                        "smooth": result.chart == "line"}]}
+
+
+def drill_url(report: reports.ReportSpec, params: reports.Params, row: reports.Row) -> str:
+    if report.compute is not None and (report.drill is None or not report.module):
+        return row.link
+    if row.key is None and report.compute is not None:
+        return row.link
+    args = {"key": "" if row.key is None else str(row.key)}
+    for name in FILTER_ARGS:
+        value = getattr(params, name, None)
+        if value:
+            args[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return url_for("ReportsView.rows", name=report.name) + "?" + urlencode(args)
+
+
+def formatted(measure: reports.Measure, value) -> str:
+    if value is None:
+        return "—"
+    if measure.kind == reports.MONEY:
+        return f"{value:,.2f}"
+    if measure.kind == reports.PERCENT:
+        return f"{value}%"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+class ReportsView(BaseView):
+    route_base = "/reports"
+    default_view = "index"
+    class_permission_name = "reports"
+    method_permission_name = {"index": "read", "show": "read", "data": "read", "rows": "read", "favourite": "read",
+                              "export": "export", "build": "write", "remove": "write"}
+    base_permissions = ["can_read", "can_export", "can_write"]
+
+    # -- the centre ------------------------------------------------------------------------------
+    @expose("/")
+    @has_access
+    def index(self):
+        sm = self.appbuilder.sm
+        actor = current_actor()
+        words = (request.args.get("q") or "").strip()[:50].lower()
+        starred = service.favourites(actor)
+        shown = [r for r in catalogue() if reports.permitted(r, sm)]
+        if words:
+            shown = [r for r in shown if all(w in " ".join((str(r.title), str(r.description), r.keywords,
+                                                            reports.group_of(r))).lower() for w in words.split())]
+        groups: dict[str, list] = {}
+        for report in shown:
+            groups.setdefault(reports.group_of(report), []).append(report)
+        favourites = [r for r in shown if r.name in starred]
+        return self.render_template("reports/centre.html", title=_("Reports centre"), groups=groups, q=words,
+                                    favourites=favourites, starred=starred, count=len(shown),
+                                    can_build=sm.has_access("can_write", "reports"))
+
+    # -- one report ------------------------------------------------------------------------------
+    def _run(self, report):
+        params = reports.parse_params(request.args, report)
+        return params, reports.run(report, current_actor(), params)
+
+    @expose("/view/<name>")
+    @has_access
+    def show(self, name):
+        report = readable(name)
+        sm = self.appbuilder.sm
+        starred = service.favourites(current_actor()).get(report.name)
+        common = dict(title=str(report.title), report=report, args=request.args, starred=starred,
+                      query=_filters_query(request.args), formatted=formatted,
+                      can_export=may_export(report))
+        if not drawable(report):
+            return redirect(report.page)        # a page of its own (the numbering report)
+        try:
+            params, result = self._run(report)
+        except (reports.ReportError, ValidationErrors, DomainError) as error:
+            return self.render_template("reports/report.html", error=_message(error), result=None, params=None,
+                                        links=[], **common), 400
+        links = [drill_url(report, params, row) for row in result.rows]
+        return self.render_template("reports/report.html", error="", result=result, params=params, links=links,
+                                    **common)
+
+    @expose("/data/<name>.json")
+    @has_access
+    def data(self, name):
+        report = readable(name, drawn=True)
+        try:
+            params, result = self._run(report)
+        except (reports.ReportError, ValidationErrors, DomainError) as error:
+            return jsonify(message=_message(error)), 400
+        measure = result.measures[0]
+        return jsonify(option=option_of(result, str(report.title) if request.args.get("titled") else ""),
+                       table=[[r.label, formatted(measure, r.values.get(measure.name))] for r in result.rows],
+                       drill=[drill_url(report, params, row) for row in result.rows])
+
+    @expose("/rows/<name>")
+    @has_access
+    def rows(self, name):
+        """The module's rows behind one group of the report, in the reader's scope, 50 a page."""
+        from app.core.exports import cell_value
+        from app.core.registry import registry
+
+        report = readable(name, drawn=True)
+        if not report.module:
+            abort(404)
+        spec = registry.get(report.module)
+        page = request.args.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+        try:
+            params = reports.parse_params(request.args, report)
+            where = reports.drill_conditions(report, current_actor(), params, request.args.get("key", "")[:200])
+        except (reports.ReportError, ValidationErrors, DomainError) as error:
+            return self.render_template("reports/rows.html", title=str(report.title), report=report, error=_message(error),
+                                        items=[], columns=[], labels=[], page=1, more=False, view=None,
+                                        back=url_for("ReportsView.show", name=name)), 400
+        model = spec.model
+        found = db.session.scalars(select(model).where(*where).order_by(model.id.desc())
+                                   .offset((page - 1) * reports.DRILL_PAGE).limit(reports.DRILL_PAGE + 1)).all()
+        counted = db.session.scalar(select(func.count()).select_from(
+            select(model.id).where(*where).limit(1001).subquery()))
+        view = registry.views.get(spec.name)
+        formatters = dict(getattr(view, "formatters_columns", {}) or {})
+        columns = [c for c in spec.list_columns if not c.startswith("custom")][:7]
+        items = [[cell_value(item, c, formatters) for c in columns] + [item.id] for item in found[:reports.DRILL_PAGE]]
+        labels = [str(spec.label_columns.get(c, c)) for c in columns]
+        key = request.args.get("key", "")
+        return self.render_template(
+            "reports/rows.html", title=str(report.title), report=report, error="", items=items, columns=columns,
+            labels=labels, page=page, more=len(found) > reports.DRILL_PAGE, view=view.__name__ if view else None,
+            counted=counted, key=key, query=_filters_query(request.args, (*FILTER_ARGS, "key")),
+            back=url_for("ReportsView.show", name=name) + "?" + _filters_query(request.args))
+
+    @expose("/export/<name>.<fmt>")
+    @has_access
+    def export(self, name, fmt):
+        from app.core import exports
+
+        report = readable(name, drawn=True)
+        if fmt not in ("csv", "xlsx") or not may_export(report):
+            abort(404)
+        try:
+            _params, result = self._run(report)
+        except (reports.ReportError, ValidationErrors, DomainError) as error:
+            return jsonify(message=_message(error)), 400
+        maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
+        columns = ["key", *[m.name for m in result.measures]]
+        labels = [result.key_label, *[str(m.label) for m in result.measures]]
+        return maker(exports.AggregateRows(result.table()), columns, labels, str(report.title), {},
+                     current_app.config["EXPORT_MAX_ROWS"])
+
+    @expose("/favourite/<name>", methods=["POST"])
+    @has_access
+    def favourite(self, name):
+        """Star or unstar a report; "pin" puts its chart (with the filters shown) on the reader's home page."""
+        report = readable(name)
+        action = request.form.get("action", "")
+        if action not in ("star", "pin", "unpin", "unstar"):
+            return jsonify(message=_("Choose to star, pin or remove the report.")), 400
+        try:
+            service.set_favourite(current_actor(), report.name, action != "unstar", pinned=action == "pin",
+                                  query=_filters_query(request.form))
+        except DomainError as error:
+            flash(str(error.message), "danger")
+            return redirect(request.referrer or url_for("ReportsView.index"))
+        flash({"star": _("Added to your favourite reports."), "pin": _("Pinned to your home page."),
+               "unpin": _("No longer on your home page."), "unstar": _("Removed from your favourites.")}[action], "success")
+        back = request.form.get("next", "")
+        return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("ReportsView.index"))
+
+    # -- the builder -----------------------------------------------------------------------------
+    @expose("/build", methods=["GET", "POST"])
+    @has_access
+    def build(self):
+        """Choose a module, a grouping, a measure and a chart; see it drawn; save it in the centre."""
+        from app.core.registry import registry
+
+        sm = self.appbuilder.sm
+        modules = [(s.name, str(s.label_plural)) for s in registry.specs.values()
+                   if service.buildable(s.name) and sm.has_access("can_read", s.permission_name)]
+        form = request.form if request.method == "POST" else request.args
+        chosen = form.get("module", "")
+        if chosen not in {m for m, _l in modules}:
+            chosen = ""
+        groupings, measures = [], [("count", _("Count"))]
+        if chosen:
+            spec = registry.get(chosen)
+            groupings = [(c, f"{label}（{_('by month')}）" if period else label)
+                         for c, label, period in reports.groupable_columns(spec)]
+            for column, label in reports.measurable_columns(spec):
+                measures += [(f"sum:{column}", f"{_('Sum of')} {label}"), (f"avg:{column}", f"{_('Average of')} {label}")]
+        errors: dict = {}
+        if request.method == "POST" and form.get("save"):
+            item = SavedReport(name=form.get("name", ""), module=form.get("module", "")[:64],
+                               group_by=form.get("group_by", "")[:64], measure=form.get("measure", "")[:80],
+                               chart=form.get("chart", "")[:8], description=(form.get("description") or "")[:2000])
+            try:
+                service.save(current_actor(), item)
+            except ValidationErrors as exc:
+                errors = exc.errors
+            else:
+                flash(_("Report saved in the centre."), "success")
+                return redirect(url_for("ReportsView.show", name=f"{SAVED}{item.id}"))
+        preview = ""
+        if chosen and form.get("group_by") in {c for c, _l in groupings} and \
+                form.get("measure") in {m for m, _l in measures} and form.get("chart") in {k for k, _l in KIND_CHOICES}:
+            probe = SavedReport(id=0, name="", module=chosen, group_by=form["group_by"], measure=form["measure"],
+                                chart=form["chart"])
+            spec = saved_spec(probe)
+            if spec is not None:
+                result = reports.run(spec, current_actor(), reports.Params())
+                preview = option_of(result)
+        status = 400 if errors else 200
+        return self.render_template("reports/build.html", title=_("Build a report"), modules=modules, chosen=chosen,
+                                    groupings=groupings, measures=measures, kinds=KIND_CHOICES, form=form,
+                                    errors=errors, preview=preview), status
+
+    @expose("/remove/<int:saved_id>", methods=["POST"])
+    @has_access
+    def remove(self, saved_id: int):
+        saved = db.session.get(SavedReport, saved_id) if saved_id < 2 ** 31 else None
+        if saved is None:
+            abort(404)
+        if not self.appbuilder.sm.has_access("can_delete", "reports"):
+            abort(403)
+        service.delete(current_actor(), saved)
+        flash(_("Report removed."), "success")
+        return redirect(url_for("ReportsView.index"))
+
+
+def _message(error) -> str:
+    if isinstance(error, ValidationErrors):
+        return " ".join(str(m) for messages in error.errors.values() for m in messages)
+    if isinstance(error, DomainError):
+        return str(error.message)
+    return str(error)
+
+
+def register_views(appbuilder) -> None:
+    from flask_babel import lazy_pgettext
+
+    from app.core.registry import registry
+
+    appbuilder.add_view(ReportsView, "menu:reports_centre", label=lazy_pgettext("menu", "Reports centre"),
+                        icon="fa-bar-chart", category="menu:reports", category_label=lazy_pgettext("menu", "Reports"),
+                        category_icon="fa-bar-chart")
+    readers = registry.menu_names.setdefault("reports", ["menu:reports"])
+    if "menu:reports_centre" not in readers:
+        readers.append("menu:reports_centre")
