@@ -294,12 +294,18 @@ def drill_conditions(report: ReportSpec, actor, params: Params, key) -> list:
     return conditions(report, actor, params) + [match]
 
 
+def month_key(raw) -> str:
+    """A month key from a URL (2026-05), or ReportError."""
+    raw = str(raw or "")
+    if len(raw) != 7 or not (raw[:4].isdigit() and raw[4] == "-" and raw[5:].isdigit() and 1 <= int(raw[5:]) <= 12):
+        raise ReportError(_("The month must look like 2026-05."))
+    return raw
+
+
 def typed_key(model, dimension: Dimension, raw: str):
     """A key from a URL as the column's type (an id is a number); refused when it cannot be one."""
     if dimension.period == "month":
-        if len(raw) != 7 or not (raw[:4].isdigit() and raw[4] == "-" and raw[5:].isdigit()):
-            raise ReportError(_("The month must look like 2026-05."))
-        return raw
+        return month_key(raw)
     column_type = _column(model, dimension.column).type
     python_type = getattr(column_type, "python_type", str) if not isinstance(column_type, Numeric) else Decimal
     if python_type is int:

@@ -45,10 +45,11 @@ def _renewals(actor, params):
 
 def _renewal_rows(params, key):
     from app.core.datamodel import month_of
+    from app.core.reports import month_key
     from app.extensions import db
 
     out = [_state().in_((EXPIRED, RENEWED)),
-           month_of(Contract.ends_on, db.session.get_bind().dialect.name) == str(key)[:7]]
+           month_of(Contract.ends_on, db.session.get_bind().dialect.name) == month_key(key)]
     if params.start:
         out.append(Contract.ends_on >= params.start)
     if params.end:

@@ -48,6 +48,7 @@ def _total(name: str, actor, filters):
 def _drill(name: str):
     def drill(params, key):
         from app.core.datamodel import month_of
+        from app.core.reports import month_key
         from app.extensions import db
 
         out = [SalesOrder.status.notin_((DRAFT, CANCELLED))]
@@ -56,7 +57,7 @@ def _drill(name: str):
         if params.end:
             out.append(SalesOrder.order_date <= params.end)
         if name == "by_month":
-            out.append(month_of(SalesOrder.order_date, db.session.get_bind().dialect.name) == str(key))
+            out.append(month_of(SalesOrder.order_date, db.session.get_bind().dialect.name) == month_key(key))
         elif name == "by_product":
             out.append(SalesOrder.id.in_(select(SalesOrderLine.order_id).where(SalesOrderLine.product_id == _id(key))))
         else:

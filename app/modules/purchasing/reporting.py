@@ -53,7 +53,7 @@ def _ranking(actor, params):
                 {"score": r.score, "on_time_rate": r.on_time_rate, "rejection_rate": r.rejection_rate, "amount": r.spend},
                 f"/suppliers/show/{r.supplier_id}") for r in ranking(actor, _period(params))]
     return Result(str(_l("Supplier")), measures, rows, None, chart="bar",
-                  note=_("Average monthly rating over the period's months (供应商评分), best first."))
+                  note=_("Average monthly supplier rating over the period's months, best first."))
 
 
 REPORTS = [

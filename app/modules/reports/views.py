@@ -40,8 +40,9 @@ def saved_spec(saved: SavedReport) -> reports.ReportSpec | None:
     elif column in numbers:
         money = isinstance(spec.model.__table__.columns[column].type, db.Numeric) and \
             spec.model.__table__.columns[column].type.scale == 2
-        measure = reports.Measure("value", f"{_('Sum of') if how == 'sum' else _('Average of')} {numbers[column]}",
-                                  saved.measure, reports.MONEY if money else reports.NUMBER)
+        label = (_("Sum of %(column)s", column=numbers[column]) if how == "sum"
+                 else _("Average of %(column)s", column=numbers[column]))
+        measure = reports.Measure("value", label, saved.measure, reports.MONEY if money else reports.NUMBER)
     else:
         return None
     return reports.ReportSpec(
@@ -289,10 +290,11 @@ class ReportsView(BaseView):
         groupings, measures = [], [("count", _("Count"))]
         if chosen:
             spec = registry.get(chosen)
-            groupings = [(c, f"{label}（{_('by month')}）" if period else label)
+            groupings = [(c, _("%(column)s, by month", column=label) if period else label)
                          for c, label, period in reports.groupable_columns(spec)]
             for column, label in reports.measurable_columns(spec):
-                measures += [(f"sum:{column}", f"{_('Sum of')} {label}"), (f"avg:{column}", f"{_('Average of')} {label}")]
+                measures += [(f"sum:{column}", _("Sum of %(column)s", column=label)),
+                             (f"avg:{column}", _("Average of %(column)s", column=label))]
         errors: dict = {}
         if request.method == "POST" and form.get("save"):
             item = SavedReport(name=form.get("name", ""), module=form.get("module", "")[:64],
