@@ -43,3 +43,17 @@ class SavedReport(Model):
 
     def __repr__(self):
         return self.name
+
+
+class Dashboard(Model):
+    """A page of report widgets (charts and KPI numbers): one shipped per role, or composed by an admin."""
+
+    __tablename__ = "dashboard"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), unique=True)                 # shipped dashboards: management, sales …
+    name = Column(String(100), nullable=False, unique=True)
+    role_name = Column(String(64))                         # shown to this role's members (and admins); none: everyone
+    layout = Column(Text, nullable=False, default="[]")    # JSON: [{"report", "kind", "width"}]
+    refresh = Column(Integer, nullable=False, default=300)  # seconds between redraws on a wall display
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)

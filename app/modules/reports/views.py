@@ -3,6 +3,7 @@ first; a report's page (filters, chart, table, drill-down, exports), its JSON fo
 page), the rows behind one of its groups, and the builder of reports made without code."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
@@ -170,7 +171,6 @@ class ReportsView(BaseView):
     @has_access
     def show(self, name):
         report = readable(name)
-        sm = self.appbuilder.sm
         starred = service.favourites(current_actor()).get(report.name)
         common = dict(title=str(report.title), report=report, args=request.args, starred=starred,
                       query=_filters_query(request.args), formatted=formatted,
@@ -350,6 +350,133 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(ReportsView, "menu:reports_centre", label=lazy_pgettext("menu", "Reports centre"),
                         icon="fa-bar-chart", category="menu:reports", category_label=lazy_pgettext("menu", "Reports"),
                         category_icon="fa-bar-chart")
+    appbuilder.add_view(DashboardsView, "menu:dashboards", label=lazy_pgettext("menu", "Dashboards"),
+                        icon="fa-dashboard", category="menu:reports")
     readers = registry.menu_names.setdefault("reports", ["menu:reports"])
-    if "menu:reports_centre" not in readers:
-        readers.append("menu:reports_centre")
+    for name in ("menu:reports_centre", "menu:dashboards"):
+        if name not in readers:
+            readers.append(name)
+
+
+class DashboardsView(BaseView):
+    """/dashboards/: the dashboards of the reader's roles; one full-screen for a wall (?wall=1, redrawing itself);
+    admins compose them by dragging reports onto the page (/dashboards/edit/<id>)."""
+
+    route_base = "/dashboards"
+    default_view = "index"
+    class_permission_name = "reports"
+    method_permission_name = {"index": "read", "show": "read", "edit": "write", "new": "write", "remove": "write"}
+    base_permissions = ["can_read", "can_write"]
+
+    def _visible(self, dashboard_id: int):
+        from app.modules.reports import dashboards
+
+        found = next((d for d in dashboards.visible(current_actor(), self.appbuilder.sm) if d.id == dashboard_id), None)
+        if found is None:
+            abort(404)
+        return found
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from app.modules.reports import dashboards
+
+        shown = dashboards.visible(current_actor(), self.appbuilder.sm)
+        return self.render_template("reports/dashboards.html", title=_("Dashboards"), dashboards=shown,
+                                    title_of=dashboards.title_of, can_edit=self.appbuilder.sm.has_access("can_write", "reports"))
+
+    @expose("/<int:dashboard_id>")
+    @has_access
+    def show(self, dashboard_id: int):
+        from app.core.clock import company_today
+        from app.modules.reports import dashboards
+
+        dashboard = self._visible(dashboard_id) if dashboard_id < 2 ** 31 else abort(404)
+        sm = self.appbuilder.sm
+        actor = current_actor()
+        current, _previous = dashboards.periods(company_today())
+        month = urlencode({"start": current.start.isoformat(), "end": current.end.isoformat()})
+        widgets = []
+        for n, widget in enumerate(dashboards.widgets_of(dashboard)):
+            report = find(str(widget.get("report", "")))
+            if report is None or not reports.permitted(report, sm) or not drawable(report):
+                continue
+            item = {"n": n, "report": report, "kind": widget.get("kind"), "width": widget.get("width", 1),
+                    "url": url_for("ReportsView.show", name=report.name)}
+            if item["kind"] == "number":
+                try:
+                    item["kpi"] = dashboards.kpi(report, actor, company_today())
+                except (reports.ReportError, ValidationErrors, DomainError) as error:
+                    item["error"] = _message(error)
+                item["url"] += "?" + month
+            else:
+                item["data_url"] = url_for("ReportsView.data", name=report.name)
+            widgets.append(item)
+        wall = request.args.get("wall") == "1"
+        return self.render_template("reports/dashboard.html", title=dashboards.title_of(dashboard), dashboard=dashboard,
+                                    widgets=widgets, wall=wall, formatted=formatted,
+                                    can_edit=sm.has_access("can_write", "reports"))
+
+    def _editor(self, dashboard, errors=None, layout=None):
+        from app.modules.reports import dashboards
+
+        sm = self.appbuilder.sm
+        available = [r for r in catalogue() if drawable(r) and reports.permitted(r, sm)]
+        current = layout if layout is not None else dashboards.widgets_of(dashboard)
+        titles = {r.name: str(r.title) for r in available}
+        return self.render_template(
+            "reports/dashboard_edit.html", title=_("Compose the dashboard"), dashboard=dashboard, available=available,
+            layout=[{**w, "title": titles.get(w.get("report"), w.get("report"))} for w in current],
+            roles=dashboards.role_names(), errors=errors or {}, form=request.form, group_of=reports.group_of,
+            title_of=dashboards.title_of, refresh=dashboards.REFRESH), 400 if errors else 200
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        from app.modules.reports.models import Dashboard
+
+        return self._compose(Dashboard(layout="[]", refresh=300))
+
+    @expose("/edit/<int:dashboard_id>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, dashboard_id: int):
+        from app.modules.reports.models import Dashboard
+
+        dashboard = db.session.get(Dashboard, dashboard_id) if dashboard_id < 2 ** 31 else None
+        if dashboard is None:
+            abort(404)
+        return self._compose(dashboard)
+
+    def _compose(self, dashboard):
+        from app.modules.reports import dashboards
+
+        if request.method != "POST":
+            return self._editor(dashboard)
+        raw = request.form.get("layout", "")
+        try:
+            layout = dashboards.check_layout(raw, find)
+            dashboards.save(current_actor(), dashboard, request.form.get("name", ""), request.form.get("role_name", ""),
+                            layout, request.form.get("refresh", ""))
+        except ValidationErrors as exc:
+            db.session.rollback()
+            try:
+                shown = json.loads(raw)
+                shown = [w for w in shown if isinstance(w, dict)] if isinstance(shown, list) else None
+            except ValueError:
+                shown = None
+            return self._editor(dashboard, exc.errors, shown)
+        flash(_("Dashboard saved."), "success")
+        return redirect(url_for("DashboardsView.show", dashboard_id=dashboard.id))
+
+    @expose("/remove/<int:dashboard_id>", methods=["POST"])
+    @has_access
+    def remove(self, dashboard_id: int):
+        from app.modules.reports import dashboards
+        from app.modules.reports.models import Dashboard
+
+        dashboard = db.session.get(Dashboard, dashboard_id) if dashboard_id < 2 ** 31 else None
+        if dashboard is None:
+            abort(404)
+        dashboards.delete(current_actor(), dashboard)
+        flash(_("Dashboard removed."), "success")
+        return redirect(url_for("DashboardsView.index"))

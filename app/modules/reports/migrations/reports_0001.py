@@ -1,4 +1,4 @@
-"""reports: favourite and pinned reports, reports built in the centre
+"""reports: favourite and pinned reports, reports built in the centre, dashboards
 
 Revision ID: reports_0001
 Revises:
@@ -36,8 +36,19 @@ def upgrade():
         sa.Column('created_by_id', sa.Integer(), sa.ForeignKey('ab_user.id', ondelete='SET NULL')),
         sa.Column('created_at', sa.DateTime(), nullable=False),
     )
+    op.create_table(
+        'dashboard',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('code', sa.String(length=40), unique=True),
+        sa.Column('name', sa.String(length=100), nullable=False, unique=True),
+        sa.Column('role_name', sa.String(length=64)),
+        sa.Column('layout', sa.Text(), nullable=False, server_default='[]'),
+        sa.Column('refresh', sa.Integer(), nullable=False, server_default='300'),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+    )
 
 
 def downgrade():
+    op.drop_table('dashboard')
     op.drop_table('saved_report')
     op.drop_table('report_favourite')
