@@ -57,3 +57,38 @@ class Dashboard(Model):
     layout = Column(Text, nullable=False, default="[]")    # JSON: [{"report", "kind", "width"}]
     refresh = Column(Integer, nullable=False, default=300)  # seconds between redraws on a wall display
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+SCHEDULE_CHOICES = [("daily", lazy_pgettext("report schedule", "Every day at 8:00")),
+                    ("weekly", lazy_pgettext("report schedule", "Every Monday at 9:00")),
+                    ("monthly", lazy_pgettext("report schedule", "On the 1st of every month at 9:00")),
+                    ("cron", lazy_pgettext("report schedule", "Cron expression"))]
+FORMAT_CHOICES = [("xlsx", lazy_pgettext("file format", "Excel")), ("pdf", lazy_pgettext("file format", "PDF"))]
+
+
+class ReportSubscription(Model):
+    """A user's standing order for a report with its filters, mailed to them on a schedule."""
+
+    __tablename__ = "report_subscription"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    report = Column(String(80), nullable=False)
+    query = Column(String(255), nullable=False, default="")
+    schedule = Column(String(16), nullable=False, info={"choices": SCHEDULE_CHOICES})
+    cron = Column(String(100))
+    fmt = Column(String(8), nullable=False, default="xlsx", info={"choices": FORMAT_CHOICES})
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReportDelivery(Model):
+    """One period's mail of a subscription: written with the mail, in one transaction, so a period is sent once."""
+
+    __tablename__ = "report_delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_report_delivery_period"),)
+
+    id = Column(Integer, primary_key=True)
+    subscription_id = Column(Integer, ForeignKey("report_subscription.id", ondelete="CASCADE"), nullable=False)
+    period = Column(String(32), nullable=False)        # the scheduled moment (local time, ISO)
+    sent_at = Column(DateTime, nullable=False, default=utcnow)

@@ -16,6 +16,7 @@ from app.core.datamodel import current_actor
 from app.core.errors import DomainError, ValidationErrors
 from app.extensions import db
 from app.modules.reports import service
+from app.modules.reports.files import formatted
 from app.modules.reports.models import KIND_CHOICES, SavedReport
 
 SAVED = "saved."
@@ -124,22 +125,13 @@ def drill_url(report: reports.ReportSpec, params: reports.Params, row: reports.R
     return url_for("ReportsView.rows", name=report.name) + "?" + urlencode(args)
 
 
-def formatted(measure: reports.Measure, value) -> str:
-    if value is None:
-        return "—"
-    if measure.kind == reports.MONEY:
-        return f"{value:,.2f}"
-    if measure.kind == reports.PERCENT:
-        return f"{value}%"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 class ReportsView(BaseView):
     route_base = "/reports"
     default_view = "index"
     class_permission_name = "reports"
     method_permission_name = {"index": "read", "show": "read", "data": "read", "rows": "read", "favourite": "read",
-                              "export": "export", "build": "write", "remove": "write"}
+                              "subscribe": "export", "unsubscribe": "read", "export": "export", "build": "write",
+                              "remove": "write"}
     base_permissions = ["can_read", "can_export", "can_write"]
 
     # -- the centre ------------------------------------------------------------------------------
@@ -158,7 +150,14 @@ class ReportsView(BaseView):
         for report in shown:
             groups.setdefault(reports.group_of(report), []).append(report)
         favourites = [r for r in shown if r.name in starred]
+        from app.modules.reports import schedule
+        from app.modules.reports.models import FORMAT_CHOICES, SCHEDULE_CHOICES
+
+        titles = {r.name: str(r.title) for r in shown}
+        subscriptions = [(s, titles.get(s.report, s.report)) for s in schedule.mine(actor)]
         return self.render_template("reports/centre.html", title=_("Reports centre"), groups=groups, q=words,
+                                    subscriptions=subscriptions, schedules=dict(SCHEDULE_CHOICES),
+                                    formats=dict(FORMAT_CHOICES),
                                     favourites=favourites, starred=starred, count=len(shown),
                                     can_build=sm.has_access("can_write", "reports"))
 
@@ -172,7 +171,10 @@ class ReportsView(BaseView):
     def show(self, name):
         report = readable(name)
         starred = service.favourites(current_actor()).get(report.name)
+        from app.modules.reports.models import FORMAT_CHOICES, SCHEDULE_CHOICES
+
         common = dict(title=str(report.title), report=report, args=request.args, starred=starred,
+                      schedules=SCHEDULE_CHOICES, formats=FORMAT_CHOICES,
                       query=_filters_query(request.args), formatted=formatted,
                       can_export=may_export(report))
         if not drawable(report):
@@ -242,12 +244,22 @@ class ReportsView(BaseView):
         from app.core import exports
 
         report = readable(name, drawn=True)
-        if fmt not in ("csv", "xlsx") or not may_export(report):
+        if fmt not in ("csv", "xlsx", "pdf") or not may_export(report):
             abort(404)
         try:
-            _params, result = self._run(report)
+            params, result = self._run(report)
         except (reports.ReportError, ValidationErrors, DomainError) as error:
             return jsonify(message=_message(error)), 400
+        if fmt == "pdf":
+            from flask import Response
+
+            from app.core.clock import company_today
+            from app.core.exports import _disposition
+            from app.modules.reports import files
+
+            data = files.pdf_bytes(report, result, params, current_actor().display_name)
+            return Response(data, mimetype=files.PDF, headers={
+                "Content-Disposition": _disposition(files.filename(report, company_today(), "pdf"))})
         maker = exports.csv_response if fmt == "csv" else exports.xlsx_response
         columns = ["key", *[m.name for m in result.measures]]
         labels = [result.key_label, *[str(m.label) for m in result.measures]]
@@ -272,6 +284,35 @@ class ReportsView(BaseView):
                "unpin": _("No longer on your home page."), "unstar": _("Removed from your favourites.")}[action], "success")
         back = request.form.get("next", "")
         return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("ReportsView.index"))
+
+    @expose("/subscribe/<name>", methods=["POST"])
+    @has_access
+    def subscribe(self, name):
+        """Mail this report, with the filters shown, on a schedule."""
+        from app.modules.reports import schedule
+
+        report = readable(name, drawn=True)
+        try:
+            schedule.subscribe(current_actor(), report, request.form.get("schedule", ""), request.form.get("fmt", ""),
+                               _filters_query(request.form), request.form.get("cron", ""))
+        except DomainError as error:
+            flash(_message(error), "danger")
+            return redirect(url_for("ReportsView.show", name=name) + "?" + _filters_query(request.form)), 303
+        flash(_("Subscribed: the report comes by mail on the schedule chosen."), "success")
+        return redirect(url_for("ReportsView.index"))
+
+    @expose("/unsubscribe/<int:subscription_id>", methods=["POST"])
+    @has_access
+    def unsubscribe(self, subscription_id: int):
+        from app.modules.reports import schedule
+
+        try:
+            schedule.cancel(current_actor(), subscription_id if subscription_id < 2 ** 31 else 0)
+        except DomainError as error:
+            flash(_message(error), "danger")
+            return redirect(url_for("ReportsView.index")), 303
+        flash(_("Subscription cancelled."), "success")
+        return redirect(url_for("ReportsView.index"))
 
     # -- the builder -----------------------------------------------------------------------------
     @expose("/build", methods=["GET", "POST"])
