@@ -1,0 +1,35 @@
+"""The reports bench in its small form (a database of its own holding the demo data): every report the centre
+draws, the management dashboard and the home workbench are timed as an admin and as a Sales user, each printed
+beside its target, none answering anything but 200."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(args, env, timeout=900):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_reports_bench_small_run_prints_every_figure(bench_database, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("RQ_QUEUE", "PROMETHEUS_MULTIPROC_DIR")}
+    env.update(DATABASE_URL=bench_database, ZWT_INSTANCE_DIR=str(tmp_path / "instance"), ZWT_ENV="development",
+               ADMIN_PASSWORD="admin123")
+    for args in (["run.py", "init"], ["run.py", "demo"]):
+        done = _run(args, env)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    run = _run(["-m", "bench.bench_reports", "2"], env)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-4000:]
+    assert re.search(r"^Data \(\w+\): [\d,]+ customers, [\d,]+ orders, [\d,]+ invoices", out, re.M), out
+    for page in ("home workbench", "role dashboard", "report orders.sales_month", "report collections.aging",
+                 "report events.roi", "report inventory.turnover", "reports centre"):
+        assert re.search(rf"^{re.escape(page)} +admin +\d+ .*(yes|NO)$", out, re.M), (page, out)
+    for page in ("home workbench", "role dashboard", "report orders.sales_month", "report collections.aging"):
+        assert re.search(rf"^{re.escape(page)} +sales +\d+ .*(yes|NO)$", out, re.M), (page, out)
+    # Sales may not read stock values: not timed for them
+    assert not re.search(r"^report inventory.turnover +sales", out, re.M), out
+    assert "non-200" not in out, out
