@@ -248,7 +248,7 @@ def run(report: ReportSpec, actor, params: Params) -> Result:
     else:
         stmt = stmt.order_by(values[0].desc(), key).limit(report.limit)
     raw = db.session.execute(stmt).all()
-    label = labeller(model, dimension)
+    label = labeller(model, dimension, [r[0] for r in raw])
     rows = [Row(r[0], label(r[0]), {m.name: _value(m, r[i + 1]) for i, m in enumerate(report.measures)}) for r in raw]
     if dimension.period == "month":
         rows = _fill_months(rows, report.measures)
@@ -334,14 +334,17 @@ def _target_model(column):
     if fk is None:
         return None
     table = fk.column.table
-    for mapper in db.Model.registry.mappers:
-        if getattr(mapper.class_, "__table__", None) is table:
-            return mapper.class_
-    return None
+    from flask_appbuilder import Model
+
+    mappers = {*Model.registry.mappers, *db.Model.registry.mappers}
+    found = [m.class_ for m in mappers if getattr(m.class_, "__table__", None) is table]
+    # the most derived class (the app's user, not FAB's it extends)
+    return max(found, key=lambda cls: len(cls.__mro__)) if found else None
 
 
-def labeller(model, dimension: Dimension) -> Callable[[Any], str]:
-    """How a dimension's key is shown: a choice's label, a related record's name, yes/no, a month."""
+def labeller(model, dimension: Dimension, keys=()) -> Callable[[Any], str]:
+    """How a dimension's key is shown: a choice's label, a related record's name (the names of `keys` read in one
+    statement), yes/no, a month."""
     none = _("(none)")
     if dimension.period == "month":
         return lambda k: k or none
@@ -355,23 +358,24 @@ def labeller(model, dimension: Dimension) -> Callable[[Any], str]:
     target = _target_model(column)
     if target is None:
         return lambda k: none if k in (None, "") else str(k)
-    attribute = _title_attribute(target)
-    cache: dict = {}
+    cache: dict = names_of(target, keys)
 
     def name(key):
         if key is None:
             return none
         if key not in cache:
-            cache[key] = str(db.session.scalar(select(getattr(target, attribute)).where(target.id == key)) or key)
-        return cache[key]
+            cache.update(names_of(target, [key]))
+        return cache.get(key, str(key))
     return name
 
 
 def names_of(target, keys) -> dict:
-    """{id: name} of records of `target` in one statement."""
-    keys = [k for k in keys if k is not None]
+    """{id: name} of records of `target` in one statement (people by their display name)."""
+    keys = [k for k in dict.fromkeys(keys) if k is not None]
     if not keys:
         return {}
+    if hasattr(target, "display_name") and "display_name" not in target.__table__.columns:
+        return {r.id: str(r.display_name) for r in db.session.scalars(select(target).where(target.id.in_(keys)))}
     attribute = getattr(target, _title_attribute(target))
     return {k: str(v) for k, v in db.session.execute(select(target.id, attribute).where(target.id.in_(keys)))}
 

@@ -18,13 +18,30 @@ def _compute(name: str):
         chart = analysis.BY_NAME[name]
         filters = analysis.Filters(params.start, params.end)
         pairs = analysis.rows(name, actor, filters)
-        result = from_pairs(pairs, analysis.labeller(name), chart.key_label, AMOUNT,
+        result = from_pairs(pairs, _labels(name, [k for k, _v in pairs]), chart.key_label, AMOUNT,
                             chart="line" if name == "by_month" else chart.kind,
                             note=str(_l("Orders confirmed or beyond (drafts and cancelled orders left out), by order "
                                         "date; the total counts every order, also beyond the top ones shown.")))
         result.total = {"amount": _total(name, actor, filters)}
         return result
     return compute
+
+
+def _labels(name: str, keys):
+    """The names of the chart's keys, read in one statement."""
+    from flask_babel import gettext as _
+
+    from app.core.org import Department, User
+    from app.core.reports import names_of
+    from app.modules.customers.api import Customer
+    from app.modules.orders import analysis
+    from app.modules.products.api import Product
+
+    model = {"by_customer": Customer, "by_product": Product, "by_owner": User, "by_department": Department}.get(name)
+    if model is None:
+        return analysis.labeller(name)
+    names = names_of(model, keys)
+    return lambda k: _("(none)") if k is None else names.get(k, str(k))
 
 
 def _total(name: str, actor, filters):

@@ -140,6 +140,8 @@ def test_an_admin_builds_a_report_without_code_and_others_see_it_in_their_scope(
 
     rep = login(org.east_rep)
     assert name in rep.get("/reports/").get_data(as_text=True)
+    owners = dict(rep.get("/reports/data/customers.overview.json?by=owner").get_json()["table"])
+    assert owners == {org.east_rep.display_name: "2"}
     shown = dict(rep.get(f"/reports/data/saved.{report_id}.json").get_json()["table"])
     assert shown["批发零售"] == "2"
     assert rep.get(f"/reports/rows/saved.{report_id}?key=retail").get_data(as_text=True).count('data-id="') == 2
