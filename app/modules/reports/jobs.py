@@ -18,3 +18,10 @@ CRON = [
     lambda config: {"func": deliver_scheduled_reports, "cron": config.get("REPORT_SCHEDULE_CRON", "*/5 * * * *"),
                     "name": "reports.scheduled"},
 ]
+
+
+@in_app_context
+def export_report_rows(actor_id: int, report_name: str, query: dict, key: str, fmt: str) -> dict:
+    from app.modules.reports.exports import run_export
+
+    return run_export(actor_id, report_name, query, key, fmt)

@@ -131,7 +131,8 @@ class ReportsView(BaseView):
     class_permission_name = "reports"
     method_permission_name = {"index": "read", "show": "read", "data": "read", "rows": "read", "favourite": "read",
                               "subscribe": "export", "unsubscribe": "read", "export": "export", "build": "write",
-                              "remove": "write"}
+                              "remove": "write", "export_rows": "export", "export_status": "export",
+                              "export_file": "export"}
     base_permissions = ["can_read", "can_export", "can_write"]
 
     # -- the centre ------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class ReportsView(BaseView):
         except (reports.ReportError, ValidationErrors, DomainError) as error:
             return self.render_template("reports/rows.html", title=str(report.title), report=report, error=_message(error),
                                         items=[], columns=[], labels=[], page=1, more=False, view=None,
+                                        can_export=False, key="",
                                         back=url_for("ReportsView.show", name=name)), 400
         model = spec.model
         found = db.session.scalars(select(model).where(*where).order_by(model.id.desc())
@@ -236,6 +238,7 @@ class ReportsView(BaseView):
             "reports/rows.html", title=str(report.title), report=report, error="", items=items, columns=columns,
             labels=labels, page=page, more=len(found) > reports.DRILL_PAGE, view=view.__name__ if view else None,
             counted=counted, key=key, query=_filters_query(request.args, (*FILTER_ARGS, "key")),
+            can_export=may_export(report),
             back=url_for("ReportsView.show", name=name) + "?" + _filters_query(request.args))
 
     @expose("/export/<name>.<fmt>")
@@ -313,6 +316,86 @@ class ReportsView(BaseView):
             return redirect(url_for("ReportsView.index")), 303
         flash(_("Subscription cancelled."), "success")
         return redirect(url_for("ReportsView.index"))
+
+    # -- the records behind a group, exported by a job -------------------------------------------------
+    @expose("/rows/<name>/export", methods=["POST"])
+    @has_access
+    def export_rows(self, name):
+        """Start the export of the rows behind a group (an RQ job); its page shows the progress."""
+        from app.core import jobs as rq_jobs
+        from app.modules.reports.exports import KEEP_SECONDS
+        from app.modules.reports.jobs import export_report_rows
+
+        report = readable(name, drawn=True)
+        fmt = request.form.get("fmt", "xlsx")
+        if not report.module or not may_export(report) or fmt not in ("xlsx", "csv"):
+            abort(404)
+        key = request.form.get("key", "")[:200]
+        try:
+            params = reports.parse_params(request.form, report)
+            reports.drill_conditions(report, current_actor(), params, key)
+        except (reports.ReportError, ValidationErrors, DomainError) as error:
+            flash(_message(error), "danger")
+            return redirect(url_for("ReportsView.show", name=name)), 303
+        query = {k: (request.form.get(k) or "")[:20] for k in FILTER_ARGS if request.form.get(k)}
+        job = rq_jobs.queue(current_app.config).enqueue(
+            export_report_rows, current_actor().id, report.name, query, key, fmt, job_timeout=3600,
+            result_ttl=KEEP_SECONDS, failure_ttl=KEEP_SECONDS,
+            meta={"user_id": current_actor().id, "title": str(report.title), "done": 0, "total": None})
+        return redirect(url_for("ReportsView.export_status", job_id=job.id))
+
+    def _job(self, job_id: str):
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        from app.core import jobs as rq_jobs
+
+        if not job_id.replace("-", "").isalnum() or len(job_id) > 64:
+            abort(404)
+        try:
+            job = Job.fetch(job_id, connection=rq_jobs.redis_connection(current_app.config))
+        except NoSuchJobError:
+            abort(404)
+        if job.meta.get("user_id") != current_actor().id:
+            abort(404)
+        return job
+
+    @expose("/exports/<job_id>")
+    @has_access
+    def export_status(self, job_id: str):
+        job = self._job(job_id)
+        state = self._state(job)
+        if request.args.get("format") == "json":
+            return jsonify(state)
+        return self.render_template("reports/export.html", title=_("Export: %(title)s", title=job.meta.get("title", "")),
+                                    job_id=job.id, state=state)
+
+    def _state(self, job) -> dict:
+        status = job.get_status(refresh=True)
+        status = getattr(status, "value", status)
+        done, total = job.meta.get("done") or 0, job.meta.get("total")
+        made = job.meta.get("file")
+        return {"status": status, "done": done, "total": total,
+                "percent": 100 if made else (int(done * 100 / total) if total else 0),
+                "url": url_for("ReportsView.export_file", job_id=job.id) if made else "",
+                "rows": made["rows"] if made else None,
+                "failed": status == "failed"}
+
+    @expose("/exports/<job_id>/file")
+    @has_access
+    def export_file(self, job_id: str):
+        from flask import Response
+
+        from app.core.exports import _disposition
+        from app.core.files import store
+
+        job = self._job(job_id)
+        made = job.meta.get("file")
+        if not made:
+            abort(404)
+        stream = store().open(made["key"])
+        return Response(iter(lambda: stream.read(65536), b""), mimetype=made["type"],
+                        headers={"Content-Disposition": _disposition(made["name"])})
 
     # -- the builder -----------------------------------------------------------------------------
     @expose("/build", methods=["GET", "POST"])
