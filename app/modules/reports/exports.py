@@ -107,7 +107,7 @@ def run_export(actor_id: int, report_name: str, query: dict, key: str, fmt: str)
     from app.core.org import User
     from app.core.transaction import unit_of_work
     from app.modules.reports.schedule import _may_read
-    from app.modules.reports.views import find
+    from app.modules.reports.catalogue import find
 
     job = get_current_job()
     user = db.session.get(User, actor_id)

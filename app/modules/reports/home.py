@@ -12,7 +12,7 @@ from app.modules.reports.models import ReportFavourite
 
 
 def _charts(user):
-    from app.modules.reports.views import drawable, find
+    from app.modules.reports.catalogue import drawable, find
 
     pinned = db.session.scalars(select(ReportFavourite).where(ReportFavourite.user_id == user.id,
                                                               ReportFavourite.pinned.is_(True))

@@ -110,7 +110,7 @@ def deliver_due(now: dt.datetime | None = None) -> dict:
     from app.core.notify import mail_html, send_mail
     from app.core.org import User
     from app.modules.reports import files
-    from app.modules.reports.views import find
+    from app.modules.reports.catalogue import find
 
     now = now or utcnow()
     sent = skipped = 0
