@@ -138,11 +138,19 @@ def move_task(actor, task_id: int, starts_on: dt.date, due_on: dt.date) -> Event
 
 def schedule(actor, start: dt.date, end: dt.date) -> dict:
     """The events and tasks the actor may see between `start` and `end` (inclusive): what the calendar and the
-    timeline draw."""
-    first = dt.datetime.combine(start, dt.time.min)
-    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)
+    timeline draw. The days are the company's (times are stored in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
     from app.core.registry import registry
 
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def utc(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    first, after = utc(start), utc(end + dt.timedelta(days=1))
     clause = scope_clause(registry.get("events"), actor)
     stmt = (select(Event).where(Event.starts_at < after, Event.ends_at >= first)
             .order_by(Event.starts_at, Event.id).limit(500))

@@ -5,6 +5,7 @@ for those who may not."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import pytest
@@ -111,8 +112,11 @@ def test_the_schedule_analysis_and_convert_on_the_screens(app, org, marketer, lo
     made = _past_event(marketer, days_ago=0)
     person = service.register(None, made.id, {"name": "孙先生", "phone": phone(), "consent": "1"})
     client = login(marketer)
+    # the calendar is in the company's time zone: the event's day there
+    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    day = made.starts_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
     for view in ("month", "week", "timeline", "resources"):
-        page = client.get(f"/event_schedule/?view={view}&day={made.starts_at.date().isoformat()}")
+        page = client.get(f"/event_schedule/?view={view}&day={day.isoformat()}")
         assert page.status_code == 200, view
         if view != "resources":
             assert made.title in page.get_data(as_text=True)

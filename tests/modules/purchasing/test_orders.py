@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.core.clock import company_today
 from app.core.errors import DomainError, ValidationErrors
 from app.core.transaction import unit_of_work
 from app.extensions import db
@@ -63,7 +64,7 @@ def test_an_orders_figures_are_the_sums_of_its_lines(buyer):
     assert (order.amount, order.tax, order.untaxed) == (Decimal("572.31"), Decimal("52.21"), Decimal("520.10"))
     for fields, field in (({"quantity": "0"}, "quantity"), ({"unit_price": "-1"}, "unit_price"),
                           ({"tax_rate": "101"}, "tax_rate"),
-                          ({"delivery_date": dt.date.today() - dt.timedelta(days=1)}, "delivery_date")):
+                          ({"delivery_date": company_today() - dt.timedelta(days=1)}, "delivery_date")):
         values = {"order_id": order.id, "product_id": product().id, "quantity": "1", "unit_price": "1", **fields}
         with pytest.raises(ValidationErrors) as refused:
             order_service.save_line(buyer, PurchaseOrderLine(**values))
@@ -78,8 +79,8 @@ def test_an_order_from_a_quote_takes_its_price_minimum_and_lead_time(buyer):
     order = order_service.from_quote(buyer, offered.id, "5")
     [line] = order.lines
     assert (line.product_id, line.quantity, line.unit_price) == (item.id, Decimal("20"), Decimal("45.20"))
-    assert order.expected_date == dt.date.today() + dt.timedelta(days=9) and order.quote_id == offered.id
-    old = quote(buyer, supplier(buyer), item, "1.00", valid_to=dt.date.today() - dt.timedelta(days=1))
+    assert order.expected_date == company_today() + dt.timedelta(days=9) and order.quote_id == offered.id
+    old = quote(buyer, supplier(buyer), item, "1.00", valid_to=company_today() - dt.timedelta(days=1))
     with pytest.raises(DomainError):
         order_service.from_quote(buyer, old.id)
     db.session.rollback()
