@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.core import reports
 from app.core.clock import company_today
 from app.core.transaction import unit_of_work
 from app.extensions import db
@@ -43,8 +44,8 @@ def test_each_role_sees_its_shipped_dashboard_with_its_own_numbers(org, login):
     page = rep.get(f"/dashboards/{sales.id}").get_data(as_text=True)
     first = re.search(r'data-report="orders.sales_month">.*?data-kpi>([^<]+)<.*?上月同期: ([^<\s]+)', page, re.S)
     assert first.group(1) == "300.00" and first.group(2) == "120.00"
-    kpi = dashboards.kpi(next(r for r in __import__("app.core.reports", fromlist=["x"]).all_reports()
-                              if r.name == "orders.sales_month"), org.east_rep, company_today())
+    kpi = dashboards.kpi(next(r for r in reports.all_reports() if r.name == "orders.sales_month"), org.east_rep,
+                         company_today())
     assert kpi.value == Decimal("300.00") and kpi.previous == Decimal("120.00") and kpi.change == Decimal("150.0")
 
     manager = login(org.manager)
