@@ -14,6 +14,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import Boolean, select
 
 from app.core import reports
+from app.core.exports import neutralise
 from app.core.errors import DomainError
 from app.extensions import db
 
@@ -28,24 +29,39 @@ def columns_of(spec) -> list:
             if not c.key.endswith(("_hash", "_token", "_secret", "password")) and c.key not in ("signing_sha256",)]
 
 
-def _cell(column, value, names: dict):
+def _converters(columns) -> list:
+    """Per column, how a value becomes a cell: choices and yes/no translated once, not once per row."""
+    out = []
+    for column in columns:
+        choices = column.info.get("choices")
+        if choices:
+            out.append(("choice", {key: str(label) for key, label in choices}))
+        elif isinstance(column.type, Boolean):
+            out.append(("bool", (str(_("No")), str(_("Yes")))))
+        else:
+            out.append(("plain", None))
+    return out
+
+
+def _cell(column, how, value, names: dict):
     if value is None:
         return ""
     if column.key in names:
-        return names[column.key].get(value, str(value))
-    choices = column.info.get("choices")
-    if choices:
-        return str(dict(choices).get(value, value))
-    if isinstance(column.type, Boolean):
-        return _("Yes") if value else _("No")
+        return neutralise(names[column.key].get(value, str(value)))
+    kind, table = how
+    if kind == "choice":
+        return table.get(value, str(value))
+    if kind == "bool":
+        return table[bool(value)]
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return value if isinstance(value, (int, Decimal, dt.date)) else str(value)
+    return value if isinstance(value, (int, Decimal, dt.date)) else neutralise(str(value))
 
 
 def export_rows(job, user, report: reports.ReportSpec, params: reports.Params, key: str, fmt: str) -> dict:
     """Write the rows behind `key` to a file in the store; returns {key, name, rows}."""
-    from app.core.exports import neutralise
     from app.core.files import store
     from app.core.registry import registry
 
@@ -54,6 +70,7 @@ def export_rows(job, user, report: reports.ReportSpec, params: reports.Params, k
     where = reports.drill_conditions(report, user, params, key)
     total = db.session.scalar(select(db.func.count()).select_from(select(model.id).where(*where).subquery())) or 0
     columns = columns_of(spec)
+    converters = _converters(columns)
     related = {c.key: reports._target_model(c) for c in columns if c.foreign_keys}
     labels = [str(spec.label_columns.get(c.key[:-3] if c.key.endswith("_id") else c.key,
                                          spec.label_columns.get(c.key, c.key))) for c in columns]
@@ -80,8 +97,7 @@ def export_rows(job, user, report: reports.ReportSpec, params: reports.Params, k
                 if related.get(column.key) is not None:
                     names[column.key] = reports.names_of(related[column.key], {row[i] for row in batch})
             for row in batch:
-                write([neutralise(v) if isinstance(v, str) else v
-                       for v in (_cell(c, row[i], names) for i, c in enumerate(columns))])
+                write([_cell(c, converters[i], row[i], names) for i, c in enumerate(columns)])
             done += len(batch)
             if job is not None:
                 job.meta.update(done=done, total=total)

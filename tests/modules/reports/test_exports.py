@@ -64,3 +64,34 @@ def test_no_export_job_for_who_may_not_or_a_bad_group(org, login, app):
     assert "2026-05" in rep.get(bad.headers["Location"]).get_data(as_text=True)
     assert rep.post("/reports/rows/orders.sales_month/export", data={"key": "2026-05", "fmt": "exe"}).status_code == 404
     assert queue.count == before
+
+
+def test_an_exported_file_names_choices_in_chinese_and_never_runs_a_formula(org, app):
+    """Every cell as a reader sees it: a status by its label, an owner by name, and text that a spreadsheet would
+    take for a formula written so that it shows and never runs."""
+    import csv
+
+    from flask_babel import force_locale
+
+    from app.core import reports
+    from app.core.files import store
+    from app.modules.reports import exports
+    from app.modules.reports.catalogue import saved_spec
+    from app.modules.reports.models import SavedReport
+    from tests.conftest import unique
+    from tests.factories import make_customer
+
+    rep = make_user("Sales", org.east)
+    formula = f"=HYPERLINK(\"http://x\",\"{unique('f')}\")"
+    make_customer(rep, name=formula, status="active")
+    make_customer(rep, name=unique("plain"), status="lost")
+    report = saved_spec(SavedReport(id=0, name="t", module="customers", group_by="owner_id", measure="count"))
+    with app.test_request_context(), force_locale("zh_CN"):
+        made = exports.export_rows(None, rep, report, reports.Params(), str(rep.id), "csv")
+        text = store().read(made["key"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert made["rows"] == 2 and len(rows) == 3
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + formula in cells and formula not in cells
+    assert "活跃" in cells and "流失" in cells and "active" not in cells
+    assert rep.display_name in cells
