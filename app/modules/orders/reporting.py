@@ -45,7 +45,8 @@ def _labels(name: str, keys):
 
 
 def _total(name: str, actor, filters):
-    """The amount of every order the report counts (a top-N chart shows only the largest)."""
+    """The amount of every order the report counts (a top-N chart shows only the largest). Without a period it is
+    the sum of the months' kept totals (an order's total is the sum of its lines, so also the products' total)."""
     from decimal import Decimal
 
     from sqlalchemy import func
@@ -53,6 +54,10 @@ def _total(name: str, actor, filters):
     from app.extensions import db
     from app.modules.orders import analysis
 
+    if not (filters.date_from or filters.date_to):
+        kept = analysis._kept("by_month", actor)
+        if kept is not None:
+            return Decimal(sum((Decimal(v or 0) for _k, v in kept), Decimal(0))).quantize(Decimal("0.01"))
     conditions = analysis._conditions(actor, filters)
     if name == "by_product":
         stmt = (select(func.sum(SalesOrderLine.total)).join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)

@@ -30,6 +30,7 @@ def test_the_reports_bench_small_run_prints_every_figure(bench_database, tmp_pat
         assert re.search(rf"^{re.escape(page)} +admin +\d+ .*(yes|NO)$", out, re.M), (page, out)
     for page in ("home workbench", "role dashboard", "report orders.sales_month", "report collections.aging"):
         assert re.search(rf"^{re.escape(page)} +sales +\d+ .*(yes|NO)$", out, re.M), (page, out)
+        assert re.search(rf"^{re.escape(page)} +manager +\d+ .*(yes|NO)$", out, re.M), (page, out)
     # Sales may not read stock values: not timed for them
     assert not re.search(r"^report inventory.turnover +sales", out, re.M), out
     assert "non-200" not in out, out
