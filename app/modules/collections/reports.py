@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, literal, select, tuple_, union_all
 
 from app.core.aging import BUCKETS, AgingRow, bucket_sums
 from app.core.clock import company_today
@@ -144,13 +144,20 @@ def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int 
     if customer_name:
         conditions.append(Invoice.customer_id.in_(select(Customer.id).where(
             Customer.name.contains(customer_name, autoescape=True))))
-    grouped = _scoped(select(column.label("key"), *sums, func.sum(total).label("total")).where(*conditions),
-                      "invoices", actor).group_by(column).order_by(func.sum(total).desc()).limit(limit)
-    found = list(db.session.execute(grouped))
+    base = _scoped(select(column.label("key"), *sums, func.sum(total).label("total")).where(*conditions),
+                   "invoices", actor)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One pass over the open invoices: the groups and the grand total (GROUPING SETS), the total first.
+        whole = func.grouping(column)
+        found = list(db.session.execute(base.add_columns(whole.label("whole")).group_by(
+            func.grouping_sets(column, tuple_())).order_by(whole.desc(), func.sum(total).desc()).limit(limit + 1)))
+        overall = found.pop(0) if found and found[0].whole else None
+    else:
+        found = list(db.session.execute(base.group_by(column).order_by(func.sum(total).desc()).limit(limit)))
+        overall = db.session.execute(_scoped(select(*sums).where(*conditions), "invoices", actor)).one()
     names = _names(by, [row.key for row in found])
     rows = [AgingRow.of(row.key, names.get(row.key, _("(none)")), _link(by, row.key), row) for row in found]
-    overall = db.session.execute(_scoped(select(*sums).where(*conditions), "invoices", actor)).one()
-    grand = AgingRow.of(None, _("Total"), "", overall)
+    grand = AgingRow.of(None, _("Total"), "", overall) if overall is not None else AgingRow(None, _("Total"), "")
     return rows, grand
 
 

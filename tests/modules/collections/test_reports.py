@@ -125,6 +125,10 @@ def test_the_aging_puts_each_amount_in_its_bucket_by_customer_owner_and_departme
     assert row.total == Decimal("1500.00") and grand.total >= row.total
     owners, _grand = reports.aging(org.finance_user, "owner", limit=100000)
     assert sum((r.total for r in owners), Decimal(0)) == grand.total
+    for bucket in ("current", "d30", "d60", "d90", "over90"):     # the grand total is each bucket's sum
+        assert sum((getattr(r, bucket) for r in rows), Decimal(0)) == getattr(grand, bucket), bucket
+    top, same = reports.aging(org.finance_user, "customer", limit=1)
+    assert len(top) == 1 and same == grand and top[0].total == max(r.total for r in rows)
     # the rep who owns the orders sees their own; another rep sees none of it
     mine, _ = reports.aging(org.east_rep, "customer", limit=100000)
     assert customer.id in {r.key for r in mine}
