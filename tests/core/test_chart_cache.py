@@ -306,3 +306,26 @@ def test_the_top_groups_over_every_owner_count_changes_not_yet_folded(pg, org):
         assert len(kept) <= chart.limit
     direct = analysis.rows("by_customer", org.admin, analysis.Filters(date_from=dt.date(1900, 1, 1)))
     assert direct[0] == kept[0]
+
+
+def test_the_top_groups_read_every_group_when_a_bulk_load_left_many_changes_unfolded(pg, org, monkeypatch):
+    """More groups with unfolded changes than a list of candidates should hold (a bulk load before the minute job
+    ran; a million customers' orders once asked PostgreSQL for a million parameters and failed): the chart reads
+    every group instead, and its top is still right."""
+    from app.modules.orders import analysis
+    from tests.modules.invoices.test_invoices import confirmed_order
+
+    spec = registry.get("orders")
+    chart = next(c for c in spec.report_totals if c.name == "analysis_by_customer")
+    maintain.fold()
+    first = confirmed_order(org, lines=[("1", "998765432.98", "0")])
+    second = confirmed_order(org, lines=[("1", "998765431.98", "0")])
+    monkeypatch.setattr(chart_cache, "CANDIDATES_MAX", 1)
+    asked = []
+    monkeypatch.setattr(chart_cache, "_top_candidates", lambda *a, _was=chart_cache._top_candidates: asked.append(
+        _was(*a)) or asked[-1])
+    kept = _as(pg, org.admin, lambda: chart_cache.aggregate_rows(spec, chart))
+    assert asked == [None], "two changed groups are more than one candidate list may hold"
+    assert kept[:2] == [(first.customer_id, Decimal("998765432.98")), (second.customer_id, Decimal("998765431.98"))]
+    direct = analysis.rows("by_customer", org.admin, analysis.Filters(date_from=dt.date(1900, 1, 1)))
+    assert dict(direct) == dict(kept) and len(kept) <= chart.limit

@@ -178,7 +178,9 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
                    func.sum(rows.c.total).label("t"))
     condition = _scope_condition(spec, rows, user if user is not None else current_actor())
     if condition is None and chart.period != "month":
-        query = query.where(rows.c.group_key.in_(_top_candidates(spec, chart, session)))
+        candidates = _top_candidates(spec, chart, session)
+        if candidates is not None:
+            query = query.where(rows.c.group_key.in_(candidates))
     # Who sees every row reads the totals over all owners; others the ones of their scope.
     # (The totals over all owners also carry department -1 and no shared flag: said, so that their key's index
     # reaches the groups asked for.)
@@ -201,16 +203,23 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
     return _fill_months(out) if chart.period == "month" else out
 
 
+CANDIDATES_MAX = 5000
+
+
 def _top_candidates(spec, chart, session):
     """The group keys that can be among a chart's top `limit` over every owner: those with changes not yet folded,
     and the first limit + (their number) of the folded totals in the chart's order — a group without changes keeps
-    its folded total, so no other can reach the top. Read along ix_chart_aggregate_top_*, not the whole chart."""
+    its folded total, so no other can reach the top. Read along ix_chart_aggregate_top_*, not the whole chart.
+    None (every group is read) when more than CANDIDATES_MAX groups have changes not yet folded: a bulk load
+    before the minute job folded it."""
     from app.core.chart_cache.maintain import ALL_OWNERS
 
     aggregate, delta = ChartAggregate.__table__.c, ChartDelta.__table__.c
     changed = select(delta.group_key).where(delta.module == spec.name, delta.chart == chart.name,
                                             delta.owner_id == ALL_OWNERS).distinct()
-    count = session.scalar(select(func.count()).select_from(changed.subquery())) or 0
+    count = session.scalar(select(func.count()).select_from(changed.limit(CANDIDATES_MAX + 1).subquery())) or 0
+    if count > CANDIDATES_MAX:
+        return None
     measure = aggregate.n if chart.measure == "count" else aggregate.total
     top = (select(aggregate.group_key).where(aggregate.module == spec.name, aggregate.chart == chart.name,
                                              aggregate.owner_id == ALL_OWNERS)
