@@ -49,7 +49,7 @@ def _customer_of(line: BankLine) -> tuple[int | None, str]:
                                                 .distinct().limit(5)))
         if len(candidates) == 1:
             return candidates.pop(), _("by the payer's name")
-    owing = select(Invoice.customer_id).where(Invoice.status == ISSUED, Invoice.red.is_(False),
+    owing = select(Invoice.customer_id).where(Invoice.status == ISSUED, ~Invoice.red,
                                               Invoice.total - Invoice.paid == line.amount)
     if candidates:
         owing = owing.where(Invoice.customer_id.in_(candidates))

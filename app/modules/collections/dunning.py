@@ -106,7 +106,7 @@ def send_reminders(today: dt.date | None = None) -> dict:
         last = (0, 0)
         while True:
             batch = list(db.session.execute(select(Invoice.customer_id, Invoice.id).where(
-                Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total,
+                Invoice.status == ISSUED, ~Invoice.red, Invoice.paid < Invoice.total,
                 Invoice.due_date <= latest_due, Invoice.due_date > earliest_due,
                 (Invoice.customer_id, Invoice.id) > last if db.session.get_bind().dialect.name == "postgresql"
                 else ((Invoice.customer_id > last[0]) | ((Invoice.customer_id == last[0]) & (Invoice.id > last[1]))))

@@ -16,7 +16,8 @@ from app.modules.invoices.api import ISSUED, Invoice
 
 
 def _overdue(user):
-    stmt = select(Invoice.id).where(Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total,
+    """The reader's overdue invoices (ix_invoice_open_due reads them by due date)."""
+    stmt = select(Invoice.id).where(Invoice.status == ISSUED, ~Invoice.red, Invoice.paid < Invoice.total,
                                     Invoice.due_date < company_today())
     clause = scope_clause(registry.get("invoices"), user)
     return stmt.where(clause) if clause is not None else stmt
@@ -25,9 +26,9 @@ def _overdue(user):
 def _items(user, limit):
     today = company_today()
     view = registry.views["invoices"].__name__
-    rows = db.session.execute(select(Invoice.id, Invoice.code, Invoice.buyer_name, Invoice.total, Invoice.paid,
-                                     Invoice.due_date).where(Invoice.id.in_(_overdue(user)))
-                              .order_by(Invoice.due_date, Invoice.id).limit(limit))
+    rows = db.session.execute(_overdue(user).with_only_columns(
+        Invoice.id, Invoice.code, Invoice.buyer_name, Invoice.total, Invoice.paid, Invoice.due_date)
+        .order_by(Invoice.due_date, Invoice.id).limit(limit))
     out = []
     for pk, code, buyer, total, paid, due in rows:
         note, tone = due_note(due, today)

@@ -31,8 +31,8 @@ def _aging_rows(params, key):
     column = {"customer": Invoice.customer_id, "owner": Invoice.owner_id,
               "department": Invoice.department_id}[params.by or "customer"]
     if not str(key).isdigit() or int(key) >= 2 ** 31:
-        return [column.is_(None), Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total]
-    return [column == int(key), Invoice.status == ISSUED, Invoice.red.is_(False), Invoice.paid < Invoice.total]
+        return [column.is_(None), Invoice.status == ISSUED, ~Invoice.red, Invoice.paid < Invoice.total]
+    return [column == int(key), Invoice.status == ISSUED, ~Invoice.red, Invoice.paid < Invoice.total]
 
 
 def _rate(actor, params):

@@ -25,7 +25,7 @@ def load_demo(admin, staff: dict, seed: int = 2026) -> str:
     rng = random.Random(seed)
     today = company_today()
     invoices = list(db.session.scalars(select(Invoice).where(Invoice.notes == "演示发票", Invoice.status == ISSUED,
-                                                             Invoice.red.is_(False)).order_by(Invoice.id)))
+                                                             ~Invoice.red).order_by(Invoice.id)))
     for invoice in invoices:   # as if issued over the last five months, due 30 days later
         invoice.issue_date = today - dt.timedelta(days=rng.randint(0, 150))
         invoice.due_date = invoice.issue_date + dt.timedelta(days=30)

@@ -38,7 +38,7 @@ class WrongState(DomainError):
 def open_invoices(customer_id: int, lock: bool = False) -> list[tuple[Invoice, Decimal]]:
     """The customer's invoices in force with something left to pay, oldest first, with what is left."""
     stmt = (select(Invoice).where(Invoice.customer_id == customer_id, Invoice.status == ISSUED,
-                                  Invoice.red.is_(False), Invoice.paid < Invoice.total)
+                                  ~Invoice.red, Invoice.paid < Invoice.total)
             .order_by(Invoice.issue_date, Invoice.code))
     if lock:
         stmt = stmt.options(lazyload("*")).with_for_update(of=Invoice)
@@ -48,7 +48,7 @@ def open_invoices(customer_id: int, lock: bool = False) -> list[tuple[Invoice, D
 def outstanding_of(customer_id: int) -> Decimal:
     """What the customer's invoices in force still owe (应收余额)."""
     return Decimal(db.session.scalar(select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
-        Invoice.customer_id == customer_id, Invoice.status == ISSUED, Invoice.red.is_(False),
+        Invoice.customer_id == customer_id, Invoice.status == ISSUED, ~Invoice.red,
         Invoice.paid < Invoice.total)) or 0)
 
 

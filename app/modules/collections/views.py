@@ -50,7 +50,7 @@ def customer_warnings(customer) -> list[str]:
                      owed=f"{owed:,.2f}", limit=f"{limit:,.2f}"))
     if owed > 0:
         old = db.session.scalar(select(func.sum(Invoice.total - Invoice.paid)).where(
-            Invoice.customer_id == customer.id, Invoice.status == ISSUED, Invoice.red.is_(False),
+            Invoice.customer_id == customer.id, Invoice.status == ISSUED, ~Invoice.red,
             Invoice.paid < Invoice.total, Invoice.due_date < company_today() - dt.timedelta(days=OVERDUE_DAYS)))
         if old:
             out.append(_("Debt overdue more than %(days)d days: ¥%(amount)s.", days=OVERDUE_DAYS,
@@ -71,7 +71,7 @@ def render_customer_tab(spec, item):
     if not (sm.has_access("can_read", "payments") and sm.has_access("can_read", "invoices")):
         return None
     actor = current_actor()
-    stmt = select(Invoice).where(Invoice.customer_id == item.id, Invoice.status == ISSUED, Invoice.red.is_(False),
+    stmt = select(Invoice).where(Invoice.customer_id == item.id, Invoice.status == ISSUED, ~Invoice.red,
                                  Invoice.paid < Invoice.total)
     clause = scope_clause(registry.get("invoices"), actor)
     if clause is not None:
@@ -378,7 +378,7 @@ class PaymentAllocateView(BaseView):
         mine = {row.invoice_id: row.amount for row in db.session.scalars(
             select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id))}
         invoices = list(db.session.scalars(select(Invoice).where(
-            Invoice.customer_id == payment.customer_id, Invoice.status == ISSUED, Invoice.red.is_(False),
+            Invoice.customer_id == payment.customer_id, Invoice.status == ISSUED, ~Invoice.red,
             (Invoice.paid < Invoice.total) | Invoice.id.in_(list(mine) or [0]))
             .order_by(Invoice.issue_date, Invoice.code).limit(200)))
         entered = request.form if request.method == "POST" else {}

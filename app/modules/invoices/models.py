@@ -57,6 +57,11 @@ class Invoice(Audited, Model):
         # The receivables (应收): invoices in force with something left to pay, by customer and due date.
         Index("ix_invoice_open", "customer_id", "due_date",
               postgresql_where=text("status = 'issued' AND NOT red AND paid < total"),
+              postgresql_include=["total", "paid", "owner_id", "department_id"],      # the aging reads the index only
+              sqlite_where=text("status = 'issued' AND NOT red AND paid < total")),
+        # ... and by due date, the longest overdue first (the home page's 逾期应收).
+        Index("ix_invoice_open_due", "due_date", "id",
+              postgresql_where=text("status = 'issued' AND NOT red AND paid < total"),
               sqlite_where=text("status = 'issued' AND NOT red AND paid < total")),
         {"sqlite_autoincrement": True},
     )
