@@ -25,6 +25,12 @@ def _aging(actor, params):
                          "or today)."))
 
 
+def _owed(actor, params):
+    from app.modules.collections.reports import owed_total
+
+    return Measure("total", _l("Owed"), "sum:total", MONEY), owed_total(actor)
+
+
 def _aging_rows(params, key):
     from app.modules.invoices.api import ISSUED, Invoice
 
@@ -63,7 +69,7 @@ REPORTS = [
                dimensions=(Dimension("customer", _l("Customer"), "customer_id"),
                            Dimension("owner", _l("Owner"), "owner_id"),
                            Dimension("department", _l("Department"), "department_id")),
-               compute=_aging, drill=_aging_rows, page="/collections_aging/", order=60),
+               compute=_aging, drill=_aging_rows, figure=_owed, page="/collections_aging/", order=60),
     ReportSpec(name="collections.rate", title=_l("Collection rate and DSO"), module="invoices", permission="payments",
                group=_l("Collections"), keywords="回款率 DSO 回款",
                description=_l("Invoiced and received by month, the collection rate and days of sales outstanding."),

@@ -167,6 +167,13 @@ def aging(actor, by: str = "customer", as_of: dt.date | None = None, limit: int 
     return rows, grand
 
 
+def owed_total(actor) -> Decimal:
+    """What the reader's open invoices still owe, today (the aging's grand total alone)."""
+    owed = db.session.scalar(_scoped(select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0))
+                                     .where(*_open()), "invoices", actor))
+    return Decimal(owed or 0).quantize(Decimal("0.01"))
+
+
 def _names(by: str, keys) -> dict:
     keys = [k for k in keys if k is not None]
     if not keys:

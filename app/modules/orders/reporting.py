@@ -67,6 +67,14 @@ def _total(name: str, actor, filters):
     return Decimal(db.session.scalar(stmt) or 0).quantize(Decimal("0.01"))
 
 
+def _figure(name: str):
+    def figure(actor, params):
+        from app.modules.orders import analysis
+
+        return AMOUNT, _total(name, actor, analysis.Filters(params.start, params.end))
+    return figure
+
+
 def _drill(name: str):
     def drill(params, key):
         from app.core.datamodel import month_of
@@ -109,5 +117,5 @@ _TITLES = {
 
 REPORTS = [ReportSpec(name=f"orders.sales_{name[3:]}", title=title, module="orders", keywords=words,
                       description=_l("Order amounts of the orders confirmed or beyond, in your data scope."),
-                      compute=_compute(name), drill=_drill(name), page="/orders_analysis/", order=10 + i)
+                      compute=_compute(name), drill=_drill(name), figure=_figure(name), page="/orders_analysis/", order=10 + i)
            for i, (name, (title, words)) in enumerate(_TITLES.items())]

@@ -108,3 +108,20 @@ def test_a_marketing_user_sees_no_widget_of_a_module_they_may_not_read(org, logi
         db.session.add(made)
     page = login(make_user("Marketing", org.company)).get(f"/dashboards/{made.id}").get_data(as_text=True)
     assert 'data-report="events.roi"' in page and 'data-report="orders.sales_month"' not in page
+
+
+def test_a_reports_kpi_figure_is_the_total_its_full_run_shows(org, ctx):
+    """Reports that give a dashboard their total alone (without their groups) give the same number as the report's
+    own total, in each reader's scope and period."""
+    _confirmed(org, org.east_rep, "210.00")
+    _confirmed(org, org.south_rep, "90.00")
+    today = company_today()
+    figured = [r for r in reports.all_reports() if r.figure is not None]
+    assert {"orders.sales_month", "orders.sales_customer", "collections.aging"} <= {r.name for r in figured}
+    for actor in (org.admin, org.manager, org.east_rep, org.south_rep):
+        for params in (*dashboards.periods(today), reports.Params()):
+            for report in figured:
+                measure, value = report.figure(actor, params)
+                result = reports.run(report, actor, params)
+                assert value == dashboards._figure(result, result.measures[0]), (report.name, actor, params)
+                assert measure.name == result.measures[0].name
