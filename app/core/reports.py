@@ -99,6 +99,7 @@ class ReportSpec:
     compute: Optional[Callable] = None  # (actor, params) -> Result
     drill: Optional[Callable] = None    # (params, key) -> [conditions on the module's model], for computed reports
     figure: Optional[Callable] = None   # (actor, params) -> (Measure, value): the total alone, for a dashboard's KPI
+    as_of_now: bool = False             # its figure is today's whatever the period (what is owed): no comparison
     page: str = ""                      # the module's own page for this report (more filters), a path
     order: int = 50
     saved_id: Optional[int] = None      # a report built in the centre

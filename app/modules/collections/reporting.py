@@ -69,7 +69,7 @@ REPORTS = [
                dimensions=(Dimension("customer", _l("Customer"), "customer_id"),
                            Dimension("owner", _l("Owner"), "owner_id"),
                            Dimension("department", _l("Department"), "department_id")),
-               compute=_aging, drill=_aging_rows, figure=_owed, page="/collections_aging/", order=60),
+               compute=_aging, drill=_aging_rows, figure=_owed, as_of_now=True, page="/collections_aging/", order=60),
     ReportSpec(name="collections.rate", title=_l("Collection rate and DSO"), module="invoices", permission="payments",
                group=_l("Collections"), keywords="回款率 DSO 回款",
                description=_l("Invoiced and received by month, the collection rate and days of sales outstanding."),

@@ -150,6 +150,7 @@ class Kpi:
     previous: object
     change: Decimal | None      # per cent against the previous period
     measure: reports.Measure
+    as_of_now: bool = False     # a figure of today (what is owed): shown without a comparison
 
 
 def _same_day(first: dt.date, day: int) -> dt.date:
@@ -173,6 +174,9 @@ def _figure(result: reports.Result, measure: reports.Measure):
 
 def kpi(report: reports.ReportSpec, actor, today: dt.date) -> Kpi:
     current, previous = periods(today)
+    if report.figure is not None and report.as_of_now:
+        measure, value = report.figure(actor, current)
+        return Kpi(str(measure.label), value, None, None, measure, as_of_now=True)
     if report.figure is not None:       # the report's total alone, without its groups
         measure, value = report.figure(actor, current)
         _measure, earlier = report.figure(actor, previous)

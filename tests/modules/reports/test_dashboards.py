@@ -51,6 +51,9 @@ def test_each_role_sees_its_shipped_dashboard_with_its_own_numbers(org, login):
     manager = login(org.manager)
     cockpit = manager.get(f"/dashboards/{_shipped('management').id}").get_data(as_text=True)
     assert "经营驾驶舱" in cockpit and re.search(r'data-report="orders.sales_month">.*?data-kpi>800\.00<', cockpit, re.S)
+    # what is owed is today's figure: shown as of today, with no last month beside it
+    owed = re.search(r'data-report="collections.aging">(.*?)</section>', cockpit, re.S)
+    assert owed and "截至今日" in owed.group(1) and "上月同期" not in owed.group(1), cockpit
     admin_list = login(org.admin).get("/dashboards/").get_data(as_text=True)
     assert all(f"/dashboards/{_shipped(code).id}" in admin_list for code in dashboards.SHIPPED)
 
