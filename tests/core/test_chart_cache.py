@@ -328,4 +328,7 @@ def test_the_top_groups_read_every_group_when_a_bulk_load_left_many_changes_unfo
     assert asked == [None], "two changed groups are more than one candidate list may hold"
     assert kept[:2] == [(first.customer_id, Decimal("998765432.98")), (second.customer_id, Decimal("998765431.98"))]
     direct = analysis.rows("by_customer", org.admin, analysis.Filters(date_from=dt.date(1900, 1, 1)))
-    assert dict(direct) == dict(kept) and len(kept) <= chart.limit
+    # Groups tied at the last place may be cut differently; all above it are the same, and so are the amounts.
+    last = min(v for _, v in kept)
+    assert {k: v for k, v in direct if v > last} == {k: v for k, v in kept if v > last}
+    assert sorted(v for _, v in direct) == sorted(v for _, v in kept) and len(kept) <= chart.limit

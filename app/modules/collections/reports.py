@@ -224,6 +224,19 @@ def _month_start(day: dt.date, back: int = 0) -> dt.date:
     return dt.date(month // 12, month % 12 + 1, 1)
 
 
+def _kept_months(module: str, chart_name: str, actor) -> dict[str, Decimal] | None:
+    """{"YYYY-MM": amount} over every month from the totals app/core/chart_cache keeps on PostgreSQL in the actor's
+    scope; None where they are not kept (SQLite, or not built yet)."""
+    from app.core import chart_cache
+
+    if not chart_cache.is_postgresql():
+        return None
+    spec = registry.get(module)
+    chart = next(c for c in spec.report_totals if c.name == chart_name)
+    rows = chart_cache.aggregate_rows(spec, chart, user=actor)
+    return None if rows is None else {k: Decimal(v or 0) for k, v in rows if k}
+
+
 def by_month(actor, months: int = 12, today: dt.date | None = None) -> list[MonthFigures]:
     """The last `months` months (this one included): invoiced, received, the receivable at each end, the
     collection rate and the DSO. Invoiced counts the invoices not voided (red-letter ones negative), received the
@@ -235,18 +248,29 @@ def by_month(actor, months: int = 12, today: dt.date | None = None) -> list[Mont
 
     def month_key(column):
         return month_of(column, dialect)
-    invoiced = dict(db.session.execute(_scoped(
-        select(month_key(Invoice.issue_date).label("m"), func.sum(Invoice.total))
-        .where(Invoice.status != VOIDED, Invoice.issue_date >= first), "invoices", actor)
-        .group_by("m")).all())
-    received = dict(db.session.execute(_scoped(
-        select(month_key(Payment.received_on).label("m"), func.sum(Payment.amount))
-        .where(Payment.status == REGISTERED, Payment.received_on >= first), "payments", actor)
-        .group_by("m")).all())
-    invoiced_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Invoice.total), 0)).where(
-        Invoice.status != VOIDED, Invoice.issue_date < first), "invoices", actor)) or 0
-    received_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.status == REGISTERED, Payment.received_on < first), "payments", actor)) or 0
+    first_key = f"{first:%Y-%m}"
+    kept_invoiced, kept_received = _kept_months("invoices", "invoiced_by_month", actor), \
+        _kept_months("payments", "received_by_month", actor)
+    if kept_invoiced is not None:
+        invoiced = {k: v for k, v in kept_invoiced.items() if k >= first_key}
+        invoiced_before = sum((v for k, v in kept_invoiced.items() if k < first_key), ZERO)
+    else:
+        invoiced = dict(db.session.execute(_scoped(
+            select(month_key(Invoice.issue_date).label("m"), func.sum(Invoice.total))
+            .where(Invoice.status != VOIDED, Invoice.issue_date >= first), "invoices", actor)
+            .group_by("m")).all())
+        invoiced_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            Invoice.status != VOIDED, Invoice.issue_date < first), "invoices", actor)) or 0
+    if kept_received is not None:
+        received = {k: v for k, v in kept_received.items() if k >= first_key}
+        received_before = sum((v for k, v in kept_received.items() if k < first_key), ZERO)
+    else:
+        received = dict(db.session.execute(_scoped(
+            select(month_key(Payment.received_on).label("m"), func.sum(Payment.amount))
+            .where(Payment.status == REGISTERED, Payment.received_on >= first), "payments", actor)
+            .group_by("m")).all())
+        received_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.status == REGISTERED, Payment.received_on < first), "payments", actor)) or 0
     balance = Decimal(invoiced_before) - Decimal(received_before)
     out = []
     for back in range(months - 1, -1, -1):
