@@ -144,9 +144,10 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-def new_context(browser, base_url: str):
+def new_context(browser, base_url: str, **options):
     """A fresh browser context (no cookies) on the live app, and the watch on all its pages."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                  **options)
     context.set_default_timeout(10_000)
     watch = PageWatch(base_url)
     context.on("request", watch.on_request)

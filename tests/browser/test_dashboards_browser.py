@@ -91,3 +91,32 @@ def test_a_click_on_a_bar_opens_the_rows_behind_it(app, page):
     page.wait_for_url("**/reports/rows/customers.overview**")
     assert page.url.endswith(expected.split("/reports", 1)[1]) or "key=" in page.url
     expect(page.locator("#zwt-drill-rows")).to_be_visible()
+
+
+def test_charts_do_not_animate_for_a_user_who_asked_for_reduced_motion(app, browser, live_server, admin_cookies):
+    from sqlalchemy import select
+
+    from app.core.org import User
+    from app.extensions import db
+    from tests.browser.conftest import new_context
+    from tests.factories import make_customer
+
+    with app.app_context():
+        make_customer(db.session.scalar(select(User).where(User.username == ADMIN[0])))
+        db.session.remove()
+
+    def animated(reduced: bool) -> bool:
+        context, watch = new_context(browser, live_server, reduced_motion="reduce" if reduced else "no-preference")
+        try:
+            context.add_cookies(admin_cookies)
+            page = context.new_page()
+            page.goto("/reports/view/customers.overview?by=status")
+            expect(page.locator("#chart-report")).to_have_attribute("data-rendered", "1")
+            return page.evaluate("echarts.getInstanceByDom(document.getElementById('chart-report'))"
+                                 ".getOption().animation")
+        finally:
+            context.close()
+            assert not watch.problems(), "\n".join(watch.problems())
+
+    assert animated(False) is not False
+    assert animated(True) is False
