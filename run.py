@@ -323,11 +323,13 @@ def bench_load(users, seconds, web, workers):
 
 @bench_group.command("rss", with_appcontext=False)
 @click.option("--requests", "count", default=1000, show_default=True)
-def bench_rss(count):
+@click.option("--stubs", type=click.IntRange(0), default=None,
+              help="how many lazily loadable packages to weigh one by one (default: all)")
+def bench_rss(count, stubs):
     """A web process's RSS after COUNT mixed requests, and the HTML size of each list page."""
     from bench.bench_rss import main as run_bench
 
-    run_bench(count=count)
+    run_bench(count=count, stubs=stubs)
 
 
 @bench_group.command("inventory", with_appcontext=False)

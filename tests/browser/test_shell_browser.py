@@ -92,8 +92,11 @@ def _follow_ups(page) -> list[str]:
     return out
 
 
-def _walk(page, links, label, shots=False) -> list[str]:
+def _walk(page, links, label, shots=False, narrower=None) -> list[str]:
+    """Every page of `links` (and a list's first record and add form) at the page's width, and, when `narrower`
+    is given, at that viewport too, measured on the same page once resized."""
     problems, seen = [], set()
+    wide = page.viewport_size
     queue = list(links)
     while queue:
         href = queue.pop(0)
@@ -108,11 +111,17 @@ def _walk(page, links, label, shots=False) -> list[str]:
         page.wait_for_load_state("load")
         extra = _overflow(page)
         if extra > 1:
-            problems.append(f"{label} {href}: scrolls sideways by {extra}px")
+            problems.append(f"{label}@{wide['width']} {href}: scrolls sideways by {extra}px")
+        if narrower:
+            page.set_viewport_size(narrower)
+            extra = _overflow(page)
+            if extra > 1:
+                problems.append(f"{label}@{narrower['width']} {href}: scrolls sideways by {extra}px")
+            page.set_viewport_size(wide)
         if "/list/" in urlsplit(page.url).path and href in links:
             queue.extend(_follow_ups(page))
         if shots:
-            _artefact(page, f"{label}{urlsplit(href).path.strip('/').replace('/', '_') or 'home'}")
+            _artefact(page, f"{label}@{wide['width']} {urlsplit(href).path.strip('/').replace('/', '_') or 'home'}")
     return problems
 
 
@@ -123,10 +132,8 @@ def test_every_menu_entry_of_every_role_fits_a_phone(browser, live_server, peopl
         try:
             links = _menu_links(page)
             assert links, f"{role} has no menu entries"
-            problems += _walk(page, links, f"{role}@390 ", shots=role == "Admin")
-            if role in ("Admin", "Sales"):
-                page.set_viewport_size(PHONES[1])
-                problems += _walk(page, links, f"{role}@375 ")
+            problems += _walk(page, links, role, shots=role == "Admin",
+                              narrower=PHONES[1] if role in ("Admin", "Sales") else None)
         finally:
             context.close()
         problems += watch.problems()
