@@ -240,15 +240,16 @@ class Clerk(Person):
         if not self.customers:
             return
         form = self.page("/contracts/add", "contract add form")
-        owner = re.search(r'<select[^>]*id="owner".*?<option selected value="(\d+)"', form, re.S)
-        if not form or owner is None:
+        box = re.search(r'<select[^>]*id="owner"[^>]*>(.*?)</select>', form or "", re.S)
+        owner = box and re.search(r'<option(?=[^>]*\bselected\b)[^>]*value="(\d+)"', box.group(1))
+        if not form or not owner:
             return
         self.contracts += 1
         title = f"{TAG} {self.username} 第{self.contracts}份"
         done = self.post_form("/contracts/add", "contract add (POST)", {
             "csrf_token": _csrf(form), "title": title, "customer": str(random.choice(self.customers)),
             "amount": f"{random.randint(1_000, 90_000)}.00", "standard_terms": "y", "starts_on": "2026-01-01",
-            "ends_on": "2026-12-31", "owner": owner.group(1), "department": "__None", "notes": ""})
+            "ends_on": "2026-12-31", "owner": owner.group(1), "department": "", "notes": ""})
         if done is None:
             return
         found = self.page(f"/contracts/list/?q={quote(title)}", "contracts list search")
@@ -273,7 +274,7 @@ class Approver(Person):
         super().on_start()
         self.first_steps(self.approve_waiting)
 
-    @task(10)
+    @task(40)          # more often than any of the lists: what the manager is there for
     def approve_waiting(self):
         inbox = self.page("/approvals/", "approvals inbox")
         for task_id in list(dict.fromkeys(_TASK.findall(inbox)))[:5]:

@@ -11,7 +11,7 @@ not read the list.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -34,6 +34,14 @@ def relation_columns(view) -> list[str]:
     datamodel = view.datamodel
     return [c for c in view.search_columns
             if datamodel.is_relation_many_to_one(c) or datamodel.is_relation_many_to_many(c)]
+
+
+def _form_relation(view, column: str) -> bool:
+    """Whether `column` is a person or department the list's add or edit form chooses by search."""
+    from app.core.forms import people_relations
+
+    spec = view.spec
+    return column in people_relations(spec, [*spec.add_columns, *spec.edit_columns])
 
 
 def _bad(message: str, status: int = 400):
@@ -165,7 +173,7 @@ def search(module: str, column: str):
         field = field_of(view.spec.name, column[len("custom."):])
         if field is None or field.kind != "user":
             return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
-    elif column not in relation_columns(view):
+    elif column not in relation_columns(view) and not _form_relation(view, column):
         return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
     term = request.args.get("q", "")
     if not isinstance(term, str) or "\x00" in term:

@@ -253,3 +253,15 @@ def as_admin(page, admin_cookies):
     """`page`, signed in as the admin."""
     page.context.add_cookies(admin_cookies)
     return page
+
+
+def choose(page, field: str, term: str, text: str | None = None) -> None:
+    """Choose in a form's search box (a person, a department …): open it, type `term`, click the match showing
+    `text` (or `term`)."""
+    from playwright.sync_api import expect
+
+    page.locator(f"#select2-{field}-container").click()
+    page.locator(".select2-container--open .select2-search__field").fill(term)
+    option = page.locator(".select2-results__option", has_text=text or term)
+    expect(option).to_have_count(1)
+    option.click()

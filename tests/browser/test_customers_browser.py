@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import ADMIN, log_in, new_context
+from tests.browser.conftest import ADMIN, choose, log_in, new_context
 from tests.factories import PASSWORD
 
 
@@ -42,9 +42,9 @@ def people(app):
         admins = make_customer(admin, _name("上海管理员"), industry="it")
         data = SimpleNamespace(
             rep=SimpleNamespace(id=rep.id, username=rep.username, display_name=rep.display_name),
-            assignee=SimpleNamespace(id=assignee.id, display_name=assignee.display_name),
+            assignee=SimpleNamespace(id=assignee.id, username=assignee.username, display_name=assignee.display_name),
             newcomer=SimpleNamespace(id=newcomer.id, username=newcomer.username, display_name=newcomer.display_name),
-            admin=SimpleNamespace(id=admin.id),
+            admin=SimpleNamespace(id=admin.id, username=admin.username, display_name=admin.display_name),
             mine=[SimpleNamespace(id=c.id, name=c.name, code=c.code) for c in mine],
             theirs=SimpleNamespace(id=theirs.id, name=theirs.name, code=theirs.code),
             admins=SimpleNamespace(id=admins.id, name=admins.name, code=admins.code),
@@ -105,7 +105,7 @@ def test_add_search_show_history_and_edit_a_customer(page, people, shot, zh, app
     page.select_option("#kind", "person")
     page.select_option("#status", "active")
     page.fill("#credit_limit", "12345.6")
-    page.select_option("#owner", str(people.assignee.id))
+    choose(page, "owner", people.assignee.username, people.assignee.display_name)
     expect(page.locator("#select2-owner-container")).to_have_attribute("title", people.assignee.display_name)
     shot("add-form")
     _save(page)
@@ -167,7 +167,7 @@ def test_duplicate_name_is_shown_at_the_field_and_keeps_what_was_typed(as_admin,
     page.fill("#phone", phone)
     page.select_option("#status", "dormant")
     page.fill("#credit_limit", "6600.5")
-    page.select_option("#owner", str(people.assignee.id))
+    choose(page, "owner", people.assignee.username, people.assignee.display_name)
     page.fill("#notes", "展会上认识的，下周回访")
     _save(page)
 
@@ -220,7 +220,7 @@ def test_customers_added_without_industry_are_labelled_in_the_chart(as_admin, pe
     page.goto("/customers/add")
     page.fill("#name", _name("未填行业"))
     expect(page.locator("#industry")).to_have_value("")
-    page.select_option("#owner", str(people.admin.id))
+    choose(page, "owner", people.admin.username, people.admin.display_name)
     _save(page)
     expect(page.locator(".alert-success")).to_be_visible()
 

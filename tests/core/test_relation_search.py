@@ -126,3 +126,37 @@ def test_a_sales_user_chooses_among_every_tag_by_name(app, org, login):
     db.session.commit()
     found = _search(login(org.east_rep), "customers", "tags", token)
     assert _ids(found) == {tag.id}
+
+
+def test_add_and_edit_forms_choose_people_and_departments_by_search_not_from_every_row(app, org, login):
+    """The owner and department of a form carry only the current choice; the choices come from the relation search
+    in the user's scope (also for a form's relation that no list filter offers: a supplier's owner)."""
+    from tests.factories import make_customer
+
+    make_user("Sales", org.finance)
+    manager = login(org.manager)
+    html = manager.get("/customers/add").get_data(as_text=True)
+    owner = re.search(r'<select[^>]*name="owner"[^>]*>(.*?)</select>', html, re.S)
+    assert owner and 'data-ajax--url="/relation-search/customers/owner"' in owner.group(0)
+    assert re.findall(r'<option value="(\d+)" selected>', owner.group(1)) == [str(org.manager.id)]   # who adds it
+    department = re.search(r'<select[^>]*name="department"[^>]*>(.*?)</select>', html, re.S)
+    assert department and "/relation-search/customers/department" in department.group(0)
+    assert org.finance_user.username not in html and org.finance.name not in html
+    customer = make_customer(org.east_rep)
+    edit = login(org.east_rep).get(f"/customers/edit/{customer.id}").get_data(as_text=True)
+    chosen = re.search(r'<select[^>]*name="owner"[^>]*>(.*?)</select>', edit, re.S).group(1)
+    assert re.findall(r'<option value="(\d+)" selected>', chosen) == [str(org.east_rep.id)]
+    # A form's relation no filter offers is searchable too, in scope; a made-up one is not.
+    buyer = make_user("Purchasing", org.company)
+    assert _ids(_search(login(buyer), "suppliers", "owner", buyer.username)) == {buyer.id}
+    assert _ids(_search(login(org.admin), "suppliers", "owner", buyer.username)) == {buyer.id}
+    assert _search(login(org.admin), "customers", "planet").status_code == 404
+    # The form posts the chosen key.
+    resp = manager.post(f"/customers/edit/{customer.id}", data={
+        "name": customer.name, "kind": customer.kind, "status": customer.status, "owner": str(org.east_rep2.id),
+        "credit_limit": "1000.00"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    from app.extensions import db
+    from app.modules.customers.models import Customer
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).owner_id == org.east_rep2.id
