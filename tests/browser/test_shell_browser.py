@@ -115,6 +115,10 @@ def _walk(page, links, label, shots=False, narrower=None) -> list[str]:
         if narrower:
             page.set_viewport_size(narrower)
             extra = _overflow(page)
+            if extra > 1:   # what a script sized at the wider width may still hold: as opened at this width
+                page.reload()
+                page.wait_for_load_state("load")
+                extra = _overflow(page)
             if extra > 1:
                 problems.append(f"{label}@{narrower['width']} {href}: scrolls sideways by {extra}px")
             page.set_viewport_size(wide)
