@@ -237,6 +237,22 @@ def _kept_months(module: str, chart_name: str, actor) -> dict[str, Decimal] | No
     return None if rows is None else {k: Decimal(v or 0) for k, v in rows if k}
 
 
+def _months_and_before(actor, module: str, chart_name: str, day, amount, counted, first: dt.date):
+    """({"YYYY-MM": amount} from `first`'s month on, the amount before it) of the module's rows that count, in the
+    actor's scope: from the kept monthly totals where there are some, else summed from the rows."""
+    kept = _kept_months(module, chart_name, actor)
+    first_key = f"{first:%Y-%m}"
+    if kept is not None:
+        return ({k: v for k, v in kept.items() if k >= first_key},
+                sum((v for k, v in kept.items() if k < first_key), ZERO))
+    month = month_of(day, db.session.get_bind().dialect.name).label("m")
+    months = dict(db.session.execute(_scoped(select(month, func.sum(amount)).where(counted, day >= first), module,
+                                             actor).group_by("m")).all())
+    before = db.session.scalar(_scoped(select(func.coalesce(func.sum(amount), 0)).where(counted, day < first),
+                                       module, actor)) or 0
+    return months, before
+
+
 def by_month(actor, months: int = 12, today: dt.date | None = None) -> list[MonthFigures]:
     """The last `months` months (this one included): invoiced, received, the receivable at each end, the
     collection rate and the DSO. Invoiced counts the invoices not voided (red-letter ones negative), received the
@@ -244,33 +260,10 @@ def by_month(actor, months: int = 12, today: dt.date | None = None) -> list[Mont
     months = max(1, min(int(months), 36))
     today = today or company_today()
     first = _month_start(today, months - 1)
-    dialect = db.session.get_bind().dialect.name
-
-    def month_key(column):
-        return month_of(column, dialect)
-    first_key = f"{first:%Y-%m}"
-    kept_invoiced, kept_received = _kept_months("invoices", "invoiced_by_month", actor), \
-        _kept_months("payments", "received_by_month", actor)
-    if kept_invoiced is not None:
-        invoiced = {k: v for k, v in kept_invoiced.items() if k >= first_key}
-        invoiced_before = sum((v for k, v in kept_invoiced.items() if k < first_key), ZERO)
-    else:
-        invoiced = dict(db.session.execute(_scoped(
-            select(month_key(Invoice.issue_date).label("m"), func.sum(Invoice.total))
-            .where(Invoice.status != VOIDED, Invoice.issue_date >= first), "invoices", actor)
-            .group_by("m")).all())
-        invoiced_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Invoice.total), 0)).where(
-            Invoice.status != VOIDED, Invoice.issue_date < first), "invoices", actor)) or 0
-    if kept_received is not None:
-        received = {k: v for k, v in kept_received.items() if k >= first_key}
-        received_before = sum((v for k, v in kept_received.items() if k < first_key), ZERO)
-    else:
-        received = dict(db.session.execute(_scoped(
-            select(month_key(Payment.received_on).label("m"), func.sum(Payment.amount))
-            .where(Payment.status == REGISTERED, Payment.received_on >= first), "payments", actor)
-            .group_by("m")).all())
-        received_before = db.session.scalar(_scoped(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.status == REGISTERED, Payment.received_on < first), "payments", actor)) or 0
+    invoiced, invoiced_before = _months_and_before(actor, "invoices", "invoiced_by_month", Invoice.issue_date,
+                                                   Invoice.total, Invoice.status != VOIDED, first)
+    received, received_before = _months_and_before(actor, "payments", "received_by_month", Payment.received_on,
+                                                   Payment.amount, Payment.status == REGISTERED, first)
     balance = Decimal(invoiced_before) - Decimal(received_before)
     out = []
     for back in range(months - 1, -1, -1):
