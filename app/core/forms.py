@@ -225,41 +225,36 @@ def money_field(spec, column) -> MoneyField:
     )
 
 
-def people_relations(spec, columns: list[str]) -> dict[str, object]:
-    """{relation: its key column} of the form's many-to-one relations to a person or a department: chosen by search
-    (the relation search, in the user's scope of the module), never from a select of every user or department."""
+def people_relations(spec, columns: list[str]) -> dict[str, tuple]:
+    """{relation: (its key column, AppUser or Department)} of the form's many-to-one relations to a person or a
+    department: chosen by search (the relation search, in the user's scope of the module), never from a select of
+    every user or department."""
     from app.core.org import AppUser, Department
 
-    model = spec.model
-    if getattr(model, "__table__", None) is None:
+    if getattr(spec.model, "__table__", None) is None:
         return {}
     found = {}
-    for rel in sa_inspect(model).relationships:
+    for rel in sa_inspect(spec.model).relationships:
         target = rel.mapper.class_
-        if (rel.key in columns and rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1
-                and (issubclass(target, AppUser) or target is Department)):
-            found[rel.key] = next(iter(rel.local_columns))
+        if rel.key in columns and rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1:
+            if issubclass(target, AppUser) or target is Department:
+                found[rel.key] = (next(iter(rel.local_columns)), AppUser if issubclass(target, AppUser) else Department)
     return found
 
 
 def people_fields(spec, columns: list[str]) -> dict:
     from wtforms.validators import DataRequired, Optional as OptionalValidator
 
-    from app.core.org import AppUser, Department
+    from app.core.org import AppUser
     from app.core.remote_select import RemoteSelectField
 
-    fields = {}
-    for relation, column in people_relations(spec, columns).items():
-        target = sa_inspect(spec.model).relationships[relation].mapper.class_
-        fields[relation] = RemoteSelectField(
-            spec.label_columns.get(relation, relation),
-            validators=[OptionalValidator() if column.nullable else DataRequired()],
-            model=AppUser if issubclass(target, AppUser) else Department,
-            url=f"/relation-search/{spec.name}/{relation}", minimum=0,
-            placeholder=_l("Type part of the name") if issubclass(target, AppUser) else _l("Type part of the name or the code"),
-            description=spec.description_columns.get(relation, ""),
-        )
-    return fields
+    return {relation: RemoteSelectField(
+        spec.label_columns.get(relation, relation),
+        validators=[OptionalValidator() if column.nullable else DataRequired()],
+        model=model, url=f"/relation-search/{spec.name}/{relation}", minimum=0,
+        placeholder=_l("Type part of the name") if model is AppUser else _l("Type part of the name or the code"),
+        description=spec.description_columns.get(relation, ""),
+    ) for relation, (column, model) in people_relations(spec, columns).items()}
 
 
 def default_fields(spec, columns: list[str]) -> dict:
