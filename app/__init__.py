@@ -115,12 +115,13 @@ def create_app(**overrides) -> Flask:
         registry.build(appbuilder)
         system.register_views(appbuilder)
         collab.register(appbuilder)
-        from app.security import apikeys, matrix, registration_views
+        from app.security import apikeys, matrix, registration_views, user_choices
         from app.security.sessions import install_session_security
 
         registration_views.register_views(appbuilder)
         matrix.register_views(appbuilder)
         apikeys.register_views(appbuilder)
+        user_choices.install(app)
         from app.core import assets, branding, global_search, pwa, saved_views, shell
 
         branding.register_views(appbuilder)

@@ -34,6 +34,28 @@ def _database_url(tmp_path_factory) -> str:
     return url
 
 
+# CI runs the suite twice at once, on SQLite and on PostgreSQL, and splits what need not run twice: the browser tests
+# (the pages as a browser sees them; every service and screen under them is tested on both databases) run with
+# SQLite, the bounded benches (whose figures count on PostgreSQL) with PostgreSQL. Both run when neither is set.
+PARTS = {"ZWT_BROWSER_TESTS": "browser tests", "ZWT_BENCH_TESTS": "bounded benches"}
+
+
+def _part(item) -> str | None:
+    path = item.path.as_posix()
+    if "/tests/browser/" in path:
+        return "ZWT_BROWSER_TESTS"
+    if "bench" in item.path.name:
+        return "ZWT_BENCH_TESTS"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        part = _part(item)
+        if part and os.environ.get(part, "1") == "0":
+            item.add_marker(pytest.mark.skip(reason=f"{PARTS[part]} run in CI's other suite ({part}=0)"))
+
+
 class IsolatedClient(FlaskClient):
     """Serves each request in its own thread, so it gets its own app context, `g` and database
     session, as in production, even while the test holds an app context of its own."""

@@ -22,7 +22,8 @@ class ModuleSearchWidget(SearchWidget):
     def _view(self):
         route_base = self.template_args.get("route_base")
         return next((v for v in current_app.appbuilder.baseviews
-                     if getattr(v, "route_base", None) == route_base and getattr(v, "spec", None) is not None), None)
+                     if getattr(v, "route_base", None) == route_base
+                     and (getattr(v, "spec", None) is not None or getattr(v, "relation_urls", None))), None)
 
     def settings(self, view=None, active=None) -> dict:
         """{labels, fields, filters, active}: what FAB's AdminFilters draws the panel's rows from."""
@@ -33,15 +34,18 @@ class ModuleSearchWidget(SearchWidget):
 
         form = self.template_args["form"]
         view = view if view is not None else self._view()
-        if view is not None:
+        spec = getattr(view, "spec", None)
+        if spec is not None:
             custom.sync(view)
             self.template_args["include_cols"] = list(view.search_columns)
-        relations = set(relation_search.relation_columns(view)) if view is not None and view.spec is not None else set()
+        # A view of no module (the users list …) names the search of each of its relation filters.
+        urls = dict(getattr(view, "relation_urls", None) or {}) if spec is None else {}
+        relations = set(relation_search.relation_columns(view)) if spec is not None else set(urls)
         active = self.filters.get_filters_values_tojson() if active is None else active
         dict_filters = self.filters.get_search_filters()
         labels, fields, names = {}, {}, {}
         for col in self.template_args["include_cols"]:
-            field = custom.field_of_column(view.spec, col) if view is not None and col not in form else None
+            field = custom.field_of_column(spec, col) if spec is not None and col not in form else None
             if field is not None:
                 labels[col] = str(field.label)
                 names[col] = [str(flt.name) for flt in custom.filters_for(field, view.datamodel)]
@@ -58,7 +62,7 @@ class ModuleSearchWidget(SearchWidget):
                 options = "".join(f'<option value="{escape(pk)}">{escape(text)}</option>' for pk, text in chosen.items())
                 fields[col] = Markup(
                     f'<select class="form-control zwt-relation-filter" style="width: 100%" '
-                    f'data-url="{escape(relation_search.endpoint_url(view.spec.name, col))}" '
+                    f'data-url="{escape(urls.get(col) or relation_search.endpoint_url(spec.name, col))}" '
                     f'data-placeholder="{escape(_("Type to search"))}">{options}</select>')
             else:
                 fields[col] = form[col]()
@@ -71,7 +75,7 @@ class ModuleSearchWidget(SearchWidget):
 
         view = self._view()
         active = self.filters.get_filters_values_tojson()
-        if active or view is None or view.spec is None:
+        if active or view is None or getattr(view, "spec", None) is None:
             config = self.settings(view, active)
             kwargs.update(label_columns=config["labels"], form_fields=config["fields"],
                           search_filters=config["filters"], active_filters=active, settings=config)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core import clock
+from app.core.filter_panel import ModuleSearchWidget
 from app.core.webhooks import local_time
 from app.extensions import db
 from app.security.models import LoginAttempt
@@ -96,6 +97,9 @@ class LoginHistoryView(ModelView):
     order_columns = ["at", "username", "ip", "success"]
     base_order = ("id", "desc")
     label_columns = LABELS
+    # The user filter searches as one types (user_choices.py) instead of listing every user.
+    search_widget = ModuleSearchWidget
+    relation_urls = {"user": "/user-choices/users"}
     formatters_columns = {
         "at": lambda value: local_time(value, "%Y-%m-%d %H:%M:%S"), "success": _outcome,
         "factor": _label(FACTORS), "reason": _label(REASONS), "channel": _label(CHANNELS),

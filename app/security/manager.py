@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 
 from app.core import fab_apis
 from app.core.datamodel import current_actor
+from app.core.filter_panel import ModuleSearchWidget
 from app.core.jobs import embedded_redis_url, open_embedded_redis
 from app.core.localise import GroupView
 from app.core.org import User
@@ -33,6 +34,7 @@ from app.security import auth, lockout, permission_cache, preferences, redirects
 from app.security.apikeys import ApiKeyManagerMixin
 from app.security.api import ZwtSecurityApi
 from app.security.history import LoginHistoryView, MyLoginHistoryView
+from app.security.user_choices import USER_CHOICES
 from app.security.login_views import ZwtAuthDBView, ZwtResetMyPasswordView
 from app.security.mfa_views import MfaView, RoleMfaPolicyView
 from app.security.models import UserSecurity, current_stamp_digest, stamp_digest
@@ -63,8 +65,28 @@ _ORG_FIELDS = ["department", "manager", "mobile"]
 _ORG_LABELS = {"department": _l("Department"), "manager": _l("Manager"), "mobile": _l("Mobile")}
 
 
+def _org_fields() -> dict:
+    """The department and the manager chosen by search (user_choices.py), never from a select of every row."""
+    from wtforms.validators import Optional as OptionalValidator
+
+    from app.core.org import Department
+    from app.core.remote_select import RemoteSelectField
+
+    return {
+        "department": RemoteSelectField(_ORG_LABELS["department"], validators=[OptionalValidator()], model=Department,
+                                        url=USER_CHOICES["department"], minimum=0,
+                                        placeholder=_l("Type part of the name or the code")),
+        "manager": RemoteSelectField(_ORG_LABELS["manager"], validators=[OptionalValidator()], model=User,
+                                     url=USER_CHOICES["manager"], minimum=0, placeholder=_l("Type part of the name")),
+    }
+
+
 class ZwtUserView(UserDBModelView):
     label_columns = {**UserDBModelView.label_columns, **_ORG_LABELS}
+    search_widget = ModuleSearchWidget
+    relation_urls = USER_CHOICES
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_org_fields()}
+    edit_form_extra_fields = {**(UserDBModelView.edit_form_extra_fields or {}), **_org_fields()}
     list_columns = ["first_name", "last_name", "username", "email", "department", "manager", "active", "roles"]
     add_columns = UserDBModelView.add_columns[:-2] + _ORG_FIELDS + ["password", "conf_password"]
     edit_columns = [c for c in UserDBModelView.edit_columns] + _ORG_FIELDS
