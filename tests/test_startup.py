@@ -81,6 +81,8 @@ def _processes_of(instance: Path) -> list[str]:
     return found
 
 
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+                    reason="the embedded defaults whatever the suite's database: run by the SQLite suite")
 def test_serve_keeps_its_files_in_the_instance_folder_and_stops_everything_it_started(tmp_path):
     # gunicorn's worker leaves its copy of the listening socket to the garbage collector: a
     # ResourceWarning of gunicorn's own, shown only when asked for, so not asked for here.

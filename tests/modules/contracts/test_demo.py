@@ -1,61 +1,26 @@
 """`run.py demo` on an empty database: realistic contracts with the demo customers, and the
-legal department whose head reviews contracts on non-standard terms."""
-import os
-import uuid
+legal department whose head reviews contracts on non-standard terms; loading it again adds nothing."""
 from decimal import Decimal
 
-import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from app.extensions import db
 
 
-@pytest.fixture
-def empty_database(tmp_path):
-    """An empty database of the kind the suite runs on: a SQLite file, or a fresh PostgreSQL schema."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'demo.db'}"
-        return
-    url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    schema = f"demo_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+def test_demo_loads_contracts_and_the_legal_department_once(demo):
+    """On the session's database holding exactly `run.py init` and `run.py demo` (conftest's `demo`)."""
+    with demo.app_context():
+        try:
+            _demo_contracts_and_loading_again()
+        finally:
+            db.session.remove()
 
 
-@pytest.fixture
-def demo_app(empty_database, instance_dir):
-    """A second app on the empty database, in its app context. It rebuilds the registry's
-    views; afterwards the suite's app serves with its own again."""
-    from app import create_app
-    from app.core.registry import registry
-
-    served = registry.views, registry.apis, registry.menu_names
-    try:
-        app = create_app(SQLALCHEMY_DATABASE_URI=empty_database, INSTANCE_DIR=str(instance_dir),
-                         SECRET_KEY="d" * 40, FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-        with app.app_context():
-            try:
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        registry.views, registry.apis, registry.menu_names = served
-
-
-def test_demo_loads_contracts_and_the_legal_department_once(demo_app):
+def _demo_contracts_and_loading_again():
     from app.core.org import Department, User
-    from app.core.setup import initialise, load_demo
+    from app.core.setup import load_demo
     from app.modules.contracts.models import Contract
 
-    initialise("admin", "admin-pass-123", "admin@example.com")
-    load_demo()
     legal = db.session.scalar(select(Department).where(Department.code == "LEGAL"))
     assert legal is not None and legal.name == "法务部"
     head = db.session.get(User, legal.head_id)
