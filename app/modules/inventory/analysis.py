@@ -17,7 +17,6 @@ returns the lines, which the page lists and exports as CSV or Excel for the buye
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -102,24 +101,6 @@ def abc_classes(values: dict) -> dict:
 
 
 # -- aggregates ------------------------------------------------------------------------------------
-# What PostgreSQL may hold in memory while it groups every stock place by product and warehouse (600,000 places:
-# the default 4 MB sends the grouping and the join with the products to disk).
-GROUPING_MEMORY = "64MB"
-
-
-@contextmanager
-def _room_to_group():
-    """On PostgreSQL, work_mem for this transaction's next statements (SET LOCAL), put back afterwards."""
-    session = db.session
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    saved = session.execute(select(func.current_setting("work_mem"),
-                                   func.set_config("work_mem", GROUPING_MEMORY, True))).one()[0]
-    yield   # a statement that fails ends the transaction, and the setting with it
-    session.execute(select(func.set_config("work_mem", saved, True)))
-
-
 def shipped(filters: Filters, pairs=None) -> dict:
     """{(product_id, warehouse_id): shipped quantity} in the filters' period."""
     start, end = filters.window()
@@ -148,8 +129,7 @@ def stock_overview(filters: Filters, limit: int = 100, by_value: bool = True) ->
     if filters.warehouse_id:
         query = query.where(StockLevel.warehouse_id == filters.warehouse_id)
     query = _product_filter(query, filters, StockLevel.product_id)
-    with _room_to_group():
-        levels = db.session.execute(query).all()
+    levels = db.session.execute(query).all()
     pairs = [(p, w) for p, w, _h, _r in levels]
     out = shipped(filters, pairs)
     products = _products({p for p, _w in pairs})
@@ -179,9 +159,7 @@ def value_by_warehouse(filters: Filters) -> list[tuple[str, Decimal]]:
     if filters.warehouse_id:
         query = query.where(Warehouse.id == filters.warehouse_id)
     query = _product_filter(query, filters, StockLevel.product_id)
-    with _room_to_group():
-        rows = db.session.execute(query).all()
-    return [(name, Decimal(v or 0).quantize(CENT, ROUND_HALF_UP)) for name, v in rows]
+    return [(name, Decimal(v or 0).quantize(CENT, ROUND_HALF_UP)) for name, v in db.session.execute(query)]
 
 
 def abc(filters: Filters, limit: int = 100) -> dict:
