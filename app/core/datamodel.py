@@ -19,6 +19,7 @@ from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspe
                         select, union)
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import DomainError
 from app.core.listing_search import ArrayOf, search_keys
@@ -198,6 +199,8 @@ class ModuleInterface(SQLAInterface):
         if not self._keyed(order_column, page_size, select_columns):
             count, rows = super().query(filters, order_column, order_direction, page, page_size, select_columns,
                                         outer_default_load)
+            if not select_columns:
+                self._load_related(rows)
             return count, rows[:cap - offset] if searching else rows
         pk = sa_inspect(self.obj).primary_key[0]
         found = self.search_keys(filters, order_column, order_direction) if searching else None
@@ -236,6 +239,30 @@ class ModuleInterface(SQLAInterface):
         rows = query.all()
         # With related columns selected, FAB's query gives (row, related…) tuples.
         return [getattr(row, self.obj.__name__) if hasattr(row, self.obj.__name__) else row for row in rows]
+
+    def _load_related(self, rows) -> None:
+        """The records the list's columns name (a stock level's warehouse and bin …) for rows read by FAB's query,
+        one statement per relation, set on the rows as loaded (not one lazy load per row)."""
+        if not rows or self.spec is None:
+            return
+        mapper = sa_inspect(self.obj)
+        for name in dict.fromkeys(col.split(".", 1)[0] for col in self.spec.list_columns):
+            rel = mapper.relationships.get(name)
+            if rel is None or rel.direction.name != "MANYTOONE" or len(rel.local_columns) != 1:
+                continue
+            local = next(iter(rel.local_columns))
+            target = rel.mapper
+            if len(target.primary_key) != 1:
+                continue
+            key = mapper.get_property_by_column(local).key
+            waiting = [row for row in rows if name in sa_inspect(row).unloaded]
+            wanted = {getattr(row, key) for row in waiting} - {None}
+            if not wanted:
+                continue
+            found = {record.id: record for record in
+                     self.session.query(target.class_).filter(target.primary_key[0].in_(wanted))}
+            for row in waiting:
+                set_committed_value(row, name, found.get(getattr(row, key)))
 
     def search_keys(self, filters, order_column, order_direction) -> list | None:
         """The keys of a search's first count_cap + 1 matches in list order, in one statement; None

@@ -93,3 +93,23 @@ def test_a_tab_drawn_when_opened_meets_the_detail_target(pages, key):
     client, urls = pages
     count, statements = _count(client, f"{urls['customer detail']}/tab/{key}")
     assert count <= TARGETS["customer detail"], f"{key}: {count} statements\n" + "\n".join(s[:160] for s in statements)
+
+
+def test_the_stock_lists_read_their_products_warehouses_and_bins_once_not_per_row(org, login):
+    """A list whose rows name other records (a stock level's product, warehouse and bin, in its columns and its
+    label) reads each kind once for the page, whichever way the page's rows were read."""
+    from app.modules.inventory import service
+    from tests.factories import make_user
+    from tests.modules.inventory.helpers import product, warehouse
+
+    keeper = make_user("Warehouse", org.company)
+    for _ in range(ROWS // 3):
+        wh, bins = warehouse(bins=3)
+        item = product()
+        for place in bins:
+            service.receive(keeper, item.id, wh.id, 5, bin_id=place.id)
+    db.session.commit()
+    client = login(keeper)
+    for url in ("/stock_levels/list/", "/stock_moves/list/"):
+        count, statements = _count(client, url)
+        assert count <= 8, f"{url}: {count} statements:\n" + "\n".join(statements)
