@@ -259,7 +259,8 @@ class ModuleInterface(SQLAInterface):
             wanted = {getattr(row, key) for row in waiting} - {None}
             if not wanted:
                 continue
-            found = {record.id: record for record in
+            pk = target.get_property_by_column(target.primary_key[0]).key
+            found = {getattr(record, pk): record for record in
                      self.session.query(target.class_).filter(target.primary_key[0].in_(wanted))}
             for row in waiting:
                 set_committed_value(row, name, found.get(getattr(row, key)))

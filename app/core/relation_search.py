@@ -44,13 +44,13 @@ def _form_relation(view, column: str) -> bool:
     return column in people_relations(spec, [*spec.add_columns, *spec.edit_columns])
 
 
-def _bad(message: str, status: int = 400):
+def bad_request(message: str, status: int = 400):
     response = jsonify({"error": message})
     response.status_code = status
     return response
 
 
-def _contains(column, term: str):
+def contains(column, term: str):
     return column.ilike(f"%{like_literal(term)}%", escape="\\")
 
 
@@ -62,9 +62,9 @@ def _people(actor, module: str, term: str):
     elif granted != ALL:
         stmt = stmt.where(AppUser.id == actor.id)
     if term:
-        stmt = stmt.where(or_(_contains(AppUser.username, term), _contains(AppUser.first_name, term),
-                              _contains(AppUser.last_name, term),
-                              _contains(AppUser.last_name + AppUser.first_name, term)))
+        stmt = stmt.where(or_(contains(AppUser.username, term), contains(AppUser.first_name, term),
+                              contains(AppUser.last_name, term),
+                              contains(AppUser.last_name + AppUser.first_name, term)))
     return stmt.order_by(AppUser.id)
 
 
@@ -77,7 +77,7 @@ def _departments(actor, module: str, term: str):
         ids = subtree_ids(actor.department_id) if granted == DEPARTMENT else [actor.department_id]
         stmt = stmt.where(Department.id.in_(ids))
     if term:
-        stmt = stmt.where(or_(_contains(Department.name, term), _contains(Department.code, term)))
+        stmt = stmt.where(or_(contains(Department.name, term), contains(Department.code, term)))
     return stmt.order_by(Department.sort, Department.id)
 
 
@@ -119,7 +119,7 @@ def _dictionary_rows(related, term: str):
     stmt = select(related)
     name = related.__table__.columns.get("name")
     if term and name is not None:
-        stmt = stmt.where(_contains(name, term))
+        stmt = stmt.where(contains(name, term))
     return stmt.order_by(name if name is not None else related.id, related.id)
 
 
@@ -133,15 +133,15 @@ def _readable_view(module: str):
 
     view_class = registry.views.get(module) if getattr(registry, "views", None) else None
     if current_actor() is None:
-        return None, _bad(_("Please sign in."), 401)
+        return None, bad_request(_("Please sign in."), 401)
     if view_class is None:
-        return None, _bad(_("There is no such list."), 404)
+        return None, bad_request(_("There is no such list."), 404)
     # By name: the registry holds the view classes of the app built last (a process may build
     # more than one app, e.g. a command that opens a second database).
     view = next((v for v in current_app.appbuilder.baseviews
                  if type(v).__name__ == view_class.__name__ and hasattr(v, "spec")), None)
     if view is None or not current_app.appbuilder.sm.has_access("can_read", view.class_permission_name):
-        return None, _bad(_("You may not read this list."), 403)
+        return None, bad_request(_("You may not read this list."), 403)
     return view, None
 
 
@@ -172,15 +172,15 @@ def search(module: str, column: str):
 
         field = field_of(view.spec.name, column[len("custom."):])
         if field is None or field.kind != "user":
-            return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
+            return bad_request(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
     elif column not in relation_columns(view) and not _form_relation(view, column):
-        return _bad(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
+        return bad_request(_("This list has no filter “%(column)s” that chooses a record.", column=column[:60]), 404)
     term = request.args.get("q", "")
     if not isinstance(term, str) or "\x00" in term:
-        return _bad(_("The search text cannot be read."))
+        return bad_request(_("The search text cannot be read."))
     term = term.strip()
     if len(term) > MAX_TERM:
-        return _bad(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
+        return bad_request(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
     if column.startswith("custom."):
         stmt = _people(actor, view.spec.permission_name, term)
     else:

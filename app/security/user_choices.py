@@ -13,12 +13,11 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from app.core.datamodel import current_actor, like_literal
+from app.core.datamodel import current_actor
 from app.core.org import Department, User
+from app.core.relation_search import LIMIT, MAX_TERM, contains, bad_request
 from app.extensions import db
 
-LIMIT = 20
-MAX_TERM = 100
 USER_VIEW = "ZwtUserView"
 blueprint = Blueprint("zwt_user_choices", __name__)
 # The relation → its search, for the views' forms and filters (their pages are rendered inside a request).
@@ -29,43 +28,33 @@ def choices_url(kind: str) -> str:
     return url_for("zwt_user_choices.choices", kind=kind)
 
 
-def _bad(message: str, status: int = 400):
-    response = jsonify({"error": message})
-    response.status_code = status
-    return response
-
-
-def _contains(column, term: str):
-    return column.ilike(f"%{like_literal(term)}%", escape="\\")
-
-
 def _statement(kind: str, term: str):
     if kind == "users":
         stmt = select(User)
         if term:
-            stmt = stmt.where(or_(_contains(User.username, term), _contains(User.first_name, term),
-                                  _contains(User.last_name, term), _contains(User.last_name + User.first_name, term)))
+            stmt = stmt.where(or_(contains(User.username, term), contains(User.first_name, term),
+                                  contains(User.last_name, term), contains(User.last_name + User.first_name, term)))
         return stmt.order_by(User.id)
     stmt = select(Department)
     if term:
-        stmt = stmt.where(or_(_contains(Department.name, term), _contains(Department.code, term)))
+        stmt = stmt.where(or_(contains(Department.name, term), contains(Department.code, term)))
     return stmt.order_by(Department.sort, Department.id)
 
 
 @blueprint.route("/user-choices/<kind>")
 def choices(kind: str):
     if current_actor() is None:
-        return _bad(_("Please sign in."), 401)
+        return bad_request(_("Please sign in."), 401)
     if not current_app.appbuilder.sm.has_access("can_list", USER_VIEW):
-        return _bad(_("You may not read this list."), 403)
+        return bad_request(_("You may not read this list."), 403)
     if kind not in ("users", "departments"):
-        return _bad(_("There is no such list."), 404)
+        return bad_request(_("There is no such list."), 404)
     term = request.args.get("q", "")
     if "\x00" in term:
-        return _bad(_("The search text cannot be read."))
+        return bad_request(_("The search text cannot be read."))
     term = term.strip()
     if len(term) > MAX_TERM:
-        return _bad(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
+        return bad_request(_("The search text is too long: at most %(n)d characters.", n=MAX_TERM))
     found = db.session.scalars(_statement(kind, term).limit(LIMIT + 1)).all()
     response = jsonify({"results": [{"id": row.id, "text": str(row)} for row in found[:LIMIT]],
                         "more": len(found) > LIMIT})
