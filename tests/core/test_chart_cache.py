@@ -151,9 +151,11 @@ def test_a_write_rolled_back_changes_no_total(pg, org):
             db.session.flush()
             raise RuntimeError("no")
     assert _count(pg, org.admin, industry) == 1
-    kept = "SELECT coalesce(sum(n), 0) FROM {} WHERE module = 'customers' AND group_key = :k AND owner_id = :o"
+    # its owner's, the total over every owner and its department's (east's)
+    kept = ("SELECT coalesce(sum(n), 0) FROM {} WHERE module = 'customers' AND chart = 'by_industry' "
+            "AND group_key = :k AND owner_id = :o")
     assert sum(db.session.scalar(text(kept.format(table)), {"k": "=" + industry, "o": owner})
-               for table in ("chart_delta", "chart_aggregate") for owner in (org.east_rep.id, -1)) == 2
+               for table in ("chart_delta", "chart_aggregate") for owner in (org.east_rep.id, -1)) == 3
 
 
 def test_folds_run_twice_or_at_once_count_each_change_once(pg, org):
@@ -332,3 +334,76 @@ def test_the_top_groups_read_every_group_when_a_bulk_load_left_many_changes_unfo
     last = min(v for _, v in kept)
     assert {k: v for k, v in direct if v > last} == {k: v for k, v in kept if v > last}
     assert sorted(v for _, v in direct) == sorted(v for _, v in kept) and len(kept) <= chart.limit
+
+
+def _orders_top(pg, user, chart):
+    spec = registry.get("orders")
+    return _as(pg, user, lambda: chart_cache.aggregate_rows(spec, chart))
+
+
+def _order(owner, customer, total, department=None, status="confirmed"):
+    from app.modules.orders.models import SalesOrder
+
+    with unit_of_work(None):
+        order = SalesOrder(code=unique("SO"), customer_id=customer.id, order_date=dt.date(2026, 3, 1), status=status,
+                           total=Decimal(total), owner_id=owner.id,
+                           department_id=department.id if department is not None else owner.department_id)
+        db.session.add(order)
+    return order
+
+
+def test_a_department_managers_top_groups_come_from_the_department_totals_and_equal_a_group_by(pg, org, monkeypatch):
+    """A department manager's top customers are read in order from the totals kept per department (their
+    department and the two below it), with their own order kept under another department, changes not yet folded
+    and a cancelled order: the same top as a GROUP BY over the orders in their scope, before and after the fold;
+    a top that needs more than the rounds allowed is summed over every group, with the same result."""
+    import dataclasses
+    import random
+
+    from app.modules.orders import analysis
+
+    spec = registry.get("orders")
+    chart = dataclasses.replace(next(c for c in spec.report_totals if c.name == "analysis_by_customer"), limit=3)
+
+    rng = random.Random(11)
+    owners = {}
+    for person in (org.east_rep, org.east_rep2, org.south_rep):
+        for _n in range(6):
+            owners[make_customer(person).id] = person
+    customers = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(list(owners))))}
+    for customer_id, person in owners.items():
+        for _n in range(rng.randint(1, 2)):
+            _order(person, customers[customer_id], f"{rng.randint(100, 999999)}.{rng.randint(10, 99)}")
+    outsider = make_customer(org.finance_user)
+    _order(org.finance_user, outsider, "99999999.00")                                   # not in the manager's scope
+    maintain.fold()
+    mine = make_customer(org.manager)
+    _order(org.manager, mine, "5000000.00", department=org.finance)                      # theirs, under finance
+    lifted = list(owners)[-1]
+    _order(owners[lifted], customers[lifted], "7000000.00")                              # not folded yet
+    first = list(owners)[0]
+    _order(owners[first], customers[first], "9000000.00", status="cancelled")            # never counted
+    read = []
+    monkeypatch.setattr(chart_cache, "_department_top", lambda *a, _was=chart_cache._department_top: read.append(
+        _was(*a)) or read[-1])
+    for folded in (False, True):
+        if folded:
+            maintain.fold()
+        kept = _orders_top(pg, org.manager, chart)
+        assert read[-1] is not None, "read from the department totals"
+        direct = analysis.rows("by_customer", org.manager, analysis.Filters(date_from=dt.date(1900, 1, 1)))
+        assert kept == direct[:3], (kept, direct[:4])
+        assert kept[0][0] == lifted and kept[1] == (mine.id, Decimal("5000000.00"))
+        assert outsider.id not in dict(kept)
+    # A manager of one department (no department below it) reads its totals alone, in order.
+    east_manager = make_user("Manager", org.east)
+    kept = _orders_top(pg, east_manager, chart)
+    assert read[-1] is not None and kept[0][0] != lifted
+    assert kept == analysis.rows("by_customer", east_manager, analysis.Filters(date_from=dt.date(1900, 1, 1)))[:3]
+    # A sales person's and an admin's charts are read as before, and still equal a GROUP BY.
+    for user in (org.east_rep, org.admin):
+        direct = analysis.rows("by_customer", user, analysis.Filters(date_from=dt.date(1900, 1, 1)))
+        assert _orders_top(pg, user, chart) == direct[:3]
+    monkeypatch.setattr(chart_cache, "TOP_ROUNDS", 0)
+    direct = analysis.rows("by_customer", org.manager, analysis.Filters(date_from=dt.date(1900, 1, 1)))
+    assert _orders_top(pg, org.manager, chart) == direct[:3] and read[-1] is None

@@ -22,8 +22,9 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from flask_appbuilder import Model
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Index, Integer, Numeric, String, Text, and_, cast,
-                        false, func, or_, select, union_all)
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Index, Integer, Numeric, String, Text, and_, any_,
+                        bindparam, cast, false, func, or_, select, text, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
 
@@ -32,13 +33,15 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class ChartAggregate(Model):
     """Rows of a module counted and summed per chart group value and per owner, department and
-    shared flag (0 stands for no owner / department), and per group value over all of them
-    (owner and department -1)."""
+    shared flag (0 stands for no owner / department), per group value over all of them
+    (owner and department -1), and, for a module scoped by department, per group value and
+    department (owner -1)."""
 
     __tablename__ = "chart_aggregate"
-    # The top groups over every owner (owner -1) read in order (charts_0002).
-    __table_args__ = (Index("ix_chart_aggregate_top_total", "module", "chart", "owner_id", "total"),
-                      Index("ix_chart_aggregate_top_n", "module", "chart", "owner_id", "n"))
+    # The top groups over every owner (owner and department -1), or of one department (owner -1), read in order
+    # (charts_0003).
+    __table_args__ = (Index("ix_chart_aggregate_top_total", "module", "chart", "owner_id", "department_id", "total"),
+                      Index("ix_chart_aggregate_top_n", "module", "chart", "owner_id", "department_id", "n"))
 
     # The key's order lets a reader of every row (owner -1) or of one owner walk the index.
     module = Column(String(64), primary_key=True)
@@ -176,7 +179,16 @@ def aggregate_rows(spec, chart, session=None, user=None) -> list[tuple] | None:
     rows = union_all(*parts).subquery("chart_rows")
     query = select(rows.c.group_key.label("k"), cast(func.sum(rows.c.n), BigInteger).label("n"),
                    func.sum(rows.c.total).label("t"))
-    condition = _scope_condition(spec, rows, user if user is not None else current_actor())
+    user = user if user is not None else current_actor()
+    condition = _scope_condition(spec, rows, user)
+    departments = _department_scope(spec, user) if condition is not None and chart.period != "month" else None
+    if departments is not None:
+        if not session.scalar(select(built)):
+            return None
+        top = _department_top(spec, chart, session, user, departments)
+        if top is not None:
+            decode = _decoder(spec.model.__table__.columns[chart.group_by], chart)
+            return [(decode_key(key, decode), value) for key, value in top]
     if condition is None and chart.period != "month":
         candidates = _top_candidates(spec, chart, session)
         if candidates is not None:
@@ -216,15 +228,113 @@ def _top_candidates(spec, chart, session):
 
     aggregate, delta = ChartAggregate.__table__.c, ChartDelta.__table__.c
     changed = select(delta.group_key).where(delta.module == spec.name, delta.chart == chart.name,
-                                            delta.owner_id == ALL_OWNERS).distinct()
+                                            delta.owner_id == ALL_OWNERS, delta.department_id == ALL_OWNERS).distinct()
     count = session.scalar(select(func.count()).select_from(changed.limit(CANDIDATES_MAX + 1).subquery())) or 0
     if count > CANDIDATES_MAX:
         return None
     measure = aggregate.n if chart.measure == "count" else aggregate.total
     top = (select(aggregate.group_key).where(aggregate.module == spec.name, aggregate.chart == chart.name,
-                                             aggregate.owner_id == ALL_OWNERS)
+                                             aggregate.owner_id == ALL_OWNERS, aggregate.department_id == ALL_OWNERS)
            .order_by(measure.desc(), aggregate.group_key).limit(chart.limit + count))
     return [*session.scalars(top), *session.scalars(changed)]
+
+
+DEPARTMENTS_MAX = 64
+TOP_ROUNDS = 4
+
+
+def _department_scope(spec, user) -> list[int] | None:
+    """The departments whose rows `user` sees by their department scope (theirs and those below it), when that is
+    their scope of a module whose totals are kept per department; None otherwise."""
+    from app.core.chart_cache.maintain import by_department
+    from app.core.org import subtree_ids
+    from app.core.scope import DEPARTMENT, effective_scope
+
+    if not by_department(spec) or spec.scope.shared or not getattr(user, "department_id", None):
+        return None
+    if effective_scope(user, spec.permission_name) != DEPARTMENT:
+        return None
+    departments = subtree_ids(user.department_id)
+    return departments if 0 < len(departments) <= DEPARTMENTS_MAX else None
+
+
+def _department_top(spec, chart, session, user, departments: list[int]) -> list[tuple] | None:
+    """A department manager's top `limit` groups of `chart` from the totals kept per department, read in order
+    along ix_chart_aggregate_top_* instead of summing every group of the department: [(stored key, value)].
+
+    The candidates are the first groups of each department, the groups with changes not yet folded and the
+    groups of the user's own rows kept under another department; their exact values are summed. A group that
+    is no candidate has, in each department, at most the value of that department's last group read, so when
+    the last of the top is above the sum of those the top is exact; otherwise each department is read deeper,
+    and after TOP_ROUNDS rounds None tells the caller to sum every group."""
+    from app.core.chart_cache.maintain import ALL_OWNERS
+
+    aggregate, delta = ChartAggregate.__table__.c, ChartDelta.__table__.c
+    counting = chart.measure == "count"
+
+    def of_chart(t):
+        return and_(t.module == spec.name, t.chart == chart.name)
+
+    def add(into, key, n, total):
+        sums = into.setdefault(key, [0, Decimal(0)])
+        sums[0] += n
+        sums[1] += total
+
+    extra: dict[str, list] = {}
+    own = union_all(*[select(t.group_key, t.n, t.total).where(of_chart(t), t.owner_id == user.id,
+                                                               t.department_id.not_in(departments))
+                      for t in (aggregate, delta)])
+    for key, n, total in session.execute(own):
+        add(extra, key, n, total)
+    changed = set(session.scalars(
+        select(delta.group_key).where(of_chart(delta), delta.owner_id == ALL_OWNERS,
+                                      delta.department_id.in_(departments)).distinct().limit(CANDIDATES_MAX + 1)))
+    if len(changed) > CANDIDATES_MAX or len(extra) > CANDIDATES_MAX:
+        return None
+    measure = "n" if counting else "total"
+    firsts = text(f"""
+        SELECT d.id, t.group_key, t.m FROM unnest(CAST(:departments AS integer[])) AS d(id)
+        CROSS JOIN LATERAL (SELECT a.group_key, a.{measure} AS m FROM chart_aggregate AS a
+                            WHERE a.module = :module AND a.chart = :chart AND a.owner_id = :all
+                              AND a.department_id = d.id
+                            ORDER BY a.{measure} DESC, a.group_key COLLATE "C" LIMIT :depth) AS t""")
+    depth = chart.limit + len(changed) + len(extra)
+    for _round in range(TOP_ROUNDS):
+        read: dict[int, list] = {}
+        for department, key, value in session.execute(firsts, {"departments": departments, "module": spec.name,
+                                                               "chart": chart.name, "all": ALL_OWNERS,
+                                                               "depth": depth}):
+            read.setdefault(department, []).append((key, value))
+        candidates = sorted(changed | set(extra) | {key for groups in read.values() for key, _v in groups})
+        sums: dict[str, list] = {}
+        if candidates:
+            keys = bindparam("keys", candidates, type_=ARRAY(Text))
+            parts = [select(t.group_key, t.n, t.total).where(of_chart(t), t.owner_id == ALL_OWNERS,
+                                                              t.department_id.in_(departments),
+                                                              t.group_key == any_(keys))
+                     for t in (aggregate, delta)]
+            for key, n, total in session.execute(union_all(*parts)):
+                add(sums, key, n, total)
+        for key, (n, total) in extra.items():
+            add(sums, key, n, total)
+        # (in the order read: the keys' code points, as Python compares them)
+        ranked = sorted(((key, n if counting else total) for key, (n, total) in sums.items() if n > 0),
+                        key=lambda row: (-row[1], row[0]))
+        top = ranked[:chart.limit]
+        deeper = {department: groups[-1] for department, groups in read.items() if len(groups) >= depth}
+        if not deeper:   # every group of the departments was read
+            return top
+        if len(top) == chart.limit:
+            last = (-top[-1][1], top[-1][0])
+            if len(departments) == 1:
+                # one department: a group not read comes after its last group read, in the same order
+                key, value = next(iter(deeper.values()))
+                if last <= (-value, key):
+                    return top
+            elif top[-1][1] > sum(max(value, 0) for _key, value in deeper.values()):
+                return top
+        depth *= 4
+    return None
 
 
 def _scope_condition(spec, rows, user):

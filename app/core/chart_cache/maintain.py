@@ -25,9 +25,11 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-VERSION = "2"
+VERSION = "3"
 # Besides the totals per owner, department and shared flag, each group has one total over all
-# of them (owner and department ALL_OWNERS), which a user who sees every row reads alone.
+# of them (owner and department ALL_OWNERS), which a user who sees every row reads alone, and,
+# for a module scoped by department, one per department (owner ALL_OWNERS, the department's id,
+# 0 for none), from which a department's largest groups are read in order.
 ALL_OWNERS = -1
 FUNCTION_PREFIX = "zwt_chart_"
 # Folds and rebuilds take this transaction lock, so they never interleave.
@@ -107,6 +109,8 @@ def _delta_insert(charts, source: str) -> str:
         weight = "1" if counted == "true" else f"CASE WHEN {counted} THEN 1 ELSE 0 END"
         rows.append(", ".join(names + [owner, department, shared, measure, weight]))
         rows.append(", ".join(names + [str(ALL_OWNERS), str(ALL_OWNERS), "false", measure, weight]))
+        if by_department(spec):
+            rows.append(", ".join(names + [str(ALL_OWNERS), department, "false", measure, weight]))
     values = ",\n        ".join(f"({row})" for row in rows)
     return f"""INSERT INTO chart_delta (module, chart, group_key, owner_id, department_id, shared, n, total)
       SELECT c.module, c.chart, c.group_key, c.owner_id, c.department_id, c.shared, sum(r.s * c.w),
@@ -170,7 +174,18 @@ def rebuild_sql(table: str, charts) -> list[str]:
             f"SELECT module, chart, group_key, {ALL_OWNERS}, {ALL_OWNERS}, false, sum(n), sum(total) "
             f"FROM chart_aggregate WHERE module = {_literal(spec.name)} AND chart = {_literal(chart.name)} "
             f"GROUP BY module, chart, group_key")
+        if by_department(spec):
+            statements.append(
+                f"INSERT INTO chart_aggregate (module, chart, group_key, owner_id, department_id, shared, n, total) "
+                f"SELECT module, chart, group_key, {ALL_OWNERS}, department_id, false, sum(n), sum(total) "
+                f"FROM chart_aggregate WHERE module = {_literal(spec.name)} AND chart = {_literal(chart.name)} "
+                f"AND owner_id <> {ALL_OWNERS} GROUP BY module, chart, group_key, department_id")
     return statements
+
+
+def by_department(spec) -> bool:
+    """Whether the module's charts keep a total per department (its scope has a department)."""
+    return spec.scope is not None and bool(spec.scope.department)
 
 
 def _signature(table: str, charts) -> str:
