@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import uuid
+import zlib
 
 import pytest
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +53,29 @@ def ci_suite_of(item) -> str | None:
     if "bench" in item.path.name:
         return "sqlite" if item.path.name in SQLITE_BENCHES else "postgres"
     return None
+
+
+# Checks that compare the frame's fast paths with the plain query over every combination of scope, search, sort
+# and page walk a fixed share of the combinations, each value of each axis at least once; ZWT_FULL_CHECKS=1 walks
+# them all.
+FULL_CHECKS = os.environ.get("ZWT_FULL_CHECKS") == "1"
+
+
+def sampled(*axes, label: str = "", share: int = 3) -> list[tuple]:
+    """The combinations of `axes` an exhaustive check walks: all with ZWT_FULL_CHECKS=1, else every `share`-th in
+    a random order fixed by `label`, topped up so that each value of each axis is walked."""
+    combos = list(itertools.product(*axes))
+    if FULL_CHECKS or share <= 1:
+        return combos
+    order = combos[:]
+    random.Random(zlib.crc32(label.encode())).shuffle(order)
+    chosen = order[:max(1, len(order) // share)]
+    for i, axis in enumerate(axes):
+        for value in axis:
+            if not any(c[i] == value for c in chosen):
+                chosen.append(next(c for c in order if c[i] == value))
+    position = {combo: n for n, combo in enumerate(combos)}
+    return sorted(set(chosen), key=position.__getitem__)
 
 
 def pytest_collection_modifyitems(config, items):

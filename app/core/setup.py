@@ -89,9 +89,30 @@ def sync_permissions(appbuilder) -> None:
             continue
         names = wanted.setdefault(view.class_permission_name, [])
         names.extend(p for p in view.base_permissions if p not in names)
+    # What is there already, read at once: a name whose permissions are exactly these, all the admin's, is left
+    # alone (FAB asks for each permission one by one: seconds at every start).
+    held, admin = _permissions_held(sm)
     for view_menu, permissions in wanted.items():
-        sm.add_permissions_view(permissions, view_menu)
-    appbuilder._add_menu_permissions(update_perms=True)
+        existing = held.get(view_menu)
+        if existing is None or existing.keys() != set(permissions) or not set(existing.values()) <= admin:
+            sm.add_permissions_view(permissions, view_menu)
+    if appbuilder.menu is None:
+        return
+    for category in appbuilder.menu.get_list():
+        for name in [category.name, *(item.name for item in category.childs if item.name != "-")]:
+            if held.get(name, {}).get("menu_access") not in admin:
+                sm.add_permissions_menu(name)
+
+
+def _permissions_held(sm) -> tuple[dict[str, dict[str, int]], set[int]]:
+    """{view or menu name: {permission name: permission-view id}} and the ids the admin role holds."""
+    pv, perm, view = sm.permissionview_model, sm.permission_model, sm.viewmenu_model
+    held: dict[str, dict[str, int]] = {}
+    rows = db.session.execute(select(view.name, perm.name, pv.id).join(pv.view_menu).join(pv.permission))
+    for view_name, perm_name, pv_id in rows:
+        held.setdefault(view_name, {})[perm_name] = pv_id
+    role = sm.find_role(current_app.config["AUTH_ROLE_ADMIN"])
+    return held, {p.id for p in role.permissions} if role is not None else set()
 
 
 # Departments: (code, name, parent code)

@@ -19,6 +19,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from app.core import fab_apis
 from app.core.datamodel import current_actor
@@ -388,6 +389,10 @@ def sync_roles(appbuilder, registry, path: Path = ACCESS_FILE) -> list[str]:
     sm = appbuilder.sm
     rows = read_matrix(path)
     names = []
+    # every (permission, view or menu) there is, read at once
+    pv_model = sm.permissionview_model
+    held = {(pv.permission.name, pv.view_menu.name): pv for pv in db.session.scalars(
+        select(pv_model).options(joinedload(pv_model.permission), joinedload(pv_model.view_menu)))}
     for role_name in dict.fromkeys(r["role"] for r in rows):
         role = sm.find_role(role_name) or sm.add_role(role_name)
         names.append(role_name)
@@ -399,11 +404,7 @@ def sync_roles(appbuilder, registry, path: Path = ACCESS_FILE) -> list[str]:
             module = row["module"]
             wanted |= module_permissions(registry, module, [a for a in ACTIONS if row[a] == "1"])
             db.session.add(RoleScope(role_id=role.id, module=module, scope=row["scope"]))
-        permissions = []
-        for perm_name, view_name in sorted(wanted):
-            pv = sm.find_permission_view_menu(perm_name, view_name)
-            if pv is not None:
-                permissions.append(pv)
+        permissions = [held[pair] for pair in sorted(wanted) if pair in held]
         role.permissions = permissions
     db.session.commit()
     return names
