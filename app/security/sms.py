@@ -13,7 +13,8 @@ from flask import current_app
 from flask_appbuilder import Model, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, Integer, String, Text
+from sqlalchemy import Column, DateTime, Integer, String, Text, insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.clock import utcnow
 from app.core.jobs import enqueue_after_commit, in_app_context
@@ -50,9 +51,17 @@ class OutboxSmsProvider(SmsProvider):
     """Keeps messages in the in-app outbox only (works offline)."""
 
     def send(self, mobile: str, text: str) -> "SmsMessage":
-        message = SmsMessage(mobile=mobile, text=text, status=OUTBOX)
-        db.session.add(message)
-        return message
+        return _written(mobile, text, OUTBOX)
+
+
+def _written(mobile: str, text: str, status: str) -> "SmsMessage":
+    """The message inserted into the outbox at once (one statement, no flush) and known to the session as written."""
+    values = {"mobile": mobile, "text": text, "status": status, "error": None, "created_at": utcnow(), "sent_at": None}
+    values["id"] = db.session.connection().execute(insert(SmsMessage.__table__), values).inserted_primary_key[0]
+    message = SmsMessage(**values)
+    make_transient_to_detached(message)
+    db.session.add(message)
+    return message
 
 
 def sms_provider() -> SmsProvider:
@@ -72,9 +81,7 @@ def send_sms(uow, mobile: str, text: str) -> "SmsMessage":
     provider = sms_provider()
     if isinstance(provider, OutboxSmsProvider):
         return provider.send(mobile, text)
-    message = SmsMessage(mobile=mobile, text=text, status=QUEUED)
-    db.session.add(message)
-    db.session.flush()
+    message = _written(mobile, text, QUEUED)
     enqueue_after_commit(uow, deliver_sms, message.id)
     return message
 

@@ -30,13 +30,13 @@ def qr_svg(text: str) -> str:
     return segno.make(text, error="m").svg_inline(scale=6, dark="#000", light="#fff")
 
 
-def confirm(uow, registration: EventRegistration) -> list:
+def confirm(uow, registration: EventRegistration, event: Event | None = None) -> list:
     """The registrant's confirmation for their status, written to the outboxes; returns the rows written."""
     from app.core.notify import mail_html, public_url, send_mail
     from app.core.webhooks import local_time
     from app.security.sms import send_sms
 
-    event = db.session.get(Event, registration.event_id)
+    event = event or db.session.get(Event, registration.event_id)
     link = public_url(ticket_path(event, registration))
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         if registration.status == REGISTERED:

@@ -10,13 +10,16 @@ transaction and under the same row lock."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, func, literal, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.clock import utcnow
 from app.core.datamodel import chosen_id as _chosen
@@ -262,27 +265,47 @@ def _local(moment: dt.datetime) -> str:
     return local_time(moment)
 
 
+@functools.cache
+def _statements() -> dict:
+    """The statements a registration runs, built once per process (a registration is mostly their execution: the
+    public page may take hundreds a second)."""
+    event, registration = Event.__table__, EventRegistration.__table__
+    statements = {         # updated_at: the column's onupdate, as the ORM sets it
+        "take": update(event).where(event.c.id == bindparam("event_id"),
+                                    or_(event.c.capacity.is_(None), event.c.registered < event.c.capacity))
+        .values(registered=event.c.registered + 1),
+        "wait": update(event).where(event.c.id == bindparam("event_id")).values(waiting=event.c.waiting + 1),
+        "insert": insert(registration),
+    }
+    for with_email in (False, True):
+        phone = bindparam("phone", type_=String)
+        conditions = [Contact.phone == phone]
+        if with_email:
+            conditions.append(Contact.email == bindparam("email", type_=String))
+        first_contact = select(Contact.id).where(or_(*conditions)).order_by(Contact.id).limit(1).scalar_subquery()
+        earlier = select(EventRegistration.id).where(EventRegistration.event_id == bindparam("event_id", type_=Integer),
+                                                     EventRegistration.phone == phone).scalar_subquery()
+        statements["match", with_email] = select(
+            first_contact, select(Contact.customer_id).where(Contact.id == first_contact).scalar_subquery(),
+            select(Customer.id).where(Customer.phone == phone).order_by(Customer.id).limit(1).scalar_subquery(),
+            earlier)
+    return statements
+
+
 def _take_place(event_id: int) -> bool:
     """One more registered, if there is room: one statement, which the database runs one at a time per event."""
-    return db.session.execute(
-        update(Event).where(Event.id == event_id, or_(Event.capacity.is_(None), Event.registered < Event.capacity))
-        .values(registered=Event.registered + 1).execution_options(synchronize_session=False)).rowcount == 1
+    return db.session.connection().execute(_statements()["take"], {"event_id": event_id}).rowcount == 1
 
 
 def _match(person: dict, event_id: int | None = None) -> tuple[int | None, int | None, int | None]:
     """The contact (and its customer) with this mobile number or e-mail, else a customer with that phone; and the
     id of this number's earlier registration for the event, if any: one statement."""
-    conditions = [Contact.phone == person["phone"]]
-    if person.get("email"):
-        conditions.append(Contact.email == person["email"])
-    first_contact = select(Contact.id).where(or_(*conditions)).order_by(Contact.id).limit(1).scalar_subquery()
-    earlier = (select(EventRegistration.id).where(EventRegistration.event_id == event_id,
-                                                  EventRegistration.phone == person["phone"]).scalar_subquery()
-               if event_id is not None else literal(None, Integer))
-    contact_id, contact_customer, customer_id, earlier_id = db.session.execute(select(
-        first_contact, select(Contact.customer_id).where(Contact.id == first_contact).scalar_subquery(),
-        select(Customer.id).where(Customer.phone == person["phone"]).order_by(Customer.id).limit(1)
-        .scalar_subquery(), earlier)).one()
+    email = person.get("email") or None
+    params = {"phone": person["phone"], "event_id": event_id}
+    if email:
+        params["email"] = email
+    contact_id, contact_customer, customer_id, earlier_id = db.session.connection().execute(
+        _statements()["match", bool(email)], params).one()
     if contact_id is not None:
         return contact_customer, contact_id, earlier_id
     return customer_id, None, earlier_id
@@ -294,61 +317,69 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
     the customer's contact with the same mobile number or e-mail. Refused when the event is not open, the
     deadline has passed or the mobile number is registered already (a cancelled one registers again)."""
     now = now or utcnow()
-    event = db.session.get(Event, event_id)
+    event = db.session.get(Event, event_id, options=[lazyload(Event.owner)])
     if event is None:
         raise NotFound("events.not_found", _("The event does not exist."))
     person = _check_person(event, data, public=source == PUBLIC)
     _open_for(event, now, walk_in=source == WALK_IN)
+    from app.modules.events.notices import confirm
+
     with unit_of_work(actor) as uow:
         customer_id, contact_id, earlier_id = _match(person, event_id)
-        earlier = None
-        if earlier_id is not None:        # registered before: locked, and taken up again only when cancelled
-            earlier = db.session.scalar(select(EventRegistration).where(EventRegistration.id == earlier_id)
-                                        .with_for_update())
-            if earlier is not None and earlier.status != REG_CANCELLED:
-                raise DomainError("events.already_registered", _(
-                    "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
-                    status=_reg_status_label(earlier.status)), field="phone")
-        registration = earlier or EventRegistration(event_id=event_id)
-        for key, value in person.items():
-            setattr(registration, key, value)
         # Everything but the place is written first, the confirmation for the likely outcome included, so that the
         # event's row is locked (from taking the place to the commit) for two short statements only.
         likely = REGISTERED if event.capacity is None or event.registered < event.capacity else WAITING
-        registration.status = likely
-        registration.source = source
-        registration.customer_id, registration.contact_id = customer_id, contact_id
-        registration.code = new_code()
-        registration.cancelled_at = None
-        registration.created_by_id = getattr(actor, "id", None)
-        registration.created_at = now
-        db.session.add(registration)
-        from app.modules.events.notices import confirm
-
-        written = confirm(uow, registration) if source != WALK_IN else []
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            raise DomainError("events.already_registered", _(
-                "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
+        values = {**person, "event_id": event_id, "status": likely, "source": source, "customer_id": customer_id,
+                  "contact_id": contact_id, "code": new_code(), "cancelled_at": None, "checked_in_at": None,
+                  "checked_in_by_id": None, "created_by_id": getattr(actor, "id", None), "created_at": now}
+        registration = None
+        if earlier_id is not None:        # registered before: locked, and taken up again only when cancelled
+            registration = db.session.scalar(select(EventRegistration).where(EventRegistration.id == earlier_id)
+                                             .with_for_update())
+            if registration is not None and registration.status != REG_CANCELLED:
+                raise DomainError("events.already_registered", _(
+                    "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
+                    status=_reg_status_label(registration.status)), field="phone")
+        if registration is None:
+            # A new registration: one INSERT, and the row known to the session as it was written (no reading back).
+            try:
+                values["id"] = db.session.connection().execute(_statements()["insert"], values).inserted_primary_key[0]
+            except IntegrityError:
+                db.session.rollback()
+                raise DomainError("events.already_registered", _(
+                    "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
+            registration = EventRegistration(**values)
+            make_transient_to_detached(registration)
+            db.session.add(registration)
+        else:
+            for key, value in values.items():
+                setattr(registration, key, value)
+        written = confirm(uow, registration, event) if source != WALK_IN else []
+        db.session.flush()
         admitted = _take_place(event_id)
         if not admitted:
             if source == WALK_IN:
                 raise WrongState("events.full", _("The event is full: no walk-in can be admitted."))
-            db.session.execute(update(Event).where(Event.id == event_id).values(waiting=Event.waiting + 1)
-                               .execution_options(synchronize_session=False))
+            db.session.connection().execute(_statements()["wait"], {"event_id": event_id})
         if (REGISTERED if admitted else WAITING) != likely:      # the last places went meanwhile (or came back)
             registration.status = REGISTERED if admitted else WAITING
             for row in written:
                 db.session.delete(row)
             if source != WALK_IN:
-                confirm(uow, registration)
+                confirm(uow, registration, event)
         if source == WALK_IN:
             registration.checked_in_at, registration.checked_in_by_id = now, getattr(actor, "id", None)
             db.session.execute(update(Event).where(Event.id == event_id).values(checked_in=Event.checked_in + 1)
                                .execution_options(synchronize_session=False))
+        kept = {column.key: getattr(registration, column.key) for column in _REGISTRATION_COLUMNS}
+    # The commit expired the registration: what it wrote is what it holds, so the caller reads it without asking the
+    # database again (its event, customer and contact load when asked for).
+    for key, value in kept.items():
+        set_committed_value(registration, key, value)
     return registration
+
+
+_REGISTRATION_COLUMNS = tuple(EventRegistration.__mapper__.column_attrs)
 
 
 def _reg_status_label(status: str) -> str:

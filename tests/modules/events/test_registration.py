@@ -156,6 +156,50 @@ def test_staff_register_several_at_once_and_hear_which_were_refused(marketer):
     assert sorted(refused) == [2, 3] and "手机" in refused[2]
 
 
+def test_a_cancelled_registrant_registers_again_on_the_same_row(marketer):
+    made = event(marketer, capacity=3)
+    person = _person(email="again@example.com")
+    first = service.register(None, made.id, person)
+    first_id, first_code = first.id, first.code
+    service.cancel_registration(None, first_id)
+    again = service.register(None, made.id, {**person, "name": "王二"})
+    assert (again.id, again.status, again.name, again.cancelled_at) == (first_id, "registered", "王二", None)
+    assert again.code != first_code
+    with pytest.raises(DomainError) as err:                 # registered (again): refused, with its status
+        service.register(None, made.id, person)
+    assert err.value.code == "events.already_registered" and "已报名" in err.value.message
+    db.session.expire_all()
+    assert (_fresh(made.id).registered, _fresh(made.id).waiting) == (1, 0)
+    assert db.session.scalar(select(func.count()).select_from(EventRegistration)
+                             .where(EventRegistration.event_id == made.id)) == 1
+
+
+def test_a_registration_is_five_statements_and_is_read_back_without_the_database(marketer):
+    from sqlalchemy import event as sa_event
+
+    event_id = event(marketer, capacity=10).id
+    db.session.remove()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        done = service.register(None, event_id, _person())
+        written = len(statements)
+        seen = (done.id, done.code, done.status, done.name, done.phone, done.created_at, done.customer_id)
+        assert len(statements) == written, statements[written:]
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    # the event, the match, the registration, its SMS, the place
+    assert [s.strip().split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"], statements
+    db.session.expire_all()
+    row = db.session.get(EventRegistration, seen[0])
+    assert (row.id, row.code, row.status, row.name, row.phone, row.created_at, row.customer_id) == seen
+    assert done.event.id == event_id and _fresh(event_id).registered == 1
+
+
 @pytest.fixture
 def postgres(app):
     if db.engine.dialect.name != "postgresql":
