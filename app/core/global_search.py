@@ -50,6 +50,7 @@ SLACK_MS = 40
 PHONE_WORDS = ("phone", "mobile", "tel", "fax")
 QUERY_CANCELED = "57014"
 BIGRAM_COLUMN = re.compile(r'zwt_bigrams\(\(*"?(\w+)"?\)*(?:::\w+)?\)')
+TRIGRAM_DIGITS_COLUMN = re.compile(r'replace\(replace\(\(*"?(\w+)"?\)*(?:::\w+)?,')
 
 # Ranks: the order branches run and hits are listed in.
 EXACT_CODE, CODE_PREFIX, PHONE_PREFIX, TEXT_CONTAINS, PHONE_CONTAINS = range(5)
@@ -184,6 +185,21 @@ def _bigram_columns() -> set:
         # e.g. "... USING gin (public.zwt_bigrams((name)::text))"
         cache[key] = {(table, match.group(1)) for table, definition in rows
                       for match in [BIGRAM_COLUMN.search(definition)] if match}
+    return cache[key]
+
+
+def _trigram_phone_columns() -> set:
+    """(table, column) pairs whose digits (digits_of) have a pg_trgm GIN index on PostgreSQL, read once per process."""
+    engine = db.engine
+    cache = current_app.extensions.setdefault("zwt_trigram_phone_columns", {})
+    key = str(engine.url)
+    if key not in cache:
+        rows = db.session.execute(text(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexdef LIKE '%gin_trgm_ops%'")).all()
+        # e.g. "... USING gin (replace(replace((phone)::text, '-'::text, ''::text), ' '::text, ''::text) gin_trgm_ops)"
+        cache[key] = {(table, match.group(1)) for table, definition in rows
+                      for match in [TRIGRAM_DIGITS_COLUMN.search(definition)] if match}
     return cache[key]
 
 
