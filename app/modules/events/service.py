@@ -16,7 +16,9 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, String, bindparam, case, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -277,18 +279,34 @@ def _statements() -> dict:
         "wait": update(event).where(event.c.id == bindparam("event_id")).values(waiting=event.c.waiting + 1),
         "insert": insert(registration),
     }
+    dialect = db.session.get_bind().dialect.name
     for with_email in (False, True):
         phone = bindparam("phone", type_=String)
         conditions = [Contact.phone == phone]
         if with_email:
             conditions.append(Contact.email == bindparam("email", type_=String))
         first_contact = select(Contact.id).where(or_(*conditions)).order_by(Contact.id).limit(1).scalar_subquery()
+        by_phone = select(Customer.id).where(Customer.phone == phone).order_by(Customer.id).limit(1).scalar_subquery()
         earlier = select(EventRegistration.id).where(EventRegistration.event_id == bindparam("event_id", type_=Integer),
                                                      EventRegistration.phone == phone).scalar_subquery()
         statements["match", with_email] = select(
             first_contact, select(Contact.customer_id).where(Contact.id == first_contact).scalar_subquery(),
-            select(Customer.id).where(Customer.phone == phone).order_by(Customer.id).limit(1).scalar_subquery(),
-            earlier)
+            by_phone, earlier)
+        # A new registration in one statement: linked to the contact (and its customer) with this number or e-mail,
+        # else to a customer with this phone; nothing written when the number is registered for the event already.
+        matched = select(first_contact.label("contact_id")).subquery("zwt_match")
+        customer = case((matched.c.contact_id.is_not(None),
+                         select(Contact.customer_id).where(Contact.id == matched.c.contact_id).scalar_subquery()),
+                        else_=by_phone)
+        given = [column for column in registration.c if column.key not in ("id", "customer_id", "contact_id")]
+        rows = (select(*[bindparam(column.key, type_=column.type) for column in given], matched.c.contact_id,
+                       customer).select_from(matched).where(true()))    # WHERE: SQLite reads ON CONFLICT after it
+        upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
+        if upsert is not None:
+            statements["new", with_email] = (
+                upsert(registration).from_select([*[column.key for column in given], "contact_id", "customer_id"], rows)
+                .on_conflict_do_nothing(index_elements=["event_id", "phone"])
+                .returning(registration.c.id, registration.c.customer_id, registration.c.contact_id))
     return statements
 
 
@@ -325,35 +343,35 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
     from app.modules.events.notices import confirm
 
     with unit_of_work(actor) as uow:
-        customer_id, contact_id, earlier_id = _match(person, event_id)
         # Everything but the place is written first, the confirmation for the likely outcome included, so that the
         # event's row is locked (from taking the place to the commit) for two short statements only.
         likely = REGISTERED if event.capacity is None or event.registered < event.capacity else WAITING
-        values = {**person, "event_id": event_id, "status": likely, "source": source, "customer_id": customer_id,
-                  "contact_id": contact_id, "code": new_code(), "cancelled_at": None, "checked_in_at": None,
-                  "checked_in_by_id": None, "created_by_id": getattr(actor, "id", None), "created_at": now}
+        values = {**person, "event_id": event_id, "status": likely, "source": source, "code": new_code(),
+                  "cancelled_at": None, "checked_in_at": None, "checked_in_by_id": None,
+                  "created_by_id": getattr(actor, "id", None), "created_at": now}
         registration = None
-        if earlier_id is not None:        # registered before: locked, and taken up again only when cancelled
-            registration = db.session.scalar(select(EventRegistration).where(EventRegistration.id == earlier_id)
-                                             .with_for_update())
-            if registration is not None and registration.status != REG_CANCELLED:
-                raise DomainError("events.already_registered", _(
-                    "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
-                    status=_reg_status_label(registration.status)), field="phone")
+        statement = _statements().get(("new", bool(person.get("email"))))
+        if statement is not None:
+            # A new registration: one statement, and the row known to the session as it was written (no reading back).
+            inserted = _insert(statement, values, person)
+            if inserted is not None:
+                values["id"], values["customer_id"], values["contact_id"] = inserted
+                registration = _known(values)
         if registration is None:
-            # A new registration: one INSERT, and the row known to the session as it was written (no reading back).
-            try:
-                values["id"] = db.session.connection().execute(_statements()["insert"], values).inserted_primary_key[0]
-            except IntegrityError:
-                db.session.rollback()
-                raise DomainError("events.already_registered", _(
-                    "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
-            registration = EventRegistration(**values)
-            make_transient_to_detached(registration)
-            db.session.add(registration)
-        else:
-            for key, value in values.items():
-                setattr(registration, key, value)
+            values["customer_id"], values["contact_id"], earlier_id = _match(person, event_id)
+            if earlier_id is not None:        # registered before: locked, and taken up again only when cancelled
+                registration = db.session.scalar(select(EventRegistration).where(EventRegistration.id == earlier_id)
+                                                 .with_for_update())
+                if registration is not None and registration.status != REG_CANCELLED:
+                    raise DomainError("events.already_registered", _(
+                        "%(phone)s is registered for this event already (%(status)s).", phone=person["phone"],
+                        status=_reg_status_label(registration.status)), field="phone")
+            if registration is None:
+                values["id"] = _insert(_statements()["insert"], values, person).inserted_primary_key[0]
+                registration = _known(values)
+            else:
+                for key, value in values.items():
+                    setattr(registration, key, value)
         written = confirm(uow, registration, event) if source != WALK_IN else []
         db.session.flush()
         admitted = _take_place(event_id)
@@ -380,6 +398,27 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
 
 
 _REGISTRATION_COLUMNS = tuple(EventRegistration.__mapper__.column_attrs)
+
+
+def _insert(statement, values: dict, person: dict):
+    """The registration's INSERT: its one row (id, customer, contact) for an upsert — None when the number is
+    registered already —, else the result."""
+    params = {**values, "email": person.get("email")}
+    try:
+        result = db.session.connection().execute(statement, params)
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("events.already_registered", _(
+            "%(phone)s is registered for this event already.", phone=person["phone"]), field="phone")
+    return result.first() if result.returns_rows else result
+
+
+def _known(values: dict) -> EventRegistration:
+    """The registration just inserted, in the session as it was written."""
+    registration = EventRegistration(**values)
+    make_transient_to_detached(registration)
+    db.session.add(registration)
+    return registration
 
 
 def _reg_status_label(status: str) -> str:

@@ -146,6 +146,23 @@ def test_registrants_are_linked_to_the_contact_with_their_number(org, marketer):
     assert (stranger.customer_id, stranger.contact_id) == (None, None)
 
 
+def test_registrants_are_linked_by_e_mail_or_to_a_customer_with_their_phone(org, marketer):
+    from app.modules.customers.service import create_contact
+
+    by_phone = make_customer(org.east_rep, unique("北京客户"), phone=phone())
+    other = make_customer(org.east_rep, unique("广州客户"))
+    mail = f"{unique('li')}@example.com"
+    contact = create_contact(org.east_rep, Contact(customer_id=other.id, name="李总", phone=phone(), email=mail))
+    made = event(marketer)
+    walked_in = service.register(None, made.id, {"name": "前台", "phone": by_phone.phone})
+    assert (walked_in.customer_id, walked_in.contact_id) == (by_phone.id, None)
+    written = service.register(None, made.id, {"name": "李总", "phone": phone(), "email": mail})
+    assert (written.customer_id, written.contact_id) == (other.id, contact.id)
+    db.session.expire_all()
+    stored = db.session.get(EventRegistration, written.id)
+    assert (stored.customer_id, stored.contact_id, stored.email) == (other.id, contact.id, mail)
+
+
 def test_staff_register_several_at_once_and_hear_which_were_refused(marketer):
     made = event(marketer, capacity=2)
     taken = _person()
@@ -174,7 +191,7 @@ def test_a_cancelled_registrant_registers_again_on_the_same_row(marketer):
                              .where(EventRegistration.event_id == made.id)) == 1
 
 
-def test_a_registration_is_five_statements_and_is_read_back_without_the_database(marketer):
+def test_a_registration_is_four_statements_and_is_read_back_without_the_database(marketer):
     from sqlalchemy import event as sa_event
 
     event_id = event(marketer, capacity=10).id
@@ -192,8 +209,8 @@ def test_a_registration_is_five_statements_and_is_read_back_without_the_database
         assert len(statements) == written, statements[written:]
     finally:
         sa_event.remove(db.engine, "before_cursor_execute", count)
-    # the event, the match, the registration, its SMS, the place
-    assert [s.strip().split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"], statements
+    # the event, the registration (matched to contacts and customers in the same statement), its SMS, the place
+    assert [s.strip().split()[0] for s in statements] == ["SELECT", "INSERT", "INSERT", "UPDATE"], statements
     db.session.expire_all()
     row = db.session.get(EventRegistration, seen[0])
     assert (row.id, row.code, row.status, row.name, row.phone, row.created_at, row.customer_id) == seen
