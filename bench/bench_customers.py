@@ -141,7 +141,10 @@ def measure_pages(sessions: dict, points: list, clock, count: int, rng: random.R
     """Each endpoint requested as each user: WARMUP times unrecorded, then `count` times recorded (an endpoint
     `heavy(name)` says takes seconds: warmed once, recorded max(3, count // 10) times). Returns timings, SQL time,
     statements and non-200 answers per (endpoint, user), and the seconds the recorded requests took."""
+    import gc
+
     timings, sql_ms, queries, failures = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(int)
+    gc.freeze()   # as a web process does once the app is loaded (deploy/gunicorn.conf.py, post_worker_init)
 
     def call(kind, endpoint, page, record):
         name, _how, _target, make = endpoint

@@ -6,8 +6,9 @@
    found and checked in), 活动效果分析 (the period's events compared, one big event alone, its chart), 活动日程 —
    through the application in this process (Flask's test client, signed in, permissions and data scope applied)
    as an admin (scope all) and a marketer (department), p50/p95 with the SQL time beside it.
-2. Registrations: RATE a second on one new event for SECONDS seconds, from PROCESSES processes (as gunicorn's
-   workers would), each registration the public page's service call; its capacity is 80% of what is sent, so
+2. Registrations: RATE a second on one new event for SECONDS seconds, from PROCESSES processes (as many as
+   gunicorn's workers: WEB_CONCURRENCY, 2 by default as in deploy/gunicorn.conf.py), each registration the public
+   page's service call; its capacity is 80% of what is sent, so
    it fills up and the rest go on the waiting list. Printed: registrations committed a second, their latency,
    and whether anything overbooked (the kept counters against the rows).
 Each figure is printed beside its target.
@@ -213,6 +214,6 @@ if __name__ == "__main__":
     parser.add_argument("count", type=int, nargs="?", default=50)
     parser.add_argument("--rate", type=int, default=RATE_TARGET)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     args = parser.parse_args()
     main(args.count, args.rate, args.seconds, args.processes)
