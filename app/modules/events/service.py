@@ -389,6 +389,7 @@ def register(actor, event_id: int, data: dict, source: str = PUBLIC, now: dt.dat
             registration.checked_in_at, registration.checked_in_by_id = now, getattr(actor, "id", None)
             db.session.execute(update(Event).where(Event.id == event_id).values(checked_in=Event.checked_in + 1)
                                .execution_options(synchronize_session=False))
+        db.session.flush()      # nothing of the registration left pending (an outer unit of work commits later)
         kept = {column.key: getattr(registration, column.key) for column in _REGISTRATION_COLUMNS}
     # The commit expired the registration: what it wrote is what it holds, so the caller reads it without asking the
     # database again (its event, customer and contact load when asked for).

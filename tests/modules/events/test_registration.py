@@ -248,3 +248,36 @@ def test_parallel_registrations_never_overbook(app, marketer, postgres):
     assert (_fresh(event_id).registered, _fresh(event_id).waiting) == (5, 11)
     assert db.session.scalar(select(func.count()).select_from(EventRegistration).where(
         EventRegistration.event_id == event_id, EventRegistration.status == "registered")) == 5
+
+
+def test_a_walk_in_registered_inside_another_unit_of_work_keeps_its_check_in(marketer):
+    from app.core.transaction import unit_of_work
+
+    made = event(marketer, capacity=2)
+    service.advance(marketer, made.id, "start")
+    with unit_of_work(marketer):
+        walk = service.register(marketer, made.id, _person(), source="walk_in")
+    db.session.expire_all()
+    stored = db.session.get(EventRegistration, walk.id)
+    assert (stored.status, stored.source, stored.checked_in_at is not None) == ("registered", "walk_in", True)
+    assert _fresh(made.id).checked_in == 1
+
+
+def test_the_last_place_gone_meanwhile_makes_a_waiting_registration_inside_another_unit_of_work(marketer):
+    from sqlalchemy import update
+
+    from app.core.transaction import unit_of_work
+
+    made = event(marketer, capacity=1)
+    person = _person()
+    with unit_of_work(None):
+        assert db.session.get(Event, made.id).registered == 0         # as the page read it
+        db.session.connection().execute(update(Event.__table__).where(Event.__table__.c.id == made.id)
+                                        .values(registered=1))         # the last place went meanwhile
+        late = service.register(None, made.id, person)
+        assert late.status == "waiting"
+    db.session.expire_all()
+    assert db.session.get(EventRegistration, late.id).status == "waiting"
+    assert (_fresh(made.id).registered, _fresh(made.id).waiting) == (1, 1)
+    sent = db.session.scalars(select(SmsMessage.text).where(SmsMessage.mobile == person["phone"])).all()
+    assert len(sent) == 1 and "等候名单" in sent[0]
