@@ -8,6 +8,7 @@ from flask import current_app, make_response, redirect, render_template, request
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.core.errors import DomainError, ValidationErrors
 from app.extensions import db
@@ -26,7 +27,8 @@ def _page(template: str, status: int = 200, **context):
 def _event(key: str) -> Event | None:
     if not key or len(key) > 32:
         return None
-    return db.session.scalar(select(Event).where(Event.public_key == key))
+    # The public pages show nothing of the owner: not read with it.
+    return db.session.scalar(select(Event).where(Event.public_key == key).options(lazyload(Event.owner)))
 
 
 def _missing():
@@ -67,7 +69,8 @@ class PublicRegistrationView(BaseView):
                     db.session.rollback()
                     errors = {exc.field or "": [exc.message]}
                 else:
-                    return redirect(f"/e/{event.public_key}/t/{done.code}")
+                    # `key` is the event's public key (found by it): the committed event is not read again for it.
+                    return redirect(f"/e/{key}/t/{done.code}")
             status = 400
         closed = None
         if event.status != "open":

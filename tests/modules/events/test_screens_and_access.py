@@ -41,8 +41,18 @@ def test_the_public_page_registers_with_the_human_check(app, marketer):
     assert wrong.status_code == 400 and "答案" in wrong.get_data(as_text=True) and _count(made.id) == 0
     missing = client.post(f"/e/{made.public_key}", data={**person, "consent": "", "answer": "17"})
     assert missing.status_code == 400 and "请勾选同意条款" in missing.get_data(as_text=True) and _count(made.id) == 0
-    done = client.post(f"/e/{made.public_key}", data={**person, "answer": "17"})
+    from sqlalchemy import event as sa_event
+
+    statements = []
+    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        done = client.post(f"/e/{made.public_key}", data={**person, "answer": "17"})
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
     assert done.status_code == 302 and "/t/" in done.location
+    # the event read once (by its key), nothing read back after the commit to answer
+    assert len([s for s in statements if s.lstrip().startswith("SELECT") and "FROM event " in s + " "]) == 1, statements
     ticket = client.get(done.location)
     body = ticket.get_data(as_text=True)
     registration = db.session.scalar(select(EventRegistration).where(EventRegistration.event_id == made.id))
