@@ -173,34 +173,30 @@ def searchable_specs(user) -> list:
             if spec.global_search and sm.has_access("can_read", spec.permission_name)]
 
 
-def _bigram_columns() -> set:
-    """(table, column) pairs with a zwt_bigrams GIN index on PostgreSQL, read once per process."""
-    engine = db.engine
-    cache = current_app.extensions.setdefault("zwt_bigram_columns", {})
-    key = str(engine.url)
+def _indexed_columns(name: str, like: str, pattern) -> set:
+    """(table, column) pairs of the indexes whose definition is LIKE `like`, the column as `pattern`'s first
+    group finds it in the definition; read once per process and database."""
+    cache = current_app.extensions.setdefault(name, {})
+    key = str(db.engine.url)
     if key not in cache:
         rows = db.session.execute(text(
             "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND indexdef LIKE '%zwt_bigrams(%'")).all()
-        # e.g. "... USING gin (public.zwt_bigrams((name)::text))"
+            "AND indexdef LIKE :like"), {"like": like}).all()
         cache[key] = {(table, match.group(1)) for table, definition in rows
-                      for match in [BIGRAM_COLUMN.search(definition)] if match}
+                      for match in [pattern.search(definition)] if match}
     return cache[key]
+
+
+def _bigram_columns() -> set:
+    """(table, column) pairs with a zwt_bigrams GIN index on PostgreSQL, e.g.
+    "... USING gin (public.zwt_bigrams((name)::text))"."""
+    return _indexed_columns("zwt_bigram_columns", "%zwt_bigrams(%", BIGRAM_COLUMN)
 
 
 def _trigram_phone_columns() -> set:
-    """(table, column) pairs whose digits (digits_of) have a pg_trgm GIN index on PostgreSQL, read once per process."""
-    engine = db.engine
-    cache = current_app.extensions.setdefault("zwt_trigram_phone_columns", {})
-    key = str(engine.url)
-    if key not in cache:
-        rows = db.session.execute(text(
-            "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND indexdef LIKE '%gin_trgm_ops%'")).all()
-        # e.g. "... USING gin (replace(replace((phone)::text, '-'::text, ''::text), ' '::text, ''::text) gin_trgm_ops)"
-        cache[key] = {(table, match.group(1)) for table, definition in rows
-                      for match in [TRIGRAM_DIGITS_COLUMN.search(definition)] if match}
-    return cache[key]
+    """(table, column) pairs whose digits (digits_of) have a pg_trgm GIN index on PostgreSQL, e.g. "... USING gin
+    (replace(replace((phone)::text, '-'::text, ''::text), ' '::text, ''::text) gin_trgm_ops)"."""
+    return _indexed_columns("zwt_trigram_phone_columns", "%gin_trgm_ops%", TRIGRAM_DIGITS_COLUMN)
 
 
 # -- the statements --------------------------------------------------------------------------
