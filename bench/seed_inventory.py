@@ -1,4 +1,4 @@
-"""Stock at scale on PostgreSQL: products (minimal rows, in 200 categories), 20 warehouses with 2,000 bins,
+"""Stock at scale on PostgreSQL: products (minimal rows with a cost, in 200 categories), 20 warehouses with 2,000 bins,
 stock levels and stock moves loaded with COPY, then VACUUM ANALYZE. Seed a fresh database:
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zwt_bench_inv python -m bench.seed_inventory \
@@ -44,9 +44,11 @@ def main(products: int, moves: int) -> None:
         with conn.cursor() as cur:
             _copy(cur, "product_category", ["id", "code", "name", "sort_order"],
                   ((i, f"BC{i:04d}", f"分类{i}", i) for i in range(1, CATEGORIES + 1)))
-            _copy(cur, "product", ["id", "sku", "name", "status", "category_id", "params", "created_at", "updated_at"],
-                  ((i, f"B{i:07d}", f"产品{i}", "on_sale", i % CATEGORIES + 1, "{}", "2026-01-01", "2026-01-01")
-                   for i in range(1, products + 1)))
+            # A cost of 1.00 to 999.99 each, so that stock has a value.
+            _copy(cur, "product", ["id", "sku", "name", "status", "category_id", "cost", "params", "created_at",
+                                   "updated_at"],
+                  ((i, f"B{i:07d}", f"产品{i}", "on_sale", i % CATEGORIES + 1, f"{rng.randrange(100, 100000) / 100:.2f}",
+                    "{}", "2026-01-01", "2026-01-01") for i in range(1, products + 1)))
             _copy(cur, "warehouse", ["id", "code", "name", "active"],
                   ((w, f"BW{w:02d}", f"仓库{w:02d}", True) for w in range(1, WAREHOUSES + 1)))
             _copy(cur, "warehouse_zone", ["id", "warehouse_id", "code", "name"],
@@ -73,7 +75,7 @@ def main(products: int, moves: int) -> None:
                         move_id += 1
                         kind = "receipt" if qty > 0 else "shipment"
                         yield (move_id, kind, p, w, b, qty, "order" if qty < 0 else "purchase", str(move_id),
-                               f"2025-{1 + move_id % 12:02d}-{1 + move_id % 28:02d}")
+                               f"2026-{1 + move_id % 11:02d}-{1 + move_id % 28:02d}")
                     levels[index] = on_hand
 
             _copy(cur, "stock_move", ["id", "kind", "product_id", "warehouse_id", "bin_id", "quantity", "doc_type",

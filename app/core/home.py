@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
 from app.extensions import db
 
@@ -34,7 +34,9 @@ class HomePanel:
     title: Any                                      # lazy gettext
     items: Callable                                 # (user, limit) -> list[HomeItem]
     permission: Optional[tuple] = None              # (permission, view menu) the user must hold
-    count: Optional[Callable] = None                # (user) -> int shown beside the title
+    # (user) -> int shown beside the title, or a statement of one number (home_parts.capped): the page asks every
+    # panel's statement at once, in one SELECT
+    count: Optional[Callable] = None
     more_url: Optional[Callable] = None             # () -> url of the full list
     empty: Any = None                               # text when there is nothing
     icon: str = "fa-list"
@@ -95,8 +97,9 @@ def _recent_panel(spec) -> HomePanel:
         return out
 
     def count(user):
-        return db.session.scalar(select(func.count()).select_from(
-            select(model.id).where(owner == user.id).limit(1000).subquery())) or 0
+        from app.core.home_parts import capped
+
+        return capped(select(model.id).where(owner == user.id))
 
     return HomePanel(key=f"recent-{spec.name}", title=_l("My %(things)s", things=spec.label_plural), items=items,
                      permission=("can_read", spec.permission_name), count=count,
@@ -117,19 +120,31 @@ def all_panels() -> list[HomePanel]:
     return sorted(panels, key=lambda p: (p.order, p.key))
 
 
+def _counts(panels, user) -> list:
+    """Each panel's count: the numbers the panels give, and their statements asked together in one SELECT."""
+    counts = [panel.count(user) if panel.count else None for panel in panels]
+    asked = [(n, c) for n, c in enumerate(counts) if isinstance(c, Select)]
+    if asked:
+        answers = db.session.execute(select(*(c.scalar_subquery() for _n, c in asked))).one()
+        for (n, _c), value in zip(asked, answers):
+            counts[n] = value or 0
+    return counts
+
+
 def panels_for(user, sm) -> list[dict]:
     """The panels this user may see, each with its top items and count."""
-    out = []
+    shown = []
     for panel in all_panels():
         if panel.permission is not None and not sm.has_access(*panel.permission):
             continue
         charts = panel.charts(user) if panel.charts else []
         if panel.charts and not charts:
             continue
-        out.append({"key": panel.key, "title": panel.title, "icon": panel.icon, "empty": panel.empty or _("Nothing."),
-                    "items": panel.items(user, TOP), "count": panel.count(user) if panel.count else None,
-                    "more_url": panel.more_url() if panel.more_url else None, "charts": charts, "wide": panel.wide})
-    return out
+        shown.append((panel, charts))
+    counts = _counts([panel for panel, _charts in shown], user)
+    return [{"key": panel.key, "title": panel.title, "icon": panel.icon, "empty": panel.empty or _("Nothing."),
+             "items": panel.items(user, TOP), "count": count, "more_url": panel.more_url() if panel.more_url else None,
+             "charts": charts, "wide": panel.wide} for (panel, charts), count in zip(shown, counts)]
 
 
 class HomeView(IndexView):

@@ -119,3 +119,29 @@ def test_the_favicon_is_served_and_linked_from_every_page(app, org, login):
     assert svg.status_code == 200 and b"<svg" in svg.data
     for html in (client.get("/login/").get_data(as_text=True), login(org.east_rep).get("/").get_data(as_text=True)):
         assert re.search(r'<link rel="icon" href="/static/favicon\.svg(\?v=[0-9a-f]+)?"', html)
+
+
+def test_every_panel_count_is_asked_in_one_statement_beside_the_top_bar_badge(app, org, login):
+    from sqlalchemy import event as sa_event
+
+    rep = org.east_rep
+    follow_up(make_customer(rep, name="计数跟进客户"), local_today())
+    make_contract(rep, title="计数合同")
+    client = login(rep)
+    client.get("/")
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        html = client.get("/").get_data(as_text=True)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    counting = [s for s in statements if "count(" in s.lower()]
+    # the badge's statement (unread notifications and approvals waiting) and one for every other panel's count
+    assert len(counting) == 2, counting
+    assert re.search(r'zwt-home-count">1<', panel(html, "follow-ups"))
+    assert re.search(r'zwt-home-count">1<', panel(html, "recent-contracts"))
+    assert shown(app, "Nothing waits for your approval.") in panel(html, "approvals")

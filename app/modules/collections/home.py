@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.core.clock import company_today
 from app.core.home import HomeItem, HomePanel
-from app.core.home_parts import capped_count, due_note
+from app.core.home_parts import capped, due_note
 from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.extensions import db
@@ -39,6 +39,6 @@ def _items(user, limit):
 
 PANELS = [
     HomePanel(key="receivables-overdue", title=_l("Overdue receivables"), items=_items,
-              permission=("can_read", "payments"), count=lambda user: capped_count(_overdue(user)),
+              permission=("can_read", "payments"), count=lambda user: capped(_overdue(user)),
               more_url=lambda: url_for("AgingView.index"), empty=_l("Nothing is overdue."), icon="fa-jpy", order=32),
 ]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.core.clock import company_today
 from app.core.home import HomeItem, HomePanel
-from app.core.home_parts import capped_count, due_note
+from app.core.home_parts import capped, due_note
 from app.core.registry import registry
 from app.core.scope import scope_clause
 from app.modules.contracts.models import EXPIRING, Contract
@@ -35,7 +35,7 @@ def _items(user, limit):
 
 PANELS = [
     HomePanel(key="contracts-expiring", title=_l("Contracts expiring"), items=_items,
-              permission=("can_read", "contracts"), count=lambda user: capped_count(_expiring(user)),
+              permission=("can_read", "contracts"), count=lambda user: capped(_expiring(user)),
               more_url=lambda: url_for(f"{registry.views['contracts'].__name__}.list") + f"?_flt_0_status={EXPIRING}",
               empty=_l("No contract is about to expire."), icon="fa-hourglass-half", order=30),
 ]

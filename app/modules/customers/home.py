@@ -36,9 +36,8 @@ def _items(user, limit):
     return out
 
 
-def _due_by_today(user) -> int:
-    return db.session.scalar(select(func.count()).select_from(
-        _mine_due(user, local_today()).with_only_columns(Customer.id).subquery())) or 0
+def _due_by_today(user):
+    return select(func.count()).select_from(_mine_due(user, local_today()).with_only_columns(Customer.id).subquery())
 
 
 PANELS = [

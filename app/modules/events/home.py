@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.core.clock import company_today
 from app.core.home import HomeItem, HomePanel
-from app.core.home_parts import capped_count, due_note
+from app.core.home_parts import capped, due_note
 from app.core.registry import registry
 from app.extensions import db
 from app.modules.events.models import CANCELLED, Event
@@ -38,7 +38,7 @@ def _items(user, limit):
 
 PANELS = [
     HomePanel(key="event-tasks", title=_l("My event tasks"), items=_items, permission=("can_read", "events"),
-              count=lambda user: capped_count(_mine(user, company_today())),
+              count=lambda user: capped(_mine(user, company_today())),
               more_url=lambda: url_for("ScheduleView.index", view="timeline"),
               empty=_l("No event task due in the next seven days."), icon="fa-tasks", order=36),
 ]

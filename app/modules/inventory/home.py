@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.home import HomeItem, HomePanel
-from app.core.home_parts import capped_count
+from app.core.home_parts import capped
 from app.core.registry import registry
 from app.extensions import db
 from app.modules.inventory.models import Warehouse
@@ -31,7 +31,7 @@ def _items(user, limit):
 
 PANELS = [
     HomePanel(key="stock-alerts", title=_l("Stock alerts"), items=_items, permission=("can_read", "safety_stock"),
-              count=lambda user: capped_count(_alerts()),
+              count=lambda user: capped(_alerts()),
               more_url=lambda: url_for(f"{registry.views['safety_stock'].__name__}.list"),
               empty=_l("No stock is below its warning line."), icon="fa-exclamation-triangle", order=34),
 ]
