@@ -109,7 +109,7 @@ def create_app(**overrides) -> Flask:
 
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            _sqlite_pragmas(db.engine)
+            _sqlite_pragmas(db.engine, durable=app.config["DB_DURABLE"])
         appbuilder = AppBuilder(update_perms=app.config["FAB_UPDATE_PERMS"])
         appbuilder.init_app(app, db.session)
         registry.build(appbuilder)
@@ -135,7 +135,7 @@ def create_app(**overrides) -> Flask:
     return app
 
 
-def _sqlite_pragmas(engine) -> None:
+def _sqlite_pragmas(engine, durable: bool = True) -> None:
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -144,4 +144,6 @@ def _sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not durable:
+            cursor.execute("PRAGMA synchronous=OFF")
         cursor.close()

@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("ZWT_ENV", "test")
+# A commit need not wait for the disk here (nothing is kept after the run): SQLite synchronous=OFF, PostgreSQL
+# synchronous_commit=off, also in the workers and servers the tests start.
+os.environ.setdefault("DB_DURABLE", "0")
 
 _counter = itertools.count(1)
 

@@ -6,7 +6,7 @@ import pytest
 
 def _config(monkeypatch, tmp_path, **env):
     monkeypatch.setenv("ZWT_INSTANCE_DIR", str(tmp_path))
-    for key in ("SECRET_KEY", "ZWT_ENV", "DATABASE_URL", "REDIS_URL"):
+    for key in ("SECRET_KEY", "ZWT_ENV", "DATABASE_URL", "REDIS_URL", "DB_DURABLE"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -55,3 +55,23 @@ def test_postgresql_connections_run_without_jit_unless_the_url_sets_options(monk
     assert config.build_config()["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c jit=off"}
     config = _config(monkeypatch, tmp_path, DATABASE_URL="postgresql://u@db:5432/zwt?options=-csearch_path%3Dx")
     assert "connect_args" not in config.build_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_commits_wait_for_the_disk_unless_db_durable_is_off(monkeypatch, tmp_path):
+    config = _config(monkeypatch, tmp_path, DATABASE_URL="postgresql://u@db:5432/zwt")
+    assert config.build_config()["DB_DURABLE"] is True
+    config = _config(monkeypatch, tmp_path, DATABASE_URL="postgresql://u@db:5432/zwt", DB_DURABLE="0")
+    assert config.build_config()["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "options": "-c jit=off -c synchronous_commit=off"}
+
+
+def test_the_app_s_connections_follow_db_durable(app, ctx):
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    durable = app.config["DB_DURABLE"]
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == (2 if durable else 0)
+    else:
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == ("on" if durable else "off")
