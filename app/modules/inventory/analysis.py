@@ -25,7 +25,7 @@ from sqlalchemy import func, select, tuple_
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.modules.inventory import forecast as forecasting
+from app.modules.inventory import forecast as forecasting, stock_totals
 from app.modules.inventory.models import SHIPMENT, StockLevel, StockMove, Warehouse
 from app.modules.inventory.planning_models import SafetyStock
 from app.modules.products.models import Product
@@ -117,19 +117,27 @@ def shipped(filters: Filters, pairs=None) -> dict:
     return {(p, w): Decimal(q or 0) for p, w, q in db.session.execute(query)}
 
 
-def stock_overview(filters: Filters, limit: int = 100, by_value: bool = True) -> list[dict]:
-    """Per product × warehouse: on hand, reserved, available, cost and value, shipped in the period,
-    daily sales, turnover and days of cover; the `limit` largest by value (or by on hand)."""
+def _largest(filters: Filters, limit: int, by_value: bool) -> list[tuple]:
+    """[(product_id, warehouse_id, on hand, reserved)] of the `limit` largest stocks, largest first (of equal
+    ones the later product and warehouse first): from the totals kept on PostgreSQL, else grouped here."""
+    if stock_totals.kept():
+        return stock_totals.largest(filters, limit, by_value, _product_filter)
     on_hand = func.sum(StockLevel.on_hand)
     order = (on_hand * func.coalesce(Product.cost, 0)).desc() if by_value else on_hand.desc()
     query = (select(StockLevel.product_id, StockLevel.warehouse_id, on_hand, func.sum(StockLevel.reserved))
              .join(Product, Product.id == StockLevel.product_id)
              .group_by(StockLevel.product_id, StockLevel.warehouse_id, Product.cost)
-             .having(on_hand > 0).order_by(order, StockLevel.product_id, StockLevel.warehouse_id).limit(limit))
+             .having(on_hand > 0)
+             .order_by(order, StockLevel.product_id.desc(), StockLevel.warehouse_id.desc()).limit(limit))
     if filters.warehouse_id:
         query = query.where(StockLevel.warehouse_id == filters.warehouse_id)
-    query = _product_filter(query, filters, StockLevel.product_id)
-    levels = db.session.execute(query).all()
+    return db.session.execute(_product_filter(query, filters, StockLevel.product_id)).all()
+
+
+def stock_overview(filters: Filters, limit: int = 100, by_value: bool = True) -> list[dict]:
+    """Per product × warehouse: on hand, reserved, available, cost and value, shipped in the period,
+    daily sales, turnover and days of cover; the `limit` largest by value (or by on hand)."""
+    levels = _largest(filters, limit, by_value)
     pairs = [(p, w) for p, w, _h, _r in levels]
     out = shipped(filters, pairs)
     products = _products({p for p, _w in pairs})
@@ -151,15 +159,23 @@ def stock_overview(filters: Filters, limit: int = 100, by_value: bool = True) ->
 
 
 def value_by_warehouse(filters: Filters) -> list[tuple[str, Decimal]]:
-    """[(warehouse, stock value)] of the active warehouses, largest first."""
-    value = func.sum(StockLevel.on_hand * func.coalesce(Product.cost, 0))
-    query = (select(Warehouse.name, value).join(StockLevel, StockLevel.warehouse_id == Warehouse.id)
-             .join(Product, Product.id == StockLevel.product_id)
-             .where(Warehouse.active.is_(True)).group_by(Warehouse.id, Warehouse.name).order_by(value.desc()))
-    if filters.warehouse_id:
-        query = query.where(Warehouse.id == filters.warehouse_id)
-    query = _product_filter(query, filters, StockLevel.product_id)
-    return [(name, Decimal(v or 0).quantize(CENT, ROUND_HALF_UP)) for name, v in db.session.execute(query)]
+    """[(warehouse, stock value)] of the active warehouses holding stock, largest first: from the totals kept on
+    PostgreSQL, else grouped here."""
+    if stock_totals.kept():
+        held = stock_totals.by_warehouse(filters, _product_filter)
+    else:
+        query = (select(StockLevel.warehouse_id, func.sum(StockLevel.on_hand),
+                        func.sum(StockLevel.on_hand * func.coalesce(Product.cost, 0)))
+                 .join(Product, Product.id == StockLevel.product_id).group_by(StockLevel.warehouse_id))
+        if filters.warehouse_id:
+            query = query.where(StockLevel.warehouse_id == filters.warehouse_id)
+        held = {w: (h, v) for w, h, v in db.session.execute(_product_filter(query, filters, StockLevel.product_id))}
+    stocked = [w for w, (on_hand, _value) in held.items() if on_hand]
+    names = db.session.execute(select(Warehouse.id, Warehouse.name).where(Warehouse.active.is_(True),
+                                                                          Warehouse.id.in_(stocked))
+                               .order_by(Warehouse.id)).all()
+    rows = [(name, Decimal(held[pk][1] or 0).quantize(CENT, ROUND_HALF_UP)) for pk, name in names]
+    return sorted(rows, key=lambda row: -row[1])
 
 
 def abc(filters: Filters, limit: int = 100) -> dict:
