@@ -1,6 +1,7 @@
-"""The reports bench in its small form (a database of its own holding the demo data): every report the centre
-draws, the management dashboard and the home workbench are timed as an admin and as a Sales user, each printed
-beside its target, none answering anything but 200."""
+"""The reports bench in its small form (on the session's database holding exactly `run.py init` and `run.py demo`,
+conftest's `demo`, which the bench only reads): every report the centre draws, the management dashboard and the
+home workbench are timed as an admin and as a Sales user, each printed beside its target, none answering anything
+but 200."""
 import os
 import re
 import subprocess
@@ -14,13 +15,10 @@ def _run(args, env, timeout=900):
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_reports_bench_small_run_prints_every_figure(bench_database, tmp_path):
+def test_the_reports_bench_small_run_prints_every_figure(demo):
     env = {k: v for k, v in os.environ.items() if k not in ("RQ_QUEUE", "PROMETHEUS_MULTIPROC_DIR")}
-    env.update(DATABASE_URL=bench_database, ZWT_INSTANCE_DIR=str(tmp_path / "instance"), ZWT_ENV="development",
-               ADMIN_PASSWORD="admin123")
-    for args in (["run.py", "init"], ["run.py", "demo"]):
-        done = _run(args, env)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    env.update(DATABASE_URL=demo.config["SQLALCHEMY_DATABASE_URI"], ZWT_INSTANCE_DIR=demo.config["INSTANCE_DIR"],
+               ZWT_ENV="development", ADMIN_PASSWORD="admin-pass-123", RQ_QUEUE=demo.config["RQ_QUEUE"])
     run = _run(["-m", "bench.bench_reports", "2"], env)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-4000:]
