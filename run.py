@@ -325,11 +325,13 @@ def bench_load(users, seconds, web, workers):
 @click.option("--requests", "count", default=1000, show_default=True)
 @click.option("--stubs", type=click.IntRange(0), default=None,
               help="how many lazily loadable packages to weigh one by one (default: all)")
-def bench_rss(count, stubs):
+@click.option("--packages", type=click.IntRange(1), default=None,
+              help="how many of the packages loaded at start to weigh alone (default: all; those the app imports first)")
+def bench_rss(count, stubs, packages):
     """A web process's RSS after COUNT mixed requests, and the HTML size of each list page."""
     from bench.bench_rss import main as run_bench
 
-    run_bench(count=count, stubs=stubs)
+    run_bench(count=count, stubs=stubs, packages=packages)
 
 
 @bench_group.command("inventory", with_appcontext=False)

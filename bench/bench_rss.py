@@ -390,9 +390,10 @@ print(json.dumps({"rss": [r0, r1], "sizes": [s0, s1], "grew": grew, "first": fir
     return _python(code)
 
 
-def analyse(count: int, sales: str, stubs: int | None = None) -> None:
-    """What the process is made of; `stubs` limits how many of the lazily loadable packages are tried one by one
-    (each is a fresh process: a bounded run tries fewer)."""
+def analyse(count: int, sales: str, stubs: int | None = None, packages: int | None = None) -> None:
+    """What the process is made of; `stubs` limits how many of the lazily loadable packages are tried one by one,
+    `packages` how many of those loaded at start are weighed alone, the app's own imports first (each is a fresh
+    process: a bounded run tries fewer)."""
     _say()
     _say("What a web process is made of (fresh interpreters, this database):")
     stages = json.loads(_python(STAGES))
@@ -404,9 +405,10 @@ def analyse(count: int, sales: str, stubs: int | None = None) -> None:
     chains = importers()
     base = ",".join(BASE_PACKAGES)
     rows = []
-    for name in WATCH:
-        if name not in loaded:
-            continue
+    watched = [name for name in WATCH if name in loaded]
+    if packages is not None:
+        watched = sorted(watched, key=lambda name: not chains.get(name, "").startswith("app."))[:packages]
+    for name in watched:
         try:
             alone = json.loads(_python(ALONE, name, base))
         except RuntimeError:
@@ -454,7 +456,7 @@ def analyse(count: int, sales: str, stubs: int | None = None) -> None:
         _say("  object kinds that grew by more than 50: " + ", ".join(f"{k} +{n}" for n, k in grown["grew"]))
 
 
-def main(count: int = 1000, analysis: bool = True, stubs: int | None = None) -> dict:
+def main(count: int = 1000, analysis: bool = True, stubs: int | None = None, packages: int | None = None) -> dict:
     sales, manager = _people()
     from app import create_app
     from app.extensions import db
@@ -484,7 +486,7 @@ def main(count: int = 1000, analysis: bool = True, stubs: int | None = None) -> 
     for label, size, packed in result["sizes"]:
         _say(f"{label:36} {size / 1024:6.1f} {packed / 1024:7.1f} {LIST_KB:>7}  {'yes' if size <= LIST_KB * 1024 else 'NO'}")
     if analysis:
-        analyse(min(count, 300), sales, stubs)
+        analyse(min(count, 300), sales, stubs, packages)
     _say(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     return result
 
