@@ -149,6 +149,8 @@ def test_every_menu_entry_of_every_role_fits_a_phone(browser, live_server, peopl
 
 
 def test_the_menu_shows_each_role_only_what_it_may_open(browser, live_server, people):
+    """Sales and Finance open every entry of their menus; the admin's entries (every page) are opened by the phone
+    walk above."""
     seen = {}
     for role in ("Admin", "Sales", "Finance"):
         context, watch, page = _signed_in(browser, live_server, DESKTOP, *people[role])
@@ -156,7 +158,7 @@ def test_the_menu_shows_each_role_only_what_it_may_open(browser, live_server, pe
             links = [h for h in page.eval_on_selector_all("#zwt-nav a[href]",
                                                           "els => els.map(e => e.getAttribute('href'))")]
             seen[role] = set(links)
-            for href in links:
+            for href in links if role != "Admin" else []:
                 response = page.goto(href)
                 assert response.status == 200 and not urlsplit(page.url).path.startswith("/login/"), \
                     f"{role} is offered {href} but refused"
