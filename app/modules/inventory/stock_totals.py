@@ -22,7 +22,7 @@ from __future__ import annotations
 import zlib
 
 from flask_appbuilder import Model
-from sqlalchemy import BigInteger, Column, Index, Integer, Numeric, func, literal, select, text, union
+from sqlalchemy import BigInteger, Column, Index, Integer, Numeric, func, select, text, union
 
 from app.extensions import db
 
@@ -79,9 +79,12 @@ def largest(filters, limit: int, by_value: bool, product_filter) -> list[tuple]:
     total = StockTotal.__table__.c
     changed = _changes(filters, product_filter)
     order = total.value if by_value else total.on_hand
+    # How many places changed, asked first: with it the LIMIT is a number, so the places ahead are read along the
+    # index and looked up one by one rather than joined with every total.
+    moved = db.session.scalar(select(func.count()).select_from(changed)) or 0
     ahead = (select(total.product_id, total.warehouse_id)
              .order_by(order.desc(), total.product_id.desc(), total.warehouse_id.desc())
-             .limit(literal(limit) + select(func.count()).select_from(changed).scalar_subquery()))
+             .limit(limit + moved))
     if filters.warehouse_id:
         ahead = ahead.where(total.warehouse_id == filters.warehouse_id)
     ahead = product_filter(ahead, filters, total.product_id).subquery("ahead")
