@@ -64,19 +64,48 @@ class Org:
 
     @classmethod
     def build(cls) -> "Org":
-        company = make_department(unique("公司"))
-        sales = make_department(unique("销售部"), company)
-        east = make_department(unique("华东组"), sales)
-        south = make_department(unique("华南组"), sales)
-        finance = make_department(unique("财务部"), company)
-        admin = make_user("Admin", company)
-        manager = make_user("Manager", sales)
-        return cls(
-            company=company, sales=sales, east=east, south=south, finance=finance, admin=admin,
-            manager=manager,
-            east_rep=make_user("Sales", east, manager),
-            east_rep2=make_user("Sales", east, manager),
-            south_rep=make_user("Sales", south, manager),
-            finance_user=make_user("Finance", finance),
-            readonly=make_user("ReadOnly", company),
-        )
+        """The departments in one transaction, the people in another (as make_department and make_user make them,
+        without a commit each: most tests start with one)."""
+        with unit_of_work(None):
+            company = _placed(unique("公司"))
+            sales = _placed(unique("销售部"), company)
+            east = _placed(unique("华东组"), sales)
+            south = _placed(unique("华南组"), sales)
+            finance = _placed(unique("财务部"), company)
+        admin = _person("Admin", company)
+        manager = _person("Manager", sales)
+        people = dict(admin=admin, manager=manager, east_rep=_person("Sales", east, manager),
+                      east_rep2=_person("Sales", east, manager), south_rep=_person("Sales", south, manager),
+                      finance_user=_person("Finance", finance), readonly=_person("ReadOnly", company))
+        db.session.commit()
+        return cls(company=company, sales=sales, east=east, south=south, finance=finance, **people)
+
+
+def _placed(name: str, parent: Department | None = None) -> Department:
+    dept = Department(name=name, code=unique("D"), parent_id=parent.id if parent else None)
+    db.session.add(dept)
+    db.session.flush()
+    place_department(dept)
+    return dept
+
+
+_hashed: dict[str, str] = {}
+
+
+def _person(role: str, department: Department, manager: User | None = None) -> User:
+    """A user as make_user makes one, flushed, not committed (the password hashed once per method)."""
+    from werkzeug.security import generate_password_hash
+
+    sm = current_app.appbuilder.sm
+    method = current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _hashed:
+        _hashed[method] = generate_password_hash(PASSWORD, method=method)
+    name = unique("u")
+    made = sm.add_user(name, name, "测试", f"{name}@example.com", sm.find_role(role), hashed_password=_hashed[method],
+                       commit=False)
+    assert made, f"could not create {name}"
+    user = db.session.get(User, made.id)
+    user.department_id = department.id
+    user.manager_id = manager.id if manager else None
+    db.session.flush()
+    return user

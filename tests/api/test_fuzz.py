@@ -10,7 +10,7 @@ filter values of the wrong type.
 
 It runs against an app of its own on a database of its own (a separate SQLite file, or a
 separate PostgreSQL schema), so nothing it creates, changes or deletes reaches other tests.
-Examples per operation and generation mode: FUZZ_EXAMPLES (default 5; e.g. 100 for a long run);
+Examples per operation and generation mode: FUZZ_EXAMPLES (default 3; e.g. 100 for a long run);
 the seed is fixed (derandomized), so a run repeats exactly.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import create_engine, select, text
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 # apispec warns at every generation of the description about names FAB's security API reuses.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:apispec")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
