@@ -44,8 +44,7 @@ def _database_url(tmp_path_factory) -> str:
 # service and screen under them is tested on both databases) run with SQLite, as the README starts the app; the
 # bounded benches with PostgreSQL, where their figures count, but for these few, which run the same on either and
 # are run with SQLite. Everything runs when ZWT_CI_SUITE is not set.
-SQLITE_BENCHES = {"test_bench_rss.py", "test_custom_fields_list_bench.py", "test_grading_bench.py",
-                  "test_bench_workflow.py"}
+SQLITE_BENCHES = {"test_custom_fields_list_bench.py", "test_grading_bench.py", "test_bench_workflow.py"}
 
 
 def ci_suite_of(item) -> str | None:
