@@ -15,25 +15,14 @@ PASSWORD = "Passw0rd!"
 
 
 def make_user(role: str = "Sales", department: Department | None = None, manager: User | None = None, email=True) -> User:
-    sm = current_app.appbuilder.sm
-    name = unique("u")
-    user = sm.add_user(name, name, "测试", f"{name}@example.com" if email else f"{name}@nomail.invalid",
-                       sm.find_role(role), password=PASSWORD)
-    assert user, f"could not create {name}"
-    user = db.session.get(User, user.id)
-    user.department_id = department.id if department else None
-    user.manager_id = manager.id if manager else None
+    user = _person(role, department, manager, email)
     db.session.commit()
     return user
 
 
 def make_department(name: str, parent: Department | None = None) -> Department:
     with unit_of_work(None):
-        dept = Department(name=name, code=unique("D"), parent_id=parent.id if parent else None)
-        db.session.add(dept)
-        db.session.flush()
-        place_department(dept)
-    return dept
+        return _placed(name, parent)
 
 
 def make_customer(owner: User, name: str | None = None, actor: User | None = None, **fields):
@@ -92,8 +81,9 @@ def _placed(name: str, parent: Department | None = None) -> Department:
 _hashed: dict[str, str] = {}
 
 
-def _person(role: str, department: Department, manager: User | None = None) -> User:
-    """A user as make_user makes one, flushed, not committed (the password hashed once per method)."""
+def _person(role: str, department: Department | None, manager: User | None = None, email=True) -> User:
+    """A user with `role` in `department` under `manager` (password PASSWORD, hashed once per method), flushed,
+    not committed."""
     from werkzeug.security import generate_password_hash
 
     sm = current_app.appbuilder.sm
@@ -101,11 +91,11 @@ def _person(role: str, department: Department, manager: User | None = None) -> U
     if method not in _hashed:
         _hashed[method] = generate_password_hash(PASSWORD, method=method)
     name = unique("u")
-    made = sm.add_user(name, name, "测试", f"{name}@example.com", sm.find_role(role), hashed_password=_hashed[method],
-                       commit=False)
+    made = sm.add_user(name, name, "测试", f"{name}@example.com" if email else f"{name}@nomail.invalid",
+                       sm.find_role(role), hashed_password=_hashed[method], commit=False)
     assert made, f"could not create {name}"
     user = db.session.get(User, made.id)
-    user.department_id = department.id
+    user.department_id = department.id if department else None
     user.manager_id = manager.id if manager else None
     db.session.flush()
     return user
