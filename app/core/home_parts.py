@@ -6,8 +6,6 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.extensions import db
-
 CAP = 1000
 
 
@@ -15,11 +13,6 @@ def capped(stmt):
     """The statement counting `stmt`'s rows, at most CAP (the home page stays fast for a big department): a panel's
     `count` returns it, and the page asks every panel's count in one statement."""
     return select(func.count()).select_from(stmt.limit(CAP).subquery())
-
-
-def capped_count(stmt) -> int:
-    """How many rows `stmt` has, counting at most CAP."""
-    return db.session.scalar(capped(stmt)) or 0
 
 
 def due_note(due: dt.date, today: dt.date) -> tuple[str, str]:
