@@ -84,7 +84,10 @@ def create_app(**overrides) -> Flask:
     from app.core.webhooks import install_web_hooks
     from app.extensions import db, migrate
 
+    from app.core.routing import LazilyBuiltRule
+
     app = Flask(__name__, instance_path=None)
+    app.url_rule_class = LazilyBuiltRule
     app.config.update(build_config(**overrides))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"query_cache_size": QUERY_CACHE_SIZE,
                                                **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}

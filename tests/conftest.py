@@ -25,6 +25,23 @@ def unique(prefix: str = "t") -> str:
     return f"{prefix}{next(_counter)}{uuid.uuid4().hex[:6]}"
 
 
+def menu_of(client, page_html: str) -> list:
+    """The sidebar's entries as a signed-in user's browser draws them: the page names its menu's address
+    (app/core/shell.py), fetched here as the page's script does. [[name, label, icon, url, children|None]…]"""
+    import re
+
+    address = re.search(r'<nav class="zwt-nav" id="zwt-nav" data-menu="([^"]+)"', page_html).group(1)
+    response = client.get(address)
+    assert response.status_code == 200, (address, response.status_code)
+    return response.get_json()
+
+
+def menu_links(client, page_html: str) -> list[str]:
+    """Every address the sidebar offers (after 首页)."""
+    return [url for _name, _label, _icon, url, children in menu_of(client, page_html)
+            for url in ([child[3] for child in children] if children else [url])]
+
+
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.conftest import menu_links, menu_of
+
 # Words that are the same in every language: brands, formats, protocols.
 ALLOWED = {
     "API", "CSV", "Excel", "ECharts", "PDF", "XLSX", "xlsx", "csv", "JSON", "YAML", "HTTP", "HTTPS", "URL",
@@ -167,10 +169,17 @@ def _links(html: str, pattern: str = "") -> list[str]:
     return out
 
 
-def _menu(html: str) -> list[str]:
+def _menu(client, html: str) -> list[str]:
     sidebar = html.split('<aside id="zwt-sidebar"', 1)[1].split("</aside>", 1)[0]
     topbar = html.split('<header class="zwt-topbar"', 1)[1].split("</header>", 1)[0]
-    return _links(sidebar + topbar)
+    return _links(sidebar + "".join(f'href="{url}"' for url in menu_links(client, html)) + topbar)
+
+
+def _menu_labels(client, html: str) -> str:
+    """The menu's words as the page shows them."""
+    labels = [entry[1] for entry in menu_of(client, html)]
+    labels += [child[1] for entry in menu_of(client, html) for child in entry[4] or []]
+    return "".join(f"<p>{label}</p>" for label in labels)
 
 
 def _sign_in(app, username="admin", password="admin-pass-123"):
@@ -218,10 +227,11 @@ def crawl(client, start: list[str], limit: int = 250) -> dict[str, str]:
 def test_every_page_the_admin_reaches_is_in_chinese(demo, demo_words):
     client = _sign_in(demo)
     home = client.get("/").get_data(as_text=True)
-    start = ["/"] + _menu(home) + ["/users/userinfo/", "/notifications/", "/approvals/?tab=submitted",
+    start = ["/"] + _menu(client, home) + ["/users/userinfo/", "/notifications/", "/approvals/?tab=submitted",
                                    "/approvals/?tab=cc", "/approvals/?tab=handled"]
     pages = crawl(client, start)
     assert len(pages) > 40, sorted(pages)
+    pages["the menu"] = _menu_labels(client, home)
     allowed = ALLOWED | demo_words
     problems = []
     for path, html in pages.items():
@@ -233,7 +243,8 @@ def test_every_page_the_admin_reaches_is_in_chinese(demo, demo_words):
 def test_a_sales_users_pages_are_in_chinese(demo, demo_words):
     client = _sign_in(demo, "lina", "demo1234")
     home = client.get("/").get_data(as_text=True)
-    pages = crawl(client, ["/"] + _menu(home) + ["/users/userinfo/"], limit=120)
+    pages = crawl(client, ["/"] + _menu(client, home) + ["/users/userinfo/"], limit=120)
+    pages["the menu"] = _menu_labels(client, home)
     assert len(pages) > 15, sorted(pages)
     problems = [f"{path}: {found}" for path, html in pages.items()
                 for found in english(visible_texts(html), ALLOWED | demo_words)]

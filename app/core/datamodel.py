@@ -45,6 +45,54 @@ def month_of(column, dialect_name: str):
 
 
 class ModuleFilters(fab_filters.Filters):
+    """FAB's Filters, with the tables of filters each column offers (every column's, and the searchable
+    columns') built the first time they are asked for. FAB makes a Filters per screen and API at start (with
+    tables for every column: about 3 MB for the app) and a new one per list request to join the applied
+    filters, which only needs the applied filters themselves."""
+
+    def __init__(self, filter_converter, datamodel, search_columns=None, search_filters=None, own=None):
+        self.search_columns = search_columns or []
+        self.filter_converter = filter_converter
+        self.datamodel = datamodel
+        self.clear_filters()
+        self._given = search_filters or {}
+        self._own = own or {}           # column → the spec's own filter classes
+        self._tables = None
+
+    def _built(self) -> list:
+        if self._tables is None:
+            search = self._get_filters(self.search_columns) if self.search_columns else {}
+            for column, given in self._given.items():
+                search[column] = list(search.get(column, [])) + list(given)
+            every = self._get_filters(self.datamodel.get_columns_list())
+            for column, classes in self._own.items():
+                extra = [cls(column, self.datamodel) for cls in classes]
+                for table in (every, search):
+                    table[column] = list(table.get(column, [])) + extra
+            self._tables = [search, every]
+        return self._tables
+
+    def _put(index: int):
+        def put(self, table) -> None:
+            self._built()[index] = table
+        return put
+
+    _search_filters = property(lambda self: self._built()[0], _put(0))
+    _all_filters = property(lambda self: self._built()[1], _put(1))
+    del _put
+
+    def get_joined_filters(self, filters) -> "ModuleFilters":
+        joined = ModuleFilters(self.filter_converter, self.datamodel)
+        joined.filters = self.filters + filters.filters
+        joined.values = self.values + filters.values
+        return joined
+
+    def copy(self) -> "ModuleFilters":
+        copied = ModuleFilters(self.filter_converter, self.datamodel)
+        copied.filters = list(self.filters)
+        copied.values = list(self.values)
+        return copied
+
     def rest_add_filters(self, data) -> None:
         """An API filter is the column's own filter with that operator. FAB looks the operator up
         in a process-wide table that the last-built filter of that name wins (its own, which
@@ -74,13 +122,9 @@ class ModuleInterface(SQLAInterface):
     def get_filters(self, search_columns=None, search_filters=None):
         """FAB's filters plus the spec's own filter classes, which screens (by index in the
         URL) and the API (by arg_name) both find."""
-        filters = ModuleFilters(self.filter_converter_class, self, search_columns=search_columns or [],
-                                search_filters=search_filters)
-        for column, classes in (self.spec.search_filters if self.spec is not None else {}).items():
-            extra = [cls(column, self) for cls in classes]
-            for table in (filters._all_filters, filters._search_filters):
-                table[column] = list(table.get(column, [])) + extra
-        return filters
+        return ModuleFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                             search_filters=search_filters,
+                             own=self.spec.search_filters if self.spec is not None else None)
 
     # -- scope ---------------------------------------------------------------------------
     def scope_condition(self):

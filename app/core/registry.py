@@ -135,8 +135,7 @@ class Registry:
                     names.append(chart_entry)
             else:
                 appbuilder.add_view_no_menu(view)
-            api = appbuilder.add_api(self.apis[spec.name])
-            _tighten_schemas(api, spec.model)
+            appbuilder.add_api(self.apis[spec.name])
         # A module's own screens beyond the generated ones (imports, boards, show-page tabs).
         for views in self.parts("views"):
             views.register_views(appbuilder)
@@ -233,6 +232,7 @@ class Registry:
             "validators_columns": validators,
             "base_order": spec.base_order,
             "page_size": spec.page_size,
+            "tighten_schemas": lambda api, schemas: _tighten_schemas(schemas, spec.model),
         }
         if not write_columns:
             # Records made elsewhere (a form submitted into an approval): the API only reads them.
@@ -277,12 +277,13 @@ def _replace_field(schema, name: str, new_field) -> None:
             mapping[name] = new_field
 
 
-def _tighten_schemas(api, model) -> None:
+def _tighten_schemas(schemas: dict, model) -> None:
     """Money is rounded half up at 0.01 (marshmallow would round half even before the service
     sees it) and fits its column; foreign-key ids must be integers (FAB leaves them untyped);
-    whole numbers fit an INTEGER column on every database; times with a zone are accepted."""
+    whole numbers fit an INTEGER column on every database; times with a zone are accepted.
+    `schemas`: {"list" | "show" | "add" | "edit": schema} of one API (rest_views.py builds them)."""
     columns = model.__table__.columns
-    for schema in (api.list_model_schema, api.show_model_schema, api.add_model_schema, api.edit_model_schema):
+    for schema in schemas.values():
         for name, fld in list(schema.fields.items()):
             if isinstance(fld, ma_fields.Decimal):
                 # Amounts travel as text with two decimals ("2500.00"), never as binary floats.
@@ -290,7 +291,7 @@ def _tighten_schemas(api, model) -> None:
             elif type(fld) is ma_fields.DateTime:
                 _replace_field(schema, name, UtcDateTime(required=fld.required, allow_none=fld.allow_none,
                                                          validate=fld.validators, metadata=fld.metadata))
-    for schema in (api.add_model_schema, api.edit_model_schema):
+    for schema in (schemas["add"], schemas["edit"]):
         for name, fld in list(schema.fields.items()):
             column = columns.get(name)
             if isinstance(fld, ma_fields.Decimal):

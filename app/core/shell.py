@@ -4,14 +4,24 @@ folded-sidebar choice.
 The sidebar's folded state and the theme are remembered in two small cookies the page's script
 writes (zwt_sidebar, zwt_theme) and read here when the page is drawn, so a page never jumps
 after load. The menu is FAB's, filtered by the same `menu_access` permissions FAB checks.
+
+A page does not carry the menu's entries (a hundred links that are the same on every page and
+grow with every module): it names the menu by a digest of what it holds (`/menu/<digest>`,
+the same for everyone with the same roles and language, and new whenever an entry, a label, an
+icon or an address changes) and the entry of this page. static/js/menu.js, run where the menu
+stands, draws the menu the browser kept under that digest before the page is first painted;
+otherwise shell.js fetches it (JSON, kept for good by the browser, since a changed menu has a
+new address). Either way this page's entry is marked.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import g, make_response, request
 from flask_babel import gettext as _
 
 THEMES = ("light", "dark", "auto")
@@ -56,11 +66,20 @@ def _matches(url: str, path: str) -> int:
     return 0
 
 
-_menus: dict = {}   # (permission version, roles, language) → the menu those roles may open
+_menus: dict = {}   # (permission version, roles, language) → (the menu those roles may open, its digest)
 _MAX_MENUS = 256
 
 
 def _allowed_menu(appbuilder) -> list[tuple]:
+    return _menu_and_digest(appbuilder)[0]
+
+
+def menu_digest(appbuilder) -> str:
+    """The address of the current user's menu: a digest of its entries, labels, icons and addresses."""
+    return _menu_and_digest(appbuilder)[1]
+
+
+def _menu_and_digest(appbuilder) -> tuple[list[tuple], str]:
     """[(name, label, icon, url, [(name, label, icon, url)…])] the current user may open. The
     same for everyone with the same roles and language until the access rules change: kept per
     process under the permission cache's version (see permission_cache)."""
@@ -89,11 +108,45 @@ def _allowed_menu(appbuilder) -> list[tuple]:
                 menu.append((item.name, _(str(item.label)), item.icon or "fa-folder", "", children))
         else:
             menu.append((item.name, _(str(item.label)), item.icon or "fa-circle-o", _item_url(item), None))
+    digest = hashlib.sha1(json.dumps(menu, ensure_ascii=False).encode()).hexdigest()[:16]
     if key is not None:
         if len(_menus) >= _MAX_MENUS:
             _menus.clear()
-        _menus[key] = menu
-    return menu
+        _menus[key] = (menu, digest)
+    return menu, digest
+
+
+def active_url(appbuilder) -> str:
+    """The address of the menu entry of the current page ("" when none is)."""
+    for entry in navigation(appbuilder):
+        for member in entry.children or [entry]:
+            if member.active:
+                return member.url
+    return ""
+
+
+def menu_page(appbuilder, digest: str):
+    """GET /menu/<digest>: the entries of the signed-in user's menu, as JSON: [[name, label, icon, url,
+    [[name, label, icon, url], …] or null], …] (static/js/menu.js draws them). Asked under its own
+    digest, the answer never changes and the browser keeps it; asked under another (a page drawn
+    before the roles changed), the current menu is sent, not to be kept."""
+    from flask_login import current_user
+
+    if not getattr(current_user, "is_authenticated", False):
+        response = make_response(_("Please sign in first."), 401)
+        response.headers["Content-Type"] = "text/plain; charset=utf-8"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    menu, current = _menu_and_digest(appbuilder)
+    response = make_response(json.dumps(menu, ensure_ascii=False, separators=(",", ":")))
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["X-Menu-Digest"] = current
+    if digest == current:
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
+    return response
 
 
 def navigation(appbuilder) -> list[NavEntry]:
@@ -166,4 +219,7 @@ def install(app, appbuilder) -> None:
         zwt_breadcrumbs=lambda title=None: breadcrumbs(appbuilder, title),
         zwt_sidebar_folded=sidebar_folded,
         zwt_theme=theme,
+        zwt_menu_digest=lambda: menu_digest(appbuilder),
+        zwt_menu_active=lambda: active_url(appbuilder),
     )
+    app.add_url_rule("/menu/<digest>", "zwt_menu", lambda digest: menu_page(appbuilder, digest))

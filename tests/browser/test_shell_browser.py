@@ -67,6 +67,7 @@ def _signed_in(browser, live_server, viewport, username, password):
 
 
 def _menu_links(page) -> list[str]:
+    page.wait_for_selector("#zwt-nav[data-ready]", state="attached")
     hrefs = page.eval_on_selector_all("#zwt-nav a[href]", "els => els.map(e => e.getAttribute('href'))")
     hrefs += page.eval_on_selector_all(".zwt-topbar a[href^='/']", "els => els.map(e => e.getAttribute('href'))")
     out = []
@@ -155,6 +156,7 @@ def test_the_menu_shows_each_role_only_what_it_may_open(browser, live_server, pe
     for role in ("Admin", "Sales", "Finance"):
         context, watch, page = _signed_in(browser, live_server, DESKTOP, *people[role])
         try:
+            page.wait_for_selector("#zwt-nav[data-ready]", state="attached")
             links = [h for h in page.eval_on_selector_all("#zwt-nav a[href]",
                                                           "els => els.map(e => e.getAttribute('href'))")]
             seen[role] = set(links)
@@ -176,6 +178,39 @@ def test_the_menu_shows_each_role_only_what_it_may_open(browser, live_server, pe
             page.locator("table").count() == 0
     finally:
         context.close()
+
+
+def test_the_menu_is_fetched_once_and_drawn_from_the_browsers_copy_on_every_other_page(browser, live_server, people):
+    """A page carries only its menu's address: the first page fetches the entries, every other page draws them
+    before it is painted, without asking the server, with its own entry marked."""
+    context, watch, page = _signed_in(browser, live_server, DESKTOP, *people["Sales"])
+    asked: list[str] = []
+    try:
+        page.wait_for_selector("#zwt-nav[data-ready]", state="attached")    # the page signing in landed on
+        page.evaluate("() => localStorage.removeItem('zwt_menu')")
+        page.on("request", lambda request: asked.append(request.url) if "/menu/" in request.url else None)
+        page.goto("/customers/list/")
+        page.wait_for_selector("#zwt-nav[data-ready]", state="attached")
+        assert len(asked) == 1, asked
+        for path, group in (("/contracts/list/", "menu:contracts"), ("/interactions/list/", "menu:customers")):
+            page.goto(path)
+            assert page.evaluate("() => document.getElementById('zwt-nav').hasAttribute('data-ready')")
+            active = page.locator("#zwt-nav li.zwt-active > a")
+            expect(active).to_have_attribute("href", path)
+            expect(active).to_have_attribute("aria-current", "page")
+            expect(page.locator(f".zwt-nav-group[data-name='{group}']")).to_have_class(
+                __import__("re").compile(r"\bzwt-open\b"))
+            expect(page.locator(f".zwt-nav-group[data-name='{group}'] > .zwt-nav-toggle")).to_have_attribute(
+                "aria-expanded", "true")
+        assert len(asked) == 1, f"the menu was asked for again: {asked}"
+        # a group folds and opens again from its button
+        toggle = page.locator(".zwt-nav-group[data-name='menu:contracts'] > .zwt-nav-toggle")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.locator(".zwt-nav-group[data-name='menu:contracts'] a[href='/contracts/list/']")).to_be_visible()
+    finally:
+        context.close()
+    assert not watch.problems(), "\n".join(watch.problems())
 
 
 def test_sidebar_folds_to_icons_and_remembers_it(browser, live_server, people):

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from app.core.branding import LOGO_KEY, NAME_KEY, branding
 from app.core.preferences import SiteSetting, get_setting, get_setting_row
 from app.extensions import db
+from tests.conftest import menu_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
@@ -187,8 +188,11 @@ def test_the_screen_previews_the_name_and_logo_and_explains_the_limits(org, logi
 
 
 def test_the_admin_finds_the_screen_under_system_administration(org, login, fresh):
-    page = login(org.admin).get("/branding/").get_data(as_text=True)
-    assert 'href="/branding/"' in page
+    admin = login(org.admin)
+    page = admin.get("/branding/").get_data(as_text=True)
+    system = next(entry for entry in menu_of(admin, page) if entry[0] == "menu:system")
+    assert ["公司名称与标志", "/branding/"] in [[label, url] for _name, label, _icon, url in system[4]]
+    assert 'data-active="/branding/"' in page                     # its entry is marked when it is open
     assert "公司名称与标志" in page
 
 

@@ -2,11 +2,13 @@
 for admins only; FAB's Google Charts page is gone."""
 from __future__ import annotations
 
+from tests.conftest import menu_links
+
 
 def test_the_admin_opens_user_statistics_drawn_with_the_bundled_echarts(app, org, login):
     admin = login(org.admin)
     home = admin.get("/").get_data(as_text=True)
-    assert 'href="/user_stats/"' in home                 # in the menu
+    assert "/user_stats/" in menu_links(admin, home)     # in the menu
     assert "userstatschartview" not in home.lower()
     page = admin.get("/user_stats/")
     assert page.status_code == 200

@@ -46,14 +46,35 @@
     if (event.key === "Escape" && body.classList.contains("zwt-drawer")) { drawer(false); }
   });
 
-  document.querySelectorAll(".zwt-nav-toggle").forEach(function (button) {
-    button.addEventListener("click", function () {
+  var nav = document.getElementById("zwt-nav");
+  if (nav) {
+    nav.addEventListener("click", function (event) {
+      var button = event.target.closest(".zwt-nav-toggle");
+      if (!button || !nav.contains(button)) { return; }
       var group = button.parentElement;
       var open = !group.classList.contains("zwt-open");
       group.classList.toggle("zwt-open", open);
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
-  });
+    /* The menu's entries: drawn already from the browser's copy (base.html), or fetched once from the menu's own
+       address, which the browser keeps (a changed menu has a new address). */
+    if (!nav.hasAttribute("data-ready") && nav.getAttribute("data-menu") && window.fetch) {
+      fetch(nav.getAttribute("data-menu"), { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        var digest = response.headers.get("X-Menu-Digest");
+        return response.json().then(function (entries) {
+          try {
+            var address = digest ? nav.getAttribute("data-menu").replace(/[^/]*$/, digest) : nav.getAttribute("data-menu");
+            localStorage.setItem("zwt_menu", JSON.stringify({ d: address, e: entries }));
+          } catch (e) { /* the browser keeps nothing: fetched again next page (from its HTTP cache) */ }
+          if (!nav.hasAttribute("data-ready") && window.zwtMenu) { window.zwtMenu(entries); }
+        });
+      }).catch(function () {
+        nav.setAttribute("data-ready", "");
+        nav.setAttribute("data-failed", "");
+      });
+    }
+  }
 
   document.querySelectorAll(".zwt-theme-choice").forEach(function (link) {
     link.addEventListener("click", function (event) {

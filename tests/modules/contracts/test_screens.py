@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.modules.contracts.models import Contract
-from tests.conftest import unique
+from tests.conftest import menu_of, unique
 from tests.factories import make_customer, make_user
 from tests.modules.contracts.helpers import approved, make_contract
 
@@ -198,8 +198,11 @@ def test_a_signed_contracts_terms_cannot_be_edited_on_the_form(org, login):
 
 
 def test_menu_shows_contracts_under_its_own_category(org, login):
-    html = login(make_user("Sales", org.east)).get("/contracts/list/").get_data(as_text=True)
-    assert "合同管理" in html
+    client = login(make_user("Sales", org.east))
+    html = client.get("/contracts/list/").get_data(as_text=True)
+    assert "合同管理" in html                                           # the breadcrumbs
+    group = next(entry for entry in menu_of(client, html) if entry[0] == "menu:contracts")
+    assert group[1] == "合同管理" and "/contracts/list/" in [child[3] for child in group[4]]
 
 
 def test_list_chart_export_and_api_filter_by_amount(org, login, app, api_token):
