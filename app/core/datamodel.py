@@ -14,6 +14,7 @@ from flask_appbuilder.models import filters as fab_filters
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.filters import FilterContains
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_babel import gettext as _
 from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspect as sa_inspect, literal_column,
                         select, union)
@@ -118,6 +119,18 @@ class ModuleInterface(SQLAInterface):
     @classmethod
     def for_spec(cls, spec) -> "ModuleInterface":
         return cls(spec.model, spec=spec)
+
+    def get_inner_filters(self, filters):
+        """FAB's (the filters on the model's own columns and its to-one relations), as a ModuleFilters: FAB's
+        would build every column's filter table for each list request."""
+        inner = ModuleFilters(self.filter_converter_class, self)
+        kept = []
+        for flt, value in zip(filters.filters, filters.values) if filters else ():
+            column = flt.column_name
+            if not is_column_dotted(column) or self.is_relation_many_to_one(get_column_root_relation(column)) \
+                    or self.is_relation_one_to_one(get_column_root_relation(column)):
+                kept.append((column, flt.__class__, value))
+        return inner.add_filter_list(kept)
 
     def get_filters(self, search_columns=None, search_filters=None):
         """FAB's filters plus the spec's own filter classes, which screens (by index in the

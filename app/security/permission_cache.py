@@ -29,6 +29,7 @@ from flask import current_app, g, has_app_context, has_request_context, request
 from redis.exceptions import RedisError
 from sqlalchemy import event, inspect as sa_inspect, select
 from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ def access_of(sm, user) -> Access:
     Inside a request it is also kept on `g`, so later checks in the request cost nothing."""
     if not has_request_context():
         return load(sm, user, None)
+    if isinstance(user, LocalProxy):      # current_user: looked up once here, not at each attribute
+        user = user._get_current_object()
     per_request = g.setdefault("_zwt_permissions", {})
     key = _key(user)
     found = per_request.get(key)

@@ -21,8 +21,16 @@ from app.extensions import db
 from app.workflow.models import APPROVED, PENDING, RUNNING, ApprovalAction, ApprovalInstance, ApprovalTask
 
 
+_by_model: list = [None, 0, {}]   # [the registry's specs, how many, {model: spec with a workflow}]
+
+
 def _workflow_specs() -> dict:
-    return {spec.model: spec for spec in registry.specs.values() if spec.workflow is not None}
+    """The specs with a workflow by model, worked out again only when the registry's specs change (asked at
+    every flush)."""
+    specs = registry.specs
+    if _by_model[0] is not specs or _by_model[1] != len(specs):
+        _by_model[:] = [specs, len(specs), {spec.model: spec for spec in specs.values() if spec.workflow is not None}]
+    return _by_model[2]
 
 
 def _changed_fields(obj) -> set[str]:
