@@ -129,9 +129,19 @@ def columns_of(spec) -> list[Column]:
         elif isinstance(column.type, String):
             length = column.type.length
         found.append(Column(kind=kind, length=length, scale=scale, choices=choices, **common))
+    taken = set()
+    for locale in ("zh_CN", "en"):
+        with force_locale(locale):
+            taken |= {normalise_header(column.header()) for column in found}
+            taken |= {normalise_header(str(column.label)) for column in found}
     for definition in custom_fields(spec):
+        # A label another column already has is told apart by the field's name: 预算 (budget_2).
+        header = None
+        if normalise_header(definition.label) in taken:
+            header = f"{definition.label} ({definition.name})"
+        taken.add(normalise_header(header or definition.label))
         found.append(Column(name=f"custom.{definition.name}", kind="custom", label=definition.label,
-                            required=bool(definition.required), field=definition,
+                            header_override=header, required=bool(definition.required), field=definition,
                             choices=tuple(definition.choices or ())))
     return found
 
@@ -143,7 +153,8 @@ def header_names(columns: list[Column]) -> dict:
         with force_locale(locale):
             for column in columns:
                 names[normalise_header(column.header())] = column.name
-                names[normalise_header(str(column.label))] = column.name
+                if not (column.kind == "custom" and column.header_override):   # a label shared with another column
+                    names[normalise_header(str(column.label))] = column.name
     for column in columns:
         names[normalise_header(column.name)] = column.name
     return names

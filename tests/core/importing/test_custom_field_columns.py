@@ -66,3 +66,22 @@ def test_custom_field_cells_are_checked_by_the_fields_rules(org, login, custom_f
     assert set(problems) == {3, 4}
     assert "紧急" in problems[3] and "预算编号" in problems[4]
     assert problems[4].count("预算编号") == 1     # the field's own message names it once
+
+
+def test_two_fields_with_one_label_get_headers_told_apart_by_their_names(org, login, monkeypatch):
+    """Two fields an admin labelled alike (预算 and 预算): the template names the second by its field name, and a
+    file with those headers imports each into its own field."""
+    first = Field("contracts", "budget_a", "预算", "text", False, None, "", (), 1, False)
+    second = Field("contracts", "budget_b", "预算", "text", False, None, "", (), 2, False)
+    monkeypatch.setattr(columns, "custom_fields", lambda spec: [first, second] if spec.name == "contracts" else [])
+    monkeypatch.setattr(columns, "coerce_custom", lambda field, raw: (raw or "").strip() or None)
+    from app.core.registry import registry
+
+    headers = [c.header() for c in columns.columns_of(registry.get("contracts"))]
+    assert headers[-2:] == ["预算", "预算 (budget_b)"] and len(set(headers)) == len(headers)
+    names = columns.header_names(columns.columns_of(registry.get("contracts")))
+    assert names[columns.normalise_header("预算")] == "custom.budget_a"
+    assert names[columns.normalise_header("预算 (budget_b)")] == "custom.budget_b"
+    client = login(org.east_rep)
+    body = client.get("/contracts/import/template.csv").data.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(body)))[-2:] == ["预算", "预算 (budget_b)"]

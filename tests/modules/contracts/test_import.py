@@ -48,7 +48,9 @@ def _upload(client, data: bytes, filename: str = "合同.csv"):
 
 
 def _token(html: str) -> str:
-    return re.search(r"/contracts/import/([\w-]+)/commit", html).group(1)
+    found = re.search(r"/contracts/import/([\w-]+)/commit", html)
+    assert found, re.sub(r"<[^>]+>", " ", html[html.find("<main"):])[:3000]
+    return found.group(1)
 
 
 def _count(marker: str) -> int:
