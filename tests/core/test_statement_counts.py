@@ -44,8 +44,16 @@ def _count(client, url: str) -> tuple[int, list[str]]:
 
 @pytest.fixture
 def pages(org, login):
+    from app.modules.customers import interactions, service as customers_service
+    from app.modules.customers.models import Contact, Interaction
+
     customers = [make_customer(org.east_rep) for _ in range(ROWS)]
     contracts = [make_contract(org.east_rep, customers[i % 3]) for i in range(ROWS)]
+    # the first customer's timeline names contacts and the people who logged its interactions
+    contact = customers_service.create_contact(org.east_rep, Contact(customer_id=customers[0].id, name="统计联系人"))
+    for subject in ("电话沟通", "上门拜访"):
+        interactions.log_interaction(org.east_rep, Interaction(customer_id=customers[0].id, contact_id=contact.id,
+                                                               kind="call", subject=subject))
     db.session.commit()
     client = login(org.east_rep)
     return client, {

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core.audit import AuditLog
 from app.core.clock import utcnow
@@ -204,7 +204,7 @@ def _interaction_entries(customer_id: int, kinds: set | None, limit: int) -> lis
     if kinds is not None:
         stmt = stmt.where(Interaction.kind.in_(sorted(kinds & KINDS)))
     stmt = (stmt.order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(limit)
-            .options(selectinload(Interaction.contact), selectinload(Interaction.user)))
+            .options(joinedload(Interaction.contact), joinedload(Interaction.user)))   # in the same statement
     outcome_labels, kind_labels = dict(OUTCOME_CHOICES), dict(INTERACTION_KINDS)
     entries = []
     for item in db.session.scalars(stmt):
