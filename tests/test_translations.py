@@ -177,6 +177,29 @@ def test_our_catalogue_overrides_fab(app):
             assert gettext("Record Count") == "Record Count"
 
 
+def test_templates_say_their_words_in_the_language_in_force_at_each_word(app):
+    """The templates' _() keeps the request's translations, yet follows force_locale (a mail
+    drawn in the recipient's language inside a request) and refresh (a language just chosen)."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    word = "{{ _('Customers') }}"
+    with app.test_request_context("/"):
+        assert render_template_string(word) == "客户"
+        with force_locale("en"):
+            assert render_template_string(word) == "Customers"
+            with force_locale("zh_CN"):
+                assert render_template_string(word) == "客户"
+            assert render_template_string(word) == "Customers"
+        assert render_template_string(word) == "客户"
+        session["locale"] = "en"
+        refresh()
+        assert render_template_string(word) == "Customers"
+        session["locale"] = "zh_CN"
+        refresh()
+        assert render_template_string(word) == "客户"
+
+
 def test_login_page_is_chinese_by_default_and_english_after_switching(app):
     client = app.test_client()
     page = client.get("/login/")

@@ -24,7 +24,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, request, send_file
+from flask import abort, current_app, has_request_context, request, send_file
 from werkzeug.security import safe_join
 
 try:
@@ -123,6 +123,7 @@ class StaticAssets:
             if blueprint.has_static_folder and endpoint in app.view_functions:
                 self.folders[endpoint] = os.path.normpath(blueprint.static_folder)
         self._assets: dict[str, Asset] = {}
+        self._fingerprints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
 
     def get(self, endpoint: str, filename: str) -> Asset | None:
@@ -133,8 +134,18 @@ class StaticAssets:
         return self._asset(path, folder, frozenset())
 
     def fingerprint(self, endpoint: str, filename: str) -> str | None:
+        """The file's fingerprint for its URL; kept by name outside debug mode (a page names
+        thirty files: without it, thirty looks at the disk)."""
+        if not self.app.debug:
+            known = self._fingerprints.get((endpoint, filename))
+            if known is not None:
+                return known
         asset = self.get(endpoint, filename)
-        return asset.fingerprint if asset is not None else None
+        if asset is None:
+            return None
+        if not self.app.debug:
+            self._fingerprints[(endpoint, filename)] = asset.fingerprint
+        return asset.fingerprint
 
     def _asset(self, path: str, folder: str, loading: frozenset) -> Asset:
         """The file at `path` (one entry per file, however the URL spelled its name)."""
@@ -227,6 +238,29 @@ def install(app) -> None:
                 values[FINGERPRINT_ARG] = fingerprint
 
     _install_compression(app)
+    _install_static_url_for(app, assets)
+
+
+def _install_static_url_for(app, assets: StaticAssets) -> None:
+    """The templates' url_for keeps the address of each static file (a page names thirty; each
+    took Werkzeug's URL builder): the same for every request under the same script root.
+    Outside debug mode only, where a file's fingerprint does not change."""
+    plain = app.jinja_env.globals["url_for"]
+    known: dict = {}
+
+    def url_for(endpoint, **values):
+        if app.debug or endpoint not in assets.folders or len(values) != 1 or "filename" not in values \
+                or not has_request_context():
+            return plain(endpoint, **values)
+        key = (request.script_root, endpoint, values["filename"])
+        found = known.get(key)
+        if found is None:
+            found = plain(endpoint, **values)
+            if len(known) < 10_000:
+                known[key] = found
+        return found
+
+    app.jinja_env.globals["url_for"] = url_for
 
 
 _KEEP_AS_WRITTEN = re.compile(rb"(<(pre|textarea)\b.*?</\2\s*>)", re.S | re.I)

@@ -99,18 +99,15 @@ def _zone():
     return kept["zone"]
 
 
-def short_time(value, now: dt.datetime | None = None) -> str:
-    """12月4日 10:07 this year, 2025年8月4日 before (Dec 4, 10:07 / Aug 4, 2025 in English):
-    PATTERNS, written out directly for the two languages (Babel's formatter took a fifth of a
-    list page's time)."""
-    language = _language()
-    zone = _zone()
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+def _moment(value, zone, now: dt.datetime):
+    """(local time or date, this year?, "HH:MM" or "") of `value` for a reader in `zone`."""
     if isinstance(value, dt.datetime):
         local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(zone)
-        this_year, clock = local.year == now.year, f"{local.hour:02d}:{local.minute:02d}"
-    else:
-        local, this_year, clock = value, value.year == now.year, ""
+        return local, local.year == now.year, f"{local.hour:02d}:{local.minute:02d}"
+    return value, value.year == now.year, ""
+
+
+def _short(language: str, local, this_year: bool, clock: str) -> str:
     if language == "zh":
         day = f"{local.month}月{local.day}日"
         if not this_year:
@@ -122,16 +119,22 @@ def short_time(value, now: dt.datetime | None = None) -> str:
     return f"{day}, {clock}" if clock else day
 
 
-def _time_html(value) -> Markup:
-    if isinstance(value, dt.datetime):
-        # the machine-readable time in the reader's zone with its offset, like the text beside it
-        local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(_zone())
-        # the reader's local time, as the text beside it (the zone is the reader's, said once by the page)
-        stamp = local.strftime("%Y-%m-%dT%H:%M")
-    else:
-        stamp = value.isoformat()
-    # The full time shows on hover: js/list.js gives the element its title from `datetime`.
-    return Markup('<time datetime="{}">{}</time>').format(stamp, short_time(value))
+def short_time(value, now: dt.datetime | None = None) -> str:
+    """12月4日 10:07 this year, 2025年8月4日 before (Dec 4, 10:07 / Aug 4, 2025 in English):
+    PATTERNS, written out directly for the two languages (Babel's formatter took a fifth of a
+    list page's time)."""
+    zone = _zone()
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    return _short(_language(), *_moment(value, zone, now))
+
+
+def _time_html(value, language: str, zone, now: dt.datetime) -> Markup:
+    """<time datetime="…">short form</time>: the machine-readable time in the reader's zone, like
+    the text beside it (the zone is the reader's, said once by the page). The full time shows on
+    hover: js/list.js gives the element its title from `datetime`."""
+    local, this_year, clock = _moment(value, zone, now)
+    stamp = local.strftime("%Y-%m-%dT%H:%M") if clock else local.isoformat()
+    return Markup(f'<time datetime="{escape(stamp)}">{escape(_short(language, local, this_year, clock))}</time>')
 
 
 def _per_request(name: str) -> dict:
@@ -145,75 +148,105 @@ def _per_request(name: str) -> dict:
     return found
 
 
-def _formatted(view, column, value):
-    # A page shows the same choice (状态, 行业 …) on many rows: each is translated once.
-    try:
-        key = (type(view).__name__, column, type(value).__name__, value)
-        hash(key)
-    except TypeError:
-        key = None
-    drawn_before = _per_request("_zwt_cells") if key is not None else {}
-    if key is not None and key in drawn_before:
-        return drawn_before[key]
-    formatter = view.formatters_columns.get(column)
-    drawn = formatter(value) if formatter is not None else shown(value)
-    drawn = drawn if isinstance(drawn, Markup) else escape("" if drawn is None else str(drawn))
-    if key is not None:
-        drawn_before[key] = drawn
-    return drawn
-
-
-def _label(view, column: str) -> str:
-    labels = _per_request("_zwt_cell_labels")
-    key = (type(view).__name__, column)
-    if key not in labels:
-        labels[key] = str(view.label_columns.get(column, column))
-    return labels[key]
-
-
 def head_classes(view, column: str) -> str:
     """The classes of a column's heading: aligned as its cells are."""
     kind = _kinds(view).get(column, "text")
     return f"zwt-c-{kind}" + (" zwt-num" if kind in ("money", "number") else "")
 
 
+class ColumnPlan:
+    """How one column's cells of one page are drawn, worked out once for the page: its kind, its
+    classes, its phone-card label, its formatter; `draw(item)` then does only what each row needs.
+    A page shows the same choice (状态, 行业 …) on many rows: each is translated once."""
+
+    __slots__ = ("view", "column", "field", "kind", "classes", "label", "card", "title", "code", "desktop",
+                 "formatter", "tone", "drawn", "language", "zone", "now")
+
+    def __init__(self, view, column: str, title: bool = False, card: bool = False, desktop: bool = True):
+        from app.core.custom_fields.listing import field_of_column, is_custom_column
+
+        spec = view.spec
+        self.view, self.column, self.title, self.desktop = view, column, title, desktop
+        self.field = field_of_column(spec, column) if is_custom_column(column) else None
+        self.kind = kind = _kinds(view).get(column, "text")
+        self.code = column == spec.code_column
+        classes = [f"zwt-c-{kind}"]
+        if kind in ("money", "number"):
+            classes.append("zwt-num")
+        if self.code:
+            classes.append("zwt-c-code")
+        if title:
+            classes.append("zwt-c-title")
+        elif card and kind != "status":
+            classes.append("zwt-c-card")
+        if not desktop:
+            classes.append("zwt-card-only")
+        self.classes = " ".join(classes)
+        self.card = "zwt-c-card" in classes
+        self.label = str(view.label_columns.get(column, column)) if self.card else ""
+        self.formatter = view.formatters_columns.get(column)
+        self.tone = spec.status_tones if kind == "status" else None
+        self.drawn: dict = {}
+        if kind in ("datetime", "date"):
+            self.language, self.zone = _language(), _zone()
+            self.now = dt.datetime.now(dt.timezone.utc).astimezone(self.zone)
+
+    def _formatted(self, value) -> Markup:
+        key = (value.__class__, value)   # 1 and True are equal keys, not equal cells
+        try:
+            found = self.drawn.get(key)
+        except TypeError:     # an unhashable value: drawn each time
+            return self._format(value)
+        if found is None:
+            found = self.drawn[key] = self._format(value)
+        return found
+
+    def _format(self, value) -> Markup:
+        drawn = self.formatter(value) if self.formatter is not None else shown(value)
+        return drawn if isinstance(drawn, Markup) else escape("" if drawn is None else str(drawn))
+
+    def draw(self, item, link: str = "") -> Cell:
+        """The cell of this column for `item`; `link`: where the row's name leads."""
+        field, kind = self.field, self.kind
+        if field is not None:
+            from app.core.custom_fields.listing import cell_html, value_of
+
+            value = value_of(item, field)
+        else:
+            value = self.view.datamodel._get_attr_value(item, self.column)
+        if value is None or value == "" or value == []:
+            html = Markup("")
+        elif field is not None:
+            html = cell_html(field, value)
+        elif kind == "money":
+            html = escape(money(value))
+        elif kind == "number":
+            html = escape(f"{value:,}" if isinstance(value, int) else str(value))
+        elif kind in ("datetime", "date") and isinstance(value, (dt.date, dt.datetime)):
+            html = _time_html(value, self.language, self.zone, self.now)
+        elif kind == "status":
+            try:
+                html = self.drawn.get(("status", value))
+            except TypeError:
+                html = None
+            if html is None:
+                html = Markup(f'<span class="zwt-tag zwt-tag-{escape(self.tone.get(value, "default"))}">'
+                              f'{self._format(value)}</span>')
+                try:
+                    self.drawn[("status", value)] = html
+                except TypeError:
+                    pass
+        else:
+            html = self._formatted(value)
+        if self.title and link:
+            html = Markup(f'<a href="{escape(link)}">{html if html else "—"}</a>')
+        return Cell(self.column, self.label, html, self.classes, card=self.card, title=self.title, kind=kind,
+                    code=self.code, desktop=self.desktop)
+
+
 def cell(view, item, column: str, link: str = "", title: bool = False, card: bool = False,
          desktop: bool = True) -> Cell:
-    """The cell of `column` for `item`. `title`: the row's name (the phone card's heading),
-    linking to `link`; `card`: shown on the phone card; `desktop`: shown in the table."""
-    from app.core.custom_fields.listing import cell_html, field_of_column, is_custom_column, value_of
-
-    field = field_of_column(view.spec, column) if is_custom_column(column) else None
-    value = value_of(item, field) if field is not None else view.datamodel._get_attr_value(item, column)
-    kind = _kinds(view).get(column, "text")
-    classes = [f"zwt-c-{kind}"]
-    if value is None or value == "" or value == []:
-        html = Markup("")
-    elif field is not None:
-        html = cell_html(field, value)
-    elif kind == "money":
-        html = escape(money(value))
-    elif kind == "number":
-        html = escape(f"{value:,}" if isinstance(value, int) else str(value))
-    elif kind in ("datetime", "date") and isinstance(value, (dt.date, dt.datetime)):
-        html = _time_html(value)
-    elif kind == "status":
-        tone = view.spec.status_tones.get(value, "default")
-        html = Markup('<span class="zwt-tag zwt-tag-{}">{}</span>').format(tone, _formatted(view, column, value))
-    else:
-        html = _formatted(view, column, value)
-    if kind in ("money", "number"):
-        classes.append("zwt-num")
-    if column == view.spec.code_column:
-        classes.append("zwt-c-code")
-    if title:
-        classes.append("zwt-c-title")
-        if link:
-            html = Markup('<a href="{}">{}</a>').format(link, html if html else "—")
-    elif card and kind != "status":
-        classes.append("zwt-c-card")
-    if not desktop:
-        classes.append("zwt-card-only")
-    card_line = "zwt-c-card" in classes
-    return Cell(column, _label(view, column) if card_line else "", html, " ".join(classes), card=card_line,
-                title=title, kind=kind, code=column == view.spec.code_column, desktop=desktop)
+    """The cell of `column` for `item` (one cell; a page draws its columns through ColumnPlan).
+    `title`: the row's name (the phone card's heading), linking to `link`; `card`: shown on the
+    phone card; `desktop`: shown in the table."""
+    return ColumnPlan(view, column, title=title, card=card, desktop=desktop).draw(item, link)

@@ -433,6 +433,18 @@ def menu_items(view) -> list[dict]:
 
 
 def _permissions(view) -> dict:
+    """What the user may do on the rows of `view`, worked out once per request (the rows and the
+    ⋯ menu's template both ask)."""
+    from flask import g
+
+    kept = g.setdefault("_zwt_row_permissions", {}) if has_request_context() else {}
+    key = type(view).__name__
+    if key not in kept:
+        kept[key] = _work_out_permissions(view)
+    return kept[key]
+
+
+def _work_out_permissions(view) -> dict:
     sm, name = view.appbuilder.sm, view.class_permission_name
     order = {action.name: i for i, action in enumerate(view.spec.actions)}
     return {
@@ -466,6 +478,8 @@ def rows(view, items, pks, columns: list[str], leave_out=frozenset()) -> list[Ro
     def link(what, pk) -> str:
         return links[what].replace(PK_MARK, urllib.parse.quote(str(pk), safe=""))
 
+    plans = [list_cells.ColumnPlan(view, column, title=column == title, card=column in spec.card_columns,
+                                   desktop=column in columns) for column in columns + card_only]
     out = []
     for item, pk in zip(items, pks):
         row = Row(pk=pk, cells=[], label=str(item))
@@ -477,10 +491,7 @@ def rows(view, items, pks, columns: list[str], leave_out=frozenset()) -> list[Ro
             row.delete_url = link("delete", pk)
         # Only the names: the ⋯ menu's items are drawn once per list (menu_items).
         row.actions = [{"name": a.name} for a in may["actions"] if applies_to(spec, a.name, actor, item)]
-        for column in columns + card_only:
-            row.cells.append(list_cells.cell(view, item, column, link=row.show_url if column == title else "",
-                                             title=column == title, card=column in spec.card_columns,
-                                             desktop=column in columns))
+        row.cells = [plan.draw(item, row.show_url if plan.title else "") for plan in plans]
         out.append(row)
     return out
 

@@ -17,7 +17,8 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from flask_appbuilder.security.views import UserGroupModelView
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask.globals import _cv_app
+from flask_babel import get_translations, gettext as _, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -82,6 +83,7 @@ def install(app, appbuilder) -> None:
         model.__str__ = label   # __repr__ (logs) keeps the code
     if not getattr(QuerySelectField.iter_choices, "zwt_localised", False):
         QuerySelectField.iter_choices = _blank_choice_text(QuerySelectField.iter_choices)
+    _install_template_gettext(app)
     app.jinja_env.filters["shown"] = shown
     app.jinja_env.filters["role_label"] = role_label
     # JSON for a page with Chinese kept as characters (a third of the bytes of \u escapes), as
@@ -129,3 +131,34 @@ def _relabel(form_class, labels: dict) -> None:
             field.kwargs["label"] = labels[name]
         else:
             field.args = (labels[name], *field.args[1:])
+
+
+def _request_translations():
+    """The translations of the current language, as Flask-Babel's get_translations() gives
+    them, kept beside Flask-Babel's own per-context state while the language stays the same
+    (force_locale and refresh change it). Flask-Babel looks its context up three times per
+    string: a page's templates say about a hundred."""
+    context = _cv_app.get(None)
+    space = context.g.__dict__.get("_flask_babel") if context is not None else None
+    if space is None:
+        return get_translations()
+    state = space.__dict__
+    locale = state.get("babel_locale")
+    kept = state.get("_zwt_translations")
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    state["_zwt_translations"] = (state.get("babel_locale"), translations)
+    return translations
+
+
+def _install_template_gettext(app) -> None:
+    """The templates' _(), ngettext … through _request_translations (newstyle, as Flask-Babel
+    installs them)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )

@@ -275,13 +275,34 @@ def _unread_query(user):
 
 
 # What else the top bar counts for a user in the badge's statement: fn(user) -> a SELECT of one
-# count (the approval engine registers the tasks waiting for the user).
+# count (the approval engine registers the tasks waiting for the user). The badge's statement is
+# built once per process with a stand-in user whose id is a bound parameter, so fn must use
+# nothing of the user but `user.id`, in SQL.
 _waiting_counts = []
+_badge_statements: dict = {}
 
 
 def register_waiting_count(fn) -> None:
     if fn not in _waiting_counts:
         _waiting_counts.append(fn)
+        _badge_statements.clear()
+
+
+def _badge_statement():
+    """SELECT (unread notifications, tasks waiting, newest history entry) of the user named by
+    the parameter `badge_user`: built once, executed on every page."""
+    found = _badge_statements.get("badge")
+    if found is None:
+        from types import SimpleNamespace
+
+        from app.core.audit import AuditLog
+
+        user = SimpleNamespace(id=bindparam("badge_user", type_=Integer))
+        waiting_query = _waiting_counts[0](user) if _waiting_counts else select(literal(0))
+        found = _badge_statements["badge"] = select(
+            _unread_query(user).scalar_subquery(), waiting_query.scalar_subquery(),
+            select(func.max(AuditLog.id)).scalar_subquery())
+    return found
 
 
 def unread_count(user) -> int:
@@ -292,14 +313,9 @@ def unread_count(user) -> int:
     cached = g.get("_unread_notifications")
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    waiting_query = _waiting_counts[0](user) if _waiting_counts else select(literal(0))
-    from app.core.audit import AuditLog
-
     # The newest history entry as this request sees it rides along: a list's rows carry it as
     # the version they were shown at (versions.page_mark).
-    unread, waiting, mark = db.session.execute(
-        select(_unread_query(user).scalar_subquery(), waiting_query.scalar_subquery(),
-               select(func.max(AuditLog.id)).scalar_subquery())).one()
+    unread, waiting, mark = db.session.execute(_badge_statement(), {"badge_user": user.id}).one()
     g._unread_notifications = (user.id, unread or 0)
     g.setdefault("_zwt_audit_mark", mark or 0)
     if getattr(g, "user", None) is not None and getattr(g.user, "id", None) == user.id:

@@ -251,3 +251,20 @@ def test_pages_are_sent_without_the_templates_indentation_but_text_areas_as_writ
 def test_squeezing_keeps_pre_and_textarea_text_and_the_words_apart():
     html = b"<p>one\n   two</p>\n    <pre>\n  a\n    b</pre>\n  <TEXTAREA>\n x\n</TEXTAREA>\n\n   <b>end</b>"
     assert assets.squeeze_html(html) == b"<p>one\ntwo</p>\n<pre>\n  a\n    b</pre>\n<TEXTAREA>\n x\n</TEXTAREA>\n<b>end</b>"
+
+
+def test_a_templates_static_address_follows_the_script_root_it_is_served_under(app):
+    """Templates keep each static file's address once built; an app served under a prefix
+    (SCRIPT_NAME) gets its own addresses, not the ones kept for the root."""
+    from flask import render_template_string
+
+    page = "{{ url_for('static', filename='css/zwt.css') }}|{{ url_for('static', filename='css/zwt.css') }}"
+    with app.test_request_context("/"):
+        at_root = render_template_string(page).split("|")
+    with app.test_request_context("/", base_url="http://localhost/crm/"):
+        under_prefix = render_template_string(page).split("|")
+    assert at_root[0] == at_root[1] and re.fullmatch(r"/static/css/zwt\.css\?v=[0-9a-f]{12}", at_root[0])
+    assert under_prefix[0] == under_prefix[1] == "/crm" + at_root[0]
+    with app.test_request_context("/"):
+        assert render_template_string("{{ url_for('static', filename='css/no-such-file.css') }}") \
+            == "/static/css/no-such-file.css"
