@@ -6,6 +6,8 @@ from flask import current_app
 from flask_appbuilder.widgets import SearchWidget
 from flask_babel import gettext as _
 
+from app.core.view_index import views_at
+
 
 class ModuleSearchWidget(SearchWidget):
     """FAB's advanced filters, keeping the search box and chips when they are applied. A filter
@@ -21,9 +23,8 @@ class ModuleSearchWidget(SearchWidget):
 
     def _view(self):
         route_base = self.template_args.get("route_base")
-        return next((v for v in current_app.appbuilder.baseviews
-                     if getattr(v, "route_base", None) == route_base
-                     and (getattr(v, "spec", None) is not None or getattr(v, "relation_urls", None))), None)
+        return next((v for v in views_at(current_app.appbuilder, route_base)
+                     if getattr(v, "spec", None) is not None or getattr(v, "relation_urls", None)), None)
 
     def settings(self, view=None, active=None) -> dict:
         """{labels, fields, filters, active}: what FAB's AdminFilters draws the panel's rows from."""

@@ -45,6 +45,17 @@ _CHANGED = "zwt_kept_changed"
 _ALL = "*"
 _declared: dict[str, "Kept"] = {}
 _installed = False
+# Other parts of the app read a Redis key or two at the start of every request (the permission
+# cache's version, the browser session's record): they ride in the same round trip as the
+# tokens. (keys() -> [Redis key], take(values)) each; take gets the values in keys' order.
+_first_reads: list[tuple[Callable[[], list[str]], Callable[[list], None]]] = []
+
+
+def read_first(keys: Callable[[], list[str]], take: Callable[[list], None]) -> None:
+    """Read `keys()` in the request's first Redis round trip and hand the values to `take`
+    (nothing is handed when Redis cannot be read: the caller reads again, or goes without)."""
+    if (keys, take) not in _first_reads:
+        _first_reads.append((keys, take))
 
 
 class Kept:
@@ -169,7 +180,8 @@ def _token(name: str) -> str | None:
         return _read([name])[name]
     tokens = g.get("_zwt_kept_tokens")
     if tokens is None:
-        tokens = g._zwt_kept_tokens = _read(_request_names())
+        _first_round_trip()
+        tokens = g._zwt_kept_tokens
     if name not in tokens:
         tokens.update(_read([name]))
     return tokens[name]
@@ -178,8 +190,37 @@ def _token(name: str) -> str | None:
 def _read_tokens_first() -> None:
     if (request.endpoint or "").endswith("static"):
         return
-    if _declared:
-        _token(_request_names()[0])
+    _first_round_trip()
+
+
+def _first_round_trip() -> None:
+    """The request's tokens, with the keys registered by read_first, in one round trip: first
+    thing in the request, or when a value is asked for before that (once per request)."""
+    if g.get("_zwt_kept_tokens") is not None:
+        return
+    config = current_app.config
+    names = _request_names() if _declared else []
+    wanted = [(keys(), take) for keys, take in _first_reads]
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        if names:
+            pipe.mget([_key(config, n) for n in names])
+        for keys, _take in wanted:
+            for key in keys:
+                pipe.get(key)
+        values = pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("kept values off for this request: Redis unreachable (%s)", type(exc).__name__)
+        g._zwt_kept_tokens = {n: None for n in names}
+        return
+    tokens = dict(zip(names, values.pop(0))) if names else {}
+    missing = [n for n, v in tokens.items() if v is None]
+    if missing:
+        tokens.update(_read(missing))
+    g._zwt_kept_tokens = {n: (v.decode() if isinstance(v, bytes) else v) for n, v in tokens.items()}
+    for keys, take in wanted:
+        take(values[:len(keys)])
+        values = values[len(keys):]
 
 
 def bump(names) -> None:

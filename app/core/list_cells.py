@@ -4,13 +4,14 @@ yes / no; the module's own formatters win for their columns."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import g, has_request_context
 from flask_babel import get_locale
 from markupsafe import Markup, escape
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, inspect as sa_inspect
 
 from app.core.localise import shown
 from app.core.webhooks import user_zone
@@ -160,7 +161,7 @@ class ColumnPlan:
     A page shows the same choice (状态, 行业 …) on many rows: each is translated once."""
 
     __slots__ = ("view", "column", "field", "kind", "classes", "label", "card", "title", "code", "desktop",
-                 "formatter", "tone", "drawn", "language", "zone", "now")
+                 "formatter", "tone", "drawn", "language", "zone", "now", "plain")
 
     def __init__(self, view, column: str, title: bool = False, card: bool = False, desktop: bool = True):
         from app.core.custom_fields.listing import field_of_column, is_custom_column
@@ -168,6 +169,10 @@ class ColumnPlan:
         spec = view.spec
         self.view, self.column, self.title, self.desktop = view, column, title, desktop
         self.field = field_of_column(spec, column) if is_custom_column(column) else None
+        # A column of the model's own table is read as the attribute it is (FAB's reader also
+        # tries dotted names and methods, three lookups a cell).
+        mapper = sa_inspect(view.datamodel.obj, raiseerr=False)
+        self.plain = self.field is None and mapper is not None and column in mapper.column_attrs
         self.kind = kind = _kinds(view).get(column, "text")
         self.code = column == spec.code_column
         classes = [f"zwt-c-{kind}"]
@@ -212,6 +217,10 @@ class ColumnPlan:
             from app.core.custom_fields.listing import cell_html, value_of
 
             value = value_of(item, field)
+        elif self.plain:
+            value = getattr(item, self.column)
+            if isinstance(value, enum.Enum):
+                value = value.value
         else:
             value = self.view.datamodel._get_attr_value(item, self.column)
         if value is None or value == "" or value == []:

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from app.core.datamodel import current_actor, like_literal
 from app.core.org import AppUser, Department, subtree_ids
 from app.core.scope import ALL, DEPARTMENT, effective_scope, scope_clause
+from app.core.view_index import views_named
 from app.extensions import db
 
 LIMIT = 20
@@ -138,8 +139,7 @@ def _readable_view(module: str):
         return None, bad_request(_("There is no such list."), 404)
     # By name: the registry holds the view classes of the app built last (a process may build
     # more than one app, e.g. a command that opens a second database).
-    view = next((v for v in current_app.appbuilder.baseviews
-                 if type(v).__name__ == view_class.__name__ and hasattr(v, "spec")), None)
+    view = next((v for v in views_named(current_app.appbuilder, view_class.__name__) if hasattr(v, "spec")), None)
     if view is None or not current_app.appbuilder.sm.has_access("can_read", view.class_permission_name):
         return None, bad_request(_("You may not read this list."), 403)
     return view, None

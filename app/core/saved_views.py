@@ -28,6 +28,7 @@ from app.core.clock import utcnow
 from app.core.datamodel import current_actor
 from app.core.kept import Kept
 from app.core.preferences import get_preference, set_preference
+from app.core.view_index import views_named
 from app.extensions import db
 
 PERMISSION_VIEW = "SavedViews"
@@ -238,8 +239,7 @@ def set_default(actor, module: str, view_id: int | None) -> None:
 # -- opening a list with a view ---------------------------------------------------------------------
 def _list_view_of_endpoint(endpoint: str):
     name = endpoint.rsplit(".", 1)[0]
-    return next((v for v in current_app.appbuilder.baseviews
-                 if type(v).__name__ == name and getattr(v, "spec", None) is not None), None)
+    return next((v for v in views_named(current_app.appbuilder, name) if getattr(v, "spec", None) is not None), None)
 
 
 def _open(list_view, view: dict):
@@ -322,8 +322,7 @@ class SavedViewsView(BaseView):
         from app.core.registry import registry
 
         view_class = registry.views.get(module) if getattr(registry, "views", None) else None
-        list_view = view_class and next((v for v in self.appbuilder.baseviews
-                                         if type(v).__name__ == view_class.__name__), None)
+        list_view = view_class and next(iter(views_named(self.appbuilder, view_class.__name__)), None)
         if list_view is None:
             abort(404)
         if not self.appbuilder.sm.has_access("can_read", list_view.class_permission_name):

@@ -228,23 +228,17 @@ def install(app, appbuilder) -> None:
 
 def _find_views_by_name_in_a_dict() -> None:
     """FAB's `is_item_visible` template filter finds its view by walking every registered view
-    (three hundred, several times a page): a dict by class name instead, redrawn when views are
-    added."""
+    (three hundred, several times a page): through the app's view index instead."""
     from flask import current_app
     from flask_appbuilder.filters import TemplateFilters
+
+    from app.core.view_index import views_named
 
     if getattr(TemplateFilters.find_views_by_name, "zwt_by_dict", False):
         return
 
     def find_views_by_name(view_name):
-        views = current_app.appbuilder.baseviews
-        found = getattr(current_app.appbuilder, "_zwt_views_by_name", None)
-        if found is None or found[0] != len(views):
-            by_name = {}
-            for view in views:
-                by_name.setdefault(view.__class__.__name__, view)   # the first, as FAB's walk finds
-            found = current_app.appbuilder._zwt_views_by_name = (len(views), by_name)
-        return found[1].get(view_name)
+        return next(iter(views_named(current_app.appbuilder, view_name)), None)
 
     find_views_by_name.zwt_by_dict = True
     TemplateFilters.find_views_by_name = staticmethod(find_views_by_name)

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import current_app
+from flask import current_app, g, has_request_context, session
 
 from app.core.jobs import redis_connection
 
@@ -68,11 +68,36 @@ def start(user_id) -> str:
 
 
 def is_active(session_id, user_id) -> bool:
-    """Whether `session_id` is a recorded, unexpired session of this user."""
+    """Whether `session_id` is a recorded, unexpired session of this user (as read at the
+    start of this request, in its first Redis round trip, when it was)."""
     if not isinstance(session_id, str) or not session_id:
         return False
-    stored = redis_connection().get(_session_key(_digest(session_id)))
+    read = g.get("_zwt_session_record") if has_request_context() else None
+    if read is not None and read[0] == session_id:
+        stored = read[1]
+    else:
+        stored = redis_connection().get(_session_key(_digest(session_id)))
     return stored is not None and stored.decode() == str(user_id)
+
+
+def _record_keys() -> list[str]:
+    session_id = session.get(SESSION_ID)
+    if not isinstance(session_id, str) or not session_id or "_user_id" not in session:
+        return []
+    g._zwt_session_record_of = session_id
+    return [_session_key(_digest(session_id))]
+
+
+def _take_record(values: list) -> None:
+    if values:
+        g._zwt_session_record = (g.pop("_zwt_session_record_of"), values[0])
+
+
+def install() -> None:
+    """The session's record is read in the request's first Redis round trip (app/core/kept.py)."""
+    from app.core import kept
+
+    kept.read_first(_record_keys, _take_record)
 
 
 def end(session_id, user_id=None) -> None:

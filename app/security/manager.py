@@ -18,7 +18,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurit
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import delete, inspect as sa_inspect, select
+from sqlalchemy import Integer, bindparam, delete, inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
 
 from app.core import fab_apis
@@ -31,7 +31,7 @@ from app.core.scope import SCOPES, RoleScope
 from app.core.spec import ACTIONS
 from app.core.transaction import unit_of_work
 from app.extensions import db
-from app.security import auth, lockout, permission_cache, preferences, redirects
+from app.security import auth, browser_sessions, lockout, permission_cache, preferences, redirects
 from app.security.apikeys import ApiKeyManagerMixin
 from app.security.api import ZwtSecurityApi
 from app.security.history import LoginHistoryView, MyLoginHistoryView
@@ -234,6 +234,7 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
             current_app.config.setdefault(key, value)
         super().__init__(appbuilder)
         permission_cache.install(current_app)
+        browser_sessions.install()
         redirects.install()
         current_app.register_error_handler(429, lambda _error: auth.rate_limited_response())
 
@@ -298,16 +299,23 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
         checked = g.get("_zwt_jwt_user") if has_request_context() else None
         if checked is not None and checked.id == uid:   # read with the token's stamp just now
             return checked if checked.is_active else None
-        row = self.session.execute(
-            select(self.user_model, UserSecurity.security_stamp)
-            .outerjoin(UserSecurity, UserSecurity.user_id == self.user_model.id)
-            .where(self.user_model.id == uid)).first()
+        row = self.session.execute(self._user_statement(), {"zwt_user_id": uid}).first()
         if row is None:
             return None
         user, stamp = row
         if has_request_context():
             g._zwt_loaded_stamp = (uid, stamp_digest(stamp))
         return user if user.is_active else None
+
+    def _user_statement(self):
+        """load_user's SELECT, built once (every request runs it)."""
+        statement = self.__dict__.get("_zwt_user_statement")
+        if statement is None:
+            statement = self._zwt_user_statement = (
+                select(self.user_model, UserSecurity.security_stamp)
+                .outerjoin(UserSecurity, UserSecurity.user_id == self.user_model.id)
+                .where(self.user_model.id == bindparam("zwt_user_id", type_=Integer)))
+        return statement
 
     def before_request(self):
         """A browser session that was signed out (here, or everywhere), or signed in before

@@ -289,6 +289,22 @@ def install(app) -> None:
         event.listen(Session, "after_transaction_end", _after_transaction_end)
         _installed = True
     app.extensions.setdefault(_EXTENSION, _Store())
+    # The version rides in the request's first Redis round trip (app/core/kept.py); read here
+    # only when that one could not.
+    from app.core import kept
+
+    kept.read_first(_version_keys, _take_version)
     funcs = app.before_request_funcs.setdefault(None, [])
     if _read_version_first not in funcs:
-        funcs.insert(0, _read_version_first)
+        at = funcs.index(kept._read_tokens_first) + 1 if kept._read_tokens_first in funcs else 0
+        funcs.insert(at, _read_version_first)
+
+
+def _version_keys() -> list[str]:
+    return [version_key(current_app.config)]
+
+
+def _take_version(values: list) -> None:
+    value = values[0]
+    if value is not None:   # a missing token is created by request_version
+        g._zwt_permission_version = value.decode() if isinstance(value, bytes) else value

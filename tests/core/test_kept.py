@@ -121,7 +121,12 @@ def test_a_second_app_on_the_same_database_and_redis_sees_a_change_at_its_next_r
 def test_without_redis_every_request_reads_the_database(app, ctx, org, login, statements, monkeypatch):
     client = login(org.east_rep)
     client.get(LIST).close()
-    monkeypatch.setattr(kept, "_read", lambda names: {n: None for n in names})
+    from redis.exceptions import ConnectionError as RedisDown
+
+    def away():
+        raise RedisDown("Redis is away")
+
+    monkeypatch.setattr(kept, "_redis", away)
     statements.clear()
     assert client.get(LIST).status_code == 200
     assert _touching(statements, ("site_setting",)), "each request reads the settings when Redis is away"

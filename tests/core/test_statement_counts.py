@@ -121,3 +121,31 @@ def test_the_stock_lists_read_their_products_warehouses_and_bins_once_not_per_ro
     for url in ("/stock_levels/list/", "/stock_moves/list/"):
         count, statements = _count(client, url)
         assert count <= 8, f"{url}: {count} statements:\n" + "\n".join(statements)
+
+
+@pytest.mark.parametrize("page", ["customer list", "contract detail"])
+def test_a_warm_page_asks_redis_once(pages, page):
+    """The kept values' tokens, the permission cache's version and the browser session's record
+    travel in one round trip to Redis (each was one of its own)."""
+    import redis.client
+
+    client, urls = pages
+    client.get(urls[page]).close()
+    trips: list[str] = []
+    plain, piped = redis.client.Redis.execute_command, redis.client.Pipeline.execute
+
+    def command(self, *args, **options):
+        trips.append(str(args[0]))
+        return plain(self, *args, **options)
+
+    def pipeline(self, *args, **options):
+        trips.append("PIPELINE")
+        return piped(self, *args, **options)
+
+    redis.client.Redis.execute_command, redis.client.Pipeline.execute = command, pipeline
+    try:
+        resp = client.get(urls[page])
+    finally:
+        redis.client.Redis.execute_command, redis.client.Pipeline.execute = plain, piped
+    assert resp.status_code == 200
+    assert trips == ["PIPELINE"], trips

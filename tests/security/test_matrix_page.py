@@ -179,6 +179,30 @@ def test_write_without_read_is_refused_and_nothing_is_saved(org, login):
     assert ("can_write", "numbering_rules") not in permission_pairs("ReadOnly")
 
 
+def test_a_role_given_write_without_read_elsewhere_does_not_stop_saving_other_cells(org, login):
+    """FAB's role screen or the API can grant write without read; the matrix then shows that role
+    as it is, and a save that leaves it alone goes through."""
+    from flask import current_app
+
+    from tests.conftest import unique
+
+    sm = current_app.appbuilder.sm
+    odd = sm.add_role(unique("只写"))
+    sm.add_permission_role(odd, sm.find_permission_view_menu("can_write", "customers"))
+    db.session.commit()
+    admin = login(org.admin)
+    form = page_form(admin)
+    resp = admin.post("/roles_matrix/", data={**form, f"p-{role_id('Warehouse')}-customers-export": "1"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert ("can_export", "customers") in permission_pairs("Warehouse")
+    assert ("can_write", "customers") in permission_pairs(odd.name)
+    # A save that does touch the odd role is still refused until it reads too.
+    form = page_form(admin)
+    resp = admin.post("/roles_matrix/", data={**form, f"p-{odd.id}-customers-delete": "1"})
+    assert resp.status_code == 400
+    assert ("can_delete", "customers") not in permission_pairs(odd.name)
+
+
 def test_a_save_from_an_outdated_page_is_refused(org, login):
     admin, other_admin = login(org.admin), login(make_user("Admin"))
     stale = page_form(admin)
