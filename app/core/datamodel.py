@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspect as sa_inspect, literal_column,
                         select, union)
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Load, defaultload, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import DomainError
@@ -302,10 +302,19 @@ class ModuleInterface(SQLAInterface):
         with the page, not one statement per row."""
         query = self.session.query(self.obj).filter(condition)
         query = self.apply_inner_select_joins(query, select_columns, {})
+        # A record a row names (a contract's customer) is read for its name: not with its own
+        # relations (a customer's tags, owner and department were read for every contract list).
+        for described in query.column_descriptions[1:]:
+            entity = described.get("entity")
+            if entity is not None and described.get("expr") is entity:
+                query = query.options(Load(entity).lazyload("*"))
+        for name in dict.fromkeys(col.split(".", 1)[0] for col in select_columns or () if "." in col):
+            if self.is_relation_many_to_one(name):
+                query = query.options(defaultload(getattr(self.obj, name)).lazyload("*"))
         if not select_columns and self.spec is not None:
             for name in dict.fromkeys(col.split(".", 1)[0] for col in self.spec.list_columns):
                 if self.is_relation_many_to_one(name):
-                    query = query.options(joinedload(getattr(self.obj, name)))
+                    query = query.options(joinedload(getattr(self.obj, name)).lazyload("*"))
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
         rows = query.all()
         # With related columns selected, FAB's query gives (row, related…) tuples.

@@ -226,7 +226,10 @@ def _hide_cost_in_api(api_class) -> None:
         if not may_read_cost() and isinstance(data.get("result"), dict):
             data["result"].pop("cost", None)
 
+    plain_pre_get_list = api_class.pre_get_list
+
     def pre_get_list(self, data):
+        plain_pre_get_list(self, data)
         if not may_read_cost():
             for row in data.get("result") or []:
                 if isinstance(row, dict):
