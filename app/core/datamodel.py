@@ -7,6 +7,7 @@ aggregates for charts, and service calls for create / update / delete.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, has_request_context
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import (Numeric, String, any_, asc, bindparam, desc, func, inspect as sa_inspect, literal_column,
                         select, union)
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Load, defaultload, joinedload
+from sqlalchemy.orm import Load, defaultload, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import DomainError
@@ -44,6 +45,9 @@ def month_of(column, dialect_name: str):
         return func.to_char(column, literal_column("'YYYY-MM'"))
     return func.strftime("%Y-%m", column)
 
+
+# Set while a list is read (ModuleInterface.query): what apply_inner_select_joins adds for lists only.
+_LISTING: ContextVar[bool] = ContextVar("zwt_listing", default=False)
 
 class ModuleFilters(fab_filters.Filters):
     """FAB's Filters, with the tables of filters each column offers (every column's, and the searchable
@@ -254,8 +258,32 @@ class ModuleInterface(SQLAInterface):
         direction = asc if order_direction == "asc" else desc  # as FAB reads it
         return [direction(column)] if column.key == pk.key else [direction(column), direction(pk)]
 
+    def apply_inner_select_joins(self, query, select_columns=None, aliases_mapping=None):
+        """FAB's joins for the selected columns; in a list, a record a row names (a contract's
+        customer) is read for what the row shows of it, not with its own relations: a customer's
+        tags (a statement of their own), owner and department were read for every contract list."""
+        query = super().apply_inner_select_joins(query, select_columns, aliases_mapping)
+        if not _LISTING.get():
+            return query
+        for described in query.column_descriptions[1:]:
+            entity = described.get("entity")
+            if entity is not None and described.get("expr") is entity:
+                query = query.options(Load(entity).lazyload("*"))
+        for rel in sa_inspect(self.obj).relationships:
+            if rel.direction.name == "MANYTOONE":
+                query = query.options(defaultload(rel.class_attribute).lazyload("*"))
+        return query
+
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
+        listing = _LISTING.set(True)
+        try:
+            return self._query(filters, order_column, order_direction, page, page_size, select_columns,
+                               outer_default_load)
+        finally:
+            _LISTING.reset(listing)
+
+    def _query(self, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load):
         """FAB's query, with a page on PostgreSQL read as its keys first (page_keys) and then its
         rows by key; a page past the end of a list whose count is exact reads nothing. A search
         shows its first count_cap matches only (search_keys)."""
@@ -302,15 +330,6 @@ class ModuleInterface(SQLAInterface):
         with the page, not one statement per row."""
         query = self.session.query(self.obj).filter(condition)
         query = self.apply_inner_select_joins(query, select_columns, {})
-        # A record a row names (a contract's customer) is read for its name: not with its own
-        # relations (a customer's tags, owner and department were read for every contract list).
-        for described in query.column_descriptions[1:]:
-            entity = described.get("entity")
-            if entity is not None and described.get("expr") is entity:
-                query = query.options(Load(entity).lazyload("*"))
-        for name in dict.fromkeys(col.split(".", 1)[0] for col in select_columns or () if "." in col):
-            if self.is_relation_many_to_one(name):
-                query = query.options(defaultload(getattr(self.obj, name)).lazyload("*"))
         if not select_columns and self.spec is not None:
             for name in dict.fromkeys(col.split(".", 1)[0] for col in self.spec.list_columns):
                 if self.is_relation_many_to_one(name):
@@ -341,7 +360,8 @@ class ModuleInterface(SQLAInterface):
                 continue
             pk = target.get_property_by_column(target.primary_key[0]).key
             found = {getattr(record, pk): record for record in
-                     self.session.query(target.class_).filter(target.primary_key[0].in_(wanted))}
+                     self.session.query(target.class_).options(lazyload("*"))
+                     .filter(target.primary_key[0].in_(wanted))}
             for row in waiting:
                 set_committed_value(row, name, found.get(getattr(row, key)))
 

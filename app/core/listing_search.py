@@ -86,7 +86,9 @@ def search_keys(datamodel, filters, order_column, order_direction) -> list | Non
     for i, branch in enumerate(datamodel._branches()):
         base = datamodel.session.query(model)
         where = datamodel._narrowed(base, inner, branch).whereclause
-        if where is None or any(f is not table for f in select(pk).where(where).get_final_froms()):
+        # The tables the condition reads at its surface (subqueries correlate): as the FROM list of
+        # SELECT … WHERE it, without compiling that SELECT (a millisecond a search).
+        if where is None or any(f is not table for f in where._from_objects):
             return None
         # What a row must meet besides being in the branch (its keys come from the branch).
         matches = _without_bigrams(datamodel._narrowed(base, inner, None).whereclause)
