@@ -188,7 +188,7 @@ def _label(view, column: str) -> str:
 
 def _rest_filter_problems(api, item: dict) -> list[str]:
     """Messages for one {col, opr, value} of an API list's `q`; unknown columns are FAB's to refuse."""
-    from app.core.datamodel import filter_value_problem
+    from app.core.filter_values import filter_value_problem
 
     column, operator, value = item.get("col"), item.get("opr"), item.get("value")
     candidates = (api._filters.get_search_filters() or {}).get(column) if isinstance(column, str) else None
@@ -231,7 +231,7 @@ FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")
 def _web_filter_problems(view) -> list[tuple[str, str]]:
     """[(argument, message)] for `_flt_<n>_<column>` arguments with a filter number the column
     lacks (FAB: IndexError) or a value of the wrong type."""
-    from app.core.datamodel import filter_value_problem
+    from app.core.filter_values import filter_value_problem
 
     problems, limit = [], None
     for arg in request.args:
