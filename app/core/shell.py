@@ -223,10 +223,10 @@ def install(app, appbuilder) -> None:
         zwt_menu_active=lambda: active_url(appbuilder),
     )
     app.add_url_rule("/menu/<digest>", "zwt_menu", lambda digest: menu_page(appbuilder, digest))
-    _find_views_by_name_in_a_dict()
+    _find_views_through_the_index()
 
 
-def _find_views_by_name_in_a_dict() -> None:
+def _find_views_through_the_index() -> None:
     """FAB's `is_item_visible` template filter finds its view by walking every registered view
     (three hundred, several times a page): through the app's view index instead."""
     from flask import current_app

@@ -24,6 +24,7 @@ from app.core.org import User, subtree_ids
 from app.core.panels import ShowTab, register_tab
 from app.core.registry import registry
 from app.core.scope import ALL, DEPARTMENT, effective_scope, scope_clause
+from app.core.view_index import views_at
 from app.extensions import db
 from app.modules.customers.models import INTERACTION_KINDS, OUTCOME_CHOICES, Contact, Customer, Interaction
 from app.modules.customers.screens import may as _may, parse_day as _parse_day, visible_customer as _visible_customer
@@ -36,7 +37,7 @@ PAGE = 50
 def _customer_view():
     """The generated customers screen, whose field labels and value formats the timeline reuses."""
     # Matched by route, not by class: each app built in one process (tests, CLI) has its own classes.
-    return next(v for v in current_app.appbuilder.baseviews if getattr(v, "route_base", None) == "/customers")
+    return views_at(current_app.appbuilder, "/customers")[0]
 
 
 def _back() -> str:
