@@ -200,6 +200,28 @@ def test_templates_say_their_words_in_the_language_in_force_at_each_word(app):
         assert render_template_string(word) == "客户"
 
 
+def test_the_code_s_words_and_lazy_labels_follow_the_language_in_force_at_each_word(app):
+    """gettext and lazy labels keep the request's translations too (Domain.get_translations), and
+    follow force_locale and refresh like the templates."""
+    from flask import session
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+    label = lazy_gettext("Customers")
+    with app.test_request_context("/"):
+        assert (gettext("Customers"), str(label)) == ("客户", "客户")
+        with force_locale("en"):
+            assert (gettext("Customers"), str(label)) == ("Customers", "Customers")
+            with force_locale("zh_CN"):
+                assert str(label) == "客户"
+            assert gettext("Customers") == "Customers"
+        assert str(label) == "客户"
+        session["locale"] = "en"
+        refresh()
+        assert (gettext("Customers"), str(label)) == ("Customers", "Customers")
+    with app.test_request_context("/"):
+        assert gettext("Customers") == "客户"      # a new request starts from its own language
+
+
 def test_login_page_is_chinese_by_default_and_english_after_switching(app):
     client = app.test_client()
     page = client.get("/login/")

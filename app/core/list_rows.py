@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from app.core import list_cells
 from app.core.datamodel import current_actor
-from app.core.panels import applies_to, prepare_rules
+from app.core.panels import applies_each, prepare_rules
 
 
 @dataclass
@@ -114,17 +114,19 @@ def rows(view, items, pks, columns: list[str], leave_out=frozenset()) -> list[Ro
 
     plans = [list_cells.ColumnPlan(view, column, title=column == title, card=column in spec.card_columns,
                                    desktop=column in columns) for column in columns + card_only]
+    asked = (["edit"] if may["edit"] else []) + (["delete"] if may["delete"] else []) + [a.name for a in may["actions"]]
     out = []
     for item, pk in zip(items, pks):
         row = Row(pk=pk, cells=[], label=str(item))
+        applies = applies_each(spec, asked, actor, item)
         if may["show"]:
             row.show_url = link("show", pk)
-        if may["edit"] and applies_to(spec, "edit", actor, item):
+        if may["edit"] and "edit" in applies:
             row.edit_url = link("edit", pk)
-        if may["delete"] and applies_to(spec, "delete", actor, item):
+        if may["delete"] and "delete" in applies:
             row.delete_url = link("delete", pk)
         # Only the names: the ⋯ menu's items are drawn once per list (menu_items).
-        row.actions = [{"name": a.name} for a in may["actions"] if applies_to(spec, a.name, actor, item)]
+        row.actions = [{"name": a.name} for a in may["actions"] if a.name in applies]
         row.cells = [plan.draw(item, row.show_url if plan.title else "") for plan in plans]
         out.append(row)
     return out

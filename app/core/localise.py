@@ -18,7 +18,7 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from flask_appbuilder.security.views import UserGroupModelView
 from flask.globals import _cv_app
-from flask_babel import get_translations, gettext as _, lazy_gettext as _l
+from flask_babel import Domain, get_translations, gettext as _, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -83,6 +83,8 @@ def install(app, appbuilder) -> None:
         model.__str__ = label   # __repr__ (logs) keeps the code
     if not getattr(QuerySelectField.iter_choices, "zwt_localised", False):
         QuerySelectField.iter_choices = _blank_choice_text(QuerySelectField.iter_choices)
+    if not getattr(Domain.get_translations, "zwt_kept", False):
+        Domain.get_translations = _kept_domain_translations(Domain.get_translations)
     _install_template_gettext(app)
     app.jinja_env.filters["shown"] = shown
     app.jinja_env.filters["role_label"] = role_label
@@ -150,6 +152,28 @@ def _request_translations():
     translations = get_translations()
     state["_zwt_translations"] = (state.get("babel_locale"), translations)
     return translations
+
+
+def _kept_domain_translations(babel_get_translations):
+    """Domain.get_translations that keeps its answer beside Flask-Babel's per-context state while
+    the language stays the same: the code's gettext and lazy labels (a list page says about seventy)
+    no longer look the locale up and rebuild its key for each string."""
+    def get_translations(self):
+        context = _cv_app.get(None)
+        space = context.g.__dict__.get("_flask_babel") if context is not None else None
+        if space is None:
+            return babel_get_translations(self)
+        state = space.__dict__
+        locale = state.get("babel_locale")
+        kept = state.get("_zwt_domain_translations")
+        if kept is not None and locale is not None and kept[0] is locale and kept[1] is self:
+            return kept[2]
+        translations = babel_get_translations(self)
+        state["_zwt_domain_translations"] = (state.get("babel_locale"), self, translations)
+        return translations
+
+    get_translations.zwt_kept = True
+    return get_translations
 
 
 def _install_template_gettext(app) -> None:

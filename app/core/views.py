@@ -113,6 +113,18 @@ class ModuleModelView(ModelView):
     def _get_list_widget(self, filters, **kwargs):
         return listing.list_widget(self, filters, **kwargs)
 
+    def _list(self, **kwargs):
+        """FAB's, but the search form is built only if the filter panel is drawn with the page (a
+        filter is active); otherwise the panel fetches its inputs when first opened."""
+        order_column, order_direction = get_order_args().get(self.__class__.__name__) or ("", "")
+        get_filter_args(self._filters)
+        widgets = self._get_list_widget(filters=self._filters, order_column=order_column,
+                                        order_direction=order_direction,
+                                        page=get_page_args().get(self.__class__.__name__),
+                                        page_size=get_page_size_args().get(self.__class__.__name__), **kwargs)
+        self.update_redirect()
+        return self._get_search_widget(form=_FormOnUse(self.search_form), widgets=widgets)
+
     @expose("/columns", methods=["POST"])
     def columns(self):
         """The columns this user sees in the list; checked for read access by listing."""
@@ -539,3 +551,27 @@ class ModuleModelView(ModelView):
 
         option = echarts_option(chart, rows, label_of)
         return jsonify(option=option, table=[[label_of(k), str(v)] for k, v in rows])
+
+
+class _FormOnUse:
+    """A list's search form, built (`refresh()`) the first time something reads it."""
+
+    def __init__(self, form_class):
+        self._form_class, self._form = form_class, None
+
+    def _built(self):
+        if self._form is None:
+            self._form = self._form_class.refresh()
+        return self._form
+
+    def __getitem__(self, name):
+        return self._built()[name]
+
+    def __contains__(self, name):
+        return name in self._built()
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __getattr__(self, name):
+        return getattr(self._built(), name)

@@ -215,6 +215,18 @@ class ZwtGroupApi(GroupApi):
     search_columns = ["id", "name", "label", "description", "roles", "users"]
 
 
+
+_SIGNED_IN = "signed-in browser user"
+
+
+class _NoAccess:
+    @staticmethod
+    def allows(permission_name, view_name) -> bool:
+        return False
+
+
+_NO_ACCESS = _NoAccess()
+
 class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     user_model = User
     group_api = ZwtGroupApi
@@ -241,13 +253,30 @@ class SecurityManager(ApiKeyManagerMixin, FabSecurityManager):
     def has_access(self, permission_name, view_name):
         """FAB's check; for a signed-in browser session (most checks of a page: a list asks
         thirty times) the user is looked up once and their cached access read directly."""
-        if has_request_context() and not g.get("_api_key_user"):
-            user = current_user._get_current_object()
-            if getattr(user, "is_authenticated", False) and isinstance(user, self.user_model) \
-                    and not sa_inspect(user).detached:
-                return bool(user.is_active) and permission_cache.access_of(self, user).allows(permission_name,
-                                                                                               view_name)
+        if has_request_context():
+            access = self._signed_in_access()
+            if access is not None:
+                return access.allows(permission_name, view_name)
         return super().has_access(permission_name, view_name)
+
+    def _signed_in_access(self):
+        """The request's signed-in browser user's Access (None for anyone else), worked out once
+        per request and user: kept with the request's permissions, so permission_cache.clear_local
+        forgets it too."""
+        state = g.__dict__
+        user, kept = state.get("_login_user"), state.get("_zwt_permissions")
+        found = kept.get(_SIGNED_IN) if kept is not None else None
+        if found is not None and found[0] is user:
+            return found[1]
+        if state.get("_api_key_user"):
+            return None
+        user = current_user._get_current_object()
+        if not (getattr(user, "is_authenticated", False) and isinstance(user, self.user_model)
+                and not sa_inspect(user).detached):
+            return None
+        access = permission_cache.access_of(self, user) if user.is_active else _NO_ACCESS
+        g.setdefault("_zwt_permissions", {})[_SIGNED_IN] = (user, access)
+        return access
 
     def _has_view_access(self, user, permission_name, view_name):
         # The user's permissions come from the per-process cache, invalidated through Redis on

@@ -70,11 +70,18 @@ def test_refused_without_read_and_bad_input_is_a_chinese_400(app, org, login):
     assert app.test_client().get("/relation-search/customers/owner").status_code in (401, 302)
 
 
-def test_a_list_page_carries_no_table_of_choices_and_no_inline_filter_script(app, org, login):
+def test_a_list_page_carries_no_table_of_choices_and_no_inline_filter_script(app, org, login, monkeypatch):
     for _ in range(3):
         make_user("Sales", org.finance)
     client = login(org.admin)
+    from flask_appbuilder.forms import DynamicForm
+
+    built, refresh = [], DynamicForm.refresh.__func__
+    monkeypatch.setattr(DynamicForm, "refresh", classmethod(lambda cls, *a, **k: built.append(cls) or refresh(cls, *a, **k)))
     html = client.get("/customers/list/").get_data(as_text=True)
+    assert built == []                                     # no filter active: the search form is not built
+    client.get("/customers/list/", query_string={"_flt_0_owner": org.east_rep.id})
+    assert built                                           # the panel is drawn with an active filter
     scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
     assert not any("AdminFilters" in body for _attrs, body in scripts)
     # No filter active: the panel's settings are not on the page, only where to fetch them.

@@ -111,6 +111,32 @@ def test_a_role_taken_from_a_user_is_refused_at_once(app, ctx, login, sales_copy
     assert client.get(LIST).status_code == 403
 
 
+def test_within_one_request_a_check_follows_a_role_change_another_user_and_deactivation(app, ctx, sales_copy):
+    """has_access works a signed-in user's access out once per request, yet a role change announced
+    in the request (clear_local), another user signed in, or a deactivated user is seen at once."""
+    from flask_login import login_user, logout_user
+
+    role, user = sales_copy
+    sm = current_app.appbuilder.sm
+    with app.test_request_context("/"):
+        login_user(user)
+        assert sm.has_access("can_read", "customers")
+        user.roles = [sm.add_role(unique("NoCustomers"))]
+        db.session.commit()
+        permission_cache.clear_local()
+        assert not sm.has_access("can_read", "customers")
+        admin = db.session.scalar(select(type(user)).where(type(user).username == "admin"))
+        login_user(admin)
+        assert sm.has_access("can_read", "customers")
+        logout_user()
+        assert not sm.has_access("can_read", "customers")
+        user.roles = [role]
+        user.active = False
+        db.session.commit()
+        login_user(user, force=True)
+        assert not sm.has_access("can_read", "customers")
+
+
 def _version():
     return permission_cache.read_version(current_app.config)
 
