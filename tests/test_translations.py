@@ -200,6 +200,24 @@ def test_templates_say_their_words_in_the_language_in_force_at_each_word(app):
         assert render_template_string(word) == "客户"
 
 
+def test_a_template_word_escapes_its_values_where_the_template_escapes_and_only_there(app):
+    """_() and {% trans %}: the translation with its values put in, escaped in HTML, as they are in
+    a plain-text template (a mail's text part); %% stays a percent sign."""
+    from flask import render_template_string
+
+    name = "<b>A&B</b>"
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Edit') }}") == "编辑"
+        html = render_template_string("{{ _('Delete “%(record)s”? This cannot be undone.', record=name) }}", name=name)
+        assert html == "确定删除“&lt;b&gt;A&amp;B&lt;/b&gt;”吗？删除后无法恢复。"
+        assert render_template_string("{% trans n=name %}{{ n }} / page{% endtrans %}", name=name) == \
+            "&lt;b&gt;A&amp;B&lt;/b&gt; 条/页"
+        text = app.jinja_env.from_string(
+            "{% autoescape false %}{{ _('Delete “%(record)s”? This cannot be undone.', record=name) }}"
+            "{% endautoescape %}").render(name=name)
+        assert text == "确定删除“<b>A&B</b>”吗？删除后无法恢复。"
+
+
 def test_the_code_s_words_and_lazy_labels_follow_the_language_in_force_at_each_word(app):
     """gettext and lazy labels keep the request's translations too (Domain.get_translations), and
     follow force_locale and refresh like the templates."""

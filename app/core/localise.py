@@ -18,8 +18,10 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from flask_appbuilder.security.views import UserGroupModelView
 from flask.globals import _cv_app
+import flask_babel
 from flask_babel import Domain, get_translations, gettext as _, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy import Boolean, DateTime
@@ -85,6 +87,7 @@ def install(app, appbuilder) -> None:
         QuerySelectField.iter_choices = _blank_choice_text(QuerySelectField.iter_choices)
     if not getattr(Domain.get_translations, "zwt_kept", False):
         Domain.get_translations = _kept_domain_translations(Domain.get_translations)
+        flask_babel.get_domain = _request_domain(flask_babel.get_domain)
     _install_template_gettext(app)
     app.jinja_env.filters["shown"] = shown
     app.jinja_env.filters["role_label"] = role_label
@@ -154,6 +157,18 @@ def _request_translations():
     return translations
 
 
+def _request_domain(babel_get_domain):
+    """flask_babel.get_domain (which its gettext, ngettext … look up at each call) reading the
+    domain Flask-Babel keeps in the request's state without going through `g`'s proxy three times."""
+    def get_domain():
+        context = _cv_app.get(None)
+        space = context.g.__dict__.get("_flask_babel") if context is not None else None
+        domain = space.__dict__.get("babel_domain") if space is not None else None
+        return domain if domain is not None else babel_get_domain()
+
+    return get_domain
+
+
 def _kept_domain_translations(babel_get_translations):
     """Domain.get_translations that keeps its answer beside Flask-Babel's per-context state while
     the language stays the same: the code's gettext and lazy labels (a list page says about seventy)
@@ -186,3 +201,14 @@ def _install_template_gettext(app) -> None:
         pgettext=lambda c, s: _request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
     )
+    # _() and {% trans %} call these directly (Jinja's alias and newstyle wrapper called through the
+    # context twice per word): the same answer, Markup where the template escapes, then formatted.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _template_gettext
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string, **variables):
+    text = _request_translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)
+    return text % variables
