@@ -110,6 +110,11 @@ class ModuleFilters(fab_filters.Filters):
                 self._add_filter(type(own)(column, self.datamodel), item.get("value"))
 
 
+
+def _scoped(query, branch):
+    """`query` narrowed to one data-scope branch (None: no limit), as _narrowed(…, branch) gives it."""
+    return query if branch is None else query.filter(branch)
+
 class ModuleInterface(SQLAInterface):
     filter_converter_class = LiteralFilterConverter
 
@@ -231,7 +236,8 @@ class ModuleInterface(SQLAInterface):
             query = self._narrowed(base, filters, branches[0]).with_entities(pk).order_by(*order)
             return query.offset(offset).limit(page_size).statement
         cols = [pk.label("k")] if by_key else [pk.label("k"), column.label("o")]
-        parts = [self._narrowed(base, filters, branch).with_entities(*cols).order_by(*order).limit(offset + page_size)
+        unscoped = self._narrowed(base, filters, None)    # the filters applied once, each branch added
+        parts = [_scoped(unscoped, branch).with_entities(*cols).order_by(*order).limit(offset + page_size)
                  .subquery().select() for branch in branches]
         merged = union(*parts).subquery()
         merged_order = [direction(merged.c.k)] if by_key else [direction(merged.c.o), direction(merged.c.k)]
@@ -391,8 +397,8 @@ class ModuleInterface(SQLAInterface):
         branches = self._branches() if self.session.get_bind().dialect.name == "postgresql" else [None]
         if len(branches) > 1:
             query = self.apply_inner_select_joins(query, select_columns, {})
-            inner = self.get_inner_filters(filters)
-            parts = [self._narrowed(query, inner, branch).order_by(None).order_by(*order or ()).with_entities(*keys)
+            unscoped = self._narrowed(query, self.get_inner_filters(filters), None)
+            parts = [_scoped(unscoped, branch).order_by(None).order_by(*order or ()).with_entities(*keys)
                      .limit(cap + 1).subquery().select() for branch in branches]
             merged = union(*parts).subquery()
             limited = select(merged.c[0]).limit(cap + 1).subquery()

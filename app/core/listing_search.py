@@ -81,20 +81,26 @@ def search_keys(datamodel, filters, order_column, order_direction) -> list | Non
         return [direction(k)] if by_key else [direction(o), direction(k)]
 
     order, limit = datamodel._order(order_column, order_direction), cap + 1
-    inner = datamodel.get_inner_filters(filters)
+    # The filters and the search, worked out once: each branch adds its own condition to them.
+    unscoped = datamodel._narrowed(datamodel.session.query(model), datamodel.get_inner_filters(filters), None)
+    unscoped = unscoped.whereclause
+    if unscoped is None:
+        return None
+    # What a row must meet besides being in the branch (its keys come from the branch).
+    matches = _without_bigrams(unscoped)
+    if matches is None:
+        return None
+    unscoped_arms = _arms(unscoped)
+    unscoped_read = {c.name for c in _columns_in(unscoped) if c.table is table} | {pk.name, column.name}
     parts = []
     for i, branch in enumerate(datamodel._branches()):
-        base = datamodel.session.query(model)
-        where = datamodel._narrowed(base, inner, branch).whereclause
+        where = unscoped if branch is None else and_(unscoped, branch)
         # The tables the condition reads at its surface (subqueries correlate): as the FROM list of
         # SELECT … WHERE it, without compiling that SELECT (a millisecond a search).
-        if where is None or any(f is not table for f in where._from_objects):
+        if any(f is not table for f in where._from_objects):
             return None
-        # What a row must meet besides being in the branch (its keys come from the branch).
-        matches = _without_bigrams(datamodel._narrowed(base, inner, None).whereclause)
-        if matches is None:
-            return None
-        read = {c.name for c in _columns_in(where) if c.table is table} | {pk.name, column.name}
+        read = unscoped_read | {c.name for c in _columns_in(branch) if c.table is table} if branch is not None \
+            else unscoped_read
         wanted = [c for c in table.columns if c.name in read]
 
         def first(rows):
@@ -133,7 +139,8 @@ def search_keys(datamodel, filters, order_column, order_direction) -> list | Non
         # of them the bitmap scan works out the bigrams of every candidate row again (they cost
         # thirty times its ILIKE: 18,000 candidates, 0.7 s); alone, the bigram condition is the
         # index's and the ILIKE decides.
-        arms = [select(pk.label("k"), column.label("o")).where(arm) for arm in _arms(where)]
+        arms = [select(pk.label("k"), column.label("o")).where(arm if branch is None else and_(arm, branch))
+                for arm in unscoped_arms]
         every = (arms[0] if len(arms) == 1 else union(*arms)).cte(f"zwt_all_{i}").prefix_with("MATERIALIZED")
         collected = (select(every.c.k, every.c.o).order_by(*ordered(every.c.k, every.c.o)).limit(limit)
                      .subquery(f"zwt_first_{i}"))
