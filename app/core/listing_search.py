@@ -111,10 +111,13 @@ def search_keys(datamodel, filters, order_column, order_direction) -> list | Non
         # from an index alone (the branch's (owner_id, id)-like index, or the sort index with the
         # scope's columns in it), then their rows: along the key a department's rows are one in
         # thirty.
+        # Its columns labelled: a CTE of the table's own Column objects copies each one with its
+        # foreign keys and their events (a tenth of a search page's time).
+        labelled = [c.label(c.key) for c in wanted]
         if branch is None and by_key:
-            window = select(*wanted).select_from(table).order_by(*order).limit(WINDOW).cte(f"zwt_window_{i}")
+            window = select(*labelled).select_from(table).order_by(*order).limit(WINDOW).cte(f"zwt_window_{i}")
         else:
-            window = select(*wanted).where(pk == func.any(ArrayOf(first(WINDOW)))).cte(f"zwt_window_{i}")
+            window = select(*labelled).where(pk == func.any(ArrayOf(first(WINDOW)))).cte(f"zwt_window_{i}")
         k, o = window.c[pk.key], window.c[column.key]
         hits = (select(k.label("k"), o.label("o")).where(ClauseAdapter(window).traverse(matches))
                 .order_by(*ordered(k, o)).limit(limit).cte(f"zwt_hits_{i}"))
