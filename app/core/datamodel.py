@@ -111,6 +111,22 @@ class ModuleFilters(fab_filters.Filters):
 
 
 
+def _named_record(model, name, list_columns):
+    """The loader of a record a list row names (`name`, many-to-one): joined, without its own
+    relations, and, when its model says what its name reads (`named_by`) and the list shows
+    nothing else of it, with those columns only (a user's password hash, logins and times were read
+    for every owner of a page)."""
+    attr = getattr(model, name)
+    return _named_columns(joinedload(attr), attr.property.mapper.class_, name, list_columns).lazyload("*")
+
+
+def _named_columns(loader, target, name: str, list_columns):
+    named_by = getattr(target, "named_by", None)
+    if named_by and not any(col.startswith(f"{name}.") for col in list_columns):
+        return loader.load_only(*(getattr(target, column) for column in named_by))
+    return loader
+
+
 def _scoped(query, branch):
     """`query` narrowed to one data-scope branch (None: no limit), as _narrowed(…, branch) gives it."""
     return query if branch is None else query.filter(branch)
@@ -273,9 +289,13 @@ class ModuleInterface(SQLAInterface):
             entity = described.get("entity")
             if entity is not None and described.get("expr") is entity:
                 query = query.options(Load(entity).lazyload("*"))
+        columns = self.spec.list_columns if self.spec is not None and not select_columns else None
         for rel in sa_inspect(self.obj).relationships:
             if rel.direction.name == "MANYTOONE":
-                query = query.options(defaultload(rel.class_attribute).lazyload("*"))
+                loader = defaultload(rel.class_attribute)
+                if columns is not None:
+                    loader = _named_columns(loader, rel.mapper.class_, rel.key, columns)
+                query = query.options(loader.lazyload("*"))
         return query
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
@@ -337,7 +357,7 @@ class ModuleInterface(SQLAInterface):
         if not select_columns and self.spec is not None:
             for name in dict.fromkeys(col.split(".", 1)[0] for col in self.spec.list_columns):
                 if self.is_relation_many_to_one(name):
-                    query = query.options(joinedload(getattr(self.obj, name)).lazyload("*"))
+                    query = query.options(_named_record(self.obj, name, self.spec.list_columns))
         query = self.apply_order_by(query, order_column, order_direction, aliases_mapping={}, add_pk=True)
         rows = query.all()
         # With related columns selected, FAB's query gives (row, related…) tuples.

@@ -20,6 +20,8 @@ from flask_babel import lazy_gettext as _l, gettext as _
 class Department(Audited, Model):
     __tablename__ = "department"
     __table_args__ = {"sqlite_autoincrement": True}
+    # What its name (__str__) reads: a list row naming a department reads only these of it.
+    named_by = ("name",)
 
     id = Column(Integer, primary_key=True)
     name = Column(String(100), nullable=False)
@@ -44,6 +46,8 @@ class AppUser(FabUser):
     """A user of 掌务通: FAB's user, placed in a department under a manager."""
 
     __tablename__ = "ab_user"
+    # What display_name (__str__) reads: a list row naming a user (an owner …) reads only these of it.
+    named_by = ("first_name", "last_name", "username")
 
     department_id = Column(Integer, ForeignKey("department.id"), index=True)
     manager_id = Column(Integer, ForeignKey("ab_user.id"), index=True)

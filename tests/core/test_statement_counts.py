@@ -174,3 +174,19 @@ def test_a_contract_list_reads_its_customers_names_not_their_tags_or_owners(page
     reads_customers = [s for s in seen if "customer" in s and "contract" in s and "ab_user" in s]
     assert not [s for s in reads_customers if "customer.owner_id = ab_user" in s.replace("ab_user_1", "ab_user")], \
         reads_customers
+
+
+@pytest.mark.parametrize("url", ["/customers/list/", "/contracts/list/"])
+def test_a_list_reads_of_the_owner_and_department_it_names_only_their_names(pages, org, url):
+    """A row's owner and department are read for their names: not a user's password hash, logins
+    or times, and the page's rows still come in one statement."""
+    client, _urls = pages
+    count, statements = _count(client, url)
+    rows = [s for s in statements if " AS ab_user_1_" in s]
+    assert len(rows) == 1, statements
+    owner = set(re.findall(r"ab_user_1\.(\w+) AS ", rows[0]))           # the columns selected
+    department = set(re.findall(r"department_1\.(\w+) AS ", rows[0]))
+    assert owner == {"id", "first_name", "last_name", "username"}, owner
+    assert department == {"id", "name"}, department
+    html = client.get(url).get_data(as_text=True)
+    assert org.east_rep.display_name in html and org.east_rep.department.name in html
