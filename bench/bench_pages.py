@@ -16,6 +16,7 @@ statements once.
 """
 from __future__ import annotations
 
+import gc
 import gzip
 import os
 import statistics
@@ -114,6 +115,7 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
     if manager is not None:
         people.append(("manager", manager.username, STAFF_PASSWORD))
     people.append(("sales", person.username, STAFF_PASSWORD))
+    gc.freeze()   # as a web process does once the app is loaded (deploy/gunicorn.conf.py, post_worker_init)
     print(f"Database: {url}  customers: {rows:,}; {count} requests per page and user, times in ms")
     print("Users: " + ", ".join(f"{kind}={name}" for kind, name, _ in people))
     print("Load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
