@@ -76,6 +76,10 @@ class Customer(Audited, Model):
     # timeline shows those themselves, so their echo is left out of the change log.
     __audit_exclude__ = ("updated_at", "last_interaction_at", "next_follow_up_on", "lost_at", "paid_12m",
                          "total_ordered", "total_paid", "total_outstanding")
+    # What a list row naming a customer (a contract's, a contact's …) reads of it: its name, and what
+    # deciding whether the reader may change it reads (service.may_manage, asked for contacts' and
+    # interactions' rows). Not its other columns or its grade (a sub-query per row).
+    named_by = ("name", "pooled_at", "owner_id", "department_id")
     __table_args__ = (
         Index("ix_customer_owner_id_id", "owner_id", "id"),
         Index("ix_customer_department_id_id", "department_id", "id"),
