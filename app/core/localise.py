@@ -139,22 +139,9 @@ def _relabel(form_class, labels: dict) -> None:
 
 
 def _request_translations():
-    """The translations of the current language, as Flask-Babel's get_translations() gives
-    them, kept beside Flask-Babel's own per-context state while the language stays the same
-    (force_locale and refresh change it). Flask-Babel looks its context up three times per
-    string: a page's templates say about a hundred."""
-    context = _cv_app.get(None)
-    space = context.g.__dict__.get("_flask_babel") if context is not None else None
-    if space is None:
-        return get_translations()
-    state = space.__dict__
-    locale = state.get("babel_locale")
-    kept = state.get("_zwt_translations")
-    if kept is not None and locale is not None and kept[0] is locale:
-        return kept[1]
-    translations = get_translations()
-    state["_zwt_translations"] = (state.get("babel_locale"), translations)
-    return translations
+    """The translations of the current language: Flask-Babel's get_translations(), which (with
+    _request_domain and _kept_domain_translations installed) reads what the request keeps."""
+    return get_translations()
 
 
 def _request_domain(babel_get_domain):
