@@ -214,13 +214,14 @@ def measure_worker(count: int, sales: str, manager: str) -> dict:
         cpu = (sum(psutil.Process(worker).cpu_times()[:2]) - cpu_before) * 1000 / count
         wall = (time.perf_counter() - wall_before) * 1000 / count
         threads = psutil.Process(worker).num_threads()
+        master = proc_status(server.pid)
         sizes = []
         for who in ("sales", "manager"):
             for name in LISTS:
                 _status, body = browsers[who].open(f"/{name}/list/")
                 sizes.append((f"{name} list, page 1 ({who})", len(body), len(gzip.compress(body, 6))))
         return {"curve": curve, "sizes": sizes, "bad": bad, "distinct": len(plan), "cpu_ms": cpu, "wall_ms": wall,
-                "threads": threads}
+                "threads": threads, "master": master, "preload": os.environ.get("ZWT_PRELOAD", "1") != "0"}
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -477,6 +478,11 @@ def main(count: int = 1000, analysis: bool = True, stubs: int | None = None, pac
     final = result["curve"][-1][1]
     _say(f"RSS after {count:,} requests: {final['VmRSS']:.1f} MB (target {RSS_MB} MB): "
          f"{final.get('RssAnon', 0):.1f} MB private, {final.get('RssFile', 0):.1f} MB mapped files")
+    master = result["master"]
+    _say(f"The master process: RSS {master['VmRSS']:.1f} MB; "
+         + ("the app is loaded there once and the worker forked from it (ZWT_PRELOAD=1): the worker's RSS counts the "
+            "pages it shares with the master and the other workers, its USS what it has alone"
+            if result["preload"] else "each worker loads the app itself (ZWT_PRELOAD=0)"))
     _say(f"The worker's CPU per request {result['cpu_ms']:.1f} ms (wall {result['wall_ms']:.1f} ms, one client at a time); "
          f"{result['threads']} threads")
     if result["bad"]:

@@ -37,6 +37,7 @@ def test_the_memory_bench_prints_the_worker_rss_the_page_sizes_and_what_the_memo
     assert re.search(r"^after 60 requests +[\d.]+ +[\d.]+ +[\d.]+ +120 ", out, re.M), out
     assert re.search(r"RSS after 60 requests: [\d.]+ MB \(target 120 MB\)", out), out
     assert re.search(r"The worker's CPU per request [\d.]+ ms \(wall [\d.]+ ms", out), out
+    assert re.search(r"The master process: RSS [\d.]+ MB; the app is loaded there once", out), out
     assert "did not answer 200" not in out, out
     for name in ("customers", "contacts", "contracts", "interactions"):
         assert re.search(rf"^{name} list, page 1 \(sales\) +[\d.]+ +[\d.]+ +40 ", out, re.M), out

@@ -222,3 +222,93 @@ def test_compose_accepts_the_file():
         pytest.skip("no Compose command line here")
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def _gunicorn(app, tmp_path, **extra):
+    """deploy/gunicorn.conf.py serving the suite's database with two workers; the process and its base URL."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "ZWT_PRELOAD")}
+    redis_url = env.get("REDIS_URL", "")
+    if not redis_url:
+        from app.core.jobs import embedded_redis_url, open_embedded_redis
+
+        redis_url = embedded_redis_url(open_embedded_redis(app.config["INSTANCE_DIR"]))
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], ZWT_INSTANCE_DIR=app.config["INSTANCE_DIR"],
+               SECRET_KEY=app.config["SECRET_KEY"], RQ_QUEUE=app.config["RQ_QUEUE"], REDIS_URL=redis_url,
+               ZWT_ENV=app.config["ZWT_ENV"], WEB_CONCURRENCY="2", GUNICORN_BIND=f"127.0.0.1:{port}",
+               LOG_LEVEL="WARNING", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), **extra)
+    log = open(tmp_path / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _ready_workers(proc, base, tmp_path, count=2):
+    import time
+    import urllib.request
+
+    import psutil
+
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
+        workers = psutil.Process(proc.pid).children()
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=5) as resp:
+                if resp.status == 200 and len(workers) == count:
+                    return workers
+        except OSError:
+            pass
+        time.sleep(0.3)
+
+
+def _stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("preload", ["1", "0"])
+def test_the_workers_are_forked_from_one_loaded_app_whose_master_keeps_no_database_connection(app, tmp_path, preload):
+    """With the app loaded once in the master (the default), a freshly started worker's own memory (USS) is a small
+    part of its RSS: the rest is the master's pages, shared. Loading opened no database connection in the master:
+    every worker answers from connections of its own. ZWT_PRELOAD=0 loads the app in each worker."""
+    import json
+    import urllib.request
+
+    import psutil
+
+    proc, base = _gunicorn(app, tmp_path, ZWT_PRELOAD=preload)
+    try:
+        workers = _ready_workers(proc, base, tmp_path)
+        for _ in range(20):
+            with urllib.request.urlopen(base + "/readyz", timeout=10) as resp:
+                assert resp.status == 200 and json.loads(resp.read())["status"] == "ok"
+        master = psutil.Process(proc.pid)
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        if uri.startswith("postgresql"):
+            port = int(re.search(r":(\d+)/", uri).group(1)) if re.search(r":(\d+)/", uri) else 5432
+            held = [c for c in master.net_connections(kind="inet") if c.raddr and c.raddr.port == port]
+            used = [c for w in workers for c in w.net_connections(kind="inet") if c.raddr and c.raddr.port == port]
+        else:
+            path = uri.split("///", 1)[1]
+            held = [f for f in master.open_files() if f.path == path]
+            used = [f for w in workers for f in w.open_files() if f.path == path]
+        assert held == [] and used
+        shares = [w.memory_full_info().uss / w.memory_info().rss for w in workers]
+        if preload == "1":
+            assert max(shares) < 0.5, shares
+        else:
+            assert min(shares) > 0.5, shares
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0, (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
