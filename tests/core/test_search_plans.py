@@ -21,7 +21,11 @@ LIST_INDEXES = ("ix_interaction_subject_bigram", "ix_contact_customer_id_id_sort
                 "ix_contact_owner_id_name_sort", "ix_contact_department_id_name_sort", "ix_contact_pooled_name_sort",
                 "ix_contact_owner_id_phone_sort", "ix_contact_department_id_phone_sort",
                 "ix_contact_pooled_phone_sort", "ix_interaction_owner_follow_up_sort",
-                "ix_interaction_department_follow_up_sort", "ix_interaction_pooled_follow_up_sort")
+                "ix_interaction_department_follow_up_sort", "ix_interaction_pooled_follow_up_sort",
+                "ix_customer_owner_id_status_sort", "ix_customer_department_id_status_sort",
+                "ix_customer_pooled_status_sort", "ix_contract_owner_id_status_sort",
+                "ix_contract_department_id_status_sort", "ix_contact_owner_id_created_at_sort",
+                "ix_contact_department_id_created_at_sort", "ix_contact_pooled_created_at_sort")
 
 
 def _rows(html: str) -> str:

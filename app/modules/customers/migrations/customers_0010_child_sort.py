@@ -17,8 +17,7 @@ models do not declare them (datamodel.include_in_migrations).
 Revision ID: customers_0010
 Revises: customers_0009
 """
-from alembic import op
-from sqlalchemy import text
+from app.core import online_indexes
 
 revision = 'customers_0010'
 down_revision = 'customers_0009'
@@ -37,39 +36,11 @@ INDEXES = [
     ("ix_interaction_department_follow_up_sort", "interaction", "(department_id, next_follow_up_on, id)"),
     ("ix_interaction_pooled_follow_up_sort", "interaction", "(next_follow_up_on, id) WHERE pooled_at IS NOT NULL"),
 ]
-# Below this many rows (the planner's estimate) a table is indexed inside the transaction.
-SMALL = 100_000
-
-
-def _rows(bind, table: str) -> float:
-    return bind.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                        {"t": table}).scalar() or 0
-
-
-def _invalid(bind, name: str) -> bool:
-    return bool(bind.execute(text(
-        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = :n AND c.relnamespace = CAST(current_schema() AS regnamespace)"), {"n": name}).scalar())
 
 
 def upgrade():
-    bind = op.get_bind()
-    if bind.dialect.name != 'postgresql':
-        return
-    for name, table, definition in INDEXES:
-        if _rows(bind, table) < SMALL:
-            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
-            continue
-        with op.get_context().autocommit_block():
-            if _invalid(bind, name):
-                op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            op.execute("SET maintenance_work_mem = '256MB'")
-            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {definition}")
-            op.execute("RESET maintenance_work_mem")
+    online_indexes.build(INDEXES)
 
 
 def downgrade():
-    if op.get_bind().dialect.name != 'postgresql':
-        return
-    for name, _table, _definition in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {name}")
+    online_indexes.drop(INDEXES)
