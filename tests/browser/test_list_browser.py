@@ -104,6 +104,7 @@ def test_the_advanced_filters_are_one_click_away_and_keep_the_search(page, team)
     expect(panel).to_be_hidden()
     page.locator("#zwt-advanced-toggle").click()
     expect(panel).to_be_visible()
+    page.wait_for_load_state("networkidle")     # the panel's settings, fetched as it opens, however busy the server
     form = page.locator("#filter_form")
     form.locator("button.dropdown-toggle").click()
     form.locator("a.filter[name=name]").click()
