@@ -16,7 +16,6 @@ statements once.
 """
 from __future__ import annotations
 
-import gc
 import gzip
 import os
 import statistics
@@ -102,6 +101,7 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
     from app import create_app
     from app.extensions import db
     from app.modules.contracts.models import Contract
+    from app.core import collection
     from app.modules.customers.models import Contact, Customer, Interaction
 
     app = create_app(WTF_CSRF_ENABLED=False)
@@ -115,7 +115,8 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
     if manager is not None:
         people.append(("manager", manager.username, STAFF_PASSWORD))
     people.append(("sales", person.username, STAFF_PASSWORD))
-    gc.freeze()   # as a web process does once the app is loaded (deploy/gunicorn.conf.py, post_worker_init)
+    collection.after_load()   # as a web process does once the app is loaded (deploy/gunicorn.conf.py)
+    served = 0
     print(f"Database: {url}  customers: {rows:,}; {count} requests per page and user, times in ms")
     print("Users: " + ", ".join(f"{kind}={name}" for kind, name, _ in people))
     print("Load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
@@ -148,6 +149,8 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
             headers = header_jwt if how == "rest" else {}
             for _ in range(WARMUP):
                 client.get(link, headers=headers).close()
+                served += 1
+                collection.after_request(served)
             took, sql, statements, size, packed, bad = [], [], [], 0, 0, 0
             for _ in range(count):
                 clock.reset()
@@ -161,6 +164,8 @@ def main(count: int = 30, modules: tuple = ("customers", "contracts", "contacts"
                 sql.append(clock.total * 1000)
                 statements.append(clock.statements)
                 measured += 1
+                served += 1
+                collection.after_request(served)   # between requests, as the web process's post_request
             if show_sql:
                 print(f"-- {name} ({kind}):")
                 for t, s in clock.log:

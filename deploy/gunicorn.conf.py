@@ -109,16 +109,19 @@ def post_fork(server, worker):
 def post_worker_init(worker):
     """The app is loaded: its objects (frameworks, models, compiled templates and statements: about half a million)
     live as long as the process, so full garbage collections need not walk them (235 ms each, every few hundred
-    requests, before; a few ms after)."""
-    import gc
+    requests, before; a few ms after); and full collections run between requests (app/core/collection.py)."""
+    from app.core import collection
 
-    gc.freeze()
+    collection.after_load()
 
 
 def post_request(worker, req, environ, resp):
+    """After the response has gone: a full garbage collection every ZWT_GC_FULL_EVERY requests, free heap pages
+    back to the system every ZWT_MALLOC_TRIM_EVERY."""
+    from app.core import collection
+
+    worker.zwt_served = getattr(worker, "zwt_served", 0) + 1
+    collection.after_request(worker.zwt_served)
     libc = getattr(worker, "zwt_libc", None)
-    if libc is None or TRIM_EVERY <= 0:
-        return
-    worker.zwt_served += 1
-    if worker.zwt_served % TRIM_EVERY == 0:
+    if libc is not None and TRIM_EVERY > 0 and worker.zwt_served % TRIM_EVERY == 0:
         libc.malloc_trim(0)
