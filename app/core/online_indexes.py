@@ -15,7 +15,8 @@ from sqlalchemy import text
 SMALL = 100_000
 
 
-def _rows(bind, table: str) -> float:
+def rows(bind, table: str) -> float:
+    """The planner's estimate of the rows `table` holds."""
     return bind.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
                         {"t": table}).scalar() or 0
 
@@ -31,7 +32,7 @@ def build(indexes) -> None:
     if bind.dialect.name != 'postgresql':
         return
     for name, table, definition in indexes:
-        if _rows(bind, table) < SMALL:
+        if rows(bind, table) < SMALL:
             op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
             continue
         with op.get_context().autocommit_block():

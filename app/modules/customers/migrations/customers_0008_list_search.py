@@ -24,8 +24,7 @@ Revision ID: customers_0008
 Revises: customers_0007
 Depends on: 0004
 """
-from alembic import op
-from sqlalchemy import text
+from app.core import online_indexes
 
 revision = 'customers_0008'
 down_revision = 'customers_0007'
@@ -39,39 +38,11 @@ INDEXES = [
     ("ix_customer_owner_id_name_sort", "customer", "(owner_id, name, id)"),
     ("ix_customer_department_id_name_sort", "customer", "(department_id, name, id)"),
 ]
-# Below this many rows (the planner's estimate) a table is indexed inside the transaction.
-SMALL = 100_000
-
-
-def _rows(bind, table: str) -> float:
-    return bind.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                        {"t": table}).scalar() or 0
-
-
-def _invalid(bind, name: str) -> bool:
-    return bool(bind.execute(text(
-        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = :n AND c.relnamespace = CAST(current_schema() AS regnamespace)"), {"n": name}).scalar())
 
 
 def upgrade():
-    bind = op.get_bind()
-    if bind.dialect.name != 'postgresql':
-        return
-    for name, table, definition in INDEXES:
-        if _rows(bind, table) < SMALL:
-            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
-            continue
-        with op.get_context().autocommit_block():
-            if _invalid(bind, name):
-                op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            op.execute("SET maintenance_work_mem = '256MB'")
-            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {definition}")
-            op.execute("RESET maintenance_work_mem")
+    online_indexes.build(INDEXES)
 
 
 def downgrade():
-    if op.get_bind().dialect.name != 'postgresql':
-        return
-    for name, _table, _definition in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {name}")
+    online_indexes.drop(INDEXES)

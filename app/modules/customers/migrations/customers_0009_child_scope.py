@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
+from app.core import online_indexes
+
 revision = 'customers_0009'
 down_revision = 'customers_0008'
 branch_labels = None
@@ -38,7 +40,6 @@ INDEXES = [
     ("ix_interaction_department_occurred_sort", "interaction", "(department_id, occurred_at, id)"),
     ("ix_interaction_pooled_occurred_sort", "interaction", "(occurred_at, id) WHERE pooled_at IS NOT NULL"),
 ]
-SMALL = 100_000
 BATCH = 200_000
 
 PG_FUNCTIONS = """
@@ -92,17 +93,6 @@ def _sqlite_triggers() -> list[str]:
     return out
 
 
-def _rows(bind, table: str) -> float:
-    return bind.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                        {"t": table}).scalar() or 0
-
-
-def _invalid(bind, name: str) -> bool:
-    return bool(bind.execute(text(
-        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = :n AND c.relnamespace = CAST(current_schema() AS regnamespace)"), {"n": name}).scalar())
-
-
 def _backfill(bind, child: str, postgres: bool):
     if postgres:
         fill = (f"UPDATE {child} x SET owner_id = c.owner_id, department_id = c.department_id, "
@@ -117,7 +107,7 @@ def _backfill(bind, child: str, postgres: bool):
     low, high = bind.execute(text(f"SELECT min(id), max(id) FROM {child}")).one()
     if low is None:
         return
-    large = postgres and _rows(bind, child) >= SMALL
+    large = postgres and online_indexes.rows(bind, child) >= online_indexes.SMALL
     for lo in range(low, high + 1, BATCH):
         if large:
             with op.get_context().autocommit_block():
@@ -155,16 +145,7 @@ def upgrade():
         for name, table, definition in INDEXES:
             op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
         return
-    for name, table, definition in INDEXES:
-        if _rows(bind, table) < SMALL:
-            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
-            continue
-        with op.get_context().autocommit_block():
-            if _invalid(bind, name):
-                op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            op.execute("SET maintenance_work_mem = '256MB'")
-            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {definition}")
-            op.execute("RESET maintenance_work_mem")
+    online_indexes.build(INDEXES)
 
 
 def downgrade():
